@@ -1,0 +1,133 @@
+//! The declarative engine that runs inside every finalized Plugboard component.
+//!
+//! It reads the action table that finalize placed in its memory ([`table`]), turns an action id
+//! and a JSON input into HTTP requests ([`request`]), follows pages ([`paginate`]) and returns
+//! JSON. It never sees credentials: the host applies them to requests to the primary host.
+//!
+//! The logic is plain Rust over a [`Transport`], so it is tested natively; the component glue
+//! (`wasm32` only) maps the transport to the host's `http` import.
+
+pub mod link_header;
+pub mod paginate;
+pub mod request;
+pub mod table;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+use serde_json::Value;
+
+/// One outbound request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpRequest {
+    /// Upper-case method.
+    pub method: String,
+    /// Absolute URL.
+    pub url: String,
+    /// Headers.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Option<Vec<u8>>,
+}
+
+/// One upstream response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers, names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// First value of a header (case-insensitive name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why an invocation failed; mirrors the WIT `error` variant.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineError {
+    /// The input does not fit the action.
+    InvalidInput(String),
+    /// The upstream answered with a non-success status.
+    UpstreamStatus {
+        /// Status code.
+        status: u16,
+        /// Start of the body.
+        body_excerpt: String,
+        /// What was being done.
+        message: String,
+    },
+    /// No response.
+    Transport(String),
+    /// Refused by the host.
+    Denied(String),
+    /// A limit was reached.
+    LimitExceeded(String),
+    /// Anything else.
+    Internal(String),
+}
+
+impl std::fmt::Display for EngineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EngineError::InvalidInput(m) => write!(f, "invalid input: {m}"),
+            EngineError::UpstreamStatus {
+                status, message, ..
+            } => write!(f, "{message} (status {status})"),
+            EngineError::Transport(m) => write!(f, "transport: {m}"),
+            EngineError::Denied(m) => write!(f, "denied: {m}"),
+            EngineError::LimitExceeded(m) => write!(f, "limit exceeded: {m}"),
+            EngineError::Internal(m) => write!(f, "internal: {m}"),
+        }
+    }
+}
+
+impl From<table::TableError> for EngineError {
+    fn from(e: table::TableError) -> Self {
+        EngineError::Internal(e.to_string())
+    }
+}
+
+/// Sends requests for the engine (the host's `http` import inside a component).
+pub trait Transport {
+    /// Sends one request.
+    fn send(&mut self, request: HttpRequest) -> Result<HttpResponse, EngineError>;
+    /// Records a diagnostic message.
+    fn log(&mut self, _message: &str) {}
+}
+
+/// Runs one action of `table` with a JSON input (an object; empty text means `{}`).
+pub fn invoke(
+    table: &table::Table<'_>,
+    action_id: &str,
+    input: &str,
+    transport: &mut dyn Transport,
+) -> Result<Value, EngineError> {
+    let entry = table.find(action_id)?.ok_or_else(|| {
+        EngineError::InvalidInput(format!("unknown action `{action_id}`"))
+    })?;
+    let record = entry.parse_record()?;
+    let meta = table.meta()?;
+    let input: Value = if input.trim().is_empty() {
+        Value::Object(Default::default())
+    } else {
+        serde_json::from_str(input)
+            .map_err(|e| EngineError::InvalidInput(format!("input is not JSON: {e}")))?
+    };
+    let prepared = request::prepare(&meta, &record, &input)?;
+    if record.paginated {
+        paginate::run(&meta.pagination, prepared, transport)
+    } else {
+        let response = transport.send(prepared.to_request(&[])?)?;
+        request::check_status(&prepared.method, &prepared.display_path, &response)?;
+        Ok(request::body_to_json(&response))
+    }
+}

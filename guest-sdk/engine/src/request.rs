@@ -1,0 +1,367 @@
+//! Turning an action record and a JSON input into HTTP requests, and responses into JSON.
+
+use base64::Engine as _;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::{Map, Value};
+use url::Url;
+
+use crate::table::{ActionRecord, Meta, ParamLocation};
+use crate::{EngineError, HttpRequest, HttpResponse};
+
+/// Input key carrying the request body.
+pub const BODY_KEY: &str = "body";
+
+/// Bytes of a response body kept in an upstream error.
+pub const EXCERPT_BYTES: usize = 512;
+
+/// RFC 3986 unreserved characters stay; everything else in a path value is encoded (so `/`
+/// inside a value cannot change the path).
+const PATH_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A request ready to send, before pagination parameters are added.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Upper-case method.
+    pub method: String,
+    /// URL with path and query parameters from the input.
+    pub url: Url,
+    /// Headers from the definition and the input.
+    pub headers: Vec<(String, String)>,
+    /// JSON body bytes.
+    pub body: Option<Vec<u8>>,
+    /// Path template, for messages (never contains credentials).
+    pub display_path: String,
+    /// Input values of query parameters, by name (pagination reads a page size from here).
+    pub query_inputs: Map<String, Value>,
+}
+
+impl Prepared {
+    /// The request with `extra` query parameters set (replacing same-named ones).
+    pub fn to_request(&self, extra: &[(&str, String)]) -> Result<HttpRequest, EngineError> {
+        let mut url = self.url.clone();
+        if !extra.is_empty() {
+            let kept: Vec<(String, String)> = url
+                .query_pairs()
+                .filter(|(k, _)| !extra.iter().any(|(name, _)| name == k))
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            {
+                let mut pairs = url.query_pairs_mut();
+                pairs.clear();
+                for (k, v) in &kept {
+                    pairs.append_pair(k, v);
+                }
+                for (k, v) in extra {
+                    pairs.append_pair(k, v);
+                }
+            }
+            if url.query() == Some("") {
+                url.set_query(None);
+            }
+        }
+        Ok(self.request_for(url.as_str()))
+    }
+
+    /// The same request sent to another URL (a next link).
+    pub fn request_for(&self, url: &str) -> HttpRequest {
+        HttpRequest {
+            method: self.method.clone(),
+            url: url.to_string(),
+            headers: self.headers.clone(),
+            body: self.body.clone(),
+        }
+    }
+}
+
+/// Validates the input against the action and builds the request.
+pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prepared, EngineError> {
+    let Value::Object(input) = input else {
+        return Err(EngineError::InvalidInput(format!(
+            "the input must be a JSON object, got {}",
+            kind(input)
+        )));
+    };
+    for key in input.keys() {
+        let known = record.params.iter().any(|p| &p.name == key)
+            || (key == BODY_KEY && record.body.is_some());
+        if !known {
+            let mut allowed: Vec<&str> = record.params.iter().map(|p| p.name.as_str()).collect();
+            if record.body.is_some() {
+                allowed.push(BODY_KEY);
+            }
+            return Err(EngineError::InvalidInput(format!(
+                "unknown input key `{key}`; this action takes: {}",
+                if allowed.is_empty() { "nothing".to_string() } else { allowed.join(", ") }
+            )));
+        }
+    }
+    let missing: Vec<&str> = record
+        .params
+        .iter()
+        .filter(|p| (p.required || p.location == ParamLocation::Path) && is_absent(input.get(&p.name)))
+        .map(|p| p.name.as_str())
+        .chain((record.body == Some(true) && is_absent(input.get(BODY_KEY))).then_some(BODY_KEY))
+        .collect();
+    if !missing.is_empty() {
+        return Err(EngineError::InvalidInput(format!(
+            "missing required input: {}",
+            missing.join(", ")
+        )));
+    }
+
+    let mut path = record.path.clone();
+    let mut query = Vec::new();
+    let mut query_inputs = Map::new();
+    let mut headers = vec![("accept".to_string(), "application/json".to_string())];
+    headers.extend(meta.extra_request_headers.iter().cloned());
+    for param in &record.params {
+        let Some(value) = input.get(&param.name).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        match param.location {
+            ParamLocation::Path => {
+                let text = scalar(&param.name, value)?;
+                let encoded = utf8_percent_encode(&text, PATH_VALUE).to_string();
+                path = path.replace(&format!("{{{}}}", param.name), &encoded);
+            }
+            ParamLocation::Query => {
+                query_inputs.insert(param.name.clone(), value.clone());
+                match value {
+                    Value::Array(items) => {
+                        for item in items {
+                            query.push((param.name.clone(), scalar(&param.name, item)?));
+                        }
+                    }
+                    other => query.push((param.name.clone(), scalar(&param.name, other)?)),
+                }
+            }
+            ParamLocation::Header => {
+                let text = scalar(&param.name, value)?;
+                if text.contains(['\r', '\n']) {
+                    return Err(EngineError::InvalidInput(format!(
+                        "header `{}` must be one line",
+                        param.name
+                    )));
+                }
+                headers.push((param.name.to_ascii_lowercase(), text));
+            }
+        }
+    }
+    let base = format!("{}://{}{}", meta.scheme, meta.hostname, meta.base_path);
+    let mut url = Url::parse(&format!("{base}{path}"))
+        .map_err(|e| EngineError::Internal(format!("cannot build a URL from `{base}{path}`: {e}")))?;
+    if !query.is_empty() {
+        let mut pairs = url.query_pairs_mut();
+        for (k, v) in &query {
+            pairs.append_pair(k, v);
+        }
+    }
+    let body = match input.get(BODY_KEY) {
+        Some(body) if record.body.is_some() && !body.is_null() => {
+            headers.push(("content-type".into(), "application/json".into()));
+            Some(serde_json::to_vec(body).map_err(|e| EngineError::Internal(e.to_string()))?)
+        }
+        _ => None,
+    };
+    Ok(Prepared {
+        method: record.method.clone(),
+        url,
+        headers,
+        body,
+        display_path: record.path.clone(),
+        query_inputs,
+    })
+}
+
+fn is_absent(value: Option<&Value>) -> bool {
+    value.is_none_or(Value::is_null)
+}
+
+/// A parameter value as text: strings as they are, numbers and booleans printed.
+fn scalar(name: &str, value: &Value) -> Result<String, EngineError> {
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        other => Err(EngineError::InvalidInput(format!(
+            "`{name}` must be a string, number or boolean, got {}",
+            kind(other)
+        ))),
+    }
+}
+
+/// JSON type name, for messages.
+pub fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Fails with `upstream-status` unless the status is 2xx.
+pub fn check_status(method: &str, path: &str, response: &HttpResponse) -> Result<(), EngineError> {
+    if (200..300).contains(&response.status) {
+        return Ok(());
+    }
+    let end = floor_char_boundary(&response.body, EXCERPT_BYTES);
+    let body_excerpt = String::from_utf8_lossy(&response.body[..end]).into_owned();
+    let hint = match response.status {
+        401 => "; the API rejected the credentials (check the installation's credentials)",
+        403 => "; the credentials are not allowed to do this",
+        404 => "; check the hostname, base path and path parameters",
+        429 => "; the API is rate limiting",
+        300..=399 => "; redirects to another origin are not followed",
+        _ => "",
+    };
+    Err(EngineError::UpstreamStatus {
+        status: response.status,
+        body_excerpt,
+        message: format!("{method} {path} returned status {}{hint}", response.status),
+    })
+}
+
+/// Largest index `<= max` that does not split a UTF-8 sequence (keeps excerpts readable).
+fn floor_char_boundary(bytes: &[u8], max: usize) -> usize {
+    let mut end = max.min(bytes.len());
+    while end > 0 && end < bytes.len() && (bytes[end] & 0xC0) == 0x80 {
+        end -= 1;
+    }
+    end
+}
+
+/// The body of a non-paginated response as JSON: JSON as it is; an empty body as `null`;
+/// UTF-8 text as a string; other bytes as `{"content_type": ..., "base64": ...}`.
+pub fn body_to_json(response: &HttpResponse) -> Value {
+    if response.body.iter().all(u8::is_ascii_whitespace) {
+        return Value::Null;
+    }
+    if let Ok(value) = serde_json::from_slice(&response.body) {
+        return value;
+    }
+    match std::str::from_utf8(&response.body) {
+        Ok(text) => Value::String(text.to_string()),
+        Err(_) => serde_json::json!({
+            "content_type": response.header("content-type"),
+            "base64": base64::engine::general_purpose::STANDARD.encode(&response.body),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::{AuthInfo, PaginationConfig, PaginationStyle, ParamRecord};
+    use serde_json::json;
+
+    pub(crate) fn meta() -> Meta {
+        Meta {
+            name: "T".into(),
+            description: "t".into(),
+            hostname: "api.test:8080".into(),
+            base_path: "/v1".into(),
+            scheme: "http".into(),
+            auth: AuthInfo::None,
+            pagination: PaginationConfig {
+                style: PaginationStyle::None,
+                results_key: String::new(),
+                page_size_param: String::new(),
+                page_size: 10,
+                page_limit: 5,
+            },
+            allowed_hosts: vec!["api.test:8080".into()],
+            extra_request_headers: vec![("x-extra".into(), "1".into())],
+        }
+    }
+
+    fn record() -> ActionRecord {
+        let p = |name: &str, location, required| ParamRecord {
+            name: name.into(),
+            location,
+            required,
+        };
+        ActionRecord {
+            name: "Get".into(),
+            description: String::new(),
+            method: "POST".into(),
+            path: "/users/{id}/files/{file}".into(),
+            params: vec![
+                p("id", ParamLocation::Path, true),
+                p("file", ParamLocation::Path, true),
+                p("tag", ParamLocation::Query, false),
+                p("x-trace", ParamLocation::Header, false),
+            ],
+            body: Some(false),
+            paginated: false,
+        }
+    }
+
+    #[test]
+    fn builds_path_query_headers_and_body() {
+        let input = json!({"id": "a b/c", "file": 7, "tag": ["x&y", "z"], "x-trace": "t1", "body": {"k": 1}});
+        let prepared = prepare(&meta(), &record(), &input).unwrap();
+        let request = prepared.to_request(&[("page", "2".into())]).unwrap();
+        assert_eq!(
+            request.url,
+            "http://api.test:8080/v1/users/a%20b%2Fc/files/7?tag=x%26y&tag=z&page=2"
+        );
+        assert!(request.headers.contains(&("x-trace".into(), "t1".into())));
+        assert!(request.headers.contains(&("x-extra".into(), "1".into())));
+        assert_eq!(request.body.as_deref(), Some(&br#"{"k":1}"#[..]));
+    }
+
+    #[test]
+    fn input_errors_name_the_key() {
+        let err = prepare(&meta(), &record(), &json!({"id": 1})).unwrap_err();
+        assert_eq!(err, EngineError::InvalidInput("missing required input: file".into()));
+        let err = prepare(&meta(), &record(), &json!({"id": 1, "file": 2, "nope": 1})).unwrap_err();
+        assert!(matches!(err, EngineError::InvalidInput(m) if m.contains("`nope`") && m.contains("tag")));
+        let err = prepare(&meta(), &record(), &json!({"id": {}, "file": 2})).unwrap_err();
+        assert!(matches!(err, EngineError::InvalidInput(m) if m.contains("`id`")));
+        let err = prepare(&meta(), &record(), &json!([1])).unwrap_err();
+        assert!(matches!(err, EngineError::InvalidInput(m) if m.contains("object")));
+    }
+
+    #[test]
+    fn bodies_become_json() {
+        let r = |body: &[u8], ct: &str| HttpResponse {
+            status: 200,
+            headers: vec![("content-type".into(), ct.into())],
+            body: body.to_vec(),
+        };
+        assert_eq!(body_to_json(&r(b"", "")), Value::Null);
+        assert_eq!(body_to_json(&r(b"{\"a\":1}", "application/json")), json!({"a": 1}));
+        assert_eq!(body_to_json(&r(b"hi", "text/plain")), json!("hi"));
+        assert_eq!(
+            body_to_json(&r(&[0xff, 0x00], "application/octet-stream")),
+            json!({"content_type": "application/octet-stream", "base64": "/wA="})
+        );
+    }
+
+    #[test]
+    fn upstream_errors_carry_status_and_excerpt() {
+        let response = HttpResponse {
+            status: 401,
+            headers: vec![],
+            body: "é".repeat(400).into_bytes(),
+        };
+        let EngineError::UpstreamStatus {
+            status,
+            body_excerpt,
+            message,
+        } = check_status("GET", "/x", &response).unwrap_err()
+        else {
+            panic!("wrong variant")
+        };
+        assert_eq!(status, 401);
+        assert_eq!(body_excerpt.len(), 512);
+        assert!(message.contains("credentials"));
+    }
+}

@@ -1,0 +1,172 @@
+//! Finalize: turn a definition into a self-contained integration component.
+//!
+//! The action table is compiled into the engine's binary table format
+//! ([`plugboard_engine::table`]) and patched into a copy of the prebuilt engine component
+//! ([`patch`]): no compiler runs, and the cost is a copy of the engine plus the table.
+
+mod patch;
+
+use plugboard_definition::{
+    Action, ApiKeyLocation, Auth, Definition, LinkLocation, Pagination, PaginationType,
+    ParameterLocation,
+};
+use plugboard_engine::table::{
+    ActionEntry, ActionRecord, AuthInfo, Meta, PaginationConfig, PaginationStyle, ParamLocation,
+    ParamRecord, write_table,
+};
+
+pub use patch::patch_engine;
+
+/// The declarative engine component, built from `guest-sdk/engine` by this crate's build script.
+pub static ENGINE_COMPONENT: &[u8] = include_bytes!(env!("PLUGBOARD_ENGINE_WASM"));
+
+/// Errors from finalize.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The definition is invalid; every problem is listed with its JSON path.
+    #[error(transparent)]
+    Definition(#[from] plugboard_definition::Error),
+    /// The engine component does not have the shape the patcher expects.
+    #[error("engine component: {0}")]
+    Engine(String),
+    /// The action table does not fit in a 32-bit linear memory.
+    #[error("the action table is too large ({0} bytes)")]
+    TooLarge(usize),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A finalized component and what went into it.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    /// The component binary (`.wasm`).
+    pub component: Vec<u8>,
+    /// Size of the compiled action table in bytes.
+    pub table_bytes: usize,
+    /// Number of actions.
+    pub actions: usize,
+}
+
+/// Validates a definition and produces its component.
+pub fn finalize(definition: &Definition) -> Result<Bundle> {
+    definition.validate()?;
+    let table = compile_table(definition);
+    let component = patch_engine(ENGINE_COMPONENT, &table)?;
+    Ok(Bundle {
+        component,
+        table_bytes: table.len(),
+        actions: definition.actions.len(),
+    })
+}
+
+/// Compiles a (validated) definition into the engine's table format.
+pub fn compile_table(definition: &Definition) -> Vec<u8> {
+    let meta = Meta {
+        name: definition.name.clone(),
+        description: definition.description.clone(),
+        hostname: definition.hostname.to_ascii_lowercase(),
+        base_path: definition.base_path.clone(),
+        scheme: definition.scheme.as_str().to_string(),
+        auth: auth_info(&definition.auth),
+        pagination: pagination_config(&definition.pagination),
+        allowed_hosts: definition.allowed_hosts(),
+        extra_request_headers: definition
+            .extra_request_headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect(),
+    };
+    let results_key = &definition.pagination.results_key;
+    let entries: Vec<ActionEntry> = definition
+        .actions
+        .iter()
+        .map(|action| ActionEntry {
+            id: action.id.clone(),
+            record: action_record(action),
+            input_schema: plugboard_definition::input_schema(action).to_string(),
+            output_schema: plugboard_definition::output_schema(action, results_key).to_string(),
+        })
+        .collect();
+    write_table(&meta, definition.icon.as_deref(), &entries)
+}
+
+fn auth_info(auth: &Auth) -> AuthInfo {
+    match auth {
+        Auth::None => AuthInfo::None,
+        Auth::Basic => AuthInfo::Basic,
+        Auth::ApiKey {
+            api_key_header_name,
+            api_key_preamble,
+            location,
+        } => AuthInfo::ApiKey {
+            header_name: api_key_header_name.clone(),
+            preamble: api_key_preamble.clone(),
+            location: match location {
+                ApiKeyLocation::Header => "header",
+                ApiKeyLocation::Query => "query",
+                ApiKeyLocation::Cookie => "cookie",
+            }
+            .to_string(),
+        },
+    }
+}
+
+fn pagination_config(p: &Pagination) -> PaginationConfig {
+    let text = |value: &Option<String>, default: &str| {
+        value.clone().unwrap_or_else(|| default.to_string())
+    };
+    let style = match p.kind {
+        PaginationType::None => PaginationStyle::None,
+        PaginationType::Index => PaginationStyle::Index {
+            param: text(&p.index_param, "offset"),
+        },
+        PaginationType::Page => PaginationStyle::Page {
+            param: text(&p.page_param, "page"),
+        },
+        PaginationType::Link => match p.next_link_location.unwrap_or_default() {
+            LinkLocation::Header => PaginationStyle::LinkHeader {
+                header_name: text(&p.response_header_name, "link").to_ascii_lowercase(),
+                rel: text(&p.response_header_rel, "next"),
+            },
+            LinkLocation::Body => PaginationStyle::LinkBody {
+                next_page_key: text(&p.next_page_key, "next"),
+            },
+        },
+        PaginationType::Pointer => PaginationStyle::Pointer {
+            jsonpath: text(&p.pointer_jsonpath, "$.next"),
+            after_param: text(&p.after_param, "after"),
+        },
+    };
+    PaginationConfig {
+        style,
+        results_key: p.results_key.clone(),
+        page_size_param: p.page_size_param.clone(),
+        page_size: p.default_page_size,
+        page_limit: p.default_page_limit,
+    }
+}
+
+fn action_record(action: &Action) -> ActionRecord {
+    ActionRecord {
+        name: action.name.clone(),
+        description: action.description.clone(),
+        method: action.method.as_str().to_string(),
+        path: action.path.clone(),
+        params: action
+            .parameters
+            .iter()
+            .map(|p| ParamRecord {
+                name: p.name.clone(),
+                location: match p.location {
+                    ParameterLocation::Path => ParamLocation::Path,
+                    ParameterLocation::Query => ParamLocation::Query,
+                    ParameterLocation::Header => ParamLocation::Header,
+                },
+                required: p.required,
+            })
+            .collect(),
+        body: action.request_body.as_ref().map(|b| b.required),
+        paginated: action.paginated,
+    }
+}

@@ -1,0 +1,417 @@
+//! Validation rules. Every rule reports a [`Problem`] with the JSON path it concerns, and all
+//! problems are collected (never only the first).
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Serialize;
+
+use crate::{
+    Action, Auth, BODY_INPUT_KEY, Definition, LinkLocation, MAX_PAGE_LIMIT, MAX_PAGE_SIZE,
+    Pagination, PaginationType, ParameterLocation,
+};
+
+/// One broken rule: where (a JSON path such as `$.actions[2].path`) and what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// JSON path of the offending value.
+    pub path: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl Problem {
+    fn new(path: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// One problem per line, `  path: message`.
+    pub fn list(problems: &[Problem]) -> String {
+        problems
+            .iter()
+            .map(|p| format!("  {}: {}", p.path, p.message))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+static NAME: LazyLock<Regex> = LazyLock::new(|| regex_or_panic(r"^[A-Za-z0-9 _-]+$"));
+static ACTION_ID: LazyLock<Regex> = LazyLock::new(|| regex_or_panic(r"^[A-Za-z0-9_.-]{1,128}$"));
+static HOST: LazyLock<Regex> = LazyLock::new(|| {
+    regex_or_panic(r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(:[0-9]{1,5})?$")
+});
+static TOKEN: LazyLock<Regex> =
+    LazyLock::new(|| regex_or_panic(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"));
+static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| regex_or_panic(r"\{([^{}]*)\}"));
+
+/// The patterns above are constants; a failure is a bug caught by every test run.
+fn regex_or_panic(pattern: &str) -> Regex {
+    #[allow(clippy::expect_used)]
+    Regex::new(pattern).expect("constant regex")
+}
+
+/// Longest accepted name.
+const MAX_NAME_LEN: usize = 100;
+/// Largest accepted icon.
+const MAX_ICON_BYTES: usize = 256 * 1024;
+
+pub(crate) fn problems(definition: &Definition) -> Vec<Problem> {
+    let mut out = Vec::new();
+    check_metadata(definition, &mut out);
+    check_auth(definition, &mut out);
+    check_pagination(&definition.pagination, &mut out);
+    let mut ids = HashSet::new();
+    for (index, action) in definition.actions.iter().enumerate() {
+        let at = format!("$.actions[{index}]");
+        if !ids.insert(action.id.as_str()) {
+            out.push(Problem::new(
+                format!("{at}.id"),
+                format!("duplicate action id `{}`; ids must be unique", action.id),
+            ));
+        }
+        check_action(action, &at, definition.pagination.kind, &mut out);
+    }
+    if definition.actions.is_empty() {
+        out.push(Problem::new("$.actions", "an integration needs at least one action"));
+    }
+    out
+}
+
+fn check_metadata(d: &Definition, out: &mut Vec<Problem>) {
+    let name = d.name.trim();
+    if name.is_empty() {
+        out.push(Problem::new("$.name", "the name is required"));
+    } else if !NAME.is_match(&d.name) {
+        out.push(Problem::new(
+            "$.name",
+            "use letters, digits, spaces, `-` and `_` only",
+        ));
+    } else if d.name.len() > MAX_NAME_LEN {
+        out.push(Problem::new(
+            "$.name",
+            format!("at most {MAX_NAME_LEN} characters"),
+        ));
+    }
+    if d.description.trim().is_empty() {
+        out.push(Problem::new("$.description", "the description is required"));
+    }
+    if let Some(icon) = &d.icon {
+        check_icon(icon, out);
+    }
+    check_host(&d.hostname, "$.hostname", out);
+    for (i, host) in d.extra_hosts.iter().enumerate() {
+        check_host(host, &format!("$.extra_hosts[{i}]"), out);
+    }
+    let base = &d.base_path;
+    if !base.is_empty()
+        && (!base.starts_with('/') || base.ends_with('/') || base.contains(['?', '#', ' ']))
+    {
+        out.push(Problem::new(
+            "$.base_path",
+            "a base path starts with `/`, does not end with `/` and has no query, fragment or spaces (example: `/v2`)",
+        ));
+    }
+    for name in d.extra_request_headers.keys() {
+        if !TOKEN.is_match(name) {
+            out.push(Problem::new(
+                format!("$.extra_request_headers.{name}"),
+                "not a valid header name",
+            ));
+        }
+    }
+}
+
+fn check_icon(icon: &str, out: &mut Vec<Problem>) {
+    let lower = icon.trim_start().to_ascii_lowercase();
+    let body = lower
+        .strip_prefix("<?xml")
+        .and_then(|rest| rest.split_once("?>").map(|(_, tail)| tail.trim_start()))
+        .unwrap_or(&lower);
+    if !body.starts_with("<svg") {
+        out.push(Problem::new("$.icon", "the icon must be SVG markup (`<svg ...>`)"));
+    }
+    if lower.contains("<script") || lower.contains("javascript:") || lower.contains(" on") && has_event_handler(&lower) {
+        out.push(Problem::new(
+            "$.icon",
+            "the icon must not contain scripts or event handlers",
+        ));
+    }
+    if icon.len() > MAX_ICON_BYTES {
+        out.push(Problem::new(
+            "$.icon",
+            format!("the icon is larger than {MAX_ICON_BYTES} bytes"),
+        ));
+    }
+}
+
+/// True when markup has an attribute such as `onload=`.
+fn has_event_handler(lower: &str) -> bool {
+    lower.match_indices(" on").any(|(i, _)| {
+        let rest = &lower[i + 3..];
+        let name_len = rest.chars().take_while(|c| c.is_ascii_alphabetic()).count();
+        name_len > 0 && rest[name_len..].trim_start().starts_with('=')
+    })
+}
+
+fn check_host(host: &str, path: &str, out: &mut Vec<Problem>) {
+    if host.contains("://") {
+        out.push(Problem::new(
+            path,
+            format!("write the host without a scheme (`{}`); use `scheme` for http", host.split("://").nth(1).unwrap_or(host)),
+        ));
+    } else if host.contains('/') {
+        out.push(Problem::new(
+            path,
+            "write the host without a path; put the path prefix in `base_path`",
+        ));
+    } else if !HOST.is_match(host) {
+        out.push(Problem::new(
+            path,
+            "not a host name (letters, digits, `-` and `.`, with an optional `:port`)",
+        ));
+    } else if let Some((_, port)) = host.rsplit_once(':')
+        && port.parse::<u16>().map_or(true, |p| p == 0)
+    {
+        out.push(Problem::new(path, "the port must be 1..=65535"));
+    }
+}
+
+fn check_auth(d: &Definition, out: &mut Vec<Problem>) {
+    if let Auth::ApiKey {
+        api_key_header_name,
+        api_key_preamble,
+        ..
+    } = &d.auth
+    {
+        if !TOKEN.is_match(api_key_header_name) {
+            out.push(Problem::new(
+                "$.auth.api_key_header_name",
+                "not a valid header name",
+            ));
+        }
+        if api_key_preamble.contains(['\r', '\n']) {
+            out.push(Problem::new(
+                "$.auth.api_key_preamble",
+                "the preamble must be one line",
+            ));
+        }
+    }
+}
+
+fn check_pagination(p: &Pagination, out: &mut Vec<Problem>) {
+    let at = "$.pagination";
+    if !(1..=MAX_PAGE_SIZE).contains(&p.default_page_size) {
+        out.push(Problem::new(
+            format!("{at}.default_page_size"),
+            format!("must be 1..={MAX_PAGE_SIZE}, got {}", p.default_page_size),
+        ));
+    }
+    if !(1..=MAX_PAGE_LIMIT).contains(&p.default_page_limit) {
+        out.push(Problem::new(
+            format!("{at}.default_page_limit"),
+            format!("must be 1..={MAX_PAGE_LIMIT}, got {}", p.default_page_limit),
+        ));
+    }
+    check_dotted(&p.results_key, &format!("{at}.results_key"), true, out);
+    if !p.page_size_param.is_empty() {
+        check_param_name(&p.page_size_param, &format!("{at}.page_size_param"), out);
+    }
+    let kind = p.kind;
+    let mut require = |field: &str, value: &Option<String>, wanted: bool| match (value, wanted) {
+        (None, true) => out.push(Problem::new(
+            format!("{at}.{field}"),
+            format!("required for pagination type `{}`", kind_name(kind)),
+        )),
+        (Some(_), false) => out.push(Problem::new(
+            format!("{at}.{field}"),
+            format!("not used by pagination type `{}`; remove it", kind_name(kind)),
+        )),
+        (Some(v), true) if v.trim().is_empty() => {
+            out.push(Problem::new(format!("{at}.{field}"), "must not be empty"))
+        }
+        _ => {}
+    };
+    let link = kind == PaginationType::Link;
+    let location = p.next_link_location.unwrap_or_default();
+    require("index_param", &p.index_param, kind == PaginationType::Index);
+    require("page_param", &p.page_param, kind == PaginationType::Page);
+    require("pointer_jsonpath", &p.pointer_jsonpath, kind == PaginationType::Pointer);
+    require("after_param", &p.after_param, kind == PaginationType::Pointer);
+    require("next_page_key", &p.next_page_key, link && location == LinkLocation::Body);
+    if !(link && location == LinkLocation::Header) {
+        require("response_header_name", &p.response_header_name, false);
+        require("response_header_rel", &p.response_header_rel, false);
+    }
+    if !link && p.next_link_location.is_some() {
+        require("next_link_location", &Some(String::new()), false);
+    }
+    if let Some(path) = &p.pointer_jsonpath
+        && let Err(e) = serde_json_path::JsonPath::parse(path)
+    {
+        out.push(Problem::new(
+            format!("{at}.pointer_jsonpath"),
+            format!("not a valid JSONPath (RFC 9535): {e}"),
+        ));
+    }
+    if let Some(key) = &p.next_page_key {
+        check_dotted(key, &format!("{at}.next_page_key"), false, out);
+    }
+    for (field, value) in [
+        ("index_param", &p.index_param),
+        ("page_param", &p.page_param),
+        ("after_param", &p.after_param),
+    ] {
+        if let Some(v) = value {
+            check_param_name(v, &format!("{at}.{field}"), out);
+        }
+    }
+    if let Some(v) = &p.response_header_name
+        && !TOKEN.is_match(v)
+    {
+        out.push(Problem::new(
+            format!("{at}.response_header_name"),
+            "not a valid header name",
+        ));
+    }
+}
+
+fn kind_name(kind: PaginationType) -> &'static str {
+    match kind {
+        PaginationType::None => "none",
+        PaginationType::Index => "index",
+        PaginationType::Page => "page",
+        PaginationType::Link => "link",
+        PaginationType::Pointer => "pointer",
+    }
+}
+
+fn check_dotted(key: &str, path: &str, empty_ok: bool, out: &mut Vec<Problem>) {
+    if key.is_empty() {
+        if !empty_ok {
+            out.push(Problem::new(path, "must not be empty"));
+        }
+    } else if key.split('.').any(|segment| segment.trim().is_empty()) {
+        out.push(Problem::new(
+            path,
+            "a dotted path has no empty segments (`results`, `data.items`)",
+        ));
+    }
+}
+
+fn check_param_name(name: &str, path: &str, out: &mut Vec<Problem>) {
+    if name.trim().is_empty() || name.contains(['&', '=', '#', '\r', '\n']) {
+        out.push(Problem::new(
+            path,
+            "a query parameter name must be non-empty and have no `&`, `=` or `#`",
+        ));
+    }
+}
+
+fn check_action(action: &Action, at: &str, pagination: PaginationType, out: &mut Vec<Problem>) {
+    if !ACTION_ID.is_match(&action.id) {
+        out.push(Problem::new(
+            format!("{at}.id"),
+            "use 1 to 128 of `A-Z a-z 0-9 _ . -`",
+        ));
+    }
+    if action.name.trim().is_empty() {
+        out.push(Problem::new(format!("{at}.name"), "the name is required"));
+    }
+    if action.paginated && pagination == PaginationType::None {
+        out.push(Problem::new(
+            format!("{at}.paginated"),
+            "the action is marked paginated but `pagination.type` is `none`",
+        ));
+    }
+    let path = &action.path;
+    if !path.starts_with('/') || path.contains(['?', '#']) || path.contains(char::is_whitespace) {
+        out.push(Problem::new(
+            format!("{at}.path"),
+            "a path starts with `/` and has no query, fragment or spaces (put query values in parameters)",
+        ));
+    }
+    let placeholders: BTreeSet<&str> = PLACEHOLDER
+        .captures_iter(path)
+        .filter_map(|c| c.get(1).map(|m| m.as_str()))
+        .collect();
+    if placeholders.contains("") {
+        out.push(Problem::new(format!("{at}.path"), "empty placeholder `{}`"));
+    }
+    let mut input_keys = HashSet::new();
+    for (index, param) in action.parameters.iter().enumerate() {
+        let p_at = format!("{at}.parameters[{index}]");
+        if param.name.trim().is_empty() {
+            out.push(Problem::new(format!("{p_at}.name"), "the name is required"));
+            continue;
+        }
+        if !input_keys.insert(param.name.as_str()) || param.name == BODY_INPUT_KEY {
+            out.push(Problem::new(
+                format!("{p_at}.name"),
+                format!(
+                    "input key `{}` is used twice (parameter names are input keys, and `{BODY_INPUT_KEY}` is the request body)",
+                    param.name
+                ),
+            ));
+        }
+        match param.location {
+            ParameterLocation::Path if !placeholders.contains(param.name.as_str()) => {
+                out.push(Problem::new(
+                    format!("{p_at}.name"),
+                    format!("path parameter `{}` has no `{{{}}}` in the path", param.name, param.name),
+                ))
+            }
+            ParameterLocation::Header if !TOKEN.is_match(&param.name) => out.push(Problem::new(
+                format!("{p_at}.name"),
+                "not a valid header name",
+            )),
+            _ => {}
+        }
+        if let Some(schema) = &param.schema
+            && !(schema.is_object() || schema.is_boolean())
+        {
+            out.push(Problem::new(
+                format!("{p_at}.schema"),
+                "a JSON Schema is an object or a boolean",
+            ));
+        }
+    }
+    for name in &placeholders {
+        let declared = action
+            .parameters
+            .iter()
+            .any(|p| p.location == ParameterLocation::Path && p.name == *name);
+        if !name.is_empty() && !declared {
+            out.push(Problem::new(
+                format!("{at}.path"),
+                format!("placeholder `{{{name}}}` has no path parameter named `{name}`"),
+            ));
+        }
+    }
+    if let Some(schema) = &action.output_schema
+        && !(schema.is_object() || schema.is_boolean())
+    {
+        out.push(Problem::new(
+            format!("{at}.output_schema"),
+            "a JSON Schema is an object or a boolean",
+        ));
+    }
+    if let Some(body) = &action.request_body
+        && let Some(schema) = &body.schema
+        && !(schema.is_object() || schema.is_boolean())
+    {
+        out.push(Problem::new(
+            format!("{at}.request_body.schema"),
+            "a JSON Schema is an object or a boolean",
+        ));
+    }
+}
