@@ -254,7 +254,12 @@ impl TestApi {
     /// Like [`TestApi::start`], for callers that are not async (usable inside a runtime too:
     /// it never blocks on one).
     pub fn start_blocking(auth: AuthCheck) -> std::io::Result<TestApi> {
-        let std_listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), auth)
+    }
+
+    /// Like [`TestApi::start_blocking`], on a given address (port 0 picks a free one).
+    pub fn start_on(addr: SocketAddr, auth: AuthCheck) -> std::io::Result<TestApi> {
+        let std_listener = std::net::TcpListener::bind(addr)?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
         let runtime = tokio::runtime::Builder::new_current_thread()

@@ -53,7 +53,8 @@ impl Guest for Engine {
 
     fn invoke(action_id: String, input: String) -> Result<String, wit::Error> {
         let table = table().map_err(to_wit)?;
-        let output = crate::invoke(&table, &action_id, &input, &mut HostTransport).map_err(to_wit)?;
+        let output =
+            crate::invoke(&table, &action_id, &input, &mut HostTransport).map_err(to_wit)?;
         serde_json::to_string(&output).map_err(|e| wit::Error::Internal(e.to_string()))
     }
 }
@@ -103,7 +104,9 @@ fn manifest() -> Result<wit::Manifest, EngineError> {
         PaginationStyle::LinkHeader { header_name, rel } => {
             wit::PaginationStyle::LinkHeader(wit::LinkHeader { header_name, rel })
         }
-        PaginationStyle::LinkBody { next_page_key } => wit::PaginationStyle::LinkBody(next_page_key),
+        PaginationStyle::LinkBody { next_page_key } => {
+            wit::PaginationStyle::LinkBody(next_page_key)
+        }
         PaginationStyle::Pointer {
             jsonpath,
             after_param,

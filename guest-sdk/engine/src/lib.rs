@@ -111,9 +111,9 @@ pub fn invoke(
     input: &str,
     transport: &mut dyn Transport,
 ) -> Result<Value, EngineError> {
-    let entry = table.find(action_id)?.ok_or_else(|| {
-        EngineError::InvalidInput(format!("unknown action `{action_id}`"))
-    })?;
+    let entry = table
+        .find(action_id)?
+        .ok_or_else(|| EngineError::InvalidInput(format!("unknown action `{action_id}`")))?;
     let record = entry.parse_record()?;
     let meta = table.meta()?;
     let input: Value = if input.trim().is_empty() {

@@ -34,7 +34,9 @@ pub fn parse(value: &str) -> Vec<Link> {
         // Parameters: `; name=value` until a top-level comma.
         loop {
             rest = rest.trim_start();
-            let Some(after_semi) = rest.strip_prefix(';') else { break };
+            let Some(after_semi) = rest.strip_prefix(';') else {
+                break;
+            };
             let after_semi = after_semi.trim_start();
             let name_len = after_semi
                 .find(|c: char| c == '=' || c == ';' || c == ',' || c.is_whitespace())
@@ -122,8 +124,14 @@ mod tests {
     #[test]
     fn github_style() {
         let v = r#"<https://api.github.com/repos?page=1>; rel="first", <https://api.github.com/repos?page=3>; rel="next", <https://api.github.com/repos?page=9>; rel="last""#;
-        assert_eq!(find([v], "next").as_deref(), Some("https://api.github.com/repos?page=3"));
-        assert_eq!(find([v], "LAST").as_deref(), Some("https://api.github.com/repos?page=9"));
+        assert_eq!(
+            find([v], "next").as_deref(),
+            Some("https://api.github.com/repos?page=3")
+        );
+        assert_eq!(
+            find([v], "LAST").as_deref(),
+            Some("https://api.github.com/repos?page=9")
+        );
         assert_eq!(find([v], "prev"), None);
     }
 
@@ -140,9 +148,21 @@ mod tests {
 
     #[test]
     fn garbage_does_not_panic() {
-        for v in ["", "<", ">", ";;;", "<a>; rel=\"", "junk, <ok>; rel=next", "<a>;rel", "\u{e9}<\u{e9}>;rel=\u{e9}"] {
+        for v in [
+            "",
+            "<",
+            ">",
+            ";;;",
+            "<a>; rel=\"",
+            "junk, <ok>; rel=next",
+            "<a>;rel",
+            "\u{e9}<\u{e9}>;rel=\u{e9}",
+        ] {
             let _ = parse(v);
         }
-        assert_eq!(find(["junk, <ok>; rel=next"], "next").as_deref(), Some("ok"));
+        assert_eq!(
+            find(["junk, <ok>; rel=next"], "next").as_deref(),
+            Some("ok")
+        );
     }
 }

@@ -38,9 +38,11 @@ pub fn run(
         vec![(config.page_size_param.as_str(), page_size.to_string())]
     };
     let cursor_path = match &config.style {
-        PaginationStyle::Pointer { jsonpath, .. } => Some(JsonPath::parse(jsonpath).map_err(|e| {
-            EngineError::Internal(format!("pointer JSONPath `{jsonpath}` is invalid: {e}"))
-        })?),
+        PaginationStyle::Pointer { jsonpath, .. } => {
+            Some(JsonPath::parse(jsonpath).map_err(|e| {
+                EngineError::Internal(format!("pointer JSONPath `{jsonpath}` is invalid: {e}"))
+            })?)
+        }
         _ => None,
     };
     let origin = prepared.url.origin();
@@ -250,7 +252,11 @@ fn extract_results(body: &Value, results_key: &str, page: u32) -> Result<Vec<Val
         Some(Value::Array(items)) => Ok(items.clone()),
         Some(other) => Err(EngineError::Internal(format!(
             "results key `{}` in page {page} holds {}, not an array; set Results Key to the path of the list",
-            if results_key.is_empty() { "(the body)" } else { results_key },
+            if results_key.is_empty() {
+                "(the body)"
+            } else {
+                results_key
+            },
             kind(other)
         ))),
     }
@@ -258,11 +264,12 @@ fn extract_results(body: &Value, results_key: &str, page: u32) -> Result<Vec<Val
 
 /// Follows a dotted path (`data.items`, `links.0.href`) through objects and arrays.
 pub fn dotted<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(value, |current, segment| match current {
-        Value::Object(map) => map.get(segment),
-        Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
-        _ => None,
-    })
+    path.split('.')
+        .try_fold(value, |current, segment| match current {
+            Value::Object(map) => map.get(segment),
+            Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        })
 }
 
 fn shorten(text: &str) -> String {

@@ -95,14 +95,20 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
             }
             return Err(EngineError::InvalidInput(format!(
                 "unknown input key `{key}`; this action takes: {}",
-                if allowed.is_empty() { "nothing".to_string() } else { allowed.join(", ") }
+                if allowed.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    allowed.join(", ")
+                }
             )));
         }
     }
     let missing: Vec<&str> = record
         .params
         .iter()
-        .filter(|p| (p.required || p.location == ParamLocation::Path) && is_absent(input.get(&p.name)))
+        .filter(|p| {
+            (p.required || p.location == ParamLocation::Path) && is_absent(input.get(&p.name))
+        })
         .map(|p| p.name.as_str())
         .chain((record.body == Some(true) && is_absent(input.get(BODY_KEY))).then_some(BODY_KEY))
         .collect();
@@ -152,8 +158,9 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
         }
     }
     let base = format!("{}://{}{}", meta.scheme, meta.hostname, meta.base_path);
-    let mut url = Url::parse(&format!("{base}{path}"))
-        .map_err(|e| EngineError::Internal(format!("cannot build a URL from `{base}{path}`: {e}")))?;
+    let mut url = Url::parse(&format!("{base}{path}")).map_err(|e| {
+        EngineError::Internal(format!("cannot build a URL from `{base}{path}`: {e}"))
+    })?;
     if !query.is_empty() {
         let mut pairs = url.query_pairs_mut();
         for (k, v) in &query {
@@ -320,9 +327,14 @@ mod tests {
     #[test]
     fn input_errors_name_the_key() {
         let err = prepare(&meta(), &record(), &json!({"id": 1})).unwrap_err();
-        assert_eq!(err, EngineError::InvalidInput("missing required input: file".into()));
+        assert_eq!(
+            err,
+            EngineError::InvalidInput("missing required input: file".into())
+        );
         let err = prepare(&meta(), &record(), &json!({"id": 1, "file": 2, "nope": 1})).unwrap_err();
-        assert!(matches!(err, EngineError::InvalidInput(m) if m.contains("`nope`") && m.contains("tag")));
+        assert!(
+            matches!(err, EngineError::InvalidInput(m) if m.contains("`nope`") && m.contains("tag"))
+        );
         let err = prepare(&meta(), &record(), &json!({"id": {}, "file": 2})).unwrap_err();
         assert!(matches!(err, EngineError::InvalidInput(m) if m.contains("`id`")));
         let err = prepare(&meta(), &record(), &json!([1])).unwrap_err();
@@ -337,7 +349,10 @@ mod tests {
             body: body.to_vec(),
         };
         assert_eq!(body_to_json(&r(b"", "")), Value::Null);
-        assert_eq!(body_to_json(&r(b"{\"a\":1}", "application/json")), json!({"a": 1}));
+        assert_eq!(
+            body_to_json(&r(b"{\"a\":1}", "application/json")),
+            json!({"a": 1})
+        );
         assert_eq!(body_to_json(&r(b"hi", "text/plain")), json!("hi"));
         assert_eq!(
             body_to_json(&r(&[0xff, 0x00], "application/octet-stream")),

@@ -386,7 +386,10 @@ mod tests {
 
     #[test]
     fn round_trip_and_lookup() {
-        let entries: Vec<_> = ["zeta", "alpha", "mid", "beta"].iter().map(|i| entry(i)).collect();
+        let entries: Vec<_> = ["zeta", "alpha", "mid", "beta"]
+            .iter()
+            .map(|i| entry(i))
+            .collect();
         let bytes = write_table(&meta(), Some("<svg/>"), &entries);
         let table = Table::new(&bytes).unwrap();
         assert_eq!(table.len(), 4);

@@ -29,7 +29,9 @@ pub fn patch_engine(engine: &[u8], table: &[u8]) -> Result<Vec<u8>> {
     let sections = sections(engine)?;
     let mut found = None;
     for (index, section) in sections.iter().enumerate() {
-        if section.id == COMPONENT_CORE_MODULE && contains(&engine[section.content.clone()], &SLOT_MAGIC) {
+        if section.id == COMPONENT_CORE_MODULE
+            && contains(&engine[section.content.clone()], &SLOT_MAGIC)
+        {
             if found.is_some() {
                 return Err(engine_error("more than one core module has a table slot"));
             }
@@ -58,10 +60,14 @@ fn patch_module(module: &[u8], table: &[u8]) -> Result<Vec<u8>> {
         .collect::<Result<_, _>>()
         .map_err(|e| engine_error(format!("memory section: {e}")))?;
     let [memory_type] = memories.as_slice() else {
-        return Err(engine_error("the engine module must define exactly one memory"));
+        return Err(engine_error(
+            "the engine module must define exactly one memory",
+        ));
     };
     if memory_type.memory64 || memory_type.shared || memory_type.page_size_log2.is_some() {
-        return Err(engine_error("the engine memory must be a plain 32-bit memory"));
+        return Err(engine_error(
+            "the engine memory must be a plain 32-bit memory",
+        ));
     }
     let address = memory_type.initial * WASM_PAGE;
     let pages = (table.len() as u64).div_ceil(WASM_PAGE).max(1);
@@ -70,7 +76,9 @@ fn patch_module(module: &[u8], table: &[u8]) -> Result<Vec<u8>> {
         return Err(Error::TooLarge(table.len()));
     }
     if memory_type.maximum.is_some_and(|max| new_initial > max) {
-        return Err(engine_error("the engine memory maximum leaves no room for the table"));
+        return Err(engine_error(
+            "the engine memory maximum leaves no room for the table",
+        ));
     }
     let mut memory_section = MemorySection::new();
     memory_section.memory(MemoryType {
@@ -87,7 +95,11 @@ fn patch_module(module: &[u8], table: &[u8]) -> Result<Vec<u8>> {
     for section in &sections {
         let content = &module[section.content.clone()];
         match section.id {
-            SECTION_MEMORY => push_section(&mut out, SECTION_MEMORY, &memory_section_bytes(&memory_section)),
+            SECTION_MEMORY => push_section(
+                &mut out,
+                SECTION_MEMORY,
+                &memory_section_bytes(&memory_section),
+            ),
             SECTION_DATA_COUNT => {
                 let count = BinaryReader::new(content, 0)
                     .read_var_u32()
@@ -200,7 +212,8 @@ mod tests {
     fn patches_the_real_engine_and_stays_valid() {
         let table = vec![7u8; 100_000];
         let patched = patch_engine(crate::ENGINE_COMPONENT, &table).unwrap();
-        let mut validator = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all());
+        let mut validator =
+            wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all());
         validator.validate_all(&patched).unwrap();
         assert_eq!(find(&patched, &SLOT_MAGIC).map(|_| ()), Some(()));
         assert!(find(&patched, &table).is_some());
@@ -209,6 +222,8 @@ mod tests {
     #[test]
     fn rejects_what_is_not_an_engine() {
         assert!(matches!(patch_engine(b"nope", &[1]), Err(Error::Engine(_))));
-        assert!(matches!(patch_engine(b"\0asm\x0d\0\x01\0", &[1]), Err(Error::Engine(m)) if m.contains("table slot")));
+        assert!(
+            matches!(patch_engine(b"\0asm\x0d\0\x01\0", &[1]), Err(Error::Engine(m)) if m.contains("table slot"))
+        );
     }
 }

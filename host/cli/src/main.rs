@@ -1,1 +1,235 @@
-fn main() {}
+//! `plugboard`: build, inspect and invoke integration components.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use plugboard_definition::Definition;
+use plugboard_runtime::{Credentials, InvokeOptions, Limits, Runtime, RuntimeConfig};
+
+/// Plugboard turns REST API definitions into sandboxed WebAssembly integrations.
+#[derive(Debug, Parser)]
+#[command(name = "plugboard", version, about)]
+struct Cli {
+    /// Where compiled components are cached (default: the user cache directory; env
+    /// PLUGBOARD_CACHE_DIR).
+    #[arg(long, global = true, env = "PLUGBOARD_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Finalize a definition into a self-contained component (.wasm).
+    Build {
+        /// The definition (JSON).
+        definition: PathBuf,
+        /// Where to write the component.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Print a component's manifest as JSON: hosts, auth, pagination, actions and schemas.
+    Inspect {
+        /// The component.
+        bundle: PathBuf,
+    },
+    /// Run one action of a component and print its JSON output.
+    Invoke {
+        /// The component.
+        bundle: PathBuf,
+        /// The action id (see `inspect`).
+        action_id: String,
+        /// The input object as JSON, `@FILE` to read a file, or `-` for stdin.
+        #[arg(long, default_value = "{}")]
+        input: String,
+        /// A credential applied by the host: `api_key=...`, `username=...`, `password=...`.
+        #[arg(long = "credential", value_name = "NAME=VALUE")]
+        credentials: Vec<String>,
+        /// A config value the component declares.
+        #[arg(long = "config", value_name = "NAME=VALUE")]
+        config: Vec<String>,
+        /// Wall-time limit for the whole call.
+        #[arg(long, default_value_t = 30_000)]
+        timeout_ms: u64,
+        /// Memory limit of the component, in MiB.
+        #[arg(long, default_value_t = 64)]
+        memory_mib: usize,
+        /// Largest upstream response body, in MiB.
+        #[arg(long, default_value_t = 16)]
+        response_mib: usize,
+        /// Outbound requests per call.
+        #[arg(long, default_value_t = 50)]
+        max_requests: u32,
+    },
+    /// The definition format.
+    Definition {
+        #[command(subcommand)]
+        command: DefinitionCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DefinitionCommand {
+    /// Print the definition's JSON Schema.
+    Schema,
+    /// Check a definition and list every problem with its JSON path.
+    Validate {
+        /// The definition (JSON).
+        definition: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let cache_dir = cli
+        .cache_dir
+        .or_else(|| dirs::cache_dir().map(|d| d.join("plugboard")));
+    match cli.command {
+        Command::Build { definition, output } => build(&definition, &output),
+        Command::Inspect { bundle } => {
+            let runtime = runtime(cache_dir)?;
+            let bundle = runtime.load_file(&bundle).await?;
+            print_json(&*bundle.manifest)
+        }
+        Command::Invoke {
+            bundle,
+            action_id,
+            input,
+            credentials,
+            config,
+            timeout_ms,
+            memory_mib,
+            response_mib,
+            max_requests,
+        } => {
+            let input = read_input(&input)?;
+            let options = InvokeOptions {
+                credentials: pairs(&credentials, "--credential")?
+                    .into_iter()
+                    .collect::<Credentials>(),
+                config: pairs(&config, "--config")?.into_iter().collect(),
+                limits: Limits {
+                    timeout: Duration::from_millis(timeout_ms),
+                    memory_bytes: memory_mib << 20,
+                    response_bytes: response_mib << 20,
+                    max_requests,
+                },
+            };
+            let runtime = runtime(cache_dir)?;
+            let bundle = runtime.load_file(&bundle).await?;
+            let output = runtime
+                .invoke(&bundle, &action_id, &input, &options)
+                .await?;
+            print_json(&output)
+        }
+        Command::Definition { command } => match command {
+            DefinitionCommand::Schema => {
+                println!("{}", plugboard_definition::json_schema());
+                Ok(())
+            }
+            DefinitionCommand::Validate { definition } => {
+                read_definition(&definition)?;
+                eprintln!("{}: valid", definition.display());
+                Ok(())
+            }
+        },
+    }
+}
+
+fn runtime(cache_dir: Option<PathBuf>) -> Result<Runtime> {
+    Ok(Runtime::new(RuntimeConfig {
+        cache_dir,
+        // One call at a time from the CLI: a small pool.
+        max_instances: 4,
+        pooling: true,
+    })?)
+}
+
+fn read_definition(path: &Path) -> Result<Definition> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Definition::from_json(&text)
+        .with_context(|| format!("{} is not a valid definition", path.display()))
+}
+
+fn build(definition_path: &Path, output: &Path) -> Result<()> {
+    let started = Instant::now();
+    let definition = read_definition(definition_path)?;
+    let bundle = plugboard_bundle::finalize(&definition)?;
+    let elapsed = started.elapsed();
+    std::fs::write(output, &bundle.component)
+        .with_context(|| format!("cannot write {}", output.display()))?;
+    eprintln!(
+        "built {} from `{}`: {} action(s), {} byte table, {} byte component, {:.1} ms",
+        output.display(),
+        definition.name,
+        bundle.actions,
+        bundle.table_bytes,
+        bundle.component.len(),
+        elapsed.as_secs_f64() * 1000.0
+    );
+    Ok(())
+}
+
+/// Prints pretty JSON on stdout; a closed pipe (`| head`) is not an error.
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    use std::io::Write;
+    let text = serde_json::to_string_pretty(value)?;
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+fn read_input(input: &str) -> Result<String> {
+    let text = if input == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the input from stdin")?;
+        text
+    } else if let Some(path) = input.strip_prefix('@') {
+        std::fs::read_to_string(path).with_context(|| format!("cannot read input file {path}"))?
+    } else {
+        input.to_string()
+    };
+    serde_json::from_str::<serde_json::Value>(&text).context("--input is not valid JSON")?;
+    Ok(text)
+}
+
+fn pairs(values: &[String], flag: &str) -> Result<Vec<(String, String)>> {
+    values
+        .iter()
+        .map(|pair| match pair.split_once('=') {
+            Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
+            _ => bail!(
+                "{flag} takes NAME=VALUE, got `{}`",
+                pair.split('=').next().unwrap_or("")
+            ),
+        })
+        .collect()
+}

@@ -55,7 +55,8 @@ pub fn output_schema(action: &Action, results_key: &str) -> Value {
     if !action.paginated {
         return body;
     }
-    let mut results = json!({"type": "array", "description": "Every item of every page, in order."});
+    let mut results =
+        json!({"type": "array", "description": "Every item of every page, in order."});
     if let Some(items) = item_schema(&body, results_key) {
         results["items"] = items.clone();
     }

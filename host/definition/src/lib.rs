@@ -39,7 +39,9 @@ pub enum Error {
         column: usize,
     },
     /// `definition_version` is missing or names a version this build does not know.
-    #[error("unsupported definition_version {found}: this build reads version {DEFINITION_VERSION}")]
+    #[error(
+        "unsupported definition_version {found}: this build reads version {DEFINITION_VERSION}"
+    )]
     UnsupportedVersion {
         /// The version found, as written.
         found: String,
@@ -71,7 +73,11 @@ impl Definition {
         })?;
         match value.get("definition_version") {
             Some(v) if v.as_u64() == Some(u64::from(DEFINITION_VERSION)) => {}
-            Some(v) => return Err(Error::UnsupportedVersion { found: v.to_string() }),
+            Some(v) => {
+                return Err(Error::UnsupportedVersion {
+                    found: v.to_string(),
+                });
+            }
             None => {
                 return Err(Error::UnsupportedVersion {
                     found: "(missing)".into(),

@@ -48,10 +48,11 @@ impl std::fmt::Display for Problem {
 static NAME: LazyLock<Regex> = LazyLock::new(|| regex_or_panic(r"^[A-Za-z0-9 _-]+$"));
 static ACTION_ID: LazyLock<Regex> = LazyLock::new(|| regex_or_panic(r"^[A-Za-z0-9_.-]{1,128}$"));
 static HOST: LazyLock<Regex> = LazyLock::new(|| {
-    regex_or_panic(r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(:[0-9]{1,5})?$")
+    regex_or_panic(
+        r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(:[0-9]{1,5})?$",
+    )
 });
-static TOKEN: LazyLock<Regex> =
-    LazyLock::new(|| regex_or_panic(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"));
+static TOKEN: LazyLock<Regex> = LazyLock::new(|| regex_or_panic(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"));
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| regex_or_panic(r"\{([^{}]*)\}"));
 
 /// The patterns above are constants; a failure is a bug caught by every test run.
@@ -82,7 +83,10 @@ pub(crate) fn problems(definition: &Definition) -> Vec<Problem> {
         check_action(action, &at, definition.pagination.kind, &mut out);
     }
     if definition.actions.is_empty() {
-        out.push(Problem::new("$.actions", "an integration needs at least one action"));
+        out.push(Problem::new(
+            "$.actions",
+            "an integration needs at least one action",
+        ));
     }
     out
 }
@@ -138,9 +142,15 @@ fn check_icon(icon: &str, out: &mut Vec<Problem>) {
         .and_then(|rest| rest.split_once("?>").map(|(_, tail)| tail.trim_start()))
         .unwrap_or(&lower);
     if !body.starts_with("<svg") {
-        out.push(Problem::new("$.icon", "the icon must be SVG markup (`<svg ...>`)"));
+        out.push(Problem::new(
+            "$.icon",
+            "the icon must be SVG markup (`<svg ...>`)",
+        ));
     }
-    if lower.contains("<script") || lower.contains("javascript:") || lower.contains(" on") && has_event_handler(&lower) {
+    if lower.contains("<script")
+        || lower.contains("javascript:")
+        || lower.contains(" on") && has_event_handler(&lower)
+    {
         out.push(Problem::new(
             "$.icon",
             "the icon must not contain scripts or event handlers",
@@ -167,7 +177,10 @@ fn check_host(host: &str, path: &str, out: &mut Vec<Problem>) {
     if host.contains("://") {
         out.push(Problem::new(
             path,
-            format!("write the host without a scheme (`{}`); use `scheme` for http", host.split("://").nth(1).unwrap_or(host)),
+            format!(
+                "write the host without a scheme (`{}`); use `scheme` for http",
+                host.split("://").nth(1).unwrap_or(host)
+            ),
         ));
     } else if host.contains('/') {
         out.push(Problem::new(
@@ -234,7 +247,10 @@ fn check_pagination(p: &Pagination, out: &mut Vec<Problem>) {
         )),
         (Some(_), false) => out.push(Problem::new(
             format!("{at}.{field}"),
-            format!("not used by pagination type `{}`; remove it", kind_name(kind)),
+            format!(
+                "not used by pagination type `{}`; remove it",
+                kind_name(kind)
+            ),
         )),
         (Some(v), true) if v.trim().is_empty() => {
             out.push(Problem::new(format!("{at}.{field}"), "must not be empty"))
@@ -245,9 +261,21 @@ fn check_pagination(p: &Pagination, out: &mut Vec<Problem>) {
     let location = p.next_link_location.unwrap_or_default();
     require("index_param", &p.index_param, kind == PaginationType::Index);
     require("page_param", &p.page_param, kind == PaginationType::Page);
-    require("pointer_jsonpath", &p.pointer_jsonpath, kind == PaginationType::Pointer);
-    require("after_param", &p.after_param, kind == PaginationType::Pointer);
-    require("next_page_key", &p.next_page_key, link && location == LinkLocation::Body);
+    require(
+        "pointer_jsonpath",
+        &p.pointer_jsonpath,
+        kind == PaginationType::Pointer,
+    );
+    require(
+        "after_param",
+        &p.after_param,
+        kind == PaginationType::Pointer,
+    );
+    require(
+        "next_page_key",
+        &p.next_page_key,
+        link && location == LinkLocation::Body,
+    );
     if !(link && location == LinkLocation::Header) {
         require("response_header_name", &p.response_header_name, false);
         require("response_header_rel", &p.response_header_rel, false);
@@ -367,7 +395,10 @@ fn check_action(action: &Action, at: &str, pagination: PaginationType, out: &mut
             ParameterLocation::Path if !placeholders.contains(param.name.as_str()) => {
                 out.push(Problem::new(
                     format!("{p_at}.name"),
-                    format!("path parameter `{}` has no `{{{}}}` in the path", param.name, param.name),
+                    format!(
+                        "path parameter `{}` has no `{{{}}}` in the path",
+                        param.name, param.name
+                    ),
                 ))
             }
             ParameterLocation::Header if !TOKEN.is_match(&param.name) => out.push(Problem::new(

@@ -20,18 +20,35 @@ pub fn build(package: &str, watch: &[&str]) -> Result<PathBuf, String> {
     for path in watch {
         println!("cargo:rerun-if-changed={}", root.join(path).display());
     }
-    println!("cargo:rerun-if-changed={}", root.join("Cargo.lock").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("Cargo.lock").display()
+    );
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .map(|dir| if dir.is_absolute() { dir } else { root.join(dir) })
+        .map(|dir| {
+            if dir.is_absolute() {
+                dir
+            } else {
+                root.join(dir)
+            }
+        })
         .unwrap_or_else(|| root.join("target"))
         .join("guest");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
         .current_dir(&root)
-        .args(["build", "--package", package, "--profile", "guest", "--target", GUEST_TARGET])
+        .args([
+            "build",
+            "--package",
+            package,
+            "--profile",
+            "guest",
+            "--target",
+            GUEST_TARGET,
+        ])
         .arg("--target-dir")
         .arg(&target_dir);
     // The outer build's flags and wrappers are for the host target, not the guest.
@@ -63,7 +80,10 @@ pub fn build(package: &str, watch: &[&str]) -> Result<PathBuf, String> {
     if wasm.is_file() {
         Ok(wasm)
     } else {
-        Err(format!("guest `{package}` built but {} is missing", wasm.display()))
+        Err(format!(
+            "guest `{package}` built but {} is missing",
+            wasm.display()
+        ))
     }
 }
 

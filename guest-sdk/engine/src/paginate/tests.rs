@@ -47,7 +47,10 @@ fn config(style: PaginationStyle, results_key: &str, limit: u32) -> PaginationCo
     }
 }
 
-fn run_with<F: FnMut(&Url) -> HttpResponse>(config: PaginationConfig, respond: F) -> (Value, Vec<String>) {
+fn run_with<F: FnMut(&Url) -> HttpResponse>(
+    config: PaginationConfig,
+    respond: F,
+) -> (Value, Vec<String>) {
     let (out, urls) = try_run(config, respond);
     (out.unwrap(), urls)
 }
@@ -77,14 +80,23 @@ fn try_run<F: FnMut(&Url) -> HttpResponse>(
         paginated: true,
     };
     let prepared = prepare(&meta, &record, &json!({})).unwrap();
-    let mut fake = Fake { respond, urls: vec![] };
+    let mut fake = Fake {
+        respond,
+        urls: vec![],
+    };
     let out = run(&config, prepared, &mut fake);
     (out, fake.urls)
 }
 
 #[test]
 fn index_walks_to_the_short_page() {
-    let cfg = config(PaginationStyle::Index { param: "offset".into() }, "data", 20);
+    let cfg = config(
+        PaginationStyle::Index {
+            param: "offset".into(),
+        },
+        "data",
+        20,
+    );
     let (out, urls) = run_with(cfg, |url| {
         let offset = param(url, "offset").unwrap();
         ok(json!({"data": items(offset..(offset + 10).min(25))}))
@@ -97,7 +109,13 @@ fn index_walks_to_the_short_page() {
 
 #[test]
 fn page_limit_truncates_with_a_reason() {
-    let cfg = config(PaginationStyle::Page { param: "page".into() }, "", 2);
+    let cfg = config(
+        PaginationStyle::Page {
+            param: "page".into(),
+        },
+        "",
+        2,
+    );
     let (out, urls) = run_with(cfg, |url| {
         let page = param(url, "page").unwrap();
         ok(json!(items(page * 10..page * 10 + 10)))
@@ -109,7 +127,13 @@ fn page_limit_truncates_with_a_reason() {
 
 #[test]
 fn identical_pages_stop_without_duplicates() {
-    let cfg = config(PaginationStyle::Page { param: "page".into() }, "items", 20);
+    let cfg = config(
+        PaginationStyle::Page {
+            param: "page".into(),
+        },
+        "items",
+        20,
+    );
     let (out, urls) = run_with(cfg, |_| ok(json!({"items": items(0..10)})));
     assert_eq!(urls.len(), 2);
     assert_eq!(out["results"].as_array().unwrap().len(), 10);
@@ -138,7 +162,13 @@ fn repeated_cursor_stops() {
 
 #[test]
 fn body_links_resolve_relative_and_refuse_other_origins() {
-    let cfg = config(PaginationStyle::LinkBody { next_page_key: "next".into() }, "items", 20);
+    let cfg = config(
+        PaginationStyle::LinkBody {
+            next_page_key: "next".into(),
+        },
+        "items",
+        20,
+    );
     let (out, urls) = run_with(cfg, |url| match url.query() {
         Some("limit=10") => ok(json!({"items": items(0..10), "next": "/page2?x=1"})),
         Some("x=1") => ok(json!({"items": items(10..20), "next": "?p=3"})),
@@ -148,7 +178,12 @@ fn body_links_resolve_relative_and_refuse_other_origins() {
     assert_eq!(urls[2], "https://api.test/page2?p=3");
     assert_eq!(urls.len(), 3);
     assert_eq!(out["results"].as_array().unwrap().len(), 30);
-    assert!(out["truncated"].as_str().unwrap().contains("another origin"));
+    assert!(
+        out["truncated"]
+            .as_str()
+            .unwrap()
+            .contains("another origin")
+    );
 }
 
 #[test]
@@ -167,7 +202,10 @@ fn header_links_follow_the_configured_rel() {
         if page < 3 {
             response.headers.push((
                 "Link".into(),
-                format!("</items?page=1>; rel=\"first\", </items?page={}>; rel=\"next\"", page + 1),
+                format!(
+                    "</items?page=1>; rel=\"first\", </items?page={}>; rel=\"next\"",
+                    page + 1
+                ),
             ));
         }
         response
@@ -179,8 +217,16 @@ fn header_links_follow_the_configured_rel() {
 
 #[test]
 fn non_array_results_are_a_clear_error() {
-    let cfg = config(PaginationStyle::Page { param: "page".into() }, "data", 20);
+    let cfg = config(
+        PaginationStyle::Page {
+            param: "page".into(),
+        },
+        "data",
+        20,
+    );
     let (out, _) = try_run(cfg, |_| ok(json!({"data": {"not": "a list"}})));
     let err = out.unwrap_err();
-    assert!(matches!(err, EngineError::Internal(m) if m.contains("`data`") && m.contains("an object")));
+    assert!(
+        matches!(err, EngineError::Internal(m) if m.contains("`data`") && m.contains("an object"))
+    );
 }

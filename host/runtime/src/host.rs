@@ -1,0 +1,165 @@
+//! The host side of the WIT imports: per-call state and the `http`, `config`, `secrets` and
+//! `logging` interfaces.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::bindings::GuestError;
+use crate::bindings::plugboard::integration::{config, http, logging, secrets, types};
+use crate::limits::CallLimiter;
+use crate::manifest::Manifest;
+use crate::outbound::{Credentials, Outbound};
+
+/// Bytes of stderr kept per call (shown when a component traps).
+pub(crate) const STDERR_BYTES: usize = 16 * 1024;
+/// Log messages kept per call; later ones are counted and dropped.
+const MAX_LOG_MESSAGES: usize = 200;
+/// Longest log message kept.
+const MAX_LOG_MESSAGE_BYTES: usize = 4096;
+
+/// Everything one call's store holds. A store lives for one call and is then dropped.
+pub(crate) struct State {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(crate) limiter: CallLimiter,
+    pub(crate) stderr: MemoryOutputPipe,
+    /// `None` while the host reads a manifest: no outbound requests then.
+    outbound: Option<Outbound>,
+    /// The component's manifest (`None` while reading it): declares config and secrets.
+    manifest: Option<Arc<Manifest>>,
+    config: Arc<BTreeMap<String, String>>,
+    credentials: Arc<Credentials>,
+    /// Messages logged by the component.
+    pub(crate) logs: Vec<(String, String)>,
+    pub(crate) logs_dropped: usize,
+}
+
+impl State {
+    pub(crate) fn new(
+        limiter: CallLimiter,
+        outbound: Option<Outbound>,
+        manifest: Option<Arc<Manifest>>,
+        config: Arc<BTreeMap<String, String>>,
+        credentials: Arc<Credentials>,
+    ) -> State {
+        let stderr = MemoryOutputPipe::new(STDERR_BYTES);
+        // No preopened files, no environment, no arguments, no sockets: a component reaches the
+        // outside world only through the `http` import.
+        let wasi = WasiCtx::builder()
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        State {
+            wasi,
+            table: ResourceTable::new(),
+            limiter,
+            stderr,
+            outbound,
+            manifest,
+            config,
+            credentials,
+            logs: Vec::new(),
+            logs_dropped: 0,
+        }
+    }
+
+    /// What the component wrote to stderr (a panic message, say), lossily decoded.
+    pub(crate) fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.contents())
+            .trim()
+            .to_string()
+    }
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl types::Host for State {}
+
+impl http::Host for State {
+    async fn send(
+        &mut self,
+        request: http::Request,
+    ) -> wasmtime::Result<Result<http::Response, GuestError>> {
+        let Some(outbound) = self.outbound.as_mut() else {
+            return Ok(Err(GuestError::Denied(
+                "outbound requests are not allowed while the host reads the manifest".into(),
+            )));
+        };
+        Ok(outbound.send(request).await)
+    }
+}
+
+impl config::Host for State {
+    async fn get(&mut self, name: String) -> wasmtime::Result<Result<Option<String>, GuestError>> {
+        let declared = self
+            .manifest
+            .as_ref()
+            .and_then(|m| m.config.iter().find(|c| c.name == name));
+        Ok(match declared {
+            None => Err(GuestError::Denied(format!(
+                "config `{name}` is not declared in the manifest"
+            ))),
+            Some(declaration) => Ok(self
+                .config
+                .get(&name)
+                .cloned()
+                .or_else(|| declaration.default_value.clone())),
+        })
+    }
+}
+
+impl secrets::Host for State {
+    async fn get(&mut self, name: String) -> wasmtime::Result<Result<Option<String>, GuestError>> {
+        let declared = self
+            .manifest
+            .as_ref()
+            .is_some_and(|m| m.secrets.iter().any(|s| *s == name));
+        Ok(if declared {
+            Ok(self.credentials.get(&name).map(str::to_string))
+        } else {
+            Err(GuestError::Denied(format!(
+                "secret `{name}` is not declared in the manifest"
+            )))
+        })
+    }
+}
+
+impl logging::Host for State {
+    async fn log(&mut self, level: logging::Level, message: String) -> wasmtime::Result<()> {
+        if self.logs.len() >= MAX_LOG_MESSAGES {
+            self.logs_dropped += 1;
+            return Ok(());
+        }
+        let mut message = message;
+        if message.len() > MAX_LOG_MESSAGE_BYTES {
+            let mut end = MAX_LOG_MESSAGE_BYTES;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            message.truncate(end);
+        }
+        let level = match level {
+            logging::Level::Trace => "trace",
+            logging::Level::Debug => "debug",
+            logging::Level::Info => "info",
+            logging::Level::Warn => "warn",
+            logging::Level::Error => "error",
+        };
+        tracing::debug!(target: "plugboard::guest", level, "{message}");
+        self.logs.push((level.to_string(), message));
+        Ok(())
+    }
+}

@@ -1,0 +1,454 @@
+//! Outbound HTTP for components: the allowlist, credentials applied by the host, and the
+//! request-count, response-size and time limits.
+//!
+//! Credentials are added only to requests whose origin is the integration's primary origin
+//! (scheme, hostname and port of the manifest), never to other allowed hosts. Redirects are
+//! not followed: the component sees the 3xx and the engine reports it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use base64::Engine as _;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use url::Url;
+
+use crate::bindings::GuestError;
+use crate::bindings::plugboard::integration::http::{Request, Response};
+use crate::manifest::{Auth, Manifest};
+
+/// Credentials of one installation, by name (`api_key`, `username`, `password`, ...). Values
+/// never appear in `Debug` output.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Credentials(BTreeMap<String, String>);
+
+impl Credentials {
+    /// No credentials.
+    pub fn new() -> Credentials {
+        Credentials::default()
+    }
+
+    /// Adds or replaces one credential.
+    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.0.insert(name.into(), value.into());
+    }
+
+    /// One credential's value.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// Names of the credentials present.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.0.keys().map(|k| (k, "<redacted>")))
+            .finish()
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Credentials {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        Credentials(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
+    }
+}
+
+/// One allowed host: name in lower case and port (`None`: the scheme's default port).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct AllowedHost {
+    host: String,
+    port: Option<u16>,
+}
+
+/// Where a bundle may send requests, and where its credentials go.
+#[derive(Debug, Clone)]
+pub(crate) struct HostPolicy {
+    allowed: Vec<AllowedHost>,
+    primary_scheme: String,
+    primary: AllowedHost,
+    auth: Auth,
+}
+
+impl HostPolicy {
+    pub(crate) fn new(manifest: &Manifest) -> HostPolicy {
+        HostPolicy {
+            allowed: manifest
+                .allowed_hosts
+                .iter()
+                .chain(std::iter::once(&manifest.hostname))
+                .map(|h| parse_host(h))
+                .collect(),
+            primary_scheme: manifest.scheme.clone(),
+            primary: parse_host(&manifest.hostname),
+            auth: manifest.auth.clone(),
+        }
+    }
+
+    fn allows(&self, url: &Url) -> bool {
+        let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+            return false;
+        };
+        let default = default_port(url.scheme());
+        self.allowed
+            .iter()
+            .any(|a| a.host.eq_ignore_ascii_case(host) && a.port.or(default) == Some(port))
+    }
+
+    fn is_primary(&self, url: &Url) -> bool {
+        url.scheme() == self.primary_scheme
+            && url
+                .host_str()
+                .is_some_and(|h| h.eq_ignore_ascii_case(&self.primary.host))
+            && url.port_or_known_default() == self.primary.port.or(default_port(url.scheme()))
+    }
+}
+
+fn parse_host(text: &str) -> AllowedHost {
+    let text = text.trim().to_ascii_lowercase();
+    match text.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && !host.ends_with(':') => match port.parse() {
+            Ok(port) => AllowedHost {
+                host: host.to_string(),
+                port: Some(port),
+            },
+            Err(_) => AllowedHost {
+                host: text.clone(),
+                port: None,
+            },
+        },
+        _ => AllowedHost {
+            host: text,
+            port: None,
+        },
+    }
+}
+
+fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "http" => Some(80),
+        "https" => Some(443),
+        _ => None,
+    }
+}
+
+/// The credentials `auth` needs that are missing.
+pub(crate) fn missing_credentials(auth: &Auth, credentials: &Credentials) -> Vec<&'static str> {
+    let needed: &[&'static str] = match auth {
+        Auth::None => &[],
+        Auth::ApiKey { .. } => &["api_key"],
+        Auth::Basic => &["username", "password"],
+    };
+    needed
+        .iter()
+        .copied()
+        .filter(|name| credentials.get(name).is_none())
+        .collect()
+}
+
+/// Outbound state of one call.
+pub(crate) struct Outbound {
+    pub(crate) client: reqwest::Client,
+    pub(crate) policy: Arc<HostPolicy>,
+    pub(crate) credentials: Arc<Credentials>,
+    pub(crate) deadline: Instant,
+    pub(crate) response_bytes: usize,
+    pub(crate) max_requests: u32,
+    pub(crate) sent: u32,
+}
+
+/// Headers a component may not set: the host owns framing and routing.
+const FORBIDDEN_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "upgrade",
+    "te",
+    "trailer",
+    "proxy-authorization",
+];
+
+impl Outbound {
+    /// Sends one request for the component.
+    pub(crate) async fn send(&mut self, request: Request) -> Result<Response, GuestError> {
+        if self.sent >= self.max_requests {
+            return Err(GuestError::LimitExceeded(format!(
+                "more than {} outbound requests in one call",
+                self.max_requests
+            )));
+        }
+        self.sent += 1;
+        let mut url = Url::parse(&request.url)
+            .map_err(|e| GuestError::Transport(format!("invalid URL `{}`: {e}", request.url)))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(GuestError::Denied(format!(
+                "scheme `{}` is not allowed; only http and https",
+                url.scheme()
+            )));
+        }
+        if !self.policy.allows(&url) {
+            return Err(GuestError::Denied(format!(
+                "host `{}` is not in this integration's allowed hosts",
+                authority(&url)
+            )));
+        }
+        let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| {
+            GuestError::InvalidInput(format!("invalid method `{}`", request.method))
+        })?;
+        let mut headers = HeaderMap::new();
+        for (name, value) in &request.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| GuestError::InvalidInput(format!("invalid header name `{name}`")))?;
+            if FORBIDDEN_HEADERS.contains(&name.as_str()) {
+                continue;
+            }
+            let value = HeaderValue::from_str(value).map_err(|_| {
+                GuestError::InvalidInput(format!("invalid value for header `{name}`"))
+            })?;
+            headers.append(name, value);
+        }
+        if self.policy.is_primary(&url) {
+            apply_auth(&self.policy.auth, &self.credentials, &mut url, &mut headers)?;
+        }
+        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(GuestError::LimitExceeded(
+                "the call's time limit was reached".into(),
+            ));
+        }
+        let mut builder = self
+            .client
+            .request(method, url.clone())
+            .headers(headers)
+            .timeout(remaining);
+        if let Some(body) = request.body {
+            builder = builder.body(body);
+        }
+        let mut response = builder
+            .send()
+            .await
+            .map_err(|e| transport_error(&url, &e))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        if let Some(length) = response.content_length()
+            && length > self.response_bytes as u64
+        {
+            return Err(self.too_large(&url));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| transport_error(&url, &e))?
+        {
+            if body.len() + chunk.len() > self.response_bytes {
+                return Err(self.too_large(&url));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn too_large(&self, url: &Url) -> GuestError {
+        GuestError::LimitExceeded(format!(
+            "the response from {} is larger than the {} byte limit",
+            authority(url),
+            self.response_bytes
+        ))
+    }
+}
+
+fn apply_auth(
+    auth: &Auth,
+    credentials: &Credentials,
+    url: &mut Url,
+    headers: &mut HeaderMap,
+) -> Result<(), GuestError> {
+    let missing =
+        |name: &str| GuestError::Denied(format!("the installation has no `{name}` credential"));
+    match auth {
+        Auth::None => {}
+        Auth::ApiKey {
+            header_name,
+            preamble,
+            location,
+        } => {
+            let key = credentials
+                .get("api_key")
+                .ok_or_else(|| missing("api_key"))?;
+            let value = if preamble.is_empty() {
+                key.to_string()
+            } else {
+                format!("{preamble} {key}")
+            };
+            match location.as_str() {
+                "query" => {
+                    let kept: Vec<(String, String)> = url
+                        .query_pairs()
+                        .filter(|(k, _)| k != header_name.as_str())
+                        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                        .collect();
+                    let mut pairs = url.query_pairs_mut();
+                    pairs.clear();
+                    for (k, v) in &kept {
+                        pairs.append_pair(k, v);
+                    }
+                    pairs.append_pair(header_name, &value);
+                }
+                "cookie" => {
+                    let cookie = format!("{header_name}={value}");
+                    headers.append(reqwest::header::COOKIE, sensitive(&cookie)?);
+                }
+                _ => {
+                    let name = HeaderName::from_bytes(header_name.as_bytes()).map_err(|_| {
+                        GuestError::Internal(format!("invalid API key header name `{header_name}`"))
+                    })?;
+                    headers.insert(name, sensitive(&value)?);
+                }
+            }
+        }
+        Auth::Basic => {
+            let user = credentials
+                .get("username")
+                .ok_or_else(|| missing("username"))?;
+            let password = credentials
+                .get("password")
+                .ok_or_else(|| missing("password"))?;
+            let token =
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            headers.insert(
+                reqwest::header::AUTHORIZATION,
+                sensitive(&format!("Basic {token}"))?,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A header value marked sensitive (kept out of debug output by the HTTP stack).
+fn sensitive(value: &str) -> Result<HeaderValue, GuestError> {
+    let mut value = HeaderValue::from_str(value).map_err(|_| {
+        GuestError::Denied("a credential contains characters not allowed in a header".into())
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+fn authority(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_string(),
+        _ => url.scheme().to_string(),
+    }
+}
+
+/// A transport error without the URL's query (which may carry an API key) or credentials.
+fn transport_error(url: &Url, error: &reqwest::Error) -> GuestError {
+    let what = if error.is_timeout() {
+        "timed out".to_string()
+    } else if error.is_connect() {
+        "could not connect".to_string()
+    } else if error.is_body() || error.is_decode() {
+        "the response body broke off".to_string()
+    } else {
+        "the request failed".to_string()
+    };
+    let mut source = std::error::Error::source(error);
+    let mut detail = String::new();
+    while let Some(inner) = source {
+        detail = inner.to_string();
+        source = inner.source();
+    }
+    let detail = if detail.is_empty() {
+        String::new()
+    } else {
+        format!(": {detail}")
+    };
+    GuestError::Transport(format!(
+        "{} {}{}: {what}{detail}",
+        url.scheme(),
+        authority(url),
+        url.path(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(hostname: &str, extra: &[&str], scheme: &str) -> HostPolicy {
+        HostPolicy {
+            allowed: std::iter::once(hostname)
+                .chain(extra.iter().copied())
+                .map(parse_host)
+                .collect(),
+            primary_scheme: scheme.into(),
+            primary: parse_host(hostname),
+            auth: Auth::None,
+        }
+    }
+
+    #[test]
+    fn allowlist_matches_host_and_port() {
+        let p = policy("api.example.com", &["127.0.0.1:8080"], "https");
+        let ok = |u: &str| p.allows(&Url::parse(u).unwrap());
+        assert!(ok("https://api.example.com/x"));
+        assert!(ok("https://API.example.com:443/x"));
+        assert!(!ok("https://api.example.com:8443/x"));
+        assert!(!ok("https://evil.com/x"));
+        assert!(!ok("https://api.example.com.evil.com/x"));
+        assert!(ok("http://127.0.0.1:8080/x"));
+        assert!(!ok("http://127.0.0.1:8081/x"));
+        assert!(p.is_primary(&Url::parse("https://api.example.com/a").unwrap()));
+        assert!(!p.is_primary(&Url::parse("http://api.example.com/a").unwrap()));
+        assert!(!p.is_primary(&Url::parse("http://127.0.0.1:8080/a").unwrap()));
+    }
+
+    #[test]
+    fn credentials_debug_is_redacted() {
+        let c: Credentials = [("api_key", "s3cret")].into_iter().collect();
+        assert!(!format!("{c:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn auth_is_applied_per_location() {
+        let creds: Credentials = [("api_key", "k1")].into_iter().collect();
+        let mut url = Url::parse("https://h/x?a=1").unwrap();
+        let mut headers = HeaderMap::new();
+        let auth = |location: &str| Auth::ApiKey {
+            header_name: "X-Key".into(),
+            preamble: "Token".into(),
+            location: location.into(),
+        };
+        apply_auth(&auth("header"), &creds, &mut url, &mut headers).unwrap();
+        assert_eq!(headers["x-key"], "Token k1");
+        apply_auth(&auth("query"), &creds, &mut url, &mut headers).unwrap();
+        assert_eq!(url.query(), Some("a=1&X-Key=Token+k1"));
+        apply_auth(&auth("cookie"), &creds, &mut url, &mut headers).unwrap();
+        assert_eq!(headers["cookie"], "X-Key=Token k1");
+        let err = apply_auth(&Auth::Basic, &creds, &mut url, &mut headers).unwrap_err();
+        assert!(matches!(err, GuestError::Denied(m) if m.contains("username")));
+    }
+}

@@ -1,0 +1,328 @@
+//! The runtime: engine configuration, the bundle cache, and invocation.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+
+use crate::bindings::{Integration, IntegrationPre};
+use crate::host::State;
+use crate::limits::CallLimiter;
+use crate::manifest::Manifest;
+use crate::outbound::{HostPolicy, Outbound, missing_credentials};
+use crate::{Credentials, Error, GuestFailure, Limits, Result, cache};
+
+/// How often the epoch advances; the wall-time limit is enforced in these steps.
+const EPOCH_TICK: Duration = Duration::from_millis(5);
+/// Largest linear memory any instance may reserve in the pool.
+const POOL_MAX_MEMORY: usize = 1 << 30;
+
+/// Runtime settings.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Where compiled components are cached; `None` compiles in memory every load.
+    pub cache_dir: Option<PathBuf>,
+    /// Instances that may be live at once (pool size).
+    pub max_instances: u32,
+    /// Pre-allocate instance slots (pooling allocator); off allocates on demand.
+    pub pooling: bool,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            cache_dir: None,
+            max_instances: 256,
+            pooling: true,
+        }
+    }
+}
+
+/// Per-call options: the installation's credentials and config, and the limits.
+#[derive(Debug, Clone, Default)]
+pub struct InvokeOptions {
+    /// Credentials applied by the host.
+    pub credentials: Credentials,
+    /// Values for the config names the manifest declares.
+    pub config: BTreeMap<String, String>,
+    /// Limits for this call.
+    pub limits: Limits,
+}
+
+/// A loaded bundle: compiled, linked, with its manifest read.
+pub struct Bundle {
+    /// SHA-256 of the component bytes.
+    pub hash: String,
+    /// What the component declares.
+    pub manifest: Arc<Manifest>,
+    pre: IntegrationPre<State>,
+    policy: Arc<HostPolicy>,
+}
+
+impl std::fmt::Debug for Bundle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bundle")
+            .field("hash", &self.hash)
+            .field("name", &self.manifest.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The host runtime. Cheap to share behind an `Arc`; all methods take `&self`.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<State>,
+    client: reqwest::Client,
+    cache_dir: Option<PathBuf>,
+    bundles: Mutex<HashMap<String, Arc<Bundle>>>,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl Runtime {
+    /// Sets up the engine, the linker and the HTTP client.
+    pub fn new(config: RuntimeConfig) -> Result<Runtime> {
+        crate::install_crypto_provider();
+        let setup = |e: wasmtime::Error| Error::Setup(format!("{e:#}"));
+        let mut wasm = Config::new();
+        wasm.wasm_component_model(true).epoch_interruption(true);
+        if config.pooling {
+            let mut pool = PoolingAllocationConfig::default();
+            pool.total_component_instances(config.max_instances)
+                .total_core_instances(config.max_instances * 4)
+                .total_memories(config.max_instances * 2)
+                .total_tables(config.max_instances * 4)
+                .total_stacks(config.max_instances)
+                .max_memory_size(POOL_MAX_MEMORY);
+            wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        }
+        let engine = Engine::new(&wasm).map_err(setup)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(setup)?;
+        Integration::add_to_linker::<State, HasSelf<State>>(&mut linker, |state| state)
+            .map_err(setup)?;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("plugboard/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Setup(format!("HTTP client: {e}")))?;
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        spawn_epoch_ticker(engine.clone(), ticker_stop.clone());
+        Ok(Runtime {
+            engine,
+            linker,
+            client,
+            cache_dir: config.cache_dir,
+            bundles: Mutex::new(HashMap::new()),
+            ticker_stop,
+        })
+    }
+
+    /// Loads a bundle file (see [`Runtime::load`]).
+    pub async fn load_file(&self, path: &Path) -> Result<Arc<Bundle>> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        self.load(&bytes).await
+    }
+
+    /// Loads a component: compiles it (or maps the cached artifact), links it, and reads its
+    /// manifest. Loading the same bytes again returns the cached bundle.
+    pub async fn load(&self, bytes: &[u8]) -> Result<Arc<Bundle>> {
+        let hash = cache::content_hash(bytes);
+        if let Some(bundle) = self.cached(&hash) {
+            return Ok(bundle);
+        }
+        let component =
+            cache::load_component(&self.engine, bytes, &hash, self.cache_dir.as_deref())?;
+        let instance_pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| Error::Incompatible(format!("{e:#}")))?;
+        let pre =
+            IntegrationPre::new(instance_pre).map_err(|e| Error::Incompatible(format!("{e:#}")))?;
+        let manifest = self.read_manifest(&pre).await?;
+        let bundle = Arc::new(Bundle {
+            hash: hash.clone(),
+            policy: Arc::new(HostPolicy::new(&manifest)),
+            manifest: Arc::new(manifest),
+            pre,
+        });
+        let mut bundles = self.bundles.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(bundles.entry(hash).or_insert(bundle).clone())
+    }
+
+    fn cached(&self, hash: &str) -> Option<Arc<Bundle>> {
+        let bundles = self.bundles.lock().unwrap_or_else(|e| e.into_inner());
+        bundles.get(hash).cloned()
+    }
+
+    async fn read_manifest(&self, pre: &IntegrationPre<State>) -> Result<Manifest> {
+        let limits = Limits::default();
+        let state = State::new(
+            CallLimiter::new(limits.memory_bytes),
+            None,
+            None,
+            Arc::default(),
+            Arc::default(),
+        );
+        let result = self
+            .run(state, &limits, |store| {
+                let pre = pre.clone();
+                Box::pin(async move {
+                    let integration = pre.instantiate_async(&mut *store).await?;
+                    integration.call_manifest(&mut *store).await
+                })
+            })
+            .await?;
+        let manifest: Manifest = result
+            .map_err(|e| Error::Manifest(GuestFailure::from(e).to_string()))?
+            .into();
+        check_manifest(&manifest)?;
+        Ok(manifest)
+    }
+
+    /// Runs one action with a JSON input; returns the component's JSON output.
+    pub async fn invoke(
+        &self,
+        bundle: &Bundle,
+        action_id: &str,
+        input: &str,
+        options: &InvokeOptions,
+    ) -> Result<serde_json::Value> {
+        let manifest = &bundle.manifest;
+        if manifest.action(action_id).is_none() {
+            return Err(Error::UnknownAction {
+                id: action_id.to_string(),
+                available: manifest.actions.len(),
+            });
+        }
+        let missing = missing_credentials(&manifest.auth, &options.credentials);
+        if !missing.is_empty() {
+            return Err(Error::MissingCredentials {
+                auth: match manifest.auth {
+                    crate::manifest::Auth::None => "no",
+                    crate::manifest::Auth::ApiKey { .. } => "API key",
+                    crate::manifest::Auth::Basic => "Basic",
+                },
+                names: missing,
+            });
+        }
+        let limits = &options.limits;
+        let credentials = Arc::new(options.credentials.clone());
+        let outbound = Outbound {
+            client: self.client.clone(),
+            policy: bundle.policy.clone(),
+            credentials: credentials.clone(),
+            deadline: Instant::now() + limits.timeout,
+            response_bytes: limits.response_bytes,
+            max_requests: limits.max_requests,
+            sent: 0,
+        };
+        let state = State::new(
+            CallLimiter::new(limits.memory_bytes),
+            Some(outbound),
+            Some(manifest.clone()),
+            Arc::new(options.config.clone()),
+            credentials,
+        );
+        let action_id = action_id.to_string();
+        let input = input.to_string();
+        let result = self
+            .run(state, limits, |store| {
+                let pre = bundle.pre.clone();
+                Box::pin(async move {
+                    let integration = pre.instantiate_async(&mut *store).await?;
+                    integration
+                        .call_invoke(&mut *store, &action_id, &input)
+                        .await
+                })
+            })
+            .await?;
+        let output = result.map_err(|e| Error::Guest(e.into()))?;
+        serde_json::from_str(&output).map_err(|e| Error::BadOutput(e.to_string()))
+    }
+
+    /// Runs `call` in a fresh store under `limits`, and turns traps into precise errors.
+    async fn run<T, F>(&self, state: State, limits: &Limits, call: F) -> Result<T>
+    where
+        F: for<'a> FnOnce(
+            &'a mut Store<State>,
+        ) -> std::pin::Pin<
+            Box<dyn Future<Output = wasmtime::Result<T>> + Send + 'a>,
+        >,
+    {
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        let ticks = limits.timeout.as_millis() / EPOCH_TICK.as_millis() + 1;
+        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+        store.epoch_deadline_trap();
+        let outcome = tokio::time::timeout(limits.timeout, call(&mut store)).await;
+        match outcome {
+            Err(_elapsed) => Err(Error::Timeout(limits.timeout)),
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(classify_trap(&error, store.data(), limits)),
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn spawn_epoch_ticker(engine: Engine, stop: Arc<AtomicBool>) {
+    std::thread::Builder::new()
+        .name("plugboard-epoch".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(EPOCH_TICK);
+                engine.increment_epoch();
+            }
+        })
+        .ok();
+}
+
+fn classify_trap(error: &wasmtime::Error, state: &State, limits: &Limits) -> Error {
+    if let Some(requested) = state.limiter.memory_refused {
+        return Error::MemoryLimit {
+            limit: limits.memory_bytes,
+            requested,
+        };
+    }
+    if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+        return Error::Timeout(limits.timeout);
+    }
+    Error::Trap {
+        message: format!("{error:#}"),
+        stderr: state.stderr_text(),
+    }
+}
+
+fn check_manifest(manifest: &Manifest) -> Result<()> {
+    if manifest.hostname.trim().is_empty() {
+        return Err(Error::Manifest("the hostname is empty".into()));
+    }
+    if !matches!(manifest.scheme.as_str(), "http" | "https") {
+        return Err(Error::Manifest(format!(
+            "scheme `{}` is not http or https",
+            manifest.scheme
+        )));
+    }
+    let mut ids = std::collections::HashSet::new();
+    for action in &manifest.actions {
+        if !ids.insert(action.id.as_str()) {
+            return Err(Error::Manifest(format!(
+                "duplicate action id `{}`",
+                action.id
+            )));
+        }
+    }
+    Ok(())
+}
