@@ -676,8 +676,13 @@ async fn route(shared: &Shared, req: &Incoming<'_>) -> Result<Response, BadReque
         }
         "/cursor-loop/items" => {
             let limit = p.page_size("limit")?;
-            // A decodable cursor gives the start; anything else (including "stuck") means 0.
-            let offset = p.get("after").and_then(decode_cursor).unwrap_or(0);
+            // No cursor starts at 0; the stuck cursor gives the next page (new items, so only the
+            // repeated cursor shows the loop); any other decodable cursor gives its offset.
+            let offset = match p.get("after") {
+                None => 0,
+                Some(STUCK_CURSOR) => limit,
+                Some(other) => decode_cursor(other).unwrap_or(0),
+            };
             let page: Vec<Value> = items
                 .iter()
                 .cycle()

@@ -165,6 +165,9 @@ pub(crate) struct Outbound {
     pub(crate) sent: u32,
 }
 
+/// How much longer than the call's remaining time a single request may wait.
+const REQUEST_TIMEOUT_GRACE: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// Headers a component may not set: the host owns framing and routing.
 const FORBIDDEN_HEADERS: &[&str] = &[
     "host",
@@ -225,11 +228,12 @@ impl Outbound {
                 "the call's time limit was reached".into(),
             ));
         }
+        // A little grace so the call's own deadline (a precise `Timeout` error) fires first.
         let mut builder = self
             .client
             .request(method, url.clone())
             .headers(headers)
-            .timeout(remaining);
+            .timeout(remaining + REQUEST_TIMEOUT_GRACE);
         if let Some(body) = request.body {
             builder = builder.body(body);
         }

@@ -1,0 +1,162 @@
+//! Hostile components are stopped with clear errors while the same runtime keeps serving.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use plugboard_runtime::{Credentials, Error, GuestFailure, InvokeOptions, Limits, Runtime};
+use plugboard_tests::api::{AuthCheck, TestApi};
+use serde_json::json;
+
+use crate::support::runtime;
+
+const HOSTILE: &str = env!("PLUGBOARD_HOSTILE_WASM");
+
+fn options(timeout_ms: u64) -> InvokeOptions {
+    InvokeOptions {
+        credentials: [("api_key", "the-installations-key")]
+            .into_iter()
+            .collect::<Credentials>(),
+        limits: Limits {
+            timeout: Duration::from_millis(timeout_ms),
+            memory_bytes: 32 << 20,
+            max_requests: 10,
+            ..Limits::default()
+        },
+        ..InvokeOptions::default()
+    }
+}
+
+async fn hostile(runtime: &Runtime) -> Arc<plugboard_runtime::Bundle> {
+    let bytes = std::fs::read(HOSTILE).expect("hostile component built by build.rs");
+    runtime.load(&bytes).await.expect("load hostile")
+}
+
+async fn echo_still_works(runtime: &Runtime, bundle: &plugboard_runtime::Bundle) {
+    let out = runtime
+        .invoke(bundle, "echo", r#"{"still": "alive"}"#, &options(2_000))
+        .await
+        .expect("echo after a hostile call");
+    assert_eq!(out, json!({"still": "alive"}));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_endless_loop_is_stopped_by_the_time_limit() {
+    let runtime = runtime();
+    let bundle = hostile(&runtime).await;
+    let started = Instant::now();
+    let err = runtime
+        .invoke(&bundle, "spin", "{}", &options(300))
+        .await
+        .expect_err("spin");
+    assert!(matches!(err, Error::Timeout(_)), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+    echo_still_works(&runtime, &bundle).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn other_calls_are_served_while_one_spins() {
+    let runtime = Arc::new(runtime());
+    let bundle = hostile(&runtime).await;
+    let spinning = {
+        let (runtime, bundle) = (runtime.clone(), bundle.clone());
+        tokio::spawn(async move { runtime.invoke(&bundle, "spin", "{}", &options(1_500)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    echo_still_works(&runtime, &bundle).await;
+    assert!(
+        started.elapsed() < Duration::from_millis(1_000),
+        "echo waited {:?}",
+        started.elapsed()
+    );
+    let err = spinning.await.expect("join").expect_err("spin");
+    assert!(matches!(err, Error::Timeout(_)), "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unbounded_allocation_is_stopped_by_the_memory_limit() {
+    let runtime = runtime();
+    let bundle = hostile(&runtime).await;
+    let err = runtime
+        .invoke(&bundle, "hog", "{}", &options(10_000))
+        .await
+        .expect_err("hog");
+    match &err {
+        Error::MemoryLimit { limit, requested } => {
+            assert_eq!(*limit, 32 << 20);
+            assert!(requested > limit);
+        }
+        other => panic!("expected a memory limit, got {other:?}"),
+    }
+    assert!(
+        err.to_string().contains("memory limit of 33554432 bytes"),
+        "{err}"
+    );
+    echo_still_works(&runtime, &bundle).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_to_a_host_outside_the_manifest_is_denied() {
+    let api = TestApi::start(AuthCheck::None).await.expect("api");
+    let runtime = runtime();
+    let bundle = hostile(&runtime).await;
+    let input = json!({"url": format!("{}/open/items", api.base_url())}).to_string();
+    let err = runtime
+        .invoke(&bundle, "fetch", &input, &options(2_000))
+        .await
+        .expect_err("fetch");
+    match &err {
+        Error::Guest(GuestFailure::Denied { message }) => {
+            assert!(
+                message.contains(&api.host()) && message.contains("allowed hosts"),
+                "{message}"
+            )
+        }
+        other => panic!("expected denied, got {other:?}"),
+    }
+    assert_eq!(api.hits("/"), 0, "the foreign host must never be contacted");
+    echo_still_works(&runtime, &bundle).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn request_storms_undeclared_secrets_and_config_and_panics_are_contained() {
+    let runtime = runtime();
+    let bundle = hostile(&runtime).await;
+    let storm = runtime
+        .invoke(&bundle, "storm", "{}", &options(5_000))
+        .await
+        .expect_err("storm");
+    assert!(
+        matches!(&storm, Error::Guest(GuestFailure::LimitExceeded { message }) if message.contains("more than 10 outbound requests")),
+        "{storm:?}"
+    );
+    let secret = runtime
+        .invoke(&bundle, "secret", "{}", &options(2_000))
+        .await
+        .expect_err("secret");
+    assert!(
+        matches!(&secret, Error::Guest(GuestFailure::Denied { message }) if message.contains("secret `api_key` is not declared")),
+        "{secret:?}"
+    );
+    let config = runtime
+        .invoke(&bundle, "config", "{}", &options(2_000))
+        .await
+        .expect_err("config");
+    assert!(
+        matches!(&config, Error::Guest(GuestFailure::Denied { .. })),
+        "{config:?}"
+    );
+    let panic = runtime
+        .invoke(&bundle, "panic", "{}", &options(2_000))
+        .await
+        .expect_err("panic");
+    match &panic {
+        Error::Trap { stderr, .. } => assert!(stderr.contains("panicked on purpose"), "{stderr}"),
+        other => panic!("expected a trap, got {other:?}"),
+    }
+    echo_still_works(&runtime, &bundle).await;
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests: definition -> finalize -> component -> host runtime -> real HTTP on
+//! 127.0.0.1. One test binary (faster to link), one module per area.
+
+mod support;
+
+mod auth;
+mod hostile;
+mod pagination;
+mod requests;

@@ -1,0 +1,183 @@
+//! Request building and response handling through a real component: parameters, bodies,
+//! non-JSON responses, input errors, size and time limits.
+
+use std::time::{Duration, Instant};
+
+use plugboard_runtime::{Error, GuestFailure, InvokeOptions, Limits};
+use plugboard_tests::api::{AuthCheck, TestApi};
+use serde_json::{Value, json};
+
+use crate::support::{definition, load, runtime};
+
+fn actions() -> Value {
+    json!([
+        {"id": "echo_get", "name": "Echo get", "method": "GET", "path": "/echo/users/{user}/files/{file}",
+         "parameters": [
+            {"name": "user", "in": "path", "required": true},
+            {"name": "file", "in": "path", "required": true},
+            {"name": "tag", "in": "query"},
+            {"name": "limit", "in": "query", "required": true},
+            {"name": "X-Trace", "in": "header"}]},
+        {"id": "echo_post", "name": "Echo post", "method": "POST", "path": "/echo/notes",
+         "request_body": {"required": true, "schema": {"type": "object"}}},
+        {"id": "text", "name": "Text", "method": "GET", "path": "/text"},
+        {"id": "empty", "name": "Empty", "method": "GET", "path": "/empty"},
+        {"id": "big", "name": "Big", "method": "GET", "path": "/big", "parameters": [{"name": "bytes", "in": "query"}]},
+        {"id": "slow", "name": "Slow", "method": "GET", "path": "/slow", "parameters": [{"name": "ms", "in": "query"}]},
+        {"id": "status", "name": "Status", "method": "GET", "path": "/status/{code}", "parameters": [{"name": "code", "in": "path"}]}
+    ])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn parameters_bodies_and_response_shapes() {
+    let api = TestApi::start(AuthCheck::None).await.expect("api");
+    let runtime = runtime();
+    let bundle = load(
+        &runtime,
+        &definition(&api, json!({"type": "none"}), json!({}), actions()),
+    )
+    .await;
+    let opts = InvokeOptions::default();
+
+    let input =
+        json!({"user": "a b/c?", "file": 42, "tag": ["x&y", "z"], "limit": 5, "X-Trace": "t-1"});
+    let echo = runtime
+        .invoke(&bundle, "echo_get", &input.to_string(), &opts)
+        .await
+        .expect("echo");
+    assert_eq!(echo["path"], "/echo/users/a%20b%2Fc%3F/files/42");
+    assert_eq!(echo["query_params"]["tag"], json!(["x&y", "z"]));
+    assert_eq!(echo["query_params"]["limit"], json!(["5"]));
+    assert_eq!(echo["headers"]["x-trace"], "t-1");
+
+    let post = runtime
+        .invoke(
+            &bundle,
+            "echo_post",
+            &json!({"body": {"text": "hi", "n": [1, 2]}}).to_string(),
+            &opts,
+        )
+        .await
+        .expect("post");
+    assert_eq!(post["method"], "POST");
+    assert_eq!(post["body"], json!({"text": "hi", "n": [1, 2]}));
+    assert_eq!(post["headers"]["content-type"], "application/json");
+
+    assert_eq!(
+        runtime
+            .invoke(&bundle, "text", "", &opts)
+            .await
+            .expect("text"),
+        json!("hello, plain text")
+    );
+    assert_eq!(
+        runtime
+            .invoke(&bundle, "empty", "{}", &opts)
+            .await
+            .expect("empty"),
+        Value::Null
+    );
+
+    let err = runtime
+        .invoke(&bundle, "status", r#"{"code": 503}"#, &opts)
+        .await
+        .expect_err("503");
+    assert!(
+        matches!(
+            err,
+            Error::Guest(GuestFailure::UpstreamStatus { status: 503, .. })
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_is_rejected_before_any_request() {
+    let api = TestApi::start(AuthCheck::None).await.expect("api");
+    let runtime = runtime();
+    let bundle = load(
+        &runtime,
+        &definition(&api, json!({"type": "none"}), json!({}), actions()),
+    )
+    .await;
+    let opts = InvokeOptions::default();
+    let cases = [
+        (
+            r#"{"user": "u", "limit": 1}"#,
+            "missing required input: file",
+        ),
+        (
+            r#"{"user": "u", "file": "f", "limit": 1, "colour": "red"}"#,
+            "unknown input key `colour`",
+        ),
+        (
+            r#"{"user": {"a": 1}, "file": "f", "limit": 1}"#,
+            "`user` must be a string",
+        ),
+        ("[1, 2]", "must be a JSON object"),
+    ];
+    for (input, expected) in cases {
+        match runtime.invoke(&bundle, "echo_get", input, &opts).await {
+            Err(Error::Guest(GuestFailure::InvalidInput { message })) => {
+                assert!(message.contains(expected), "{input}: {message}")
+            }
+            other => panic!("{input}: expected invalid input, got {other:?}"),
+        }
+    }
+    let unknown = runtime
+        .invoke(&bundle, "nope", "{}", &opts)
+        .await
+        .expect_err("unknown");
+    assert!(matches!(unknown, Error::UnknownAction { .. }));
+    assert_eq!(api.hits("/"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn response_size_and_time_limits_stop_the_call() {
+    let api = TestApi::start(AuthCheck::None).await.expect("api");
+    let runtime = runtime();
+    let bundle = load(
+        &runtime,
+        &definition(&api, json!({"type": "none"}), json!({}), actions()),
+    )
+    .await;
+    let limits = Limits {
+        response_bytes: 1 << 20,
+        timeout: Duration::from_millis(400),
+        ..Limits::default()
+    };
+    let opts = InvokeOptions {
+        limits,
+        ..InvokeOptions::default()
+    };
+
+    let small = runtime
+        .invoke(&bundle, "big", r#"{"bytes": 1000}"#, &opts)
+        .await
+        .expect("small");
+    assert_eq!(small.as_str().map(str::len), Some(998));
+    let err = runtime
+        .invoke(&bundle, "big", r#"{"bytes": 2000000}"#, &opts)
+        .await
+        .expect_err("big");
+    assert!(
+        matches!(&err, Error::Guest(GuestFailure::LimitExceeded { message }) if message.contains("1048576 byte limit")),
+        "{err:?}"
+    );
+
+    let started = Instant::now();
+    let err = runtime
+        .invoke(&bundle, "slow", r#"{"ms": 5000}"#, &opts)
+        .await
+        .expect_err("slow");
+    assert!(
+        matches!(err, Error::Timeout(d) if d == Duration::from_millis(400)),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("time limit of 400 ms"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "stopped after {:?}",
+        started.elapsed()
+    );
+}
