@@ -1,1 +1,253 @@
-fn main() {}
+//! Core-path benchmarks; prints a Markdown table (copied into BENCHMARKS.md).
+//!
+//! `cargo bench -p plugboard-tests --bench core` measures:
+//! - finalize time for 1,000 and 20,000 actions (validate + compile table + patch engine);
+//! - instantiate plus first call on a 20,000-action bundle (fresh store, instance, table lookup,
+//!   request to a loopback server), and the same without the request;
+//! - per-call overhead of `invoke` against a loopback server versus native reqwest;
+//! - memory per live instance (RSS growth while holding many idle instances).
+//!
+//! Set `BENCH_QUICK=1` for fewer iterations.
+
+use std::time::{Duration, Instant};
+
+use plugboard_definition::Definition;
+use plugboard_runtime::{InvokeOptions, Runtime, RuntimeConfig};
+use plugboard_tests::api::{AuthCheck, TestApi};
+use serde_json::json;
+
+fn main() -> anyhow::Result<()> {
+    let quick = std::env::var_os("BENCH_QUICK").is_some();
+    let iterations = if quick { 50 } else { 1000 };
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let api = TestApi::start_blocking(AuthCheck::None)?;
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+
+    // Finalize.
+    for (count, runs) in [
+        (1_000, if quick { 5 } else { 30 }),
+        (20_000, if quick { 2 } else { 10 }),
+    ] {
+        let definition = definition(&api, count)?;
+        let times = measure(runs, || plugboard_bundle::finalize(&definition).map(|_| ()))?;
+        let goal = if count == 1_000 { "<= 20 ms" } else { "-" };
+        rows.push((
+            format!("finalize, {count} actions"),
+            fmt_ms(median(&times)),
+            goal.into(),
+        ));
+    }
+
+    // Instantiate + first call, and call overhead.
+    let cache = std::env::temp_dir().join("plugboard-bench-cache");
+    let runtime = Runtime::new(RuntimeConfig {
+        cache_dir: Some(cache),
+        max_instances: 1_100,
+        pooling: true,
+    })?;
+    let big = plugboard_bundle::finalize(&definition(&api, 20_000)?)?;
+    let small = plugboard_bundle::finalize(&definition(&api, 10)?)?;
+    let options = InvokeOptions::default();
+    let (big_first, big_no_http, plugboard_call, native_call, per_instance) =
+        tokio.block_on(async {
+            let big = runtime.load(&big.component).await?;
+            let small = runtime.load(&small.component).await?;
+            let input = json!({"id": "x"}).to_string();
+            let bad_input = json!({"nope": 1}).to_string();
+            for _ in 0..20 {
+                runtime
+                    .invoke(&big, "action_10000", &input, &options)
+                    .await?;
+            }
+            let mut first = Vec::new();
+            let mut no_http = Vec::new();
+            for i in 0..iterations.min(300) {
+                let id = format!("action_{:05}", (i * 7919) % 20_000);
+                let started = Instant::now();
+                runtime.invoke(&big, &id, &input, &options).await?;
+                first.push(started.elapsed());
+                let started = Instant::now();
+                let refused = runtime.invoke(&big, &id, &bad_input, &options).await;
+                no_http.push(started.elapsed());
+                anyhow::ensure!(refused.is_err(), "bad input must be refused");
+            }
+
+            let url = format!("{}/echo/a1/x", api.base_url());
+            let client = reqwest::Client::new();
+            for _ in 0..50 {
+                runtime
+                    .invoke(&small, "action_00001", &input, &options)
+                    .await?;
+                client.get(&url).send().await?.bytes().await?;
+            }
+            let mut ours = Vec::new();
+            let mut native = Vec::new();
+            for _ in 0..iterations {
+                let started = Instant::now();
+                runtime
+                    .invoke(&small, "action_00001", &input, &options)
+                    .await?;
+                ours.push(started.elapsed());
+                let started = Instant::now();
+                let body = client
+                    .get(&url)
+                    .header("accept", "application/json")
+                    .send()
+                    .await?
+                    .bytes()
+                    .await?;
+                let _: serde_json::Value = serde_json::from_slice(&body)?;
+                native.push(started.elapsed());
+            }
+
+            let held_count = if quick { 100 } else { 1_000 };
+            let before = (rss_bytes()?, private_dirty_bytes()?);
+            let mut held = Vec::with_capacity(held_count);
+            for _ in 0..held_count {
+                held.push(
+                    runtime
+                        .hold_instance(&big, Some(("action_10000", &bad_input)))
+                        .await?,
+                );
+            }
+            let after = (rss_bytes()?, private_dirty_bytes()?);
+            drop(held);
+            let per_instance = (
+                after.0.saturating_sub(before.0) as f64 / held_count as f64,
+                after.1.saturating_sub(before.1) as f64 / held_count as f64,
+            );
+            anyhow::Ok((
+                median(&first),
+                median(&no_http),
+                median(&ours),
+                median(&native),
+                per_instance,
+            ))
+        })?;
+    rows.push((
+        "instantiate + first call, 20,000-action bundle (with loopback request)".into(),
+        fmt_ms(big_first),
+        "<= 1 ms".into(),
+    ));
+    rows.push((
+        "instantiate + first call, 20,000-action bundle (input refused, no request)".into(),
+        fmt_ms(big_no_http),
+        "-".into(),
+    ));
+    rows.push((
+        "invoke via component (loopback GET)".into(),
+        fmt_ms(plugboard_call),
+        "-".into(),
+    ));
+    rows.push((
+        "native reqwest (same GET + JSON parse)".into(),
+        fmt_ms(native_call),
+        "-".into(),
+    ));
+    rows.push((
+        "invoke / native ratio".into(),
+        format!(
+            "{:.2}x",
+            plugboard_call.as_secs_f64() / native_call.as_secs_f64()
+        ),
+        "<= 1.2x".into(),
+    ));
+    rows.push((
+        "memory per live instance, after one call: private dirty pages".into(),
+        format!("{:.1} KiB", per_instance.1 / 1024.0),
+        "<= 64 KiB".into(),
+    ));
+    rows.push((
+        "memory per live instance, after one call: RSS (counts shared read-only table pages once per instance)".into(),
+        format!("{:.1} KiB", per_instance.0 / 1024.0),
+        "-".into(),
+    ));
+
+    println!("| measurement | median | goal |");
+    println!("|---|---|---|");
+    for (name, value, goal) in rows {
+        println!("| {name} | {value} | {goal} |");
+    }
+    Ok(())
+}
+
+/// A definition with `count` echo actions on the test API.
+fn definition(api: &TestApi, count: usize) -> anyhow::Result<Definition> {
+    let actions: Vec<_> = (0..count)
+        .map(|i| {
+            json!({
+                "id": format!("action_{i:05}"),
+                "name": format!("Action {i}"),
+                "description": format!("Echoes request {i} back."),
+                "method": "GET",
+                "path": format!("/echo/a{i}/{{id}}"),
+                "parameters": [
+                    {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+                    {"name": "filter", "in": "query", "schema": {"type": "string", "maxLength": 100}},
+                    {"name": "x-request-id", "in": "header", "schema": {"type": "string"}}
+                ],
+                "output_schema": {"type": "object", "properties": {
+                    "method": {"type": "string"}, "path": {"type": "string"}}}
+            })
+        })
+        .collect();
+    let definition = json!({
+        "definition_version": 1,
+        "name": "Bench API",
+        "description": "Benchmark definition",
+        "hostname": api.host(),
+        "scheme": "http",
+        "actions": actions,
+    });
+    Ok(Definition::from_json(&definition.to_string())?)
+}
+
+fn measure<E: Into<anyhow::Error>>(
+    runs: usize,
+    mut f: impl FnMut() -> Result<(), E>,
+) -> anyhow::Result<Vec<Duration>> {
+    f().map_err(Into::into)?;
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        f().map_err(Into::into)?;
+        times.push(started.elapsed());
+    }
+    Ok(times)
+}
+
+fn median(times: &[Duration]) -> Duration {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    sorted.get(sorted.len() / 2).copied().unwrap_or_default()
+}
+
+fn fmt_ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Private dirty memory of this process (pages only it has written), from smaps_rollup.
+fn private_dirty_bytes() -> anyhow::Result<usize> {
+    let rollup = std::fs::read_to_string("/proc/self/smaps_rollup")?;
+    let kib: usize = rollup
+        .lines()
+        .find_map(|line| line.strip_prefix("Private_Dirty:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .ok_or_else(|| anyhow::anyhow!("no Private_Dirty in smaps_rollup"))?
+        .parse()?;
+    Ok(kib * 1024)
+}
+
+/// Resident set size of this process, from /proc/self/statm.
+fn rss_bytes() -> anyhow::Result<usize> {
+    let statm = std::fs::read_to_string("/proc/self/statm")?;
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .ok_or_else(|| anyhow::anyhow!("unexpected /proc/self/statm"))?
+        .parse()?;
+    Ok(pages * 4096)
+}

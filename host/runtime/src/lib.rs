@@ -24,7 +24,7 @@ use serde::Serialize;
 pub use limits::Limits;
 pub use manifest::Manifest;
 pub use outbound::Credentials;
-pub use runtime::{Bundle, InvokeOptions, Runtime, RuntimeConfig};
+pub use runtime::{Bundle, HeldInstance, InvokeOptions, Runtime, RuntimeConfig};
 
 /// Errors from loading or invoking a component.
 #[derive(Debug, thiserror::Error)]

@@ -19,6 +19,8 @@ use crate::{Credentials, Error, GuestFailure, Limits, Result, cache};
 
 /// How often the epoch advances; the wall-time limit is enforced in these steps.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
+/// An epoch deadline far enough away to mean "none" (wasmtime adds it to the current epoch).
+const NO_DEADLINE_TICKS: u64 = 1 << 40;
 /// Largest linear memory any instance may reserve in the pool.
 const POOL_MAX_MEMORY: usize = 1 << 30;
 
@@ -260,7 +262,11 @@ impl Runtime {
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
         let ticks = limits.timeout.as_millis() / EPOCH_TICK.as_millis() + 1;
-        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+        store.set_epoch_deadline(
+            u64::try_from(ticks)
+                .unwrap_or(NO_DEADLINE_TICKS)
+                .min(NO_DEADLINE_TICKS),
+        );
         store.epoch_deadline_trap();
         let outcome = tokio::time::timeout(limits.timeout, call(&mut store)).await;
         match outcome {
@@ -268,6 +274,48 @@ impl Runtime {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) => Err(classify_trap(&error, store.data(), limits)),
         }
+    }
+}
+
+/// An instantiated component kept idle in its own store (for pre-warming, and for measuring
+/// the memory an instance costs). Dropping it frees the instance slot.
+pub struct HeldInstance {
+    _store: Store<State>,
+}
+
+impl Runtime {
+    /// Instantiates `bundle` and keeps the instance alive. With `warm_up` (an action id and
+    /// input), the action is called once first (its result is ignored; outbound requests are
+    /// refused), so the instance holds the memory a used instance holds.
+    pub async fn hold_instance(
+        &self,
+        bundle: &Bundle,
+        warm_up: Option<(&str, &str)>,
+    ) -> Result<HeldInstance> {
+        let state = State::new(
+            CallLimiter::new(Limits::default().memory_bytes),
+            None,
+            Some(bundle.manifest.clone()),
+            Arc::default(),
+            Arc::default(),
+        );
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        store.set_epoch_deadline(NO_DEADLINE_TICKS);
+        let trap = |e: wasmtime::Error, store: &Store<State>| Error::Trap {
+            message: format!("{e:#}"),
+            stderr: store.data().stderr_text(),
+        };
+        let integration = match bundle.pre.instantiate_async(&mut store).await {
+            Ok(integration) => integration,
+            Err(e) => return Err(trap(e, &store)),
+        };
+        if let Some((action, input)) = warm_up
+            && let Err(e) = integration.call_invoke(&mut store, action, input).await
+        {
+            return Err(trap(e, &store));
+        }
+        Ok(HeldInstance { _store: store })
     }
 }
 
