@@ -65,9 +65,7 @@ pub fn parse(value: &str) -> Vec<Link> {
                     }
                     rest = &quoted[consumed.min(quoted.len())..];
                 } else {
-                    let len = after_eq
-                        .find(|c: char| c == ';' || c == ',')
-                        .unwrap_or(after_eq.len());
+                    let len = after_eq.find([';', ',']).unwrap_or(after_eq.len());
                     param_value = after_eq[..len].trim().to_string();
                     rest = &after_eq[len..];
                 }

@@ -137,7 +137,7 @@ pub fn run(
                     Some(other) => {
                         return Err(EngineError::Internal(format!(
                             "next page key `{next_page_key}` holds {}, not a link",
-                            kind(&other)
+                            kind(other)
                         )));
                     }
                 }

@@ -112,7 +112,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Build { definition, output } => build(&definition, &output),
         Command::Inspect { bundle } => {
             let runtime = runtime(cache_dir)?;
-            let bundle = runtime.load_file(&bundle).await?;
+            let bundle = load(&runtime, &bundle).await?;
             print_json(&*bundle.manifest)
         }
         Command::Invoke {
@@ -134,13 +134,13 @@ async fn run(cli: Cli) -> Result<()> {
                 config: pairs(&config, "--config")?.into_iter().collect(),
                 limits: Limits {
                     timeout: Duration::from_millis(timeout_ms),
-                    memory_bytes: memory_mib << 20,
-                    response_bytes: response_mib << 20,
+                    memory_bytes: mib(memory_mib, "--memory-mib")?,
+                    response_bytes: mib(response_mib, "--response-mib")?,
                     max_requests,
                 },
             };
             let runtime = runtime(cache_dir)?;
-            let bundle = runtime.load_file(&bundle).await?;
+            let bundle = load(&runtime, &bundle).await?;
             let output = runtime
                 .invoke(&bundle, &action_id, &input, &options)
                 .await?;
@@ -169,6 +169,34 @@ fn runtime(cache_dir: Option<PathBuf>) -> Result<Runtime> {
     })?)
 }
 
+/// Reads and loads a component file, with a clear error for files that are not components.
+async fn load(runtime: &Runtime, path: &Path) -> Result<std::sync::Arc<plugboard_runtime::Bundle>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    // `\0asm`, then version 1 for a core module or 0x0d with layer 1 for a component.
+    match bytes.get(..8) {
+        Some([0, b'a', b's', b'm', 0x0d, 0, 1, 0]) => {}
+        Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => bail!(
+            "{} is a core WebAssembly module, not a component; `plugboard build` makes components",
+            path.display()
+        ),
+        _ => bail!(
+            "{} is not a WebAssembly component; `plugboard build` makes one from a definition",
+            path.display()
+        ),
+    }
+    runtime
+        .load(&bytes)
+        .await
+        .with_context(|| format!("cannot load {}", path.display()))
+}
+
+/// `value` MiB in bytes.
+fn mib(value: usize, flag: &str) -> Result<usize> {
+    value
+        .checked_mul(1 << 20)
+        .with_context(|| format!("{flag} {value} is too large"))
+}
+
 fn read_definition(path: &Path) -> Result<Definition> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -181,8 +209,7 @@ fn build(definition_path: &Path, output: &Path) -> Result<()> {
     let definition = read_definition(definition_path)?;
     let bundle = plugboard_bundle::finalize(&definition)?;
     let elapsed = started.elapsed();
-    std::fs::write(output, &bundle.component)
-        .with_context(|| format!("cannot write {}", output.display()))?;
+    write_atomically(output, &bundle.component)?;
     eprintln!(
         "built {} from `{}`: {} action(s), {} byte table, {} byte component, {:.1} ms",
         output.display(),
@@ -192,6 +219,23 @@ fn build(definition_path: &Path, output: &Path) -> Result<()> {
         bundle.component.len(),
         elapsed.as_secs_f64() * 1000.0
     );
+    Ok(())
+}
+
+/// Writes through a temporary file in the same folder and renames it into place, so a failed
+/// write never leaves a partial component behind.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let context = || format!("cannot write {}", path.display());
+    let mut file = tempfile::NamedTempFile::new_in(dir).with_context(context)?;
+    file.write_all(bytes).with_context(context)?;
+    file.persist(path)
+        .map_err(|e| e.error)
+        .with_context(context)?;
     Ok(())
 }
 
@@ -221,14 +265,21 @@ fn read_input(input: &str) -> Result<String> {
     Ok(text)
 }
 
+/// Splits `NAME=VALUE` flags. Errors never repeat the text: for `--credential` it may well be
+/// the secret itself (`--credential sk-live-...`).
 fn pairs(values: &[String], flag: &str) -> Result<Vec<(String, String)>> {
     values
         .iter()
-        .map(|pair| match pair.split_once('=') {
+        .enumerate()
+        .map(|(index, pair)| match pair.split_once('=') {
             Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
-            _ => bail!(
-                "{flag} takes NAME=VALUE, got `{}`",
-                pair.split('=').next().unwrap_or("")
+            Some(_) => bail!(
+                "{flag} takes NAME=VALUE; {flag} number {} has an empty NAME",
+                index + 1
+            ),
+            None => bail!(
+                "{flag} takes NAME=VALUE; {flag} number {} has no `=`",
+                index + 1
             ),
         })
         .collect()

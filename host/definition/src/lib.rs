@@ -65,13 +65,32 @@ impl Definition {
     /// Parses a definition without validating it (validation is [`Definition::validate`]).
     pub fn parse_unchecked(text: &str) -> Result<Definition> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::Parse {
-            path: "$".into(),
-            message: e.to_string(),
-            line: e.line(),
-            column: e.column(),
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            let mut error = parse_error("$".into(), &e);
+            if let Error::Parse { message, .. } = &mut error {
+                *message = format!("not valid JSON: {message}");
+            }
+            error
         })?;
-        match value.get("definition_version") {
+        // serde would read a struct from a JSON array too (fields by position): refuse that.
+        let Some(object) = value.as_object() else {
+            let start = text.len() - text.trim_start().len();
+            let line = 1 + text[..start].matches('\n').count();
+            let column = 1 + text[..start]
+                .rsplit('\n')
+                .next()
+                .map_or(0, |l| l.chars().count());
+            return Err(Error::Parse {
+                path: "$".into(),
+                message: format!(
+                    "the definition must be a JSON object, found {}",
+                    kind(&value)
+                ),
+                line,
+                column,
+            });
+        };
+        match object.get("definition_version") {
             Some(v) if v.as_u64() == Some(u64::from(DEFINITION_VERSION)) => {}
             Some(v) => {
                 return Err(Error::UnsupportedVersion {
@@ -87,13 +106,7 @@ impl Definition {
         let mut deserializer = serde_json::Deserializer::from_str(text);
         serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
             let path = json_path(e.path());
-            let inner = e.into_inner();
-            Error::Parse {
-                path,
-                message: inner.to_string(),
-                line: inner.line(),
-                column: inner.column(),
-            }
+            parse_error(path, e.inner())
         })
     }
 
@@ -131,6 +144,34 @@ pub fn json_schema() -> String {
     serde_json::to_string_pretty(&schema).unwrap_or_default()
 }
 
+/// `an array`, `a string`, ... for messages.
+fn kind(value: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A [`Error::Parse`] from a serde_json error. serde_json's Display ends with
+/// ` at line L column C`; the location is kept in `line` and `column` (and printed once).
+fn parse_error(path: String, error: &serde_json::Error) -> Error {
+    let (line, column) = (error.line(), error.column());
+    let text = error.to_string();
+    let suffix = format!(" at line {line} column {column}");
+    let message = text.strip_suffix(&suffix).unwrap_or(&text).to_string();
+    Error::Parse {
+        path,
+        message,
+        line,
+        column,
+    }
+}
+
 /// Renders a serde_path_to_error path as a JSON path (`$.actions[2].path`).
 fn json_path(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
@@ -138,12 +179,31 @@ fn json_path(path: &serde_path_to_error::Path) -> String {
     for segment in path.iter() {
         match segment {
             Segment::Seq { index } => out.push_str(&format!("[{index}]")),
-            Segment::Map { key } | Segment::Enum { variant: key } => {
-                out.push('.');
-                out.push_str(key);
-            }
+            Segment::Map { key } | Segment::Enum { variant: key } => push_member(&mut out, key),
             Segment::Unknown => out.push_str(".?"),
         }
     }
     out
+}
+
+/// Appends object member `key` to a JSON path: `.key` for plain names, `['key']` otherwise
+/// (names with spaces, dots, quotes, ...).
+pub(crate) fn push_member(path: &mut String, key: &str) {
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$');
+    if plain {
+        path.push('.');
+        path.push_str(key);
+    } else {
+        path.push_str("['");
+        for c in key.chars() {
+            if c == '\\' || c == '\'' {
+                path.push('\\');
+            }
+            path.push(c);
+        }
+        path.push_str("']");
+    }
 }

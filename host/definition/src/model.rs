@@ -68,7 +68,10 @@ impl Scheme {
 }
 
 /// Authentication method.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+// Deserialize goes through `AuthRepr`: serde ignores `deny_unknown_fields` on the unit variants
+// of an internally tagged enum, so `{"type": "basic", "api_key_header_name": "X"}` would be
+// accepted and the stray field silently dropped.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Auth {
     /// No credentials.
@@ -92,6 +95,41 @@ pub enum Auth {
 
 fn default_api_key_header_name() -> String {
     "Authorization".into()
+}
+
+/// [`Auth`] as read: the same shape, with empty struct variants so that unknown fields are
+/// rejected for every type.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum AuthRepr {
+    None {},
+    ApiKey {
+        #[serde(default = "default_api_key_header_name")]
+        api_key_header_name: String,
+        #[serde(default)]
+        api_key_preamble: String,
+        #[serde(default)]
+        location: ApiKeyLocation,
+    },
+    Basic {},
+}
+
+impl<'de> Deserialize<'de> for Auth {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match AuthRepr::deserialize(deserializer)? {
+            AuthRepr::None {} => Auth::None,
+            AuthRepr::ApiKey {
+                api_key_header_name,
+                api_key_preamble,
+                location,
+            } => Auth::ApiKey {
+                api_key_header_name,
+                api_key_preamble,
+                location,
+            },
+            AuthRepr::Basic {} => Auth::Basic,
+        })
+    }
 }
 
 /// Where an API key is placed.

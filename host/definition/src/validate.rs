@@ -118,18 +118,26 @@ fn check_metadata(d: &Definition, out: &mut Vec<Problem>) {
     }
     let base = &d.base_path;
     if !base.is_empty()
-        && (!base.starts_with('/') || base.ends_with('/') || base.contains(['?', '#', ' ']))
+        && (!base.starts_with('/')
+            || base.ends_with('/')
+            || base.contains(['?', '#'])
+            || base.contains(char::is_whitespace))
     {
         out.push(Problem::new(
             "$.base_path",
             "a base path starts with `/`, does not end with `/` and has no query, fragment or spaces (example: `/v2`)",
         ));
     }
-    for name in d.extra_request_headers.keys() {
+    for (name, value) in &d.extra_request_headers {
+        let mut at = String::from("$.extra_request_headers");
+        crate::push_member(&mut at, name);
         if !TOKEN.is_match(name) {
+            out.push(Problem::new(at.clone(), "not a valid header name"));
+        }
+        if value.chars().any(|c| c.is_control() && c != '\t') {
             out.push(Problem::new(
-                format!("$.extra_request_headers.{name}"),
-                "not a valid header name",
+                at,
+                "a header value must not contain line breaks or other control characters",
             ));
         }
     }
@@ -147,10 +155,12 @@ fn check_icon(icon: &str, out: &mut Vec<Problem>) {
             "the icon must be SVG markup (`<svg ...>`)",
         ));
     }
-    if lower.contains("<script")
-        || lower.contains("javascript:")
-        || lower.contains(" on") && has_event_handler(&lower)
-    {
+    // URL parsers drop tabs and newlines, so `java\tscript:` is still a javascript: URL.
+    let compact: String = lower
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    if lower.contains("<script") || compact.contains("javascript:") || has_event_handler(&lower) {
         out.push(Problem::new(
             "$.icon",
             "the icon must not contain scripts or event handlers",
@@ -164,12 +174,18 @@ fn check_icon(icon: &str, out: &mut Vec<Problem>) {
     }
 }
 
-/// True when markup has an attribute such as `onload=`.
+/// True when markup has an attribute such as `onload=`. HTML parsers start an attribute after
+/// any whitespace, after `/` (`<svg/onload=...>`) and right after a quoted value
+/// (`<svg a="x"onload=...>`), so all of those count as separators.
 fn has_event_handler(lower: &str) -> bool {
-    lower.match_indices(" on").any(|(i, _)| {
-        let rest = &lower[i + 3..];
+    lower.match_indices("on").any(|(i, _)| {
+        let separated = lower[..i]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_whitespace() || matches!(c, '/' | '"' | '\''));
+        let rest = &lower[i + 2..];
         let name_len = rest.chars().take_while(|c| c.is_ascii_alphabetic()).count();
-        name_len > 0 && rest[name_len..].trim_start().starts_with('=')
+        separated && name_len > 0 && rest[name_len..].trim_start().starts_with('=')
     })
 }
 
@@ -283,24 +299,38 @@ fn check_pagination(p: &Pagination, out: &mut Vec<Problem>) {
     if !link && p.next_link_location.is_some() {
         require("next_link_location", &Some(String::new()), false);
     }
-    if let Some(path) = &p.pointer_jsonpath
-        && let Err(e) = serde_json_path::JsonPath::parse(path)
+    // An empty rel matches no link, so pagination would silently stop after the first page.
+    if link
+        && location == LinkLocation::Header
+        && p.response_header_rel
+            .as_ref()
+            .is_some_and(|v| v.trim().is_empty())
+    {
+        out.push(Problem::new(
+            format!("{at}.response_header_rel"),
+            "must not be empty",
+        ));
+    }
+    // Empty values were reported above ("must not be empty"); the checks below are for the rest.
+    let given = |value: &Option<String>| value.clone().filter(|v| !v.trim().is_empty());
+    if let Some(path) = given(&p.pointer_jsonpath)
+        && let Err(e) = serde_json_path::JsonPath::parse(&path)
     {
         out.push(Problem::new(
             format!("{at}.pointer_jsonpath"),
             format!("not a valid JSONPath (RFC 9535): {e}"),
         ));
     }
-    if let Some(key) = &p.next_page_key {
-        check_dotted(key, &format!("{at}.next_page_key"), false, out);
+    if let Some(key) = given(&p.next_page_key) {
+        check_dotted(&key, &format!("{at}.next_page_key"), false, out);
     }
     for (field, value) in [
         ("index_param", &p.index_param),
         ("page_param", &p.page_param),
         ("after_param", &p.after_param),
     ] {
-        if let Some(v) = value {
-            check_param_name(v, &format!("{at}.{field}"), out);
+        if let Some(v) = given(value) {
+            check_param_name(&v, &format!("{at}.{field}"), out);
         }
     }
     if let Some(v) = &p.response_header_name
@@ -375,6 +405,12 @@ fn check_action(action: &Action, at: &str, pagination: PaginationType, out: &mut
     if placeholders.contains("") {
         out.push(Problem::new(format!("{at}.path"), "empty placeholder `{}`"));
     }
+    if PLACEHOLDER.replace_all(path, "").contains(['{', '}']) {
+        out.push(Problem::new(
+            format!("{at}.path"),
+            "unbalanced `{` or `}`; a placeholder is `{name}`",
+        ));
+    }
     let mut input_keys = HashSet::new();
     for (index, param) in action.parameters.iter().enumerate() {
         let p_at = format!("{at}.parameters[{index}]");
@@ -382,12 +418,21 @@ fn check_action(action: &Action, at: &str, pagination: PaginationType, out: &mut
             out.push(Problem::new(format!("{p_at}.name"), "the name is required"));
             continue;
         }
-        if !input_keys.insert(param.name.as_str()) || param.name == BODY_INPUT_KEY {
+        // The engine reads input key `body` as the request body only when the action has one;
+        // without a request body, `body` is an ordinary parameter name.
+        if !input_keys.insert(param.name.as_str()) {
             out.push(Problem::new(
                 format!("{p_at}.name"),
                 format!(
-                    "input key `{}` is used twice (parameter names are input keys, and `{BODY_INPUT_KEY}` is the request body)",
+                    "input key `{}` is used twice (parameter names are input keys)",
                     param.name
+                ),
+            ));
+        } else if param.name == BODY_INPUT_KEY && action.request_body.is_some() {
+            out.push(Problem::new(
+                format!("{p_at}.name"),
+                format!(
+                    "input key `{BODY_INPUT_KEY}` is used twice (it carries the request body); rename the parameter"
                 ),
             ));
         }

@@ -126,7 +126,7 @@ impl secrets::Host for State {
         let declared = self
             .manifest
             .as_ref()
-            .is_some_and(|m| m.secrets.iter().any(|s| *s == name));
+            .is_some_and(|m| m.secrets.contains(&name));
         Ok(if declared {
             Ok(self.credentials.get(&name).map(str::to_string))
         } else {

@@ -39,7 +39,7 @@ pub enum Error {
     #[error("the component does not fit plugboard:integration@0.1.0: {0}")]
     Incompatible(String),
     /// Reading or writing the compilation cache or a bundle file failed.
-    #[error("{path}: {source}")]
+    #[error("cannot read or write {path}")]
     Io {
         /// The file.
         path: String,

@@ -217,11 +217,12 @@ impl Runtime {
         }
         let limits = &options.limits;
         let credentials = Arc::new(options.credentials.clone());
+        let deadline = Instant::now() + limits.timeout;
         let outbound = Outbound {
             client: self.client.clone(),
             policy: bundle.policy.clone(),
             credentials: credentials.clone(),
-            deadline: Instant::now() + limits.timeout,
+            deadline,
             response_bytes: limits.response_bytes,
             max_requests: limits.max_requests,
             sent: 0,
@@ -246,7 +247,13 @@ impl Runtime {
                 })
             })
             .await?;
-        let output = result.map_err(|e| Error::Guest(e.into()))?;
+        let output = result.map_err(|e| match GuestFailure::from(e) {
+            // A host call that found the deadline already passed: the call's time limit.
+            GuestFailure::LimitExceeded { .. } if Instant::now() >= deadline => {
+                Error::Timeout(limits.timeout)
+            }
+            failure => Error::Guest(failure),
+        })?;
         serde_json::from_str(&output).map_err(|e| Error::BadOutput(e.to_string()))
     }
 
