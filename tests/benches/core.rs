@@ -51,12 +51,27 @@ fn main() -> anyhow::Result<()> {
     let big = plugboard_bundle::finalize(&definition(&api, 20_000)?)?;
     let small = plugboard_bundle::finalize(&definition(&api, 10)?)?;
     let options = InvokeOptions::default();
-    let (big_first, big_no_http, plugboard_call, native_call, per_instance) =
+    let (big_first, big_no_http, instantiate_only, plugboard_call, native_call, per_instance) =
         tokio.block_on(async {
             let big = runtime.load(&big.component).await?;
             let small = runtime.load(&small.component).await?;
             let input = json!({"id": "x"}).to_string();
             let bad_input = json!({"nope": 1}).to_string();
+            if let Ok(mode) = std::env::var("BENCH_PROFILE") {
+                // A loop to run under `perf record`: `refused` has no HTTP, `call` does.
+                let input = if mode == "refused" {
+                    &bad_input
+                } else {
+                    &input
+                };
+                let started = Instant::now();
+                while started.elapsed() < Duration::from_secs(5) {
+                    let _ = runtime
+                        .invoke(&small, "action_00001", input, &options)
+                        .await;
+                }
+                std::process::exit(0);
+            }
             for _ in 0..20 {
                 runtime
                     .invoke(&big, "action_10000", &input, &options)
@@ -73,6 +88,13 @@ fn main() -> anyhow::Result<()> {
                 let refused = runtime.invoke(&big, &id, &bad_input, &options).await;
                 no_http.push(started.elapsed());
                 anyhow::ensure!(refused.is_err(), "bad input must be refused");
+            }
+
+            let mut instantiate_only = Vec::new();
+            for _ in 0..iterations.min(300) {
+                let started = Instant::now();
+                drop(runtime.hold_instance(&big, None).await?);
+                instantiate_only.push(started.elapsed());
             }
 
             let url = format!("{}/echo/a1/x", api.base_url());
@@ -122,6 +144,7 @@ fn main() -> anyhow::Result<()> {
             anyhow::Ok((
                 median(&first),
                 median(&no_http),
+                median(&instantiate_only),
                 median(&ours),
                 median(&native),
                 per_instance,
@@ -135,6 +158,11 @@ fn main() -> anyhow::Result<()> {
     rows.push((
         "instantiate + first call, 20,000-action bundle (input refused, no request)".into(),
         fmt_ms(big_no_http),
+        "-".into(),
+    ));
+    rows.push((
+        "instantiate only (fresh store + instance, dropped), 20,000-action bundle".into(),
+        fmt_ms(instantiate_only),
         "-".into(),
     ));
     rows.push((
