@@ -128,6 +128,7 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
         let Some(value) = input.get(&param.name).filter(|v| !v.is_null()) else {
             continue;
         };
+        check_type(&param.name, &param.types, value)?;
         match param.location {
             ParamLocation::Path => {
                 let text = scalar(&param.name, value)?;
@@ -182,6 +183,42 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
         display_path: record.path.clone(),
         query_inputs,
     })
+}
+
+/// Checks a parameter value against its schema's types. Text that reads as the declared
+/// scalar type (`"5"` for an integer) is accepted: it is sent as text either way.
+fn check_type(name: &str, types: &[String], value: &Value) -> Result<(), EngineError> {
+    if types.is_empty() {
+        return Ok(());
+    }
+    let fits = |ty: &str| match (ty, value) {
+        ("string", Value::String(_)) | ("boolean", Value::Bool(_)) | ("array", Value::Array(_)) => {
+            true
+        }
+        ("object", Value::Object(_)) | ("number", Value::Number(_)) => true,
+        ("integer", Value::Number(n)) => {
+            n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0)
+        }
+        ("integer", Value::String(s)) => s.trim().parse::<i128>().is_ok(),
+        ("number", Value::String(s)) => s.trim().parse::<f64>().is_ok_and(f64::is_finite),
+        ("boolean", Value::String(s)) => matches!(s.as_str(), "true" | "false"),
+        // A single value for an array parameter is sent as one repetition.
+        ("array", Value::String(_) | Value::Number(_) | Value::Bool(_)) => true,
+        _ => false,
+    };
+    if types.iter().any(|ty| fits(ty)) {
+        return Ok(());
+    }
+    let shown = value.to_string();
+    let shown = if shown.chars().count() > 60 {
+        format!("{}...", shown.chars().take(60).collect::<String>())
+    } else {
+        shown
+    };
+    Err(EngineError::InvalidInput(format!(
+        "`{name}` must be {}, got {shown}",
+        types.join(" or ")
+    )))
 }
 
 fn is_absent(value: Option<&Value>) -> bool {
@@ -293,6 +330,11 @@ mod tests {
             name: name.into(),
             location,
             required,
+            types: if name == "file" {
+                vec!["integer".into(), "string".into()]
+            } else {
+                vec![]
+            },
         };
         ActionRecord {
             name: "Get".into(),
@@ -339,6 +381,25 @@ mod tests {
         assert!(matches!(err, EngineError::InvalidInput(m) if m.contains("`id`")));
         let err = prepare(&meta(), &record(), &json!([1])).unwrap_err();
         assert!(matches!(err, EngineError::InvalidInput(m) if m.contains("object")));
+    }
+
+    #[test]
+    fn parameter_types_are_checked_with_text_coercion() {
+        let types = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(check_type("n", &types(&["integer"]), &json!(5)).is_ok());
+        assert!(check_type("n", &types(&["integer"]), &json!("5")).is_ok());
+        assert!(check_type("n", &types(&["integer"]), &json!(5.0)).is_ok());
+        let err = check_type("n", &types(&["integer"]), &json!("abc")).unwrap_err();
+        assert_eq!(
+            err,
+            EngineError::InvalidInput("`n` must be integer, got \"abc\"".into())
+        );
+        assert!(check_type("n", &types(&["integer"]), &json!(5.5)).is_err());
+        assert!(check_type("b", &types(&["boolean"]), &json!("true")).is_ok());
+        assert!(check_type("b", &types(&["boolean"]), &json!("yes")).is_err());
+        assert!(check_type("s", &types(&["string"]), &json!(1)).is_err());
+        assert!(check_type("a", &types(&["array"]), &json!(["x"])).is_ok());
+        assert!(check_type("any", &[], &json!({"x": 1})).is_ok());
     }
 
     #[test]

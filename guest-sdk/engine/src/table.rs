@@ -146,6 +146,10 @@ pub struct ParamRecord {
     pub location: ParamLocation,
     /// Whether the input must have it.
     pub required: bool,
+    /// JSON types the parameter's schema allows (`integer`, `number`, `string`, `boolean`,
+    /// `array`, ...); empty allows any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub types: Vec<String>,
 }
 
 /// Where a parameter goes.

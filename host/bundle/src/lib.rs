@@ -147,6 +147,18 @@ fn pagination_config(p: &Pagination) -> PaginationConfig {
     }
 }
 
+/// The JSON types a parameter schema's `type` allows (a string or an array of strings).
+fn schema_types(schema: Option<&serde_json::Value>) -> Vec<String> {
+    match schema.and_then(|s| s.get("type")) {
+        Some(serde_json::Value::String(t)) => vec![t.clone()],
+        Some(serde_json::Value::Array(ts)) => ts
+            .iter()
+            .filter_map(|t| t.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn action_record(action: &Action) -> ActionRecord {
     ActionRecord {
         name: action.name.clone(),
@@ -164,6 +176,7 @@ fn action_record(action: &Action) -> ActionRecord {
                     ParameterLocation::Header => ParamLocation::Header,
                 },
                 required: p.required,
+                types: schema_types(p.schema.as_ref()),
             })
             .collect(),
         body: action.request_body.as_ref().map(|b| b.required),

@@ -85,6 +85,14 @@ enum DefinitionCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Diagnostics on stderr, off unless PLUGBOARD_LOG asks (e.g. `PLUGBOARD_LOG=debug`).
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PLUGBOARD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -16,7 +16,7 @@ fn actions() -> Value {
             {"name": "user", "in": "path", "required": true},
             {"name": "file", "in": "path", "required": true},
             {"name": "tag", "in": "query"},
-            {"name": "limit", "in": "query", "required": true},
+            {"name": "limit", "in": "query", "required": true, "schema": {"type": "integer"}},
             {"name": "X-Trace", "in": "header"}]},
         {"id": "echo_post", "name": "Echo post", "method": "POST", "path": "/echo/notes",
          "request_body": {"required": true, "schema": {"type": "object"}}},
@@ -115,6 +115,10 @@ async fn bad_input_is_rejected_before_any_request() {
             "`user` must be a string",
         ),
         ("[1, 2]", "must be a JSON object"),
+        (
+            r#"{"user": "u", "file": "f", "limit": "many"}"#,
+            "`limit` must be integer, got \"many\"",
+        ),
     ];
     for (input, expected) in cases {
         match runtime.invoke(&bundle, "echo_get", input, &opts).await {
