@@ -26,6 +26,7 @@ step "start the demo API on 127.0.0.1:$port (requires X-Api-Key: demo-key)"
 api_pid=$!
 trap 'kill $api_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do
+    kill -0 "$api_pid" 2>/dev/null || { echo "the demo API did not start (is port $port free? set DEMO_PORT)" >&2; exit 1; }
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
     sleep 0.1
 done
