@@ -22,14 +22,19 @@ cargo build --quiet -p plugboard -p plugboard-tests --bin plugboard --bin demo-a
 plugboard="$target/debug/plugboard"
 
 step "start the demo API on 127.0.0.1:$port (requires X-Api-Key: demo-key)"
-"$target/debug/demo-api" "127.0.0.1:$port" &
+"$target/debug/demo-api" "127.0.0.1:$port" > "$out/api.log" 2>&1 &
 api_pid=$!
 trap 'kill $api_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 50); do
-    kill -0 "$api_pid" 2>/dev/null || { echo "the demo API did not start (is port $port free? set DEMO_PORT)" >&2; exit 1; }
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+for _ in $(seq 1 100); do
+    grep -q "listening" "$out/api.log" 2>/dev/null && break
+    if ! kill -0 "$api_pid" 2>/dev/null; then
+        echo "the demo API did not start (is port $port free? set DEMO_PORT):" >&2
+        cat "$out/api.log" >&2
+        exit 1
+    fi
     sleep 0.1
 done
+cat "$out/api.log"
 
 step "finalize examples/demo/definition.json into a component"
 sed "s/127\.0\.0\.1:8787/127.0.0.1:$port/" examples/demo/definition.json > "$out/definition.json"
