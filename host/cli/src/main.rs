@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+
+mod cmd;
 use clap::{Parser, Subcommand};
 use plugboard_definition::Definition;
 use plugboard_runtime::{Credentials, InvokeOptions, Limits, Runtime, RuntimeConfig};
@@ -65,11 +67,21 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         max_requests: u32,
     },
-    /// The definition format.
+    /// The definition format, and definitions built by hand.
     Definition {
         #[command(subcommand)]
         command: DefinitionCommand,
     },
+    /// Lint an OpenAPI 3.x or Swagger 2.0 spec: findings with rule, location and fix hint.
+    Lint(cmd::lint::Args),
+    /// Repair a spec: operationIds, trailing slashes, cycles, patterns, required names, ...
+    Clean(cmd::clean::Args),
+    /// Convert a Swagger 2.0 spec to OpenAPI 3.0.
+    Convert(cmd::convert::Args),
+    /// Import a spec as a draft definition: one action per operation.
+    Import(cmd::import::Args),
+    /// List and edit a definition's actions.
+    Actions(cmd::actions::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,6 +93,10 @@ enum DefinitionCommand {
         /// The definition (JSON).
         definition: PathBuf,
     },
+    /// Start a definition by hand (for APIs without a spec).
+    New(cmd::definition::NewArgs),
+    /// Set a definition's fields (auth, pagination, hostname, ...) with the import flags.
+    Set(cmd::definition::SetArgs),
 }
 
 fn main() -> ExitCode {
@@ -104,7 +120,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -112,11 +128,29 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<()> {
-    let cache_dir = cli
-        .cache_dir
-        .or_else(|| dirs::cache_dir().map(|d| d.join("plugboard")));
+async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::Lint(args) => cmd::lint::run(args),
+        Command::Clean(args) => cmd::clean::run(args),
+        Command::Convert(args) => cmd::convert::run(args),
+        Command::Import(args) => cmd::import::run(args),
+        Command::Actions(args) => cmd::actions::run(args),
+        Command::Definition {
+            command: DefinitionCommand::New(args),
+        } => cmd::definition::run_new(args),
+        Command::Definition {
+            command: DefinitionCommand::Set(args),
+        } => cmd::definition::run_set(args),
+        command => run_core(command, cli.cache_dir)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+    }
+}
+
+/// The core-path commands: build, inspect, invoke, definition schema and validate.
+async fn run_core(command: Command, cache_dir: Option<PathBuf>) -> Result<()> {
+    let cache_dir = cache_dir.or_else(|| dirs::cache_dir().map(|d| d.join("plugboard")));
+    match command {
         Command::Build { definition, output } => build(&definition, &output),
         Command::Inspect { bundle } => {
             let runtime = runtime(cache_dir)?;
@@ -164,7 +198,15 @@ async fn run(cli: Cli) -> Result<()> {
                 eprintln!("{}: valid", definition.display());
                 Ok(())
             }
+            DefinitionCommand::New(_) | DefinitionCommand::Set(_) => {
+                unreachable!("dispatched by run")
+            }
         },
+        Command::Lint(_)
+        | Command::Clean(_)
+        | Command::Convert(_)
+        | Command::Import(_)
+        | Command::Actions(_) => unreachable!("dispatched by run"),
     }
 }
 

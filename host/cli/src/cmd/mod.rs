@@ -1,0 +1,9 @@
+//! Subcommands that live in their own files: one module per command family. Each exposes an
+//! `Args` type (clap) and `run(args) -> anyhow::Result<ExitCode>`.
+
+pub mod actions;
+pub mod clean;
+pub mod convert;
+pub mod definition;
+pub mod import;
+pub mod lint;
