@@ -13,6 +13,7 @@
 //! ```
 
 mod action_schema;
+pub mod edit;
 mod model;
 mod validate;
 
@@ -49,6 +50,14 @@ pub enum Error {
     /// The definition parsed but breaks one or more rules; every problem is listed.
     #[error("the definition has {} problem(s):\n{}", .0.len(), Problem::list(.0))]
     Invalid(Vec<Problem>),
+    /// An editing operation was refused (unknown action id, value out of range, bad SVG, ...).
+    #[error("{field}: {message}")]
+    Edit {
+        /// What was being edited: a field, flag or action id.
+        field: String,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

@@ -1,15 +1,96 @@
-//! `plugboard clean` (being written).
+//! `plugboard clean`: repair a spec and cut it down, printing every change on stderr.
 
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use anyhow::Context as _;
+use plugboard_spec::repair::{CleanOptions, clean};
+use plugboard_spec::source::Format;
+
+use super::lint::{EXIT_INPUT, load};
 
 /// Arguments of `plugboard clean`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The spec (JSON or YAML; `-` for stdin).
+    /// The spec (OpenAPI 3.x or Swagger 2.0, JSON or YAML; `-` for stdin).
     pub spec: String,
+    /// Where to write the repaired spec.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Keep only operations with a tag matching one of these globs (comma-separated or
+    /// repeated).
+    #[arg(long, value_delimiter = ',', value_name = "GLOB")]
+    pub include_tags: Vec<String>,
+    /// Drop operations with a tag matching one of these globs.
+    #[arg(long, value_delimiter = ',', value_name = "GLOB")]
+    pub exclude_tags: Vec<String>,
+    /// Keep only paths matching one of these globs (`*` within a segment, `**` across).
+    #[arg(long, value_delimiter = ',', value_name = "GLOB")]
+    pub include_paths: Vec<String>,
+    /// Drop paths matching one of these globs.
+    #[arg(long, value_delimiter = ',', value_name = "GLOB")]
+    pub exclude_paths: Vec<String>,
+    /// Write JSON (default: the input's format).
+    #[arg(long, conflicts_with = "yaml")]
+    pub json: bool,
+    /// Write YAML (default: the input's format).
+    #[arg(long)]
+    pub yaml: bool,
 }
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`plugboard clean` is not available yet ({})", args.spec)
+    let doc = match load(&args.spec) {
+        Ok(doc) => doc,
+        Err(code) => return Ok(code),
+    };
+    let options = CleanOptions {
+        include_tags: args.include_tags,
+        exclude_tags: args.exclude_tags,
+        include_paths: args.include_paths,
+        exclude_paths: args.exclude_paths,
+    };
+    let cleaned = match clean(&doc.value, &options) {
+        Ok(cleaned) => cleaned,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(EXIT_INPUT));
+        }
+    };
+    let yaml = args.yaml || (!args.json && doc.format == Format::Yaml);
+    let mut text = if yaml {
+        serde_saphyr::to_string(&cleaned.value).context("cannot write the spec as YAML")?
+    } else {
+        serde_json::to_string_pretty(&cleaned.value)?
+    };
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    write_atomically(&args.output, text.as_bytes())?;
+    for change in &cleaned.changes {
+        eprintln!("{change}");
+    }
+    eprintln!(
+        "{} changes; wrote {}",
+        cleaned.changes.len(),
+        args.output.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes through a temporary file in the same directory, then renames it into place.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.flush())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }

@@ -1,15 +1,154 @@
-//! `plugboard convert` (being written).
+//! `plugboard convert`: Swagger 2.0 -> OpenAPI 3.0.3 (an OpenAPI 3.x input is written back as
+//! it is), as pretty JSON or, with `--yaml`, YAML.
 
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use plugboard_spec::Error;
+use plugboard_spec::convert::{TARGET_VERSION, to_openapi3};
+use plugboard_spec::source::{Document, Format};
+use serde_json::Value;
 
 /// Arguments of `plugboard convert`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The spec (JSON or YAML; `-` for stdin).
+    /// The spec (Swagger 2.0 or OpenAPI 3.x, JSON or YAML; `-` for stdin).
     pub spec: String,
+    /// Where to write the OpenAPI 3 document (`-` for stdout).
+    #[arg(short = 'o', long = "output")]
+    pub out: PathBuf,
+    /// Write YAML instead of pretty JSON.
+    #[arg(long)]
+    pub yaml: bool,
 }
 
 /// Runs the command.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`plugboard convert` is not available yet ({})", args.spec)
+pub fn run(args: Args) -> Result<ExitCode> {
+    let text = read_spec(&args.spec)?;
+    let document = Document::parse(&text).with_context(|| format!("cannot read {}", args.spec))?;
+    let converted = to_openapi3(&document.value).map_err(|e| located(e, &document, &args.spec))?;
+    let wants = if args.yaml {
+        Format::Yaml
+    } else {
+        Format::Json
+    };
+    let output = if !converted.from_swagger2 && document.format == wants {
+        // Already OpenAPI 3 in the requested format: the text as it was.
+        text.strip_prefix('\u{feff}').unwrap_or(&text).to_string()
+    } else {
+        render(&converted.value, args.yaml)?
+    };
+    write_output(&args.out, &output)?;
+    let (paths, operations, schemas) = counts(&converted.value);
+    let version = converted
+        .value
+        .get("openapi")
+        .and_then(Value::as_str)
+        .unwrap_or(TARGET_VERSION);
+    if converted.from_swagger2 {
+        eprintln!(
+            "converted Swagger 2.0 -> OpenAPI {version}: {paths} paths, {operations} operations, {schemas} schemas"
+        );
+    } else {
+        eprintln!(
+            "{} is already OpenAPI {version}; written unchanged ({paths} paths, {operations} operations, {schemas} schemas)",
+            args.spec
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads the spec text from a path or `-` (stdin).
+fn read_spec(spec: &str) -> Result<String> {
+    if spec == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the spec from stdin")?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(spec).with_context(|| format!("cannot read {spec}"))
+    }
+}
+
+/// Adds the file and, when known, the line and column to a conversion error.
+fn located(error: Error, document: &Document, spec: &str) -> anyhow::Error {
+    let place = match &error {
+        Error::Convert { pointer, .. } => document
+            .position(pointer)
+            .map(|p| format!("{spec}:{}:{}", p.line, p.column)),
+        _ => None,
+    };
+    anyhow::anyhow!("{}: {error}", place.unwrap_or_else(|| spec.to_string()))
+}
+
+/// Pretty JSON or YAML text of the document, ending with a newline.
+fn render(value: &Value, yaml: bool) -> Result<String> {
+    let mut text = if yaml {
+        serde_saphyr::to_string(value).context("cannot write the document as YAML")?
+    } else {
+        serde_json::to_string_pretty(value).context("cannot write the document as JSON")?
+    };
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+/// Writes the output to stdout (`-`) or to a file, through a temporary file in the same
+/// directory renamed into place (a reader never sees half a file).
+fn write_output(out: &Path, text: &str) -> Result<()> {
+    if out == Path::new("-") {
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush())
+            .context("cannot write to stdout")?;
+        return Ok(());
+    }
+    if out.is_dir() {
+        bail!("{} is a directory; give a file name", out.display());
+    }
+    let dir = match out.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    temp.write_all(text.as_bytes())
+        .and_then(|()| temp.flush())
+        .with_context(|| format!("cannot write {}", temp.path().display()))?;
+    temp.persist(out)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    Ok(())
+}
+
+/// Paths (without `x-` keys), operations and component schemas of an OpenAPI 3 document.
+fn counts(value: &Value) -> (usize, usize, usize) {
+    const METHODS: &[&str] = &[
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
+    let mut paths = 0;
+    let mut operations = 0;
+    if let Some(map) = value.get("paths").and_then(Value::as_object) {
+        for (path, item) in map {
+            if path.starts_with("x-") {
+                continue;
+            }
+            paths += 1;
+            if let Some(item) = item.as_object() {
+                operations += item
+                    .keys()
+                    .filter(|k| METHODS.contains(&k.as_str()))
+                    .count();
+            }
+        }
+    }
+    let schemas = value
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map_or(0, |schemas| schemas.len());
+    (paths, operations, schemas)
 }

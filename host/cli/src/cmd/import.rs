@@ -1,15 +1,63 @@
-//! `plugboard import` (being written).
+//! `plugboard import`: a spec in, a draft definition out, with a summary of what was decided.
 
+use std::io::Read;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use plugboard_definition::edit;
+use plugboard_spec::import::{Options, import};
+use plugboard_spec::source::Document;
+
+use super::definition::{SettingsArgs, save};
 
 /// Arguments of `plugboard import`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The spec (JSON or YAML; `-` for stdin).
+    /// The spec (OpenAPI 3.x or Swagger 2.0, JSON or YAML; `-` for stdin).
     pub spec: String,
+    /// Where to write the definition (JSON).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Fields to set or override after detection.
+    #[command(flatten)]
+    pub settings: SettingsArgs,
 }
 
 /// Runs the command.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`plugboard import` is not available yet ({})", args.spec)
+pub fn run(args: Args) -> Result<ExitCode> {
+    let text = if args.spec == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the spec from stdin")?;
+        text
+    } else {
+        std::fs::read_to_string(&args.spec).with_context(|| format!("cannot read {}", args.spec))?
+    };
+    let document = Document::parse(&text).with_context(|| format!("cannot read {}", args.spec))?;
+    let value = openapi3(document.value)?;
+    let settings = args.settings.to_settings()?;
+    let options = Options {
+        hostname: args.settings.hostname.clone(),
+        pagination: args.settings.pagination_type(),
+    };
+    let mut imported = import(&value, &options).with_context(|| args.spec.clone())?;
+    let notes = edit::apply_settings(&mut imported.definition, &settings)?;
+    save(&args.output, &imported.definition)?;
+    eprint!("{}", imported.summary);
+    for note in notes {
+        eprintln!("note: {note}");
+    }
+    eprintln!("wrote {}", args.output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The spec as OpenAPI 3.x: Swagger 2.0 is converted first.
+fn openapi3(value: serde_json::Value) -> Result<serde_json::Value> {
+    let converted = plugboard_spec::convert::to_openapi3(&value)?;
+    if converted.from_swagger2 {
+        eprintln!("note: converted from Swagger 2.0 to OpenAPI 3.0");
+    }
+    Ok(converted.value)
 }

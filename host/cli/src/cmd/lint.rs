@@ -1,15 +1,98 @@
-//! `plugboard lint` (being written).
+//! `plugboard lint`: findings with rule id, severity, location, pointer and fix hint, as human
+//! text, JSON or SARIF. Exit code 1 when there are errors, 2 when the spec cannot be read.
 
+use std::io::{Read as _, Write as _};
 use std::process::ExitCode;
+
+use plugboard_spec::lint::lint_document;
+use plugboard_spec::source::Document;
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// `file:line:col: severity rule: message`, the source line, the hint, and a summary.
+    Human,
+    /// `{"findings": [{"rule", "severity", "message", "line", "column", "pointer", "hint"}]}`.
+    Json,
+    /// SARIF 2.1.0 (for code scanning tools).
+    Sarif,
+}
 
 /// Arguments of `plugboard lint`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The spec (JSON or YAML; `-` for stdin).
+    /// The spec (OpenAPI 3.x or Swagger 2.0, JSON or YAML; `-` for stdin).
     pub spec: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+}
+
+/// Exit code for input that cannot be read or parsed.
+pub(crate) const EXIT_INPUT: u8 = 2;
+
+/// Reads the spec text from a path or `-` (stdin).
+pub(crate) fn read_spec(spec: &str) -> Result<String, String> {
+    if spec == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read the spec from stdin: {e}"))?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(spec).map_err(|e| format!("cannot read {spec}: {e}"))
+    }
+}
+
+/// Reads and parses the spec, or prints why not.
+pub(crate) fn load(spec: &str) -> Result<Document, ExitCode> {
+    let text = read_spec(spec).map_err(|message| {
+        eprintln!("error: {message}");
+        ExitCode::from(EXIT_INPUT)
+    })?;
+    Document::parse(&text).map_err(|e| {
+        eprintln!("error: {spec}: {e}");
+        ExitCode::from(EXIT_INPUT)
+    })
 }
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`plugboard lint` is not available yet ({})", args.spec)
+    let doc = match load(&args.spec) {
+        Ok(doc) => doc,
+        Err(code) => return Ok(code),
+    };
+    let report = match lint_document(&doc) {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.spec);
+            return Ok(ExitCode::from(EXIT_INPUT));
+        }
+    };
+    let uri = if args.spec == "-" {
+        "stdin"
+    } else {
+        &args.spec
+    };
+    let text = match args.format {
+        OutputFormat::Human => report.to_human(&doc, uri),
+        OutputFormat::Json => serde_json::to_string_pretty(&report.to_json())? + "\n",
+        OutputFormat::Sarif => serde_json::to_string_pretty(&report.to_sarif(uri))? + "\n",
+    };
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        // A reader that stopped early (`| head`) is not an error.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            return Err(anyhow::Error::new(e).context("cannot write the findings"));
+        }
+        _ => {}
+    }
+    Ok(if report.error_count() > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -1,0 +1,177 @@
+//! `plugboard definition new|set` and `plugboard actions ...` end to end.
+
+use std::path::Path;
+use std::process::Command;
+
+fn plugboard(args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_plugboard"))
+        .args(args)
+        .output()
+        .expect("run plugboard");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[allow(clippy::unwrap_used)]
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn build_by_hand_and_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let def = dir.path().join("def.json");
+    let icon = dir.path().join("logo.svg");
+    std::fs::write(&icon, r#"<svg xmlns="http://www.w3.org/2000/svg" onload="x()"><script>y()</script><rect width="2"/></svg>"#).unwrap();
+    let png = dir.path().join("logo.png");
+    std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0").unwrap();
+    let base = [
+        "definition",
+        "new",
+        "-o",
+        path(&def),
+        "--name",
+        "Things API",
+        "--description",
+        "Things",
+        "--hostname",
+        "api.things.example",
+    ];
+    let (ok, _, err) = plugboard(&[&base[..], &["--icon", path(&png)]].concat());
+    assert!(!ok && err.contains("not an SVG"), "{err}");
+    let (ok, _, err) = plugboard(&[
+        "definition",
+        "new",
+        "-o",
+        path(&def),
+        "--name",
+        "Bad/Name",
+        "--description",
+        "x",
+        "--hostname",
+        "h.example",
+    ]);
+    assert!(!ok && err.contains("letters, digits"), "{err}");
+    let (ok, _, err) = plugboard(&[&base[..], &["--icon", path(&icon)]].concat());
+    assert!(ok, "{err}");
+    let text = std::fs::read_to_string(&def).unwrap();
+    let written: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let icon = written["icon"].as_str().unwrap();
+    assert!(
+        !icon.contains("script") && !icon.contains("onload") && icon.contains("rect"),
+        "{icon}"
+    );
+
+    let (ok, _, err) = plugboard(&[
+        "actions",
+        "add",
+        path(&def),
+        "--method",
+        "GET",
+        "--path",
+        "/v1/things",
+        "--query",
+        "limit:integer",
+        "--query",
+        "page:integer",
+        "--name",
+        "Things List",
+        "--paginated",
+    ]);
+    assert!(!ok && err.contains("set its type first"), "{err}");
+    let (ok, _, err) = plugboard(&[
+        "definition",
+        "set",
+        path(&def),
+        "--pagination",
+        "page",
+        "--page-param",
+        "page",
+        "--page-size-param",
+        "limit",
+        "--auth",
+        "api-key",
+        "--api-key-preamble",
+        "Bearer",
+    ]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = plugboard(&["definition", "set", path(&def), "--default-page-size", "0"]);
+    assert!(!ok && err.contains("1..=1000"), "{err}");
+    let (ok, _, err) = plugboard(&[
+        "actions",
+        "add",
+        path(&def),
+        "--method",
+        "GET",
+        "--path",
+        "/v1/things",
+        "--query",
+        "limit:integer",
+        "--name",
+        "Things List",
+        "--paginated",
+    ]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = plugboard(&[
+        "actions",
+        "add",
+        path(&def),
+        "--method",
+        "get",
+        "--path",
+        "/v1/things/{id}",
+        "--name",
+        "Thing Records Get",
+    ]);
+    assert!(ok && err.contains("get_v1_things_by_id"), "{err}");
+
+    let (ok, out, err) = plugboard(&[
+        "actions",
+        "replace",
+        path(&def),
+        "(.*?) Get",
+        "Get $1",
+        "--dry-run",
+    ]);
+    assert!(
+        ok && out.contains("\"Thing Records Get\" -> \"Get Thing Records\""),
+        "{out}{err}"
+    );
+    assert!(
+        std::fs::read_to_string(&def)
+            .unwrap()
+            .contains("Thing Records Get")
+    );
+    let (ok, _, err) = plugboard(&["actions", "replace", path(&def), "(.*?) Get", "Get $1"]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = plugboard(&[
+        "actions",
+        "rename",
+        path(&def),
+        "get_v1_things",
+        "List things",
+    ]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = plugboard(&["actions", "paginate", path(&def), "get_v1_things", "--off"]);
+    assert!(ok, "{err}");
+    let (ok, out, _) = plugboard(&["actions", "list", path(&def), "--format", "json"]);
+    assert!(ok);
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list[0]["name"], "List things");
+    assert_eq!(list[0]["paginated"], false);
+    assert_eq!(list[1]["name"], "Get Thing Records");
+    let (ok, _, err) = plugboard(&["actions", "delete", path(&def), "get_v1_things_by_id"]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = plugboard(&["actions", "delete", path(&def), "get_v1_things"]);
+    assert!(!ok && err.contains("at least one"), "{err}");
+    let (ok, out, _) = plugboard(&["actions", "list", path(&def)]);
+    assert!(
+        ok && out.contains("get_v1_things  GET /v1/things  List things"),
+        "{out}"
+    );
+    let (ok, _, err) = plugboard(&["definition", "validate", path(&def)]);
+    assert!(ok, "{err}");
+}

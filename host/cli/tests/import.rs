@@ -1,0 +1,98 @@
+//! `plugboard import` end to end: a fixture spec in, a valid definition out, flags applied.
+
+use std::process::Command;
+
+fn plugboard(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_plugboard"))
+        .args(args)
+        .output()
+        .expect("run plugboard")
+}
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/../spec/tests/fixtures/import/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn import_writes_a_valid_definition_with_overrides() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("def.json");
+    let output = plugboard(&[
+        "import",
+        &fixture("petstore.yaml"),
+        "-o",
+        out.to_str().unwrap(),
+        "--default-page-size",
+        "25",
+        "--extra-header",
+        "X-Client:plugboard",
+        "--api-key-preamble",
+        "Token",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("imported 6 action(s)"), "{stderr}");
+    assert!(stderr.contains("pagination: index"), "{stderr}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let definition = plugboard_definition::Definition::from_json(&text).unwrap();
+    assert_eq!(definition.pagination.default_page_size, 25);
+    assert_eq!(definition.extra_request_headers["X-Client"], "plugboard");
+    let build = plugboard(&[
+        "build",
+        out.to_str().unwrap(),
+        "-o",
+        dir.path().join("b.wasm").to_str().unwrap(),
+    ]);
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+}
+
+#[test]
+fn import_refuses_out_of_range_and_relative_servers() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("def.json");
+    let output = plugboard(&[
+        "import",
+        &fixture("petstore.yaml"),
+        "-o",
+        out.to_str().unwrap(),
+        "--default-page-limit",
+        "50",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("1..=20"), "{stderr}");
+    assert!(!out.exists());
+    let output = plugboard(&[
+        "import",
+        &fixture("azure.json"),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("--hostname"), "{stderr}");
+    let output = plugboard(&[
+        "import",
+        &fixture("azure.json"),
+        "-o",
+        out.to_str().unwrap(),
+        "--hostname",
+        "management.example.com",
+        "--pagination",
+        "none",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(!text.contains("\"paginated\": true"), "{text}");
+}

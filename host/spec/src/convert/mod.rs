@@ -1,0 +1,186 @@
+//! Swagger 2.0 -> OpenAPI 3.0.3 conversion, with the semantics of `swagger2openapi`, and a map
+//! from every converted pointer back to where it came from in the Swagger 2.0 document.
+//!
+//! OpenAPI 3.0 and 3.1 documents pass through unchanged.
+//!
+//! Deliberate differences from `swagger2openapi` 7: the output declares 3.0.3; responses without
+//! `produces` get `application/json` (not `*/*`); top-level body parameters become
+//! `components/requestBodies` and references to them are kept (no inlining and re-hashing);
+//! top-level formData parameters are inlined where used and dropped from components; names are
+//! not sanitised; `$ref` siblings are kept; `x-nullable` on a parameter becomes
+//! `schema.nullable`; `allowEmptyValue` is dropped outside query parameters; form fields get an
+//! `encoding` for array styles; a file field selects `multipart/form-data`; an operation's own
+//! `schemes` give it servers for exactly those schemes; a missing `type` or `responses` is not
+//! patched (the linter reports it, at the original place via [`Converted::original_pointer`]).
+
+mod operation;
+mod params;
+mod pointers;
+mod schema;
+mod top;
+
+use serde_json::{Map, Value};
+
+use crate::version::{SpecVersion, detect};
+use crate::{Error, Result};
+
+pub use pointers::PointerMap;
+
+/// The OpenAPI version a converted Swagger 2.0 document declares.
+pub const TARGET_VERSION: &str = "3.0.3";
+
+/// An OpenAPI 3.x document, converted from Swagger 2.0 or passed through.
+#[derive(Debug, Clone)]
+pub struct Converted {
+    /// The OpenAPI 3.x document.
+    pub value: Value,
+    /// Whether the input was Swagger 2.0 (and so was converted).
+    pub from_swagger2: bool,
+    origins: PointerMap,
+}
+
+impl Converted {
+    /// Maps a JSON pointer in [`Converted::value`] to the pointer in the input it came from:
+    /// the deepest recorded origin plus the unmapped remainder (identity for 3.x input).
+    pub fn original_pointer(&self, pointer: &str) -> String {
+        self.origins.lookup(pointer)
+    }
+
+    /// The recorded origins (converted pointer -> input pointer), for inspection.
+    pub fn origins(&self) -> &PointerMap {
+        &self.origins
+    }
+}
+
+/// Returns an OpenAPI 3.x document: Swagger 2.0 is converted to OpenAPI 3.0.3, OpenAPI 3.0 and
+/// 3.1 pass through unchanged. Malformed Swagger 2.0 gives [`Error::Convert`] with the pointer of
+/// the offending value in the input.
+pub fn to_openapi3(value: &Value) -> Result<Converted> {
+    match detect(value)? {
+        SpecVersion::OpenApi30(_) | SpecVersion::OpenApi31(_) => Ok(Converted {
+            value: value.clone(),
+            from_swagger2: false,
+            origins: PointerMap::default(),
+        }),
+        SpecVersion::Swagger2 => {
+            let root = object(value, "")?;
+            let mut converter = Converter::new(root)?;
+            let converted = converter.document()?;
+            Ok(Converted {
+                value: Value::Object(converted),
+                from_swagger2: true,
+                origins: converter.map,
+            })
+        }
+    }
+}
+
+/// State of one conversion: the input, its global defaults and the pointer map being built.
+struct Converter<'a> {
+    root: &'a Map<String, Value>,
+    /// Global `consumes` (empty when absent).
+    consumes: Vec<String>,
+    /// Global `produces` (empty when absent).
+    produces: Vec<String>,
+    map: PointerMap,
+}
+
+/// Appends one escaped segment to a JSON pointer.
+fn child(pointer: &str, segment: &str) -> String {
+    format!("{pointer}/{}", crate::source::escape_segment(segment))
+}
+
+/// A conversion error at a pointer of the input.
+fn error(pointer: &str, message: impl Into<String>) -> Error {
+    Error::Convert {
+        pointer: pointer.to_string(),
+        message: message.into(),
+    }
+}
+
+/// Names the JSON kind of a value, for messages.
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The value as an object, or an error at `pointer`.
+fn object<'v>(value: &'v Value, pointer: &str) -> Result<&'v Map<String, Value>> {
+    value.as_object().ok_or_else(|| {
+        error(
+            pointer,
+            format!("expected an object, found {}", kind(value)),
+        )
+    })
+}
+
+/// The value as an array, or an error at `pointer`.
+fn array<'v>(value: &'v Value, pointer: &str) -> Result<&'v Vec<Value>> {
+    value
+        .as_array()
+        .ok_or_else(|| error(pointer, format!("expected an array, found {}", kind(value))))
+}
+
+/// The value as a string, or an error at `pointer`.
+fn string<'v>(value: &'v Value, pointer: &str) -> Result<&'v str> {
+    value
+        .as_str()
+        .ok_or_else(|| error(pointer, format!("expected a string, found {}", kind(value))))
+}
+
+/// A list of media types (`consumes` / `produces`): an array of strings, or one string.
+fn media_types(value: &Value, pointer: &str) -> Result<Vec<String>> {
+    if let Value::String(one) = value {
+        return Ok(vec![one.clone()]);
+    }
+    let mut types = Vec::new();
+    for (index, item) in array(value, pointer)?.iter().enumerate() {
+        let item = string(item, &child(pointer, &index.to_string()))?;
+        if !types.iter().any(|t| t == item) {
+            types.push(item.to_string());
+        }
+    }
+    Ok(types)
+}
+
+/// The default media type when none is declared.
+const DEFAULT_MEDIA_TYPE: &str = "application/json";
+
+/// The media types to use: the given list, or `application/json` when it is empty.
+fn or_default(types: &[String]) -> Vec<String> {
+    if types.is_empty() {
+        vec![DEFAULT_MEDIA_TYPE.to_string()]
+    } else {
+        types.to_vec()
+    }
+}
+
+impl<'a> Converter<'a> {
+    fn new(root: &'a Map<String, Value>) -> Result<Self> {
+        let consumes = match root.get("consumes") {
+            Some(v) => media_types(v, "/consumes")?,
+            None => Vec::new(),
+        };
+        let produces = match root.get("produces") {
+            Some(v) => media_types(v, "/produces")?,
+            None => Vec::new(),
+        };
+        Ok(Converter {
+            root,
+            consumes,
+            produces,
+            map: PointerMap::default(),
+        })
+    }
+
+    /// Records that the converted subtree at `to` came from `from` in the input.
+    fn record(&mut self, to: &str, from: &str) {
+        self.map.record(to, from);
+    }
+}

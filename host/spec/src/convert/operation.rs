@@ -1,0 +1,403 @@
+//! Paths, operations, responses and response headers.
+
+use serde_json::{Map, Value};
+
+use super::params::Param;
+use super::{Converter, array, child, error, media_types, object, or_default, string};
+use crate::Result;
+
+/// The operation keys of a Swagger 2.0 path item.
+const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch"];
+
+/// Fields of a header that move into its `schema`.
+const HEADER_TYPE_KEYWORDS: &[&str] = &[
+    "type",
+    "format",
+    "items",
+    "default",
+    "maximum",
+    "exclusiveMaximum",
+    "minimum",
+    "exclusiveMinimum",
+    "maxLength",
+    "minLength",
+    "pattern",
+    "maxItems",
+    "minItems",
+    "uniqueItems",
+    "enum",
+    "multipleOf",
+    "x-nullable",
+];
+
+/// A `parameters` list split into what stays a parameter and what becomes the request body.
+#[derive(Default)]
+struct Split<'a> {
+    /// Parameters that stay, with where each is in the input list.
+    kept: Vec<(Param<'a>, String)>,
+    /// `in: body` parameters, with where each is in the input list.
+    body: Vec<(Param<'a>, String)>,
+    /// `in: formData` parameters, with where each is in the input list.
+    form: Vec<(Param<'a>, String)>,
+}
+
+impl<'a> Converter<'a> {
+    /// Splits the `parameters` list at `from`.
+    fn split_parameters(&self, value: &'a Value, from: &str) -> Result<Split<'a>> {
+        let mut split = Split::default();
+        for (index, entry) in array(value, from)?.iter().enumerate() {
+            let entry_from = child(from, &index.to_string());
+            let param = self.resolve_parameter(entry, &entry_from)?;
+            match param.location() {
+                Some("body") => split.body.push((param, entry_from)),
+                Some("formData") => split.form.push((param, entry_from)),
+                _ => split.kept.push((param, entry_from)),
+            }
+        }
+        Ok(split)
+    }
+
+    /// Converts the kept parameters of a list, placed at `to`.
+    fn kept_parameters(&mut self, kept: &[(Param<'a>, String)], to: &str) -> Result<Value> {
+        let mut list = Vec::new();
+        for (index, (param, from)) in kept.iter().enumerate() {
+            list.push(self.kept_parameter(param, from, &child(to, &index.to_string()))?);
+        }
+        Ok(Value::Array(list))
+    }
+
+    /// Converts `paths` (at `/paths`).
+    pub(super) fn paths(&mut self, value: &'a Value) -> Result<Value> {
+        let mut out = Map::new();
+        for (path, item) in object(value, "/paths")? {
+            let pointer = child("/paths", path);
+            let converted = if path.starts_with("x-") {
+                item.clone()
+            } else {
+                self.path_item(item, &pointer)?
+            };
+            out.insert(path.clone(), converted);
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// Converts one path item at `pointer` (the same pointer in input and output).
+    fn path_item(&mut self, value: &'a Value, pointer: &str) -> Result<Value> {
+        let map = object(value, pointer)?;
+        let split = match map.get("parameters") {
+            Some(parameters) => self.split_parameters(parameters, &child(pointer, "parameters"))?,
+            None => Split::default(),
+        };
+        let mut out = Map::new();
+        for (key, item) in map {
+            let item_pointer = child(pointer, key);
+            match key.as_str() {
+                "parameters" => {
+                    if !split.kept.is_empty() {
+                        let kept = self.kept_parameters(&split.kept, &item_pointer)?;
+                        out.insert(key.clone(), kept);
+                    }
+                }
+                "$ref" => {
+                    let reference = string(item, &item_pointer)?;
+                    out.insert(key.clone(), Value::String(self.rewrite_ref(reference)));
+                }
+                method if METHODS.contains(&method) => {
+                    let operation = self.operation(item, &item_pointer, &split)?;
+                    out.insert(key.clone(), operation);
+                }
+                _ => {
+                    out.insert(key.clone(), item.clone());
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// Converts one operation at `pointer`; `path_level` holds the path item's parameters.
+    fn operation(
+        &mut self,
+        value: &'a Value,
+        pointer: &str,
+        path_level: &Split<'a>,
+    ) -> Result<Value> {
+        let map = object(value, pointer)?;
+        let consumes = match map.get("consumes") {
+            Some(v) => media_types(v, &child(pointer, "consumes"))?,
+            None => self.consumes.clone(),
+        };
+        let produces = match map.get("produces") {
+            Some(v) => media_types(v, &child(pointer, "produces"))?,
+            None => self.produces.clone(),
+        };
+        let consumes = or_default(&consumes);
+        let produces = or_default(&produces);
+        let mut split = match map.get("parameters") {
+            Some(parameters) => self.split_parameters(parameters, &child(pointer, "parameters"))?,
+            None => Split::default(),
+        };
+        // Path-level body and form parameters apply unless the operation overrides them.
+        let own: Vec<_> = split
+            .kept
+            .iter()
+            .chain(&split.body)
+            .chain(&split.form)
+            .filter_map(|(param, _)| param.key())
+            .collect();
+        let overridden = |param: &Param<'_>| param.key().is_some_and(|key| own.contains(&key));
+        if split.body.is_empty() {
+            let inherited: Vec<_> = path_level
+                .body
+                .iter()
+                .filter(|(param, _)| !overridden(param))
+                .cloned()
+                .collect();
+            split.body = inherited;
+        }
+        let mut form: Vec<_> = path_level
+            .form
+            .iter()
+            .filter(|(param, _)| !overridden(param))
+            .cloned()
+            .collect();
+        form.append(&mut split.form);
+        let request_body = self.request_body(&split.body, &form, pointer, &consumes)?;
+
+        let mut out = Map::new();
+        let mut request_body = request_body.map(|body| ("requestBody".to_string(), body));
+        for (key, item) in map {
+            let item_pointer = child(pointer, key);
+            match key.as_str() {
+                "parameters" => {
+                    if !split.kept.is_empty() {
+                        let kept = self.kept_parameters(&split.kept, &item_pointer)?;
+                        out.insert(key.clone(), kept);
+                    }
+                    if let Some((key, body)) = request_body.take() {
+                        out.insert(key, body);
+                    }
+                }
+                "consumes" | "produces" => {}
+                "schemes" => {
+                    if let Some(servers) = self.operation_servers(item, &item_pointer)? {
+                        self.record(&child(pointer, "servers"), &item_pointer);
+                        out.insert("servers".into(), servers);
+                    }
+                }
+                "responses" => {
+                    if let Some((key, body)) = request_body.take() {
+                        out.insert(key, body);
+                    }
+                    let responses = self.responses(item, &item_pointer, &produces)?;
+                    out.insert(key.clone(), responses);
+                }
+                _ => {
+                    out.insert(key.clone(), item.clone());
+                }
+            }
+        }
+        if let Some((key, body)) = request_body.take() {
+            out.insert(key, body);
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// The request body of an operation at `pointer`, from its body or form parameters.
+    fn request_body(
+        &mut self,
+        body: &[(Param<'a>, String)],
+        form: &[(Param<'a>, String)],
+        pointer: &str,
+        consumes: &[String],
+    ) -> Result<Option<Value>> {
+        let to = child(pointer, "requestBody");
+        if let Some((_, second)) = body.get(1) {
+            return Err(error(
+                second,
+                "an operation can have only one `in: body` parameter",
+            ));
+        }
+        if let (Some(_), Some((_, first_form))) = (body.first(), form.first()) {
+            return Err(error(
+                first_form,
+                "an operation cannot have both `in: body` and `in: formData` parameters",
+            ));
+        }
+        if let Some((param, entry_from)) = body.first() {
+            let Param::Object {
+                map,
+                from,
+                reference,
+                ..
+            } = param
+            else {
+                return Ok(None);
+            };
+            return match reference {
+                Some(reference) => {
+                    self.record(&to, entry_from);
+                    let mut out = Map::new();
+                    out.insert("$ref".into(), Value::String(reference.clone()));
+                    Ok(Some(Value::Object(out)))
+                }
+                None => Ok(Some(self.body_request(map, from, &to, consumes)?)),
+            };
+        }
+        if form.is_empty() {
+            return Ok(None);
+        }
+        let params: Vec<_> = form
+            .iter()
+            .filter_map(|(param, _)| match param {
+                Param::Object { map, from, .. } => Some((*map, from.clone())),
+                Param::Opaque(_) => None,
+            })
+            .collect();
+        Ok(Some(self.form_request(&params, &to, consumes)?))
+    }
+
+    /// Converts `responses` at `from`.
+    pub(super) fn responses(
+        &mut self,
+        value: &Value,
+        from: &str,
+        produces: &[String],
+    ) -> Result<Value> {
+        let mut out = Map::new();
+        for (code, response) in object(value, from)? {
+            let pointer = child(from, code);
+            let converted = if code.starts_with("x-") {
+                response.clone()
+            } else {
+                self.response(response, &pointer, &pointer, produces)?
+            };
+            out.insert(code.clone(), converted);
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// Converts one response at `from`, placed at `to`: `schema` and `examples` become
+    /// `content` (one entry per media type), headers get a `schema`.
+    pub(super) fn response(
+        &mut self,
+        value: &Value,
+        from: &str,
+        to: &str,
+        produces: &[String],
+    ) -> Result<Value> {
+        self.record(to, from);
+        let map = object(value, from)?;
+        if map.contains_key("$ref") {
+            return self.opaque_ref(value, from);
+        }
+        let content_to = child(to, "content");
+        let mut content = Map::new();
+        if let Some(schema) = map.get("schema") {
+            for media_type in produces {
+                let schema_to = child(&child(&content_to, media_type), "schema");
+                let converted = self.schema(schema, &child(from, "schema"), &schema_to)?;
+                let mut entry = Map::new();
+                entry.insert("schema".into(), converted);
+                content.insert(media_type.clone(), Value::Object(entry));
+            }
+        }
+        if let Some(examples) = map.get("examples") {
+            let examples_from = child(from, "examples");
+            for (media_type, example) in object(examples, &examples_from)? {
+                let value_to = child(
+                    &child(&child(&content_to, media_type), "examples"),
+                    "response",
+                );
+                self.record(
+                    &child(&value_to, "value"),
+                    &child(&examples_from, media_type),
+                );
+                let mut named = Map::new();
+                named.insert("value".into(), example.clone());
+                let mut examples = Map::new();
+                examples.insert("response".into(), Value::Object(named));
+                let entry = content
+                    .entry(media_type.clone())
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(entry) = entry {
+                    entry.insert("examples".into(), Value::Object(examples));
+                }
+            }
+        }
+        let mut content = Some(content).filter(|c| !c.is_empty());
+        let mut out = Map::new();
+        for (key, item) in map {
+            match key.as_str() {
+                "schema" | "examples" => {
+                    if let Some(content) = content.take() {
+                        out.insert("content".into(), Value::Object(content));
+                    }
+                }
+                "headers" => {
+                    let headers_from = child(from, key);
+                    let mut headers = Map::new();
+                    for (name, header) in object(item, &headers_from)? {
+                        let header_from = child(&headers_from, name);
+                        let header_to = child(&child(to, "headers"), name);
+                        headers
+                            .insert(name.clone(), self.header(header, &header_from, &header_to)?);
+                    }
+                    out.insert(key.clone(), Value::Object(headers));
+                }
+                _ => {
+                    out.insert(key.clone(), item.clone());
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// Converts a response header at `from`, placed at `to`.
+    fn header(&mut self, value: &Value, from: &str, to: &str) -> Result<Value> {
+        self.record(to, from);
+        let map = object(value, from)?;
+        if map.contains_key("$ref") {
+            return self.opaque_ref(value, from);
+        }
+        let mut out = Map::new();
+        let mut raw = Map::new();
+        let mut collection_format = None;
+        for (key, item) in map {
+            match key.as_str() {
+                k if HEADER_TYPE_KEYWORDS.contains(&k) => {
+                    raw.insert(key.clone(), item.clone());
+                }
+                "collectionFormat" => collection_format = Some(item),
+                _ => {
+                    out.insert(key.clone(), item.clone());
+                }
+            }
+        }
+        if raw.get("type").and_then(Value::as_str) == Some("array") {
+            let format_from = child(from, "collectionFormat");
+            let format = match collection_format {
+                Some(value) => string(value, &format_from)?,
+                None => "csv",
+            };
+            match format {
+                "csv" => {
+                    self.record(&child(to, "style"), &format_from);
+                    out.insert("style".into(), Value::String("simple".into()));
+                }
+                "multi" => {
+                    self.record(&child(to, "explode"), &format_from);
+                    out.insert("explode".into(), Value::Bool(true));
+                }
+                other => {
+                    self.record(&child(to, "x-collectionFormat"), &format_from);
+                    out.insert("x-collectionFormat".into(), Value::String(other.into()));
+                }
+            }
+        }
+        if !raw.is_empty() {
+            let schema = self.items_schema(&Value::Object(raw), from, &child(to, "schema"))?;
+            out.insert("schema".into(), schema);
+        }
+        Ok(Value::Object(out))
+    }
+}

@@ -1,0 +1,311 @@
+//! The document level: `servers` from host/basePath/schemes, `components` from definitions,
+//! parameters, responses and securityDefinitions.
+
+use serde_json::{Map, Value};
+
+use super::{Converter, TARGET_VERSION, array, child, error, object, or_default, string};
+use crate::Result;
+
+impl Converter<'_> {
+    /// Converts the whole document.
+    pub(super) fn document(&mut self) -> Result<Map<String, Value>> {
+        let root = self.root;
+        let mut out = Map::new();
+        out.insert("openapi".into(), Value::String(TARGET_VERSION.into()));
+        self.record("/openapi", "/swagger");
+        let mut servers = Some(self.servers()?);
+        for (key, value) in root {
+            match key.as_str() {
+                "swagger" | "consumes" | "produces" => {}
+                "host" | "basePath" | "schemes" => {
+                    if let Some(servers) = servers.take().filter(|s| !s.is_empty()) {
+                        let origin = ["host", "basePath", "schemes"]
+                            .into_iter()
+                            .find(|k| root.contains_key(*k))
+                            .unwrap_or("host");
+                        let origin = child("", origin);
+                        self.record("/servers", &origin);
+                        for index in 0..servers.len() {
+                            let server = child("/servers", &index.to_string());
+                            self.record(&server, &origin);
+                            self.record(&child(&server, "url"), &origin);
+                        }
+                        out.insert("servers".into(), Value::Array(servers));
+                    }
+                }
+                "definitions" | "parameters" | "responses" | "securityDefinitions" => {}
+                "paths" => {
+                    let paths = self.paths(value)?;
+                    out.insert(key.clone(), paths);
+                }
+                _ => {
+                    out.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        let components = self.components()?;
+        if !components.is_empty() {
+            out.insert("components".into(), Value::Object(components));
+        }
+        Ok(out)
+    }
+
+    /// `host`, `basePath` and the document's `schemes`, checked.
+    fn location_fields(&self) -> Result<(Option<&str>, &str, Vec<String>)> {
+        let host = match self.root.get("host") {
+            Some(host) => Some(string(host, "/host")?),
+            None => None,
+        };
+        let base_path = match self.root.get("basePath") {
+            Some(base_path) => string(base_path, "/basePath")?,
+            None => "",
+        };
+        let schemes = match self.root.get("schemes") {
+            Some(schemes) => scheme_list(schemes, "/schemes")?,
+            None => Vec::new(),
+        };
+        Ok((host, base_path, schemes))
+    }
+
+    /// The document's servers: one per scheme (`//host/basePath` without schemes), or the
+    /// relative `basePath` without a host; none when neither is given.
+    fn servers(&self) -> Result<Vec<Value>> {
+        let (host, base_path, schemes) = self.location_fields()?;
+        Ok(server_list(host, base_path, &schemes))
+    }
+
+    /// Operation-level `servers` for an operation's own `schemes`, when they differ from the
+    /// document's and there is a host to combine them with.
+    pub(super) fn operation_servers(&self, value: &Value, pointer: &str) -> Result<Option<Value>> {
+        let schemes = scheme_list(value, pointer)?;
+        let (host, base_path, global) = self.location_fields()?;
+        let same = schemes.len() == global.len() && schemes.iter().all(|s| global.contains(s));
+        if host.is_none() || schemes.is_empty() || same {
+            return Ok(None);
+        }
+        Ok(Some(Value::Array(server_list(host, base_path, &schemes))))
+    }
+
+    /// `components`: schemas, responses, parameters, requestBodies, securitySchemes.
+    fn components(&mut self) -> Result<Map<String, Value>> {
+        let root = self.root;
+        let mut components = Map::new();
+        if let Some(definitions) = root.get("definitions") {
+            self.record("/components/schemas", "/definitions");
+            let mut schemas = Map::new();
+            for (name, schema) in object(definitions, "/definitions")? {
+                let from = child("/definitions", name);
+                let to = child("/components/schemas", name);
+                schemas.insert(name.clone(), self.schema(schema, &from, &to)?);
+            }
+            components.insert("schemas".into(), Value::Object(schemas));
+        }
+        if let Some(responses) = root.get("responses") {
+            self.record("/components/responses", "/responses");
+            let produces = or_default(&self.produces);
+            let mut converted = Map::new();
+            for (name, response) in object(responses, "/responses")? {
+                let from = child("/responses", name);
+                let to = child("/components/responses", name);
+                converted.insert(
+                    name.clone(),
+                    self.response(response, &from, &to, &produces)?,
+                );
+            }
+            components.insert("responses".into(), Value::Object(converted));
+        }
+        if let Some(parameters) = root.get("parameters") {
+            let (parameters, bodies) = self.global_parameters(parameters)?;
+            if !parameters.is_empty() {
+                components.insert("parameters".into(), Value::Object(parameters));
+            }
+            if !bodies.is_empty() {
+                components.insert("requestBodies".into(), Value::Object(bodies));
+            }
+        }
+        if let Some(schemes) = root.get("securityDefinitions") {
+            self.record("/components/securitySchemes", "/securityDefinitions");
+            let mut converted = Map::new();
+            for (name, scheme) in object(schemes, "/securityDefinitions")? {
+                let from = child("/securityDefinitions", name);
+                let to = child("/components/securitySchemes", name);
+                converted.insert(name.clone(), self.security_scheme(scheme, &from, &to)?);
+            }
+            components.insert("securitySchemes".into(), Value::Object(converted));
+        }
+        Ok(components)
+    }
+
+    /// The top-level `parameters`: body parameters become request bodies; form parameters are
+    /// inlined where they are used (an OpenAPI 3 form field is not a parameter).
+    fn global_parameters(
+        &mut self,
+        value: &Value,
+    ) -> Result<(Map<String, Value>, Map<String, Value>)> {
+        let consumes = or_default(&self.consumes);
+        let mut parameters = Map::new();
+        let mut bodies = Map::new();
+        for (name, param) in object(value, "/parameters")? {
+            let from = child("/parameters", name);
+            let map = object(param, &from)?;
+            if map.contains_key("$ref") {
+                let to = child("/components/parameters", name);
+                self.record(&to, &from);
+                parameters.insert(name.clone(), self.opaque_ref(param, &from)?);
+                continue;
+            }
+            let location = super::params::checked_location(map, &from)?;
+            match location {
+                "body" => {
+                    let to = child("/components/requestBodies", name);
+                    bodies.insert(name.clone(), self.body_request(map, &from, &to, &consumes)?);
+                }
+                "formData" => {}
+                _ => {
+                    let to = child("/components/parameters", name);
+                    parameters.insert(name.clone(), self.parameter(map, &from, &to, location)?);
+                }
+            }
+        }
+        Ok((parameters, bodies))
+    }
+
+    /// Converts a security definition: basic -> http basic, apiKey as it is, oauth2 -> one flow.
+    fn security_scheme(&mut self, value: &Value, from: &str, to: &str) -> Result<Value> {
+        self.record(to, from);
+        let map = object(value, from)?;
+        let kind = map.get("type").ok_or_else(|| {
+            error(
+                from,
+                "a security definition needs `type` (basic, apiKey or oauth2)",
+            )
+        })?;
+        let kind = string(kind, &child(from, "type"))?;
+        let mut out = Map::new();
+        match kind {
+            "basic" => {
+                self.record(&child(to, "scheme"), &child(from, "type"));
+                for (key, item) in map {
+                    if key == "type" {
+                        out.insert("type".into(), Value::String("http".into()));
+                        out.insert("scheme".into(), Value::String("basic".into()));
+                    } else {
+                        out.insert(key.clone(), item.clone());
+                    }
+                }
+            }
+            "apiKey" => out = map.clone(),
+            "oauth2" => {
+                let flow_from = child(from, "flow");
+                let flow = map
+                    .get("flow")
+                    .ok_or_else(|| error(from, "an oauth2 security definition needs `flow`"))?;
+                let flow = match string(flow, &flow_from)? {
+                    "implicit" => "implicit",
+                    "password" => "password",
+                    "application" => "clientCredentials",
+                    "accessCode" => "authorizationCode",
+                    other => {
+                        return Err(error(
+                            &flow_from,
+                            format!(
+                                "unknown oauth2 flow `{other}` (expected implicit, password, application or accessCode)"
+                            ),
+                        ));
+                    }
+                };
+                let flows_to = child(to, "flows");
+                self.record(&flows_to, &flow_from);
+                self.record(&child(&flows_to, flow), from);
+                let mut details = Map::new();
+                for key in ["authorizationUrl", "tokenUrl"] {
+                    if let Some(url) = map.get(key) {
+                        details.insert(key.into(), url.clone());
+                    }
+                }
+                let scopes = map
+                    .get("scopes")
+                    .cloned()
+                    .unwrap_or_else(|| Value::Object(Map::new()));
+                details.insert("scopes".into(), scopes);
+                let mut flows = Map::new();
+                flows.insert(flow.into(), Value::Object(details));
+                for (key, item) in map {
+                    match key.as_str() {
+                        "flow" => {
+                            out.insert("flows".into(), Value::Object(flows.clone()));
+                        }
+                        "authorizationUrl" | "tokenUrl" | "scopes" | "name" => {}
+                        _ => {
+                            out.insert(key.clone(), item.clone());
+                        }
+                    }
+                }
+            }
+            other => {
+                return Err(error(
+                    &child(from, "type"),
+                    format!(
+                        "unknown security definition type `{other}` (expected basic, apiKey or oauth2)"
+                    ),
+                ));
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// A `schemes` list, checked.
+fn scheme_list(value: &Value, pointer: &str) -> Result<Vec<String>> {
+    let mut schemes = Vec::new();
+    for (index, scheme) in array(value, pointer)?.iter().enumerate() {
+        let scheme = string(scheme, &child(pointer, &index.to_string()))?;
+        if !schemes.iter().any(|s| s == scheme) {
+            schemes.push(scheme.to_string());
+        }
+    }
+    Ok(schemes)
+}
+
+/// Server objects for a host, base path and schemes, as `swagger2openapi` builds them.
+fn server_list(host: Option<&str>, base_path: &str, schemes: &[String]) -> Vec<Value> {
+    let urls: Vec<String> = match host {
+        Some(host) => {
+            let base_path = base_path.strip_suffix('/').unwrap_or(base_path);
+            if schemes.is_empty() {
+                vec![format!("//{host}{base_path}")]
+            } else {
+                schemes
+                    .iter()
+                    .map(|scheme| format!("{scheme}://{host}{base_path}"))
+                    .collect()
+            }
+        }
+        None if !base_path.is_empty() => vec![base_path.to_string()],
+        None => Vec::new(),
+    };
+    urls.into_iter().map(server).collect()
+}
+
+/// A server object; `{name}` templates in the URL become variables (default `unknown`).
+fn server(url: String) -> Value {
+    let url = url.replace("{{", "{").replace("}}", "}");
+    let mut variables = Map::new();
+    let mut rest = url.as_str();
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        if close > 0 {
+            let mut variable = Map::new();
+            variable.insert("default".into(), Value::String("unknown".into()));
+            variables.insert(after[..close].to_string(), Value::Object(variable));
+        }
+        rest = &after[close + 1..];
+    }
+    let mut out = Map::new();
+    out.insert("url".into(), Value::String(url.clone()));
+    if !variables.is_empty() {
+        out.insert("variables".into(), Value::Object(variables));
+    }
+    Value::Object(out)
+}

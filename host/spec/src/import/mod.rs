@@ -1,0 +1,607 @@
+//! Import an OpenAPI 3.x document as a draft [`Definition`]: one action per operation, input
+//! and output schemas with local references inlined (cycles bounded), hostname and base path
+//! from `servers`, auth suggested from `securitySchemes`, and pagination suggested per
+//! operation (the most common style becomes the integration's; matching actions are marked
+//! paginated). Swagger 2.0 is converted first ([`crate::convert`]).
+//!
+//! ```
+//! let spec = serde_json::json!({"openapi": "3.0.3", "info": {"title": "Pets", "version": "1"},
+//!   "servers": [{"url": "https://api.example.com/v1"}],
+//!   "paths": {"/pets": {"get": {"operationId": "listPets", "responses": {"200": {"description": "ok"}}}}}});
+//! let imported = plugboard_spec::import::import(&spec, &Default::default()).unwrap();
+//! assert_eq!(imported.definition.hostname, "api.example.com");
+//! assert_eq!(imported.definition.actions[0].id, "listPets");
+//! ```
+
+mod pagination;
+mod schema;
+mod target;
+
+use std::collections::{BTreeSet, HashSet};
+use std::fmt;
+
+use plugboard_definition::edit::{
+    generated_id, readable_name, sanitize_id, sanitize_name, unique_id,
+};
+use plugboard_definition::{
+    Action, DEFINITION_VERSION, Definition, Method, Pagination, PaginationType, Parameter,
+    ParameterLocation, RequestBody,
+};
+use serde_json::Value;
+
+use crate::source::escape_segment;
+use crate::version::{SpecVersion, detect};
+use crate::{Error, Result};
+use schema::Resolver;
+
+/// Choices made by the caller before detection.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Options {
+    /// Hostname to use instead of the server URL's (required when it is relative or missing).
+    pub hostname: Option<String>,
+    /// Pagination type to use instead of the most common detected one (`None` type: no
+    /// pagination); actions detected with that type are marked paginated.
+    pub pagination: Option<PaginationType>,
+}
+
+/// The result of an import.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Imported {
+    /// The draft definition (valid).
+    pub definition: Definition,
+    /// What was imported and decided, for the user.
+    pub summary: Summary,
+}
+
+/// What an import did and why.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    /// Number of actions.
+    pub actions: usize,
+    /// The auth chosen and why.
+    pub auth: String,
+    /// The pagination chosen and why.
+    pub pagination: String,
+    /// Ids of the actions marked paginated.
+    pub paginated: Vec<String>,
+    /// Everything else worth knowing: skipped operations and parameters, renamed ids,
+    /// operations whose pagination differs from the integration's, unsupported auth.
+    pub notes: Vec<String>,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "imported {} action(s)", self.actions)?;
+        writeln!(f, "auth: {}", self.auth)?;
+        writeln!(f, "pagination: {}", self.pagination)?;
+        if !self.paginated.is_empty() {
+            writeln!(f, "paginated actions: {}", self.paginated.join(", "))?;
+        }
+        for note in &self.notes {
+            writeln!(f, "note: {note}")?;
+        }
+        Ok(())
+    }
+}
+
+const METHODS: [(&str, Method); 7] = [
+    ("get", Method::Get),
+    ("put", Method::Put),
+    ("post", Method::Post),
+    ("delete", Method::Delete),
+    ("options", Method::Options),
+    ("head", Method::Head),
+    ("patch", Method::Patch),
+];
+
+/// Imports an OpenAPI 3.0/3.1 document (Swagger 2.0 must be converted first).
+pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
+    if detect(spec)? == SpecVersion::Swagger2 {
+        return Err(Error::Import {
+            pointer: "/swagger".into(),
+            message: "this is Swagger 2.0: convert it to OpenAPI 3.0 first (`plugboard_spec::convert::to_openapi3`)".into(),
+        });
+    }
+    let mut notes = Vec::new();
+    let target = target::target(spec, options.hostname.as_deref(), &mut notes)?;
+    let mut resolver = Resolver::new(spec);
+    let (auth, auth_why) = target::auth(spec, &mut resolver, &mut notes);
+    let paths = spec
+        .get("paths")
+        .and_then(Value::as_object)
+        .ok_or_else(|| Error::Import {
+            pointer: "/paths".into(),
+            message: "the spec has no `paths` object".into(),
+        })?;
+    let mut actions = Vec::new();
+    let mut detected = Vec::new();
+    let mut taken = HashSet::new();
+    for (path, item) in paths {
+        let at = format!("/paths/{}", escape_segment(path));
+        let Some(item) = resolver.deref(item, &at) else {
+            continue;
+        };
+        if !path.starts_with('/') || path.contains(['?', '#']) || path.contains(char::is_whitespace)
+        {
+            notes.push(format!(
+                "{at}: path `{path}` skipped (a path starts with `/` and has no query, fragment or spaces)"
+            ));
+            continue;
+        }
+        if item.get("trace").is_some() {
+            notes.push(format!(
+                "{at}/trace: TRACE operations are not supported; skipped"
+            ));
+        }
+        for (key, method) in METHODS {
+            let Some(operation) = item.get(key) else {
+                continue;
+            };
+            let op_at = format!("{at}/{key}");
+            let built = build_action(
+                &mut resolver,
+                &Context {
+                    path,
+                    item,
+                    method,
+                    at: &op_at,
+                },
+                operation,
+                &mut taken,
+                &mut notes,
+            );
+            detected.push(built.1);
+            actions.push(built.0);
+        }
+    }
+    notes.append(&mut resolver.notes);
+    if actions.is_empty() {
+        return Err(Error::Import {
+            pointer: "/paths".into(),
+            message: "the spec has no operations to import".into(),
+        });
+    }
+    let (pagination, pagination_why, paginated) =
+        choose_pagination(&mut actions, &detected, options.pagination, &mut notes);
+    let info = spec.get("info");
+    let title = info
+        .and_then(|i| i.get("title"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim();
+    let mut name = sanitize_name(title);
+    if name.is_empty() {
+        name = "Imported API".into();
+    }
+    let description = info
+        .and_then(|i| i.get("description"))
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .or(Some(title).filter(|t| !t.is_empty()))
+        .unwrap_or("Imported from an OpenAPI document")
+        .to_string();
+    let definition = Definition {
+        schema: None,
+        definition_version: DEFINITION_VERSION,
+        name,
+        description,
+        icon: None,
+        hostname: target.hostname,
+        base_path: target.base_path,
+        scheme: target.scheme,
+        extra_hosts: Vec::new(),
+        auth,
+        extra_request_headers: Default::default(),
+        pagination,
+        actions,
+    };
+    definition.validate().map_err(|e| Error::Import {
+        pointer: String::new(),
+        message: format!("the imported definition is not valid: {e}"),
+    })?;
+    Ok(Imported {
+        summary: Summary {
+            actions: definition.actions.len(),
+            auth: auth_why,
+            pagination: pagination_why,
+            paginated,
+            notes,
+        },
+        definition,
+    })
+}
+
+struct Context<'a> {
+    path: &'a str,
+    item: &'a Value,
+    method: Method,
+    at: &'a str,
+}
+
+/// One action and its detected pagination.
+fn build_action(
+    resolver: &mut Resolver<'_>,
+    cx: &Context<'_>,
+    operation: &Value,
+    taken: &mut HashSet<String>,
+    notes: &mut Vec<String>,
+) -> (Action, Option<pagination::Detected>) {
+    let at = cx.at;
+    let operation_id = operation
+        .get("operationId")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim();
+    let base = match sanitize_id(operation_id) {
+        id if id.is_empty() => generated_id(cx.method, cx.path),
+        id => {
+            if id != operation_id {
+                notes.push(format!(
+                    "{at}: operationId `{operation_id}` became id `{id}`"
+                ));
+            }
+            id
+        }
+    };
+    let id = unique_id(&base, taken);
+    if id != base {
+        notes.push(format!(
+            "{at}: id `{base}` is taken; this operation's id is `{id}`"
+        ));
+    }
+    taken.insert(id.clone());
+    let text = |key: &str| {
+        operation
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    let name = text("summary")
+        .and_then(|s| s.lines().next())
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            readable_name(if operation_id.is_empty() {
+                &id
+            } else {
+                operation_id
+            })
+        });
+    let description = text("description")
+        .or(text("summary"))
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{} {}", cx.method.as_str(), cx.path));
+    let has_json_body = operation.get("requestBody").is_some();
+    let mut parameters = parameters(resolver, cx, operation, has_json_body, notes);
+    let request_body = request_body(resolver, operation, at, notes);
+    let placeholders: BTreeSet<&str> = cx
+        .path
+        .split('{')
+        .skip(1)
+        .filter_map(|s| s.split_once('}').map(|(name, _)| name))
+        .collect();
+    for name in placeholders {
+        if !parameters
+            .iter()
+            .any(|p| p.location == ParameterLocation::Path && p.name == name)
+        {
+            notes.push(format!(
+                "{at}: path placeholder `{{{name}}}` has no parameter; added as a required string"
+            ));
+            parameters.retain(|p| p.name != name);
+            parameters.push(Parameter {
+                name: name.to_string(),
+                location: ParameterLocation::Path,
+                required: true,
+                description: String::new(),
+                schema: Some(serde_json::json!({"type": "string"})),
+            });
+        }
+    }
+    let (output_schema, link_header) = response(resolver, operation, at);
+    let detected = pagination::detect(&pagination::Operation {
+        is_get: cx.method == Method::Get,
+        extension: operation.get("x-ms-pageable"),
+        parameters: &parameters,
+        response: output_schema.as_ref(),
+        link_header,
+    });
+    let action = Action {
+        id,
+        name,
+        description,
+        method: cx.method,
+        path: cx.path.to_string(),
+        parameters,
+        request_body,
+        output_schema,
+        paginated: false,
+    };
+    (action, detected)
+}
+
+/// Path-level and operation-level parameters (the operation's win), checked against the
+/// definition rules; the ones that cannot be imported are noted.
+fn parameters(
+    resolver: &mut Resolver<'_>,
+    cx: &Context<'_>,
+    operation: &Value,
+    has_body: bool,
+    notes: &mut Vec<String>,
+) -> Vec<Parameter> {
+    let at = cx.at;
+    let mut raw: Vec<(String, &Value)> = Vec::new();
+    for (source, list) in [
+        ("parameters", cx.item.get("parameters")),
+        ("op", operation.get("parameters")),
+    ] {
+        for (index, param) in list
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let p_at = if source == "op" {
+                format!("{at}/parameters/{index}")
+            } else {
+                format!(
+                    "{}/parameters/{index}",
+                    at.rsplit_once('/').map_or(at, |(p, _)| p)
+                )
+            };
+            let Some(param) = resolver.deref(param, &p_at) else {
+                continue;
+            };
+            let key = |p: &Value| {
+                (
+                    p.get("name").and_then(Value::as_str).map(str::to_string),
+                    p.get("in").and_then(Value::as_str).map(str::to_string),
+                )
+            };
+            raw.retain(|(_, existing)| key(existing) != key(param));
+            raw.push((p_at, param));
+        }
+    }
+    let mut out: Vec<Parameter> = Vec::new();
+    for (p_at, param) in raw {
+        let name = param
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .trim();
+        let location = match param.get("in").and_then(Value::as_str) {
+            Some("path") => ParameterLocation::Path,
+            Some("query") => ParameterLocation::Query,
+            Some("header") => ParameterLocation::Header,
+            Some("cookie") => {
+                notes.push(format!(
+                    "{p_at}: cookie parameter `{name}` skipped (cookies are not supported)"
+                ));
+                continue;
+            }
+            other => {
+                notes.push(format!(
+                    "{p_at}: parameter `{name}` has location {other:?}; skipped"
+                ));
+                continue;
+            }
+        };
+        if name.is_empty() {
+            notes.push(format!("{p_at}: parameter without a name; skipped"));
+            continue;
+        }
+        if location == ParameterLocation::Header {
+            let lower = name.to_ascii_lowercase();
+            if matches!(lower.as_str(), "accept" | "content-type" | "authorization") {
+                notes.push(format!(
+                    "{p_at}: header parameter `{name}` skipped (set by the host or the auth settings)"
+                ));
+                continue;
+            }
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+.^_`|~-".contains(c))
+            {
+                notes.push(format!(
+                    "{p_at}: `{name}` is not a valid header name; skipped"
+                ));
+                continue;
+            }
+        }
+        if location == ParameterLocation::Path && !cx.path.contains(&format!("{{{name}}}")) {
+            notes.push(format!(
+                "{p_at}: path parameter `{name}` has no `{{{name}}}` in the path; skipped"
+            ));
+            continue;
+        }
+        if out.iter().any(|p| p.name == name) || (name == "body" && has_body) {
+            notes.push(format!(
+                "{p_at}: parameter `{name}` skipped: its input key is already used by another parameter or the request body"
+            ));
+            continue;
+        }
+        let schema = param.get("schema").or_else(|| {
+            param
+                .get("content")
+                .and_then(Value::as_object)
+                .and_then(|c| c.values().next())
+                .and_then(|m| m.get("schema"))
+        });
+        let schema = schema.map(|s| resolver.schema(s, &p_at));
+        out.push(Parameter {
+            name: name.to_string(),
+            location,
+            required: location == ParameterLocation::Path
+                || param
+                    .get("required")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+            description: param
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .unwrap_or("")
+                .to_string(),
+            schema,
+        });
+    }
+    out
+}
+
+/// The JSON media type of a `content` map, if any.
+fn json_media(content: Option<&Value>) -> Option<(&String, &Value)> {
+    let content = content?.as_object()?;
+    content
+        .iter()
+        .find(|(t, _)| t.starts_with("application/json"))
+        .or_else(|| content.iter().find(|(t, _)| t.contains("json")))
+        .or_else(|| content.iter().find(|(t, _)| t.as_str() == "*/*"))
+}
+
+fn request_body(
+    resolver: &mut Resolver<'_>,
+    operation: &Value,
+    at: &str,
+    notes: &mut Vec<String>,
+) -> Option<RequestBody> {
+    let b_at = format!("{at}/requestBody");
+    let body = resolver.deref(operation.get("requestBody")?, &b_at)?;
+    let content = body.get("content");
+    let Some((media, media_object)) = json_media(content) else {
+        let types: Vec<&String> = content
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(t, _)| t)
+            .collect();
+        if !types.is_empty() {
+            notes.push(format!(
+                "{b_at}: request body as {} not imported (JSON bodies only)",
+                types
+                    .iter()
+                    .map(|t| format!("`{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        return None;
+    };
+    let m_at = format!("{b_at}/content/{}/schema", escape_segment(media));
+    Some(RequestBody {
+        required: body
+            .get("required")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        schema: media_object
+            .get("schema")
+            .map(|s| resolver.schema(s, &m_at)),
+    })
+}
+
+/// The 2xx response's JSON schema, and whether it declares a `Link` header.
+fn response(resolver: &mut Resolver<'_>, operation: &Value, at: &str) -> (Option<Value>, bool) {
+    let Some(responses) = operation.get("responses").and_then(Value::as_object) else {
+        return (None, false);
+    };
+    let preferred = ["200", "201", "202", "203", "206", "2XX", "2xx"];
+    let code = preferred
+        .iter()
+        .find(|c| responses.contains_key(**c))
+        .map(|c| c.to_string())
+        .or_else(|| responses.keys().find(|k| k.starts_with('2')).cloned());
+    let Some(code) = code else {
+        return (None, false);
+    };
+    let r_at = format!("{at}/responses/{code}");
+    let Some(response) = responses.get(&code).and_then(|r| resolver.deref(r, &r_at)) else {
+        return (None, false);
+    };
+    let link_header = response
+        .get("headers")
+        .and_then(Value::as_object)
+        .is_some_and(|h| h.keys().any(|k| k.eq_ignore_ascii_case("link")));
+    let schema = json_media(response.get("content")).and_then(|(media, m)| {
+        let s_at = format!("{r_at}/content/{}/schema", escape_segment(media));
+        m.get("schema").map(|s| resolver.schema(s, &s_at))
+    });
+    (schema, link_header)
+}
+
+/// Picks the integration's pagination: the forced type or the most common detected setup;
+/// marks matching actions paginated and notes the others.
+fn choose_pagination(
+    actions: &mut [Action],
+    detected: &[Option<pagination::Detected>],
+    forced: Option<PaginationType>,
+    notes: &mut Vec<String>,
+) -> (Pagination, String, Vec<String>) {
+    // Distinct setups in first-seen order, with their counts.
+    let mut setups: Vec<(&Pagination, usize, &str)> = Vec::new();
+    for d in detected.iter().flatten() {
+        match setups.iter_mut().find(|(p, _, _)| **p == d.pagination) {
+            Some(entry) => entry.1 += 1,
+            None => setups.push((&d.pagination, 1, &d.why)),
+        }
+    }
+    let eligible = setups
+        .iter()
+        .filter(|(p, _, _)| forced.is_none_or(|k| p.kind == k));
+    let best = eligible.fold(None::<&(&Pagination, usize, &str)>, |best, s| match best {
+        Some(b) if b.1 >= s.1 => Some(b),
+        _ => Some(s),
+    });
+    let (chosen, why) = match (best, forced) {
+        (_, Some(PaginationType::None)) => (
+            Pagination::default(),
+            "none (chosen by the caller)".to_string(),
+        ),
+        (Some((p, count, why)), _) => (
+            (*p).clone(),
+            format!(
+                "{} ({why}; detected on {count} operation(s))",
+                kind_name(p.kind)
+            ),
+        ),
+        (None, Some(kind)) => (
+            Pagination {
+                kind,
+                ..Pagination::default()
+            },
+            format!(
+                "{} (chosen by the caller; no operation was detected with it)",
+                kind_name(kind)
+            ),
+        ),
+        (None, None) => (
+            Pagination::default(),
+            "none (no operation looks paginated)".to_string(),
+        ),
+    };
+    let mut paginated = Vec::new();
+    for (action, d) in actions.iter_mut().zip(detected) {
+        let Some(d) = d else { continue };
+        if chosen.kind != PaginationType::None && d.pagination == chosen {
+            action.paginated = true;
+            paginated.push(action.id.clone());
+        } else {
+            notes.push(format!(
+                "action `{}` looks paginated differently ({}: {}); not marked paginated (use `plugboard actions paginate` after adjusting the pagination settings)",
+                action.id,
+                kind_name(d.pagination.kind),
+                d.why
+            ));
+        }
+    }
+    (chosen, why, paginated)
+}
+
+fn kind_name(kind: PaginationType) -> &'static str {
+    match kind {
+        PaginationType::None => "none",
+        PaginationType::Index => "index",
+        PaginationType::Page => "page",
+        PaginationType::Link => "link",
+        PaginationType::Pointer => "pointer",
+    }
+}

@@ -1,0 +1,295 @@
+//! Where the API lives (servers) and how it authenticates (security schemes).
+
+use plugboard_definition::{ApiKeyLocation, Auth, Scheme};
+use serde_json::Value;
+
+use super::schema::Resolver;
+use crate::{Error, Result};
+
+/// Hostname, base path and scheme.
+pub(crate) struct Target {
+    pub hostname: String,
+    pub base_path: String,
+    pub scheme: Scheme,
+}
+
+/// Reads the first server URL (variables replaced by their defaults). `hostname` (a flag)
+/// replaces the URL's host, and is required when the URL is relative or there is none.
+pub(crate) fn target(
+    spec: &Value,
+    hostname: Option<&str>,
+    notes: &mut Vec<String>,
+) -> Result<Target> {
+    let server = spec
+        .get("servers")
+        .and_then(Value::as_array)
+        .and_then(|s| s.first());
+    let raw = server
+        .and_then(|s| s.get("url"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let mut url_text = raw.to_string();
+    if let Some(variables) = server
+        .and_then(|s| s.get("variables"))
+        .and_then(Value::as_object)
+    {
+        for (name, variable) in variables {
+            if let Some(default) = variable.get("default").and_then(Value::as_str) {
+                url_text = url_text.replace(&format!("{{{name}}}"), default);
+            }
+        }
+    }
+    if url_text.contains(['{', '}']) {
+        return Err(Error::Import {
+            pointer: "/servers/0/url".into(),
+            message: format!("the server URL `{raw}` has a variable without a default"),
+        });
+    }
+    let given = hostname.map(str::trim).filter(|h| !h.is_empty());
+    match url::Url::parse(&url_text) {
+        Ok(url) => {
+            let scheme = match url.scheme() {
+                "https" => Scheme::Https,
+                "http" => Scheme::Http,
+                other => {
+                    return Err(Error::Import {
+                        pointer: "/servers/0/url".into(),
+                        message: format!(
+                            "the server URL `{url_text}` uses scheme `{other}`; only http and https are supported"
+                        ),
+                    });
+                }
+            };
+            let host = match (url.host_str(), url.port()) {
+                (Some(host), Some(port)) => format!("{host}:{port}"),
+                (Some(host), None) => host.to_string(),
+                (None, _) => String::new(),
+            };
+            let hostname = match given {
+                Some(h) => h.to_string(),
+                None if !host.is_empty() => host,
+                None => {
+                    return Err(Error::Import {
+                        pointer: "/servers/0/url".into(),
+                        message: format!(
+                            "the server URL `{url_text}` has no host: give the hostname (`--hostname`)"
+                        ),
+                    });
+                }
+            };
+            if server.is_some_and(|_| spec["servers"].as_array().is_some_and(|s| s.len() > 1)) {
+                notes.push(format!(
+                    "the spec lists several servers; using the first, `{url_text}`"
+                ));
+            }
+            Ok(Target {
+                hostname,
+                base_path: base_path(url.path()),
+                scheme,
+            })
+        }
+        Err(_) => {
+            let Some(hostname) = given else {
+                let why = if raw.is_empty() {
+                    "the spec has no server URL".to_string()
+                } else {
+                    format!("the server URL `{raw}` is relative")
+                };
+                return Err(Error::Import {
+                    pointer: "/servers".into(),
+                    message: format!("{why}: give the hostname (`--hostname api.example.com`)"),
+                });
+            };
+            let path = url_text.split(['?', '#']).next().unwrap_or("");
+            let path = if path.starts_with('/') { path } else { "" };
+            Ok(Target {
+                hostname: hostname.to_string(),
+                base_path: base_path(path),
+                scheme: Scheme::Https,
+            })
+        }
+    }
+}
+
+fn base_path(path: &str) -> String {
+    path.trim_end_matches('/').to_string()
+}
+
+/// The suggested auth and a sentence saying why.
+pub(crate) fn auth(
+    spec: &Value,
+    resolver: &mut Resolver<'_>,
+    notes: &mut Vec<String>,
+) -> (Auth, String) {
+    let Some(schemes) = spec
+        .pointer("/components/securitySchemes")
+        .and_then(Value::as_object)
+    else {
+        return (
+            Auth::None,
+            "none (the spec declares no security schemes)".into(),
+        );
+    };
+    // Candidates: the global requirement first, then the operations', then every scheme.
+    let mut order: Vec<String> = Vec::new();
+    let mut push = |requirements: Option<&Value>| {
+        for requirement in requirements.and_then(Value::as_array).into_iter().flatten() {
+            for name in requirement
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, _)| k)
+            {
+                if !order.contains(name) {
+                    order.push(name.clone());
+                }
+            }
+        }
+    };
+    push(spec.get("security"));
+    for item in spec
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        for op in item.1.as_object().into_iter().flatten() {
+            push(op.1.get("security"));
+        }
+    }
+    push(None);
+    for name in schemes.keys() {
+        if !order.contains(name) {
+            order.push(name.clone());
+        }
+    }
+    let mut fallback: Option<(Auth, String)> = None;
+    for name in order {
+        let Some(scheme) = schemes
+            .get(&name)
+            .and_then(|s| resolver.deref(s, &format!("/components/securitySchemes/{name}")))
+        else {
+            continue;
+        };
+        let kind = scheme.get("type").and_then(Value::as_str).unwrap_or("");
+        match kind {
+            "apiKey" => {
+                let header = scheme.get("name").and_then(Value::as_str).unwrap_or("");
+                let location = match scheme.get("in").and_then(Value::as_str) {
+                    Some("query") => ApiKeyLocation::Query,
+                    Some("cookie") => ApiKeyLocation::Cookie,
+                    _ => ApiKeyLocation::Header,
+                };
+                if header.is_empty() {
+                    notes.push(format!("security scheme `{name}` (apiKey) has no `name`; skipped"));
+                    continue;
+                }
+                let place = match location {
+                    ApiKeyLocation::Header => "header",
+                    ApiKeyLocation::Query => "query parameter",
+                    ApiKeyLocation::Cookie => "cookie",
+                };
+                return (
+                    Auth::ApiKey {
+                        api_key_header_name: header.to_string(),
+                        api_key_preamble: String::new(),
+                        location,
+                    },
+                    format!("api_key in {place} `{header}` (security scheme `{name}`)"),
+                );
+            }
+            "http" => {
+                let http = scheme
+                    .get("scheme")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_ascii_lowercase();
+                match http.as_str() {
+                    "basic" => {
+                        return (Auth::Basic, format!("basic (security scheme `{name}`)"));
+                    }
+                    "bearer" => return (bearer(), format!("api_key sent as `Authorization: Bearer <key>` (security scheme `{name}`, HTTP bearer)")),
+                    other => notes.push(format!(
+                        "security scheme `{name}` uses HTTP `{other}` authentication, which Plugboard does not support; skipped"
+                    )),
+                }
+            }
+            "oauth2" | "openIdConnect" => {
+                let described = describe_oauth(scheme, kind);
+                notes.push(format!(
+                    "the spec uses {described} (security scheme `{name}`); OAuth 2.0 arrives with the auth issue: auth is set to a bearer token sent as api_key meanwhile; set `--auth` explicitly or edit auth later"
+                ));
+                if fallback.is_none() {
+                    fallback = Some((
+                        bearer(),
+                        format!("api_key sent as `Authorization: Bearer <token>` (stand-in for OAuth 2.0 scheme `{name}`)"),
+                    ));
+                }
+            }
+            other => notes.push(format!(
+                "security scheme `{name}` has type `{other}`, which Plugboard does not support; skipped"
+            )),
+        }
+    }
+    fallback.unwrap_or((Auth::None, "none (no supported security scheme)".into()))
+}
+
+fn bearer() -> Auth {
+    Auth::ApiKey {
+        api_key_header_name: "Authorization".into(),
+        api_key_preamble: "Bearer".into(),
+        location: ApiKeyLocation::Header,
+    }
+}
+
+/// `OAuth 2.0 client credentials (token URL ..., scopes a, b)`.
+fn describe_oauth(scheme: &Value, kind: &str) -> String {
+    if kind == "openIdConnect" {
+        let url = scheme
+            .get("openIdConnectUrl")
+            .and_then(Value::as_str)
+            .unwrap_or("?");
+        return format!("OpenID Connect (discovery URL {url})");
+    }
+    let mut parts = Vec::new();
+    for (flow, details) in scheme
+        .get("flows")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let grant = match flow.as_str() {
+            "clientCredentials" => "client credentials",
+            "authorizationCode" => "authorization code",
+            "implicit" => "implicit",
+            "password" => "password",
+            other => other,
+        };
+        let mut facts = Vec::new();
+        for (key, label) in [
+            ("authorizationUrl", "authorization URL"),
+            ("tokenUrl", "token URL"),
+            ("refreshUrl", "refresh URL"),
+        ] {
+            if let Some(url) = details.get(key).and_then(Value::as_str) {
+                facts.push(format!("{label} {url}"));
+            }
+        }
+        let scopes: Vec<&str> = details
+            .get("scopes")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(s, _)| s.as_str())
+            .collect();
+        if !scopes.is_empty() {
+            facts.push(format!("scopes {}", scopes.join(", ")));
+        }
+        parts.push(format!("{grant} ({})", facts.join("; ")));
+    }
+    if parts.is_empty() {
+        "OAuth 2.0".into()
+    } else {
+        format!("OAuth 2.0 {}", parts.join(", "))
+    }
+}

@@ -1,0 +1,248 @@
+//! Import of small real-looking specs: actions, ids, schemas, auth and pagination suggestions,
+//! overrides, and a finalize of the result.
+
+use plugboard_definition::edit::{Settings, apply_settings};
+use plugboard_definition::{Auth, LinkLocation, PaginationType, ParameterLocation};
+use plugboard_spec::import::{Imported, Options, import};
+use plugboard_spec::source::Document;
+use serde_json::json;
+
+#[allow(clippy::unwrap_used)]
+fn fixture(name: &str, options: &Options) -> Imported {
+    let path = format!(
+        "{}/tests/fixtures/import/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    let value = Document::parse(&text).unwrap().value;
+    import(&value, options).unwrap()
+}
+
+#[test]
+fn petstore_yaml_api_key_and_offset() {
+    let imported = fixture("petstore.yaml", &Options::default());
+    let d = &imported.definition;
+    assert_eq!(d.name, "Petstore demo");
+    assert_eq!(d.description, "Pets and their owners.");
+    assert_eq!(
+        (d.hostname.as_str(), d.base_path.as_str()),
+        ("eu.petstore.example.com", "/v1")
+    );
+    assert_eq!(
+        d.auth,
+        Auth::ApiKey {
+            api_key_header_name: "X-API-Key".into(),
+            api_key_preamble: String::new(),
+            location: Default::default()
+        }
+    );
+    let ids: Vec<&str> = d.actions.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "listPets",
+            "create_pet",
+            "getPet",
+            "getPet_2",
+            "get_owners",
+            "get_owners_by_ownerId_pets"
+        ]
+    );
+    let list = &d.actions[0];
+    assert_eq!(list.name, "List pets");
+    // The cookie parameter is skipped with a note; the $ref parameter is resolved.
+    let names: Vec<&str> = list.parameters.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["limit", "offset"]);
+    assert_eq!(
+        list.parameters[0].schema,
+        Some(json!({"type": "integer", "maximum": 100}))
+    );
+    let item = &list.output_schema.as_ref().unwrap()["properties"]["items"]["items"];
+    assert_eq!(item["properties"]["tag"]["type"], json!(["string", "null"]));
+    assert_eq!(
+        item["properties"]["parent"],
+        json!({"description": "recursive reference to Pet"})
+    );
+    let create = &d.actions[1];
+    let body = create.request_body.as_ref().unwrap();
+    assert!(body.required);
+    assert_eq!(
+        body.schema,
+        Some(json!({"type": "object", "properties": {"name": {"type": "string"}}}))
+    );
+    // Path-level parameter, readable name from the operationId.
+    let get = &d.actions[2];
+    assert_eq!(get.name, "Get pet");
+    assert_eq!(get.parameters[0].location, ParameterLocation::Path);
+    assert!(get.parameters[0].required);
+    // Pagination: offset on two operations wins over page on one.
+    assert_eq!(d.pagination.kind, PaginationType::Index);
+    assert_eq!(d.pagination.index_param.as_deref(), Some("offset"));
+    assert_eq!(d.pagination.page_size_param, "limit");
+    assert_eq!(d.pagination.results_key, "items");
+    assert_eq!(imported.summary.paginated, ["listPets", "get_owners"]);
+    let notes = imported.summary.notes.join("\n");
+    assert!(
+        notes.contains("cookie parameter `session` skipped"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("`get_owners_by_ownerId_pets` looks paginated differently"),
+        "{notes}"
+    );
+    assert!(notes.contains("`getPet` is taken"), "{notes}");
+}
+
+#[test]
+fn stripe_like_bearer_and_cursor() {
+    let imported = fixture("payments.json", &Options::default());
+    let d = &imported.definition;
+    assert_eq!(d.name, "Payments API");
+    assert_eq!(d.base_path, "");
+    assert_eq!(
+        d.auth,
+        Auth::ApiKey {
+            api_key_header_name: "Authorization".into(),
+            api_key_preamble: "Bearer".into(),
+            location: Default::default()
+        }
+    );
+    assert_eq!(d.pagination.kind, PaginationType::Pointer);
+    assert_eq!(d.pagination.after_param.as_deref(), Some("starting_after"));
+    assert_eq!(
+        d.pagination.pointer_jsonpath.as_deref(),
+        Some("$.data[-1].id")
+    );
+    assert_eq!(d.pagination.results_key, "data");
+    assert_eq!(imported.summary.paginated, ["GetCustomers", "GetInvoices"]);
+    // The form body is not imported, with a note.
+    assert!(d.actions[1].request_body.is_none());
+    assert!(
+        imported
+            .summary
+            .notes
+            .iter()
+            .any(|n| n.contains("x-www-form-urlencoded"))
+    );
+    // The `next_cursor` endpoint uses another pointer setup: it stays unmarked.
+    assert!(!d.actions[3].paginated);
+}
+
+#[test]
+fn github_like_link_header_and_oauth_note() {
+    let imported = fixture("github.json", &Options::default());
+    let d = &imported.definition;
+    assert_eq!(d.pagination.kind, PaginationType::Link);
+    assert_eq!(d.pagination.next_link_location, Some(LinkLocation::Header));
+    assert_eq!(d.pagination.page_size_param, "per_page");
+    assert_eq!(d.pagination.results_key, "");
+    assert_eq!(d.actions[0].id, "repos_list-for-authenticated-user");
+    assert!(d.actions[0].paginated && d.actions[1].paginated && !d.actions[2].paginated);
+    assert!(matches!(d.auth, Auth::ApiKey { .. }));
+    let notes = imported.summary.notes.join("\n");
+    assert!(notes.contains("OAuth 2.0 authorization code"), "{notes}");
+    assert!(
+        notes.contains("https://github.com/login/oauth/access_token"),
+        "{notes}"
+    );
+    assert!(notes.contains("set `--auth` explicitly"), "{notes}");
+}
+
+#[test]
+fn ms_pageable_and_relative_server() {
+    let path = format!(
+        "{}/tests/fixtures/import/azure.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let value = Document::parse(&std::fs::read_to_string(path).unwrap())
+        .unwrap()
+        .value;
+    let error = import(&value, &Options::default()).unwrap_err().to_string();
+    assert!(
+        error.contains("relative") && error.contains("--hostname"),
+        "{error}"
+    );
+    let options = Options {
+        hostname: Some("management.example.com".into()),
+        pagination: None,
+    };
+    let imported = import(&value, &options).unwrap();
+    let d = &imported.definition;
+    assert_eq!(d.hostname, "management.example.com");
+    assert_eq!(d.base_path, "/subscriptions/sub");
+    assert_eq!(d.auth, Auth::Basic);
+    assert_eq!(d.pagination.kind, PaginationType::Link);
+    assert_eq!(d.pagination.next_link_location, Some(LinkLocation::Body));
+    assert_eq!(d.pagination.next_page_key.as_deref(), Some("nextLink"));
+    assert_eq!(d.pagination.results_key, "value");
+    assert_eq!(
+        imported.summary.paginated,
+        ["StorageAccounts_List", "Usages_List"]
+    );
+    assert!(!d.actions[2].paginated);
+}
+
+#[test]
+fn forced_pagination_and_overrides() {
+    let forced = fixture(
+        "petstore.yaml",
+        &Options {
+            hostname: None,
+            pagination: Some(PaginationType::Page),
+        },
+    );
+    assert_eq!(
+        forced.definition.pagination.page_param.as_deref(),
+        Some("page")
+    );
+    assert_eq!(forced.summary.paginated, ["get_owners_by_ownerId_pets"]);
+    let none = fixture(
+        "petstore.yaml",
+        &Options {
+            hostname: None,
+            pagination: Some(PaginationType::None),
+        },
+    );
+    assert!(none.definition.actions.iter().all(|a| !a.paginated));
+
+    let mut d = fixture("petstore.yaml", &Options::default()).definition;
+    let settings = Settings {
+        default_page_size: Some(50),
+        index_param: Some("start".into()),
+        extra_headers: vec![("X-Client".into(), "plugboard".into())],
+        ..Settings::default()
+    };
+    apply_settings(&mut d, &settings).unwrap();
+    assert_eq!(d.pagination.default_page_size, 50);
+    assert_eq!(d.pagination.index_param.as_deref(), Some("start"));
+    d.validate().unwrap();
+    let error = apply_settings(
+        &mut d,
+        &Settings {
+            default_page_limit: Some(21),
+            ..Settings::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("1..=20") && error.contains("21"), "{error}");
+}
+
+#[test]
+fn swagger2_is_refused_and_bad_specs_explained() {
+    let error = import(&json!({"swagger": "2.0", "paths": {}}), &Options::default()).unwrap_err();
+    assert!(error.to_string().contains("Swagger 2.0"), "{error}");
+    let empty = json!({"openapi": "3.0.0", "info": {"title": "x", "version": "1"},
+        "servers": [{"url": "https://x.example.com"}], "paths": {}});
+    let error = import(&empty, &Options::default()).unwrap_err().to_string();
+    assert!(error.contains("no operations"), "{error}");
+}
+
+#[test]
+fn imported_definitions_finalize() {
+    for name in ["petstore.yaml", "payments.json", "github.json"] {
+        let imported = fixture(name, &Options::default());
+        let bundle = plugboard_bundle::finalize(&imported.definition).unwrap();
+        assert_eq!(bundle.actions, imported.definition.actions.len(), "{name}");
+    }
+}
