@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 mod cmd;
+mod files;
 use clap::{Parser, Subcommand};
 use plugboard_definition::Definition;
 use plugboard_runtime::{Credentials, InvokeOptions, Limits, Runtime, RuntimeConfig};
@@ -259,7 +260,7 @@ fn build(definition_path: &Path, output: &Path) -> Result<()> {
     let definition = read_definition(definition_path)?;
     let bundle = plugboard_bundle::finalize(&definition)?;
     let elapsed = started.elapsed();
-    write_atomically(output, &bundle.component)?;
+    files::write_atomically(output, &bundle.component)?;
     eprintln!(
         "built {} from `{}`: {} action(s), {} byte table, {} byte component, {:.1} ms",
         output.display(),
@@ -269,23 +270,6 @@ fn build(definition_path: &Path, output: &Path) -> Result<()> {
         bundle.component.len(),
         elapsed.as_secs_f64() * 1000.0
     );
-    Ok(())
-}
-
-/// Writes through a temporary file in the same folder and renames it into place, so a failed
-/// write never leaves a partial component behind.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let context = || format!("cannot write {}", path.display());
-    let mut file = tempfile::NamedTempFile::new_in(dir).with_context(context)?;
-    file.write_all(bytes).with_context(context)?;
-    file.persist(path)
-        .map_err(|e| e.error)
-        .with_context(context)?;
     Ok(())
 }
 

@@ -290,6 +290,20 @@ many:
 }
 
 #[test]
+fn merges_of_merges_point_at_the_original_text() {
+    let yaml =
+        "base: &base {a: 1, b: 2}\next: &ext\n  <<: *base\n  c: 3\nfinal:\n  <<: *ext\n  d: 4\n";
+    let doc = Document::parse(yaml).unwrap();
+    assert_eq!(doc.value["final"], json!({"d": 4, "c": 3, "a": 1, "b": 2}));
+    assert_eq!(doc.position("/final/d"), pos(7, 3));
+    assert_eq!(doc.position("/final/c"), pos(4, 3));
+    assert_eq!(doc.position("/final/b"), pos(1, 20));
+    assert_eq!(doc.position("/ext/a"), pos(1, 14));
+    let (line, column, message) = syntax_error("a: 1\nb:\n  <<: 5\n");
+    assert_eq!((line, column), (3, 3), "{message}");
+}
+
+#[test]
 fn alias_bomb_is_refused_quickly() {
     let mut yaml = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
     for i in 1..10 {

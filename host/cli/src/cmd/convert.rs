@@ -1,11 +1,10 @@
 //! `plugboard convert`: Swagger 2.0 -> OpenAPI 3.0.3 (an OpenAPI 3.x input is written back as
 //! it is), as pretty JSON or, with `--yaml`, YAML.
 
-use std::io::{Read as _, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 use plugboard_spec::Error;
 use plugboard_spec::convert::{TARGET_VERSION, to_openapi3};
 use plugboard_spec::source::{Document, Format};
@@ -26,9 +25,12 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let text = read_spec(&args.spec)?;
-    let document = Document::parse(&text).with_context(|| format!("cannot read {}", args.spec))?;
+    let text = crate::files::read_spec(&args.spec)?;
+    let progress = crate::files::Progress::start("convert", text.len());
+    let document = crate::files::parse_spec(&args.spec, &text, &progress)?;
+    progress.phase("converting");
     let converted = to_openapi3(&document.value).map_err(|e| located(e, &document, &args.spec))?;
+    progress.phase("writing");
     let wants = if args.yaml {
         Format::Yaml
     } else {
@@ -40,7 +42,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         render(&converted.value, args.yaml)?
     };
-    write_output(&args.out, &output)?;
+    crate::files::write_atomically(&args.out, output.as_bytes())?;
+    drop(progress);
     let (paths, operations, schemas) = counts(&converted.value);
     let version = converted
         .value
@@ -58,19 +61,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Reads the spec text from a path or `-` (stdin).
-fn read_spec(spec: &str) -> Result<String> {
-    if spec == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("cannot read the spec from stdin")?;
-        Ok(text)
-    } else {
-        std::fs::read_to_string(spec).with_context(|| format!("cannot read {spec}"))
-    }
 }
 
 /// Adds the file and, when known, the line and column to a conversion error.
@@ -95,34 +85,6 @@ fn render(value: &Value, yaml: bool) -> Result<String> {
         text.push('\n');
     }
     Ok(text)
-}
-
-/// Writes the output to stdout (`-`) or to a file, through a temporary file in the same
-/// directory renamed into place (a reader never sees half a file).
-fn write_output(out: &Path, text: &str) -> Result<()> {
-    if out == Path::new("-") {
-        let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(text.as_bytes())
-            .and_then(|()| stdout.flush())
-            .context("cannot write to stdout")?;
-        return Ok(());
-    }
-    if out.is_dir() {
-        bail!("{} is a directory; give a file name", out.display());
-    }
-    let dir = match out.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut temp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    temp.write_all(text.as_bytes())
-        .and_then(|()| temp.flush())
-        .with_context(|| format!("cannot write {}", temp.path().display()))?;
-    temp.persist(out)
-        .with_context(|| format!("cannot write {}", out.display()))?;
-    Ok(())
 }
 
 /// Paths (without `x-` keys), operations and component schemas of an OpenAPI 3 document.

@@ -246,21 +246,10 @@ pub fn load(path: &Path) -> Result<Definition> {
 
 /// Checks the definition and writes it as pretty JSON through a temporary file and a rename.
 pub fn save(path: &Path, definition: &Definition) -> Result<()> {
-    use std::io::Write;
     edit::check_draft(definition).context("the edited definition is not valid; nothing written")?;
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let context = || format!("cannot write {}", path.display());
-    let mut file = tempfile::NamedTempFile::new_in(dir).with_context(context)?;
     let mut text = definition.to_json_pretty();
     text.push('\n');
-    file.write_all(text.as_bytes()).with_context(context)?;
-    file.persist(path)
-        .map_err(|e| e.error)
-        .with_context(context)?;
-    Ok(())
+    crate::files::write_atomically(path, text.as_bytes())
 }
 
 fn read_icon(path: &Path) -> Result<String> {

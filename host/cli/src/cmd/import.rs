@@ -1,13 +1,11 @@
 //! `plugboard import`: a spec in, a draft definition out, with a summary of what was decided.
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use plugboard_definition::edit;
 use plugboard_spec::import::{Options, import};
-use plugboard_spec::source::Document;
 
 use super::definition::{SettingsArgs, save};
 
@@ -26,17 +24,12 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let text = if args.spec == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("cannot read the spec from stdin")?;
-        text
-    } else {
-        std::fs::read_to_string(&args.spec).with_context(|| format!("cannot read {}", args.spec))?
-    };
-    let document = Document::parse(&text).with_context(|| format!("cannot read {}", args.spec))?;
+    let text = crate::files::read_spec(&args.spec)?;
+    let progress = crate::files::Progress::start("import", text.len());
+    let document = crate::files::parse_spec(&args.spec, &text, &progress)?;
+    progress.phase("converting");
     let value = openapi3(document.value)?;
+    progress.phase("importing");
     let settings = args.settings.to_settings()?;
     let options = Options {
         hostname: args.settings.hostname.clone(),
@@ -45,6 +38,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut imported = import(&value, &options).with_context(|| args.spec.clone())?;
     let notes = edit::apply_settings(&mut imported.definition, &settings)?;
     save(&args.output, &imported.definition)?;
+    drop(progress);
     eprint!("{}", imported.summary);
     for note in notes {
         eprintln!("note: {note}");

@@ -1,7 +1,7 @@
 //! `plugboard lint`: findings with rule id, severity, location, pointer and fix hint, as human
 //! text, JSON or SARIF. Exit code 1 when there are errors, 2 when the spec cannot be read.
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use plugboard_spec::lint::lint_document;
@@ -31,27 +31,15 @@ pub struct Args {
 /// Exit code for input that cannot be read or parsed.
 pub(crate) const EXIT_INPUT: u8 = 2;
 
-/// Reads the spec text from a path or `-` (stdin).
-pub(crate) fn read_spec(spec: &str) -> Result<String, String> {
-    if spec == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| format!("cannot read the spec from stdin: {e}"))?;
-        Ok(text)
-    } else {
-        std::fs::read_to_string(spec).map_err(|e| format!("cannot read {spec}: {e}"))
-    }
-}
-
 /// Reads and parses the spec, or prints why not.
 pub(crate) fn load(spec: &str) -> Result<Document, ExitCode> {
-    let text = read_spec(spec).map_err(|message| {
-        eprintln!("error: {message}");
+    let text = crate::files::read_spec(spec).map_err(|e| {
+        eprintln!("error: {e:#}");
         ExitCode::from(EXIT_INPUT)
     })?;
-    Document::parse(&text).map_err(|e| {
-        eprintln!("error: {spec}: {e}");
+    let progress = crate::files::Progress::start("lint", text.len());
+    crate::files::parse_spec(spec, &text, &progress).map_err(|e| {
+        eprintln!("error: {e:#}");
         ExitCode::from(EXIT_INPUT)
     })
 }

@@ -1,0 +1,95 @@
+//! Reading inputs and writing outputs for every command: specs from a path or stdin (with a
+//! progress display for large ones), and files written atomically.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use plugboard_spec::source::Document;
+
+/// Specs at least this large get a progress display on a terminal.
+const PROGRESS_MIN_BYTES: usize = 2 << 20;
+
+/// Reads a spec's text from a path, or from stdin for `-`.
+pub fn read_spec(spec: &str) -> Result<String> {
+    if spec == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the spec from stdin")?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(spec).with_context(|| format!("cannot read {spec}"))
+    }
+}
+
+/// Parses a spec's text, naming the input in the error.
+pub fn parse_spec(spec: &str, text: &str, progress: &Progress) -> Result<Document> {
+    progress.phase("reading");
+    Document::parse(text).with_context(|| format!("cannot read {spec}"))
+}
+
+/// A spinner on stderr for long work on large inputs; silent when stderr is not a terminal or
+/// the input is small.
+pub struct Progress(Option<ProgressBar>);
+
+impl Progress {
+    /// Starts a display for work on `bytes` of input.
+    pub fn start(what: &str, bytes: usize) -> Progress {
+        if bytes < PROGRESS_MIN_BYTES || !std::io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        let bar = ProgressBar::new_spinner();
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {prefix} ({elapsed}): {msg}") {
+            bar.set_style(style);
+        }
+        bar.set_prefix(format!("{what}, {:.1} MB", bytes as f64 / 1e6));
+        bar.enable_steady_tick(Duration::from_millis(100));
+        Progress(Some(bar))
+    }
+
+    /// Names the current step.
+    pub fn phase(&self, message: &str) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(message.to_string());
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder renamed into place, so
+/// a failed write never leaves a partial file; `-` writes to stdout.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    if path == Path::new("-") {
+        let mut stdout = std::io::stdout().lock();
+        return stdout
+            .write_all(bytes)
+            .and_then(|()| stdout.flush())
+            .context("cannot write to stdout");
+    }
+    if path.is_dir() {
+        bail!("{} is a directory; give a file name", path.display());
+    }
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let context = || format!("cannot write {}", path.display());
+    let mut file = tempfile::NamedTempFile::new_in(dir).with_context(context)?;
+    file.write_all(bytes)
+        .and_then(|()| file.flush())
+        .with_context(context)?;
+    file.persist(path)
+        .map_err(|e| e.error)
+        .with_context(context)?;
+    Ok(())
+}
