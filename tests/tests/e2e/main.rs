@@ -5,5 +5,6 @@ mod support;
 
 mod auth;
 mod hostile;
+mod import;
 mod pagination;
 mod requests;
