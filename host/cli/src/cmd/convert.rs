@@ -60,6 +60,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             args.spec
         );
     }
+    // The process exits next; see `lint` for why the values are not freed one by one.
+    std::mem::forget(converted);
+    std::mem::forget(document);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -70,6 +70,9 @@ pub struct Settings {
 /// of range and fields that do not apply to the resulting pagination or auth type are refused
 /// before anything changes.
 pub fn apply_settings(definition: &mut Definition, settings: &Settings) -> Result<Vec<String>> {
+    if *settings == Settings::default() {
+        return Ok(Vec::new());
+    }
     let mut working = definition.clone();
     let notes = apply(&mut working, settings)?;
     *definition = working;

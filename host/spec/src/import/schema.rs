@@ -5,9 +5,14 @@ use serde_json::{Map, Value, json};
 /// Most `$ref`s followed in a chain (`A -> B -> C`) before giving up.
 const MAX_REF_CHAIN: usize = 32;
 /// Deepest nesting of expanded references in one schema.
-const MAX_REF_DEPTH: usize = 12;
+const MAX_REF_DEPTH: usize = 8;
 /// Most schema nodes in one resolved schema; past it references are no longer expanded.
-const MAX_NODES: usize = 4000;
+const MAX_NODES: usize = 400;
+/// Longest description kept inside an expanded reference.
+const MAX_NESTED_DESCRIPTION: usize = 160;
+/// Most schema nodes expanded across a whole import: keeps memory bounded on huge specs (past
+/// it, references stay unexpanded and a note says so).
+const MAX_TOTAL_NODES: usize = 500_000;
 
 /// Keywords whose value is a map of name -> schema.
 const SCHEMA_MAPS: [&str; 5] = [
@@ -40,6 +45,8 @@ pub(crate) struct Resolver<'a> {
     root: &'a Value,
     /// Things worth telling the user (dangling or external references).
     pub notes: Vec<String>,
+    /// Nodes expanded so far across every schema.
+    total_nodes: usize,
 }
 
 impl<'a> Resolver<'a> {
@@ -47,6 +54,7 @@ impl<'a> Resolver<'a> {
         Resolver {
             root,
             notes: Vec::new(),
+            total_nodes: 0,
         }
     }
 
@@ -100,9 +108,21 @@ impl<'a> Resolver<'a> {
 
     fn resolve(&mut self, schema: &Value, state: &mut State) -> Value {
         state.nodes += 1;
+        self.total_nodes += 1;
         let Value::Object(map) = schema else {
             return schema.clone();
         };
+        if state.nodes > MAX_NODES {
+            return json!({"description": "(not expanded: the schema is too large)"});
+        }
+        if self.total_nodes > MAX_TOTAL_NODES {
+            if self.total_nodes == MAX_TOTAL_NODES + 1 {
+                self.notes.push(format!(
+                    "the spec's schemas are very large: past {MAX_TOTAL_NODES} schema nodes, action schemas are no longer expanded"
+                ));
+            }
+            return json!({"description": "(not expanded: the spec's schemas are too large)"});
+        }
         if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
             let name = reference
                 .rsplit('/')
@@ -160,6 +180,23 @@ impl<'a> Resolver<'a> {
                 match value {
                     Value::Array(items) => {
                         Value::Array(items.iter().map(|s| self.resolve(s, state)).collect())
+                    }
+                    other => other.clone(),
+                }
+            } else if key == "discriminator" {
+                // The mapping names component schemas that are inlined here (and can list
+                // thousands of them): keep only the property name.
+                match value.get("propertyName") {
+                    Some(name) => json!({"propertyName": name}),
+                    None => continue,
+                }
+            } else if key == "description" && !state.stack.is_empty() {
+                // Descriptions of referenced schemas are repeated in every action that uses
+                // them: keep them short.
+                match value {
+                    Value::String(text) if text.chars().count() > MAX_NESTED_DESCRIPTION => {
+                        let short: String = text.chars().take(MAX_NESTED_DESCRIPTION).collect();
+                        Value::String(format!("{short}..."))
                     }
                     other => other.clone(),
                 }
