@@ -8,7 +8,11 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         let _ = definition.validate();
         for action in &definition.actions {
             let _ = plugboard_definition::input_schema(action);
-            let _ = plugboard_definition::output_schema(action, &definition.pagination.results_key);
+            let _ = plugboard_definition::output_schema(
+                action,
+                &definition.pagination.results_key,
+                &definition.schemas,
+            );
         }
     }
 });

@@ -133,6 +133,10 @@ fn manifest() -> Result<wit::Manifest, EngineError> {
         allowed_hosts: meta.allowed_hosts,
         config: Vec::new(),
         secrets: Vec::new(),
+        schemas: match table.schemas()? {
+            "" => "{}".to_string(),
+            text => text.to_string(),
+        },
         actions,
     })
 }

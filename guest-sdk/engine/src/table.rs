@@ -6,7 +6,7 @@
 //!
 //! Layout (integers are u32 little-endian; offsets are from the start of the table):
 //! ```text
-//! magic "PBTABLE1" | count | meta (off, len) | icon (off, len)
+//! magic "PBTABLE1" | count | meta (off, len) | icon (off, len) | shared schemas (off, len)
 //! index: count entries sorted by id bytes, each
 //!        id (off, len) | record (off, len) | input schema (off, len) | output schema (off, len)
 //! data:  strings and JSON records referenced above
@@ -21,7 +21,7 @@ pub const TABLE_MAGIC: &[u8; 8] = b"PBTABLE1";
 /// length in the 8 bytes that follow.
 pub const SLOT_MAGIC: [u8; 16] = *b"\x7fPBSLOT\x00\x91\xc3\x5e\x2a\xd4\x08\xb6\x3f";
 
-const HEADER_LEN: usize = 8 + 4 + 8 + 8;
+const HEADER_LEN: usize = 8 + 4 + 8 + 8 + 8;
 const ENTRY_LEN: usize = 32;
 
 /// Integration-wide settings the engine needs on every call.
@@ -187,8 +187,14 @@ impl std::fmt::Display for TableError {
     }
 }
 
-/// Serializes a table. Entries may come in any order; ids must be unique.
-pub fn write_table(meta: &Meta, icon: Option<&str>, entries: &[ActionEntry]) -> Vec<u8> {
+/// Serializes a table. `schemas` is the JSON text of the shared schemas (an object by name,
+/// or empty for none). Entries may come in any order; ids must be unique.
+pub fn write_table(
+    meta: &Meta,
+    icon: Option<&str>,
+    schemas: &str,
+    entries: &[ActionEntry],
+) -> Vec<u8> {
     let mut order: Vec<usize> = (0..entries.len()).collect();
     order.sort_by(|&a, &b| entries[a].id.as_bytes().cmp(entries[b].id.as_bytes()));
     let index_len = entries.len() * ENTRY_LEN;
@@ -202,6 +208,7 @@ pub fn write_table(meta: &Meta, icon: Option<&str>, entries: &[ActionEntry]) -> 
     let meta_json = serde_json::to_vec(meta).unwrap_or_default();
     let meta_ref = push(&mut data, &meta_json);
     let icon_ref = push(&mut data, icon.unwrap_or("").as_bytes());
+    let schemas_ref = push(&mut data, schemas.as_bytes());
     let mut index = Vec::with_capacity(index_len);
     for &i in &order {
         let entry = &entries[i];
@@ -219,7 +226,7 @@ pub fn write_table(meta: &Meta, icon: Option<&str>, entries: &[ActionEntry]) -> 
     let mut out = Vec::with_capacity(base + data.len());
     out.extend_from_slice(TABLE_MAGIC);
     out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
-    for (off, len) in [meta_ref, icon_ref] {
+    for (off, len) in [meta_ref, icon_ref, schemas_ref] {
         out.extend_from_slice(&off.to_le_bytes());
         out.extend_from_slice(&len.to_le_bytes());
     }
@@ -285,6 +292,11 @@ impl<'a> Table<'a> {
     pub fn icon(&self) -> Result<Option<&'a str>, TableError> {
         let icon = self.str_at(20)?;
         Ok((!icon.is_empty()).then_some(icon))
+    }
+
+    /// JSON text of the shared schemas (an object by name); empty when there are none.
+    pub fn schemas(&self) -> Result<&'a str, TableError> {
+        self.str_at(28)
     }
 
     /// Entry `i` in id order.
@@ -394,11 +406,12 @@ mod tests {
             .iter()
             .map(|i| entry(i))
             .collect();
-        let bytes = write_table(&meta(), Some("<svg/>"), &entries);
+        let bytes = write_table(&meta(), Some("<svg/>"), r#"{"A":{}}"#, &entries);
         let table = Table::new(&bytes).unwrap();
         assert_eq!(table.len(), 4);
         assert_eq!(table.meta().unwrap(), meta());
         assert_eq!(table.icon().unwrap(), Some("<svg/>"));
+        assert_eq!(table.schemas().unwrap(), r#"{"A":{}}"#);
         for id in ["zeta", "alpha", "mid", "beta"] {
             let found = table.find(id).unwrap().unwrap();
             assert_eq!(found.id, id);
@@ -410,10 +423,12 @@ mod tests {
 
     #[test]
     fn malformed_tables_are_errors_not_panics() {
-        let bytes = write_table(&meta(), None, &[entry("a")]);
+        let bytes = write_table(&meta(), None, "", &[entry("a")]);
+        assert_eq!(Table::new(&bytes).unwrap().schemas().unwrap(), "");
         for cut in 0..bytes.len() {
             if let Ok(table) = Table::new(&bytes[..cut]) {
                 let _ = table.meta();
+                let _ = table.schemas();
                 let _ = table.find("a");
             }
         }

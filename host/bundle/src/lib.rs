@@ -6,6 +6,8 @@
 
 mod patch;
 
+use std::collections::BTreeMap;
+
 use plugboard_definition::{
     Action, ApiKeyLocation, Auth, Definition, LinkLocation, Pagination, PaginationType,
     ParameterLocation,
@@ -83,12 +85,22 @@ pub fn compile_table(definition: &Definition) -> Vec<u8> {
         .iter()
         .map(|action| ActionEntry {
             id: action.id.clone(),
-            record: action_record(action),
+            record: action_record(action, &definition.schemas),
             input_schema: plugboard_definition::input_schema(action).to_string(),
-            output_schema: plugboard_definition::output_schema(action, results_key).to_string(),
+            output_schema: plugboard_definition::output_schema(
+                action,
+                results_key,
+                &definition.schemas,
+            )
+            .to_string(),
         })
         .collect();
-    write_table(&meta, definition.icon.as_deref(), &entries)
+    let schemas = if definition.schemas.is_empty() {
+        String::new()
+    } else {
+        serde_json::to_string(&definition.schemas).unwrap_or_default()
+    };
+    write_table(&meta, definition.icon.as_deref(), &schemas, &entries)
 }
 
 fn auth_info(auth: &Auth) -> AuthInfo {
@@ -147,9 +159,16 @@ fn pagination_config(p: &Pagination) -> PaginationConfig {
     }
 }
 
-/// The JSON types a parameter schema's `type` allows (a string or an array of strings).
-fn schema_types(schema: Option<&serde_json::Value>) -> Vec<String> {
-    match schema.and_then(|s| s.get("type")) {
+/// The JSON types a parameter schema's `type` allows (a string or an array of strings),
+/// looking through references to shared schemas.
+fn schema_types(
+    schema: Option<&serde_json::Value>,
+    schemas: &BTreeMap<String, serde_json::Value>,
+) -> Vec<String> {
+    match schema
+        .and_then(|s| plugboard_definition::follow_shared(s, schemas))
+        .and_then(|s| s.get("type"))
+    {
         Some(serde_json::Value::String(t)) => vec![t.clone()],
         Some(serde_json::Value::Array(ts)) => ts
             .iter()
@@ -159,7 +178,7 @@ fn schema_types(schema: Option<&serde_json::Value>) -> Vec<String> {
     }
 }
 
-fn action_record(action: &Action) -> ActionRecord {
+fn action_record(action: &Action, schemas: &BTreeMap<String, serde_json::Value>) -> ActionRecord {
     ActionRecord {
         name: action.name.clone(),
         description: action.description.clone(),
@@ -176,7 +195,7 @@ fn action_record(action: &Action) -> ActionRecord {
                     ParameterLocation::Header => ParamLocation::Header,
                 },
                 required: p.required,
-                types: schema_types(p.schema.as_ref()),
+                types: schema_types(p.schema.as_ref(), schemas),
             })
             .collect(),
         body: action.request_body.as_ref().map(|b| b.required),

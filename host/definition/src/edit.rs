@@ -479,6 +479,7 @@ pub fn new_definition(name: &str, description: &str, hostname: &str) -> Result<D
         auth: Auth::None,
         extra_request_headers: Default::default(),
         pagination: Pagination::default(),
+        schemas: Default::default(),
         actions: Vec::new(),
     };
     check_draft(&definition)?;

@@ -17,7 +17,10 @@ pub mod edit;
 mod model;
 mod validate;
 
-pub use action_schema::{BODY_INPUT_KEY, input_schema, output_schema};
+pub use action_schema::{
+    BODY_INPUT_KEY, SHARED_SCHEMA_PREFIX, follow_shared, input_schema, output_schema,
+    shared_schema_name,
+};
 pub use model::*;
 pub use validate::Problem;
 

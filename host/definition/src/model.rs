@@ -42,6 +42,10 @@ pub struct Definition {
     /// Pagination used by every action marked `paginated`.
     #[serde(default)]
     pub pagination: Pagination,
+    /// Shared JSON Schemas that action schemas reference as `{"$ref": "#/schemas/<name>"}`
+    /// (imported from the spec's components).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub schemas: BTreeMap<String, serde_json::Value>,
     /// The actions, each one an HTTP operation.
     pub actions: Vec<Action>,
 }

@@ -81,6 +81,24 @@ pub(crate) fn problems(definition: &Definition) -> Vec<Problem> {
             ));
         }
         check_action(action, &at, definition.pagination.kind, &mut out);
+        check_action_refs(action, &at, definition, &mut out);
+    }
+    for (name, schema) in &definition.schemas {
+        let mut at = String::from("$.schemas");
+        push_key(&mut at, name);
+        if name.is_empty() {
+            out.push(Problem::new(
+                "$.schemas",
+                "a shared schema name must not be empty",
+            ));
+        }
+        if !(schema.is_object() || schema.is_boolean()) {
+            out.push(Problem::new(
+                at.clone(),
+                "a JSON Schema is an object or a boolean",
+            ));
+        }
+        check_refs(schema, &mut at, definition, &mut out);
     }
     if definition.actions.is_empty() {
         out.push(Problem::new(
@@ -489,5 +507,89 @@ fn check_action(action: &Action, at: &str, pagination: PaginationType, out: &mut
             format!("{at}.request_body.schema"),
             "a JSON Schema is an object or a boolean",
         ));
+    }
+}
+
+fn check_action_refs(action: &Action, at: &str, definition: &Definition, out: &mut Vec<Problem>) {
+    for (index, param) in action.parameters.iter().enumerate() {
+        if let Some(schema) = &param.schema {
+            let mut path = format!("{at}.parameters[{index}].schema");
+            check_refs(schema, &mut path, definition, out);
+        }
+    }
+    if let Some(body) = &action.request_body
+        && let Some(schema) = &body.schema
+    {
+        let mut path = format!("{at}.request_body.schema");
+        check_refs(schema, &mut path, definition, out);
+    }
+    if let Some(schema) = &action.output_schema {
+        let mut path = format!("{at}.output_schema");
+        check_refs(schema, &mut path, definition, out);
+    }
+}
+
+/// Every `$ref` string inside `value` must name a shared schema: `#/schemas/<name>`.
+fn check_refs(
+    value: &serde_json::Value,
+    path: &mut String,
+    definition: &Definition,
+    out: &mut Vec<Problem>,
+) {
+    use serde_json::Value;
+    let len = path.len();
+    match value {
+        Value::Object(map) => {
+            for (key, member) in map {
+                push_key(path, key);
+                if key == "$ref"
+                    && let Value::String(reference) = member
+                {
+                    match crate::shared_schema_name(reference) {
+                        Some(name) if definition.schemas.contains_key(&name) => {}
+                        Some(name) => out.push(Problem::new(
+                            path.clone(),
+                            format!(
+                                "reference `{reference}` names no shared schema (`{name}` is not in `schemas`)"
+                            ),
+                        )),
+                        None => out.push(Problem::new(
+                            path.clone(),
+                            format!(
+                                "reference `{reference}` is not supported: references must be `#/schemas/<name>`"
+                            ),
+                        )),
+                    }
+                } else {
+                    check_refs(member, path, definition, out);
+                }
+                path.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                path.push_str(&format!("[{index}]"));
+                check_refs(item, path, definition, out);
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Appends `.key` (or `["key"]` when the key is not a plain name) to a JSON path.
+fn push_key(path: &mut String, key: &str) {
+    let plain = !key.is_empty()
+        && !key.starts_with(|c: char| c.is_ascii_digit())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$' || c == '-');
+    if plain {
+        path.push('.');
+        path.push_str(key);
+    } else {
+        path.push('[');
+        path.push_str(&serde_json::Value::String(key.to_string()).to_string());
+        path.push(']');
     }
 }

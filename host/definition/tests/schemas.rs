@@ -43,6 +43,7 @@ fn json_schema_is_json_with_every_top_level_field() {
         "auth",
         "extra_request_headers",
         "pagination",
+        "schemas",
         "actions",
     ] {
         assert!(properties.contains_key(field), "no property `{field}`");
@@ -161,7 +162,7 @@ fn output_schema_of_a_paginated_action_picks_up_the_item_schema() {
                 "output_schema": page, "paginated": true}]),
         json!({"type": "index", "index_param": "offset", "results_key": "data.items"}),
     );
-    let schema = output_schema(&d.actions[0], &d.pagination.results_key);
+    let schema = output_schema(&d.actions[0], &d.pagination.results_key, &d.schemas);
     assert_eq!(schema["type"], "object");
     assert_eq!(schema["properties"]["results"]["type"], "array");
     assert_eq!(schema["properties"]["results"]["items"], ITEM());
@@ -180,7 +181,7 @@ fn output_schema_of_a_paginated_bare_array_uses_its_items() {
                 "output_schema": {"type": "array", "items": ITEM()}, "paginated": true}]),
         json!({"type": "link"}),
     );
-    let schema = output_schema(&d.actions[0], "");
+    let schema = output_schema(&d.actions[0], "", &d.schemas);
     assert_eq!(schema["properties"]["results"]["items"], ITEM());
 }
 
@@ -192,7 +193,7 @@ fn output_schema_without_a_matching_results_key_has_untyped_items() {
                 "paginated": true}]),
         json!({"type": "page", "page_param": "page", "results_key": "data.items"}),
     );
-    let schema = output_schema(&d.actions[0], &d.pagination.results_key);
+    let schema = output_schema(&d.actions[0], &d.pagination.results_key, &d.schemas);
     assert_eq!(schema["properties"]["results"]["type"], "array");
     assert!(schema["properties"]["results"].get("items").is_none());
 
@@ -201,8 +202,37 @@ fn output_schema_without_a_matching_results_key_has_untyped_items() {
         json!([{"id": "list", "name": "List", "method": "GET", "path": "/items", "paginated": true}]),
         json!({"type": "page", "page_param": "page", "results_key": "items"}),
     );
-    let schema = output_schema(&d.actions[0], "items");
+    let schema = output_schema(&d.actions[0], "items", &d.schemas);
     assert_eq!(schema["required"], json!(["results", "pages", "truncated"]));
+}
+
+#[test]
+fn output_schema_finds_items_through_shared_schema_refs() {
+    let mut d = definition(json!({
+        "definition_version": 1,
+        "name": "Schemas",
+        "description": "Schema tests.",
+        "hostname": "api.example.com",
+        "pagination": {"type": "page", "page_param": "page", "results_key": "data.items"},
+        "schemas": {
+            "Page": {"type": "object", "properties": {"data": {"$ref": "#/schemas/a~1Data"}}},
+            "a/Data": {"type": "object", "properties": {
+                "items": {"type": "array", "items": {"$ref": "#/schemas/Item"}}}},
+            "Item": ITEM(),
+        },
+        "actions": [{"id": "list", "name": "List", "method": "GET", "path": "/items",
+            "paginated": true, "output_schema": {"$ref": "#/schemas/Page"}}],
+    }));
+    let schema = output_schema(&d.actions[0], &d.pagination.results_key, &d.schemas);
+    assert_eq!(
+        schema["properties"]["results"]["items"],
+        json!({"$ref": "#/schemas/Item"})
+    );
+    // A cycle of references ends without finding the items.
+    d.schemas
+        .insert("Page".into(), json!({"$ref": "#/schemas/Page"}));
+    let schema = output_schema(&d.actions[0], &d.pagination.results_key, &d.schemas);
+    assert!(schema["properties"]["results"].get("items").is_none());
 }
 
 #[test]
@@ -214,8 +244,8 @@ fn output_schema_of_a_plain_action_is_its_body_schema() {
         ]),
         json!({"type": "page", "page_param": "page", "results_key": "items"}),
     );
-    assert_eq!(output_schema(&d.actions[0], "items"), ITEM());
-    assert_eq!(output_schema(&d.actions[1], "items"), json!({}));
+    assert_eq!(output_schema(&d.actions[0], "items", &d.schemas), ITEM());
+    assert_eq!(output_schema(&d.actions[1], "items", &d.schemas), json!({}));
 }
 
 #[test]

@@ -31,6 +31,9 @@ pub struct Manifest {
     pub config: Vec<ConfigDeclaration>,
     /// Secret names the component reads.
     pub secrets: Vec<String>,
+    /// Shared JSON Schemas (an object by name) that action schemas reference as
+    /// `#/schemas/<name>`.
+    pub schemas: Value,
     /// Actions.
     pub actions: Vec<Action>,
 }
@@ -182,6 +185,7 @@ impl From<bindings::Manifest> for Manifest {
                 })
                 .collect(),
             secrets: m.secrets,
+            schemas: parse(m.schemas),
             actions: m
                 .actions
                 .into_iter()

@@ -57,18 +57,22 @@ fn petstore_yaml_api_key_and_offset() {
         list.parameters[0].schema,
         Some(json!({"type": "integer", "maximum": 100}))
     );
+    // Component schemas are shared: referenced as `#/schemas/X`, copied once.
     let item = &list.output_schema.as_ref().unwrap()["properties"]["items"]["items"];
-    assert_eq!(item["properties"]["tag"]["type"], json!(["string", "null"]));
+    assert_eq!(item, &json!({"$ref": "#/schemas/Pet"}));
+    let pet = &d.schemas["Pet"];
+    assert_eq!(pet["properties"]["tag"]["type"], json!(["string", "null"]));
     assert_eq!(
-        item["properties"]["parent"],
-        json!({"description": "recursive reference to Pet"})
+        pet["properties"]["parent"],
+        json!({"$ref": "#/schemas/Pet"})
     );
     let create = &d.actions[1];
     let body = create.request_body.as_ref().unwrap();
     assert!(body.required);
+    assert_eq!(body.schema, Some(json!({"$ref": "#/schemas/NewPet"})));
     assert_eq!(
-        body.schema,
-        Some(json!({"type": "object", "properties": {"name": {"type": "string"}}}))
+        d.schemas["NewPet"],
+        json!({"type": "object", "properties": {"name": {"type": "string"}}})
     );
     // Path-level parameter, readable name from the operationId.
     let get = &d.actions[2];
@@ -244,5 +248,76 @@ fn imported_definitions_finalize() {
         let imported = fixture(name, &Options::default());
         let bundle = plugboard_bundle::finalize(&imported.definition).unwrap();
         assert_eq!(bundle.actions, imported.definition.actions.len(), "{name}");
+    }
+}
+
+fn spec_with(components: serde_json::Value, paths: serde_json::Value) -> serde_json::Value {
+    json!({"openapi": "3.0.3", "info": {"title": "Shared", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "components": {"schemas": components}, "paths": paths})
+}
+
+#[test]
+fn recursive_components_stay_references() {
+    let spec = spec_with(
+        json!({"Node": {"type": "object", "properties": {
+            "name": {"type": "string"},
+            "children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}}}}}),
+        json!({"/tree": {"get": {"operationId": "getTree", "responses": {"200": {
+            "description": "ok",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Node"}}}}}}}}),
+    );
+    let d = import(&spec, &Options::default()).unwrap().definition;
+    assert_eq!(
+        d.actions[0].output_schema,
+        Some(json!({"$ref": "#/schemas/Node"}))
+    );
+    assert_eq!(d.schemas.len(), 1);
+    assert_eq!(
+        d.schemas["Node"]["properties"]["children"]["items"],
+        json!({"$ref": "#/schemas/Node"})
+    );
+    let bundle = plugboard_bundle::finalize(&d).unwrap();
+    assert_eq!(bundle.actions, 1);
+}
+
+#[test]
+fn a_component_shared_by_many_operations_is_copied_once() {
+    let properties: serde_json::Map<String, serde_json::Value> = (0..300)
+        .map(|i| {
+            (
+                format!("field{i}"),
+                json!({"type": "string", "description": "A field."}),
+            )
+        })
+        .collect();
+    let mut paths = serde_json::Map::new();
+    for i in 0..100 {
+        paths.insert(
+            format!("/things{i}"),
+            json!({"get": {"operationId": format!("getThings{i}"), "responses": {"200": {
+                "description": "ok",
+                "content": {"application/json": {"schema": {"type": "array",
+                    "items": {"$ref": "#/components/schemas/Big"}}}}}}}}),
+        );
+    }
+    let spec = spec_with(
+        json!({"Big": {"type": "object", "properties": properties}}),
+        serde_json::Value::Object(paths),
+    );
+    let d = import(&spec, &Options::default()).unwrap().definition;
+    assert_eq!(d.actions.len(), 100);
+    assert_eq!(d.schemas.len(), 1);
+    assert_eq!(
+        d.schemas["Big"]["properties"].as_object().unwrap().len(),
+        300
+    );
+    let text = d.to_json_pretty();
+    assert_eq!(text.matches("field299").count(), 1);
+    for action in &d.actions {
+        assert_eq!(
+            action.output_schema,
+            Some(json!({"type": "array", "items": {"$ref": "#/schemas/Big"}}))
+        );
     }
 }

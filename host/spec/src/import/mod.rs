@@ -1,8 +1,9 @@
 //! Import an OpenAPI 3.x document as a draft [`Definition`]: one action per operation, input
-//! and output schemas with local references inlined (cycles bounded), hostname and base path
-//! from `servers`, auth suggested from `securitySchemes`, and pagination suggested per
-//! operation (the most common style becomes the integration's; matching actions are marked
-//! paginated). Swagger 2.0 is converted first ([`crate::convert`]).
+//! and output schemas whose references to component schemas point at the definition's shared
+//! `schemas` (each component copied once; other local references inlined, cycles bounded),
+//! hostname and base path from `servers`, auth suggested from `securitySchemes`, and pagination
+//! suggested per operation (the most common style becomes the integration's; matching actions
+//! are marked paginated). Swagger 2.0 is converted first ([`crate::convert`]).
 //!
 //! ```
 //! let spec = serde_json::json!({"openapi": "3.0.3", "info": {"title": "Pets", "version": "1"},
@@ -155,6 +156,7 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
         }
     }
     notes.append(&mut resolver.notes);
+    let schemas = std::mem::take(&mut resolver.schemas);
     if actions.is_empty() {
         return Err(Error::Import {
             pointer: "/paths".into(),
@@ -194,6 +196,7 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
         auth,
         extra_request_headers: Default::default(),
         pagination,
+        schemas,
         actions,
     };
     definition.validate().map_err(|e| Error::Import {
@@ -305,6 +308,7 @@ fn build_action(
         extension: operation.get("x-ms-pageable"),
         parameters: &parameters,
         response: output_schema.as_ref(),
+        schemas: &resolver.schemas,
         link_header,
     });
     let action = Action {

@@ -1,9 +1,14 @@
 //! Detecting an operation's pagination style from its parameters, response and extensions.
 
+use std::collections::BTreeMap;
+
 use plugboard_definition::{
-    LinkLocation, Pagination, PaginationType, Parameter, ParameterLocation,
+    LinkLocation, Pagination, PaginationType, Parameter, ParameterLocation, follow_shared,
 };
 use serde_json::Value;
+
+/// Shared schemas by name, which response schemas reference.
+type Schemas = BTreeMap<String, Value>;
 
 /// Cursor query parameters (lower case): the cursor is read from the response.
 const CURSOR_PARAMS: [&str; 11] = [
@@ -85,6 +90,8 @@ pub(crate) struct Operation<'a> {
     pub extension: Option<&'a Value>,
     pub parameters: &'a [Parameter],
     pub response: Option<&'a Value>,
+    /// Shared schemas that `response` may reference.
+    pub schemas: &'a Schemas,
     pub link_header: bool,
 }
 
@@ -108,7 +115,8 @@ pub(crate) fn detect(op: &Operation<'_>) -> Option<Detected> {
     if !op.is_get {
         return None;
     }
-    let results = op.response.and_then(results_key)?;
+    let schemas = op.schemas;
+    let results = op.response.and_then(|r| results_key(r, schemas))?;
     let query: Vec<&str> = op
         .parameters
         .iter()
@@ -139,9 +147,9 @@ pub(crate) fn detect(op: &Operation<'_>) -> Option<Detected> {
     }
     let response = op.response.unwrap_or(&Value::Null);
     if let Some(after) = find(&CURSOR_PARAMS) {
-        let pointer = field_path(response, &CURSOR_FIELDS, &[])
+        let pointer = field_path(response, &CURSOR_FIELDS, &[], schemas)
             .map(|path| format!("$.{path}"))
-            .or_else(|| last_item_id(response, &results, &after));
+            .or_else(|| last_item_id(response, &results, &after, schemas));
         if let Some(pointer) = pointer {
             let mut pagination = base(PaginationType::Pointer, results, size);
             pagination.after_param = Some(after.clone());
@@ -152,7 +160,7 @@ pub(crate) fn detect(op: &Operation<'_>) -> Option<Detected> {
             });
         }
     }
-    if let Some(key) = field_path(response, &NEXT_LINK_FIELDS, &LINK_CONTAINERS) {
+    if let Some(key) = field_path(response, &NEXT_LINK_FIELDS, &LINK_CONTAINERS, schemas) {
         let mut pagination = base(PaginationType::Link, results, size);
         pagination.next_link_location = Some(LinkLocation::Body);
         pagination.next_page_key = Some(key.clone());
@@ -189,7 +197,13 @@ fn base(kind: PaginationType, results_key: String, page_size_param: String) -> P
     }
 }
 
-fn is_array(schema: &Value) -> bool {
+/// The schema itself, or the shared schema it references (`null` when dangling).
+fn follow<'a>(schema: &'a Value, schemas: &'a Schemas) -> &'a Value {
+    follow_shared(schema, schemas).unwrap_or(&Value::Null)
+}
+
+fn is_array(schema: &Value, schemas: &Schemas) -> bool {
+    let schema = follow(schema, schemas);
     match schema.get("type") {
         Some(Value::String(t)) => t == "array",
         Some(Value::Array(types)) => types.iter().any(|t| t == "array"),
@@ -197,8 +211,11 @@ fn is_array(schema: &Value) -> bool {
     }
 }
 
-fn properties(schema: &Value) -> impl Iterator<Item = (&String, &Value)> {
-    schema
+fn properties<'a>(
+    schema: &'a Value,
+    schemas: &'a Schemas,
+) -> impl Iterator<Item = (&'a String, &'a Value)> {
+    follow(schema, schemas)
         .get("properties")
         .and_then(Value::as_object)
         .into_iter()
@@ -207,48 +224,55 @@ fn properties(schema: &Value) -> impl Iterator<Item = (&String, &Value)> {
 
 /// Dotted path of the results array in a response schema: empty for an array body, else the
 /// first array property (top level first, then one level down). `None` without an array.
-pub(crate) fn results_key(schema: &Value) -> Option<String> {
-    if is_array(schema) {
+pub(crate) fn results_key(schema: &Value, schemas: &Schemas) -> Option<String> {
+    if is_array(schema, schemas) {
         return Some(String::new());
     }
-    if let Some((name, _)) = properties(schema).find(|(n, s)| is_array(s) && !n.contains('.')) {
+    if let Some((name, _)) =
+        properties(schema, schemas).find(|(n, s)| is_array(s, schemas) && !n.contains('.'))
+    {
         return Some(name.clone());
     }
-    properties(schema).find_map(|(outer, inner)| {
-        properties(inner)
-            .find(|(n, s)| is_array(s) && !n.contains('.') && !outer.contains('.'))
+    properties(schema, schemas).find_map(|(outer, inner)| {
+        properties(inner, schemas)
+            .find(|(n, s)| is_array(s, schemas) && !n.contains('.') && !outer.contains('.'))
             .map(|(name, _)| format!("{outer}.{name}"))
     })
 }
 
 /// Dotted path of a string-like field named one of `names`: at the top level, or inside one
 /// of `containers` (or any object property when `containers` is empty).
-fn field_path(schema: &Value, names: &[&str], containers: &[&str]) -> Option<String> {
+fn field_path(
+    schema: &Value,
+    names: &[&str],
+    containers: &[&str],
+    schemas: &Schemas,
+) -> Option<String> {
     let matches = |name: &str, s: &Value| {
         names.contains(&name.to_ascii_lowercase().as_str())
             && !name.contains('.')
-            && s.get("type").is_none_or(|t| {
+            && follow(s, schemas).get("type").is_none_or(|t| {
                 t == "string" || t.as_array().is_some_and(|a| a.contains(&"string".into()))
             })
     };
     if let Some((name, _)) =
-        properties(schema).find(|(n, s)| matches(n, s) && !n.eq_ignore_ascii_case("href"))
+        properties(schema, schemas).find(|(n, s)| matches(n, s) && !n.eq_ignore_ascii_case("href"))
     {
         return Some(name.clone());
     }
-    properties(schema).find_map(|(outer, inner)| {
+    properties(schema, schemas).find_map(|(outer, inner)| {
         let container =
             containers.is_empty() || containers.contains(&outer.to_ascii_lowercase().as_str());
         if !container || outer.contains('.') {
             return None;
         }
-        properties(inner).find_map(|(name, s)| {
+        properties(inner, schemas).find_map(|(name, s)| {
             if matches(name, s) && !name.eq_ignore_ascii_case("href") {
                 return Some(format!("{outer}.{name}"));
             }
             // HAL: `_links.next.href`.
             if name.eq_ignore_ascii_case("next") {
-                return properties(s)
+                return properties(s, schemas)
                     .find(|(n, _)| n.eq_ignore_ascii_case("href"))
                     .map(|(href, _)| format!("{outer}.{name}.{href}"));
             }
@@ -258,18 +282,20 @@ fn field_path(schema: &Value, names: &[&str], containers: &[&str]) -> Option<Str
 }
 
 /// `$.data[-1].id` for APIs whose cursor is the last item's id (`starting_after`, `after`).
-fn last_item_id(schema: &Value, results: &str, param: &str) -> Option<String> {
+fn last_item_id(schema: &Value, results: &str, param: &str, schemas: &Schemas) -> Option<String> {
     if !matches!(
         param.to_ascii_lowercase().as_str(),
         "starting_after" | "after"
     ) {
         return None;
     }
-    let mut array = schema;
+    let mut array = follow(schema, schemas);
     for segment in results.split('.').filter(|s| !s.is_empty()) {
-        array = array.get("properties")?.get(segment)?;
+        array = follow(array.get("properties")?.get(segment)?, schemas);
     }
-    array.get("items")?.get("properties")?.get("id")?;
+    follow(array.get("items")?, schemas)
+        .get("properties")?
+        .get("id")?;
     let path = if results.is_empty() {
         "$".to_string()
     } else {

@@ -1,18 +1,30 @@
-//! Resolving local `$ref`s into self-contained JSON Schemas, with cycles and size bounded.
+//! Resolving local `$ref`s in JSON Schemas: references to component schemas
+//! (`#/components/schemas/X`) become references to the definition's shared schemas
+//! (`#/schemas/X`), each component copied once; other references are inlined, with cycles and
+//! size bounded.
 
+use std::collections::{BTreeMap, VecDeque};
+
+use plugboard_definition::SHARED_SCHEMA_PREFIX;
 use serde_json::{Map, Value, json};
+
+use crate::source::{escape_segment, unescape_segment};
 
 /// Most `$ref`s followed in a chain (`A -> B -> C`) before giving up.
 const MAX_REF_CHAIN: usize = 32;
-/// Deepest nesting of expanded references in one schema.
+/// Deepest nesting of inlined references in one schema.
 const MAX_REF_DEPTH: usize = 8;
-/// Most schema nodes in one resolved schema; past it references are no longer expanded.
+/// Most schema nodes produced by inlined references in one schema; past it references are no
+/// longer inlined.
 const MAX_NODES: usize = 400;
-/// Longest description kept inside an expanded reference.
+/// Longest description kept inside an inlined reference.
 const MAX_NESTED_DESCRIPTION: usize = 160;
-/// Most schema nodes expanded across a whole import: keeps memory bounded on huge specs (past
-/// it, references stay unexpanded and a note says so).
+/// Most schema nodes produced by inlined references across a whole import: keeps memory
+/// bounded on pathological specs (past it, such references stay unexpanded and a note says
+/// so). Component schemas are shared, not inlined, and do not count.
 const MAX_TOTAL_NODES: usize = 500_000;
+/// Where component schemas live in a spec.
+const COMPONENT_PREFIX: &str = "#/components/schemas/";
 
 /// Keywords whose value is a map of name -> schema.
 const SCHEMA_MAPS: [&str; 5] = [
@@ -37,16 +49,28 @@ const SCHEMA_ONE: [&str; 10] = [
 ];
 /// Keywords whose value is a list of schemas.
 const SCHEMA_LISTS: [&str; 4] = ["allOf", "anyOf", "oneOf", "prefixItems"];
-/// Keywords dropped to keep schemas small (documentation only).
-const DROPPED: [&str; 5] = ["xml", "externalDocs", "examples", "$schema", "$id"];
+/// Keywords dropped to keep schemas small (documentation only; `example` values can hold
+/// references to `#/components/examples/...` that the definition has no place for).
+const DROPPED: [&str; 6] = [
+    "xml",
+    "externalDocs",
+    "example",
+    "examples",
+    "$schema",
+    "$id",
+];
 
 /// Resolves references against one spec document and collects notes.
 pub(crate) struct Resolver<'a> {
     root: &'a Value,
     /// Things worth telling the user (dangling or external references).
     pub notes: Vec<String>,
-    /// Nodes expanded so far across every schema.
+    /// Nodes produced by inlined references so far across every schema.
     total_nodes: usize,
+    /// Shared schemas by name: component schemas referenced so far, rewritten.
+    pub schemas: BTreeMap<String, Value>,
+    /// Component schemas referenced but not copied yet: (name, spec reference).
+    pending: VecDeque<(String, String)>,
 }
 
 impl<'a> Resolver<'a> {
@@ -55,6 +79,8 @@ impl<'a> Resolver<'a> {
             root,
             notes: Vec::new(),
             total_nodes: 0,
+            schemas: BTreeMap::new(),
+            pending: VecDeque::new(),
         }
     }
 
@@ -93,22 +119,49 @@ impl<'a> Resolver<'a> {
         self.root.pointer(fragment)
     }
 
-    /// A self-contained copy of `schema`: local references inlined, a reference already being
-    /// expanded on the current path replaced by `{"description": "recursive reference to X"}`,
-    /// documentation-only keywords and `x-` extensions dropped, and OpenAPI 3.0 `nullable`
-    /// turned into a `null` type.
+    /// A copy of `schema` for the definition: references to component schemas rewritten to
+    /// `#/schemas/X` (and the components copied into [`Resolver::schemas`], transitively),
+    /// other local references inlined (a reference already being inlined on the current path
+    /// replaced by `{"description": "recursive reference to X"}`), documentation-only keywords
+    /// and `x-` extensions dropped, and OpenAPI 3.0 `nullable` turned into a `null` type.
     pub(crate) fn schema(&mut self, schema: &Value, at: &str) -> Value {
-        let mut state = State {
-            stack: Vec::new(),
-            nodes: 0,
-            at: at.to_string(),
-        };
-        self.resolve(schema, &mut state)
+        let resolved = self.resolve(schema, &mut State::new(at));
+        // Components are copied with a work list (not recursively): chains of components can
+        // be long.
+        while let Some((name, reference)) = self.pending.pop_front() {
+            let copy = match self.lookup(&reference) {
+                Some(target) => self.resolve(target, &mut State::new(&reference[1..])),
+                None => json!({}),
+            };
+            self.schemas.insert(name, copy);
+        }
+        resolved
+    }
+
+    /// The shared schema name for a reference to a component schema, if it is one (and it
+    /// exists); registers the component to be copied.
+    fn component(&mut self, reference: &str) -> Option<String> {
+        let segment = reference.strip_prefix(COMPONENT_PREFIX)?;
+        if segment.is_empty() || segment.contains('/') {
+            return None;
+        }
+        let name = unescape_segment(segment);
+        if !self.schemas.contains_key(&name) {
+            self.lookup(reference)?;
+            // A placeholder until the copy is made: marks it as seen (cycles end here).
+            self.schemas.insert(name.clone(), Value::Null);
+            self.pending
+                .push_back((name.clone(), reference.to_string()));
+        }
+        Some(name)
     }
 
     fn resolve(&mut self, schema: &Value, state: &mut State) -> Value {
-        state.nodes += 1;
-        self.total_nodes += 1;
+        let inlining = !state.stack.is_empty();
+        if inlining {
+            state.nodes += 1;
+            self.total_nodes += 1;
+        }
         let Value::Object(map) = schema else {
             return schema.clone();
         };
@@ -118,10 +171,31 @@ impl<'a> Resolver<'a> {
         if self.total_nodes > MAX_TOTAL_NODES {
             if self.total_nodes == MAX_TOTAL_NODES + 1 {
                 self.notes.push(format!(
-                    "the spec's schemas are very large: past {MAX_TOTAL_NODES} schema nodes, action schemas are no longer expanded"
+                    "the spec's inlined references are very large: past {MAX_TOTAL_NODES} schema nodes, references other than to component schemas are no longer expanded"
                 ));
             }
             return json!({"description": "(not expanded: the spec's schemas are too large)"});
+        }
+        if let Some(reference) = map.get("$ref").and_then(Value::as_str)
+            && let Some(name) = self.component(reference)
+        {
+            let mut out = Map::new();
+            out.insert(
+                "$ref".into(),
+                Value::String(format!("{SHARED_SCHEMA_PREFIX}{}", escape_segment(&name))),
+            );
+            // Keywords next to `$ref` (allowed in 3.1) refine the target.
+            let siblings: Map<String, Value> = map
+                .iter()
+                .filter(|(k, _)| k.as_str() != "$ref")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            if !siblings.is_empty()
+                && let Value::Object(extra) = self.resolve(&Value::Object(siblings), state)
+            {
+                out.extend(extra.into_iter().filter(|(k, _)| k != "$ref"));
+            }
+            return Value::Object(out);
         }
         if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
             let name = reference
@@ -222,29 +296,58 @@ struct State {
     at: String,
 }
 
+impl State {
+    fn new(at: &str) -> State {
+        State {
+            stack: Vec::new(),
+            nodes: 0,
+            at: at.to_string(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn cycles_are_bounded_and_refs_inlined() {
+    fn component_refs_are_shared_and_other_refs_inlined() {
         let root = json!({"components": {"schemas": {
             "Node": {"type": "object", "x-internal": true, "properties": {
-                "x-name": {"type": "string", "nullable": true},
+                "x-name": {"type": "string", "nullable": true,
+                    "example": {"$ref": "#/components/examples/e"}},
                 "child": {"$ref": "#/components/schemas/Node"},
-                "tag": {"$ref": "#/components/schemas/Tag"}}},
-            "Tag": {"type": "string", "xml": {"name": "t"}}}}});
+                "tag": {"$ref": "#/components/schemas/a~1Tag"},
+                "copy": {"$ref": "#/components/schemas/Node/properties/x-name"}}},
+            "a/Tag": {"type": "string", "xml": {"name": "t"}},
+            "Loop": {"type": "object", "properties": {
+                "self": {"$ref": "#/components/schemas/Loop/properties/self"}}}}}});
         let mut resolver = Resolver::new(&root);
         let schema = resolver.schema(&json!({"$ref": "#/components/schemas/Node"}), "/x");
+        assert_eq!(schema, json!({"$ref": "#/schemas/Node"}));
         assert_eq!(
-            schema,
+            resolver.schemas["Node"],
             json!({"type": "object", "properties": {
                 "x-name": {"type": ["string", "null"]},
-                "child": {"description": "recursive reference to Node"},
-                "tag": {"type": "string"}}})
+                "child": {"$ref": "#/schemas/Node"},
+                "tag": {"$ref": "#/schemas/a~1Tag"},
+                "copy": {"type": ["string", "null"]}}})
         );
+        assert_eq!(resolver.schemas["a/Tag"], json!({"type": "string"}));
+        assert_eq!(resolver.schemas.len(), 2);
+        // A cycle through inlined references is cut.
+        let looped = resolver.schema(
+            &json!({"$ref": "#/components/schemas/Loop/properties/self"}),
+            "/z",
+        );
+        assert_eq!(looped["description"], "recursive reference to self");
         let dangling = resolver.schema(&json!({"$ref": "#/nope"}), "/y");
         assert_eq!(dangling["description"], "unresolved reference #/nope");
-        assert_eq!(resolver.notes.len(), 1);
+        let missing = resolver.schema(&json!({"$ref": "#/components/schemas/Nope"}), "/w");
+        assert_eq!(
+            missing["description"],
+            "unresolved reference #/components/schemas/Nope"
+        );
+        assert_eq!(resolver.notes.len(), 2);
     }
 }

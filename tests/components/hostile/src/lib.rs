@@ -39,6 +39,7 @@ impl Guest for Hostile {
                 default_value: Some("eu".into()),
             }],
             secrets: vec!["declared_secret".into()],
+            schemas: "{}".into(),
             actions: ACTIONS
                 .iter()
                 .map(|id| wit::Action {
