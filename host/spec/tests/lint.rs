@@ -379,3 +379,36 @@ fn real_schema_validation_spec_patterns_are_valid() {
             .all(|(rule, _)| rule == "operation-operationId")
     );
 }
+
+#[test]
+fn required_names_in_composition_branches_may_come_from_the_parent() {
+    // GitHub's check-runs body: `anyOf` branches require names the parent defines.
+    let spec = r#"{"openapi": "3.0.3", "info": {"title": "t", "description": "d", "version": "1"},
+      "paths": {}, "components": {"schemas": {"Body": {
+        "type": "object",
+        "properties": {"status": {"type": "string"}, "conclusion": {"type": "string"}},
+        "anyOf": [
+          {"properties": {"status": {"enum": ["completed"]}}, "required": ["conclusion"]},
+          {"properties": {"status": {"enum": ["queued"]}}, "required": ["nope_missing"]}
+        ]}}}}"#;
+    let report = lint_document(&Document::parse(spec).unwrap()).unwrap();
+    let required: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "schema-required-defined")
+        .collect();
+    assert!(required.is_empty(), "{required:?}");
+    // A plain schema is still checked.
+    let spec = spec.replace(
+        r#""schemas": {"Body""#,
+        r#""schemas": {"Plain": {"properties": {"a": {}}, "required": ["ghost"]}, "Body""#,
+    );
+    let report = lint_document(&Document::parse(&spec).unwrap()).unwrap();
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.rule == "schema-required-defined"
+                && f.pointer == "/components/schemas/Plain/required/0")
+    );
+}

@@ -157,6 +157,7 @@ fn node<'a>(object: &'a serde_json::Map<String, Value>, pointer: &str, out: &mut
         if ["allOf", "anyOf", "oneOf", "$ref", "patternProperties"]
             .iter()
             .any(|k| object.contains_key(*k))
+            || is_composition_branch(pointer)
         {
             return;
         }
@@ -173,6 +174,17 @@ fn node<'a>(object: &'a serde_json::Map<String, Value>, pointer: &str, out: &mut
             }
         }
     }
+}
+
+/// Whether the schema at `pointer` is a branch of `allOf`/`anyOf`/`oneOf`: its `required`
+/// names may be defined by the parent schema's `properties`.
+fn is_composition_branch(pointer: &str) -> bool {
+    let mut segments = pointer.rsplit('/');
+    let index = segments.next().unwrap_or("");
+    let parent = segments.next().unwrap_or("");
+    !index.is_empty()
+        && index.bytes().all(|b| b.is_ascii_digit())
+        && matches!(parent, "allOf" | "anyOf" | "oneOf")
 }
 
 /// The finding for an undefined `required` name.
