@@ -60,3 +60,20 @@ pub enum Error {
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// `NotAMapping` for a value that is not an object (`None` when it is one).
+    pub(crate) fn unless_mapping(value: &serde_json::Value) -> Option<Error> {
+        let found = match value {
+            serde_json::Value::Object(_) => return None,
+            serde_json::Value::Array(_) => "an array",
+            serde_json::Value::String(_) => "a string",
+            serde_json::Value::Number(_) => "a number",
+            serde_json::Value::Bool(_) => "a boolean",
+            serde_json::Value::Null => "nothing",
+        };
+        Some(Error::NotAMapping {
+            found: found.into(),
+        })
+    }
+}

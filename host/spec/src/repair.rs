@@ -86,17 +86,8 @@ pub struct Cleaned {
 
 /// Repairs a spec (OpenAPI 3.x or Swagger 2.0, as it is).
 pub fn clean(value: &Value, options: &CleanOptions) -> Result<Cleaned> {
-    if !value.is_object() {
-        return Err(Error::NotAMapping {
-            found: match value {
-                Value::Array(_) => "an array",
-                Value::String(_) => "a string",
-                Value::Number(_) => "a number",
-                Value::Bool(_) => "a boolean",
-                _ => "nothing",
-            }
-            .into(),
-        });
+    if let Some(error) = Error::unless_mapping(value) {
+        return Err(error);
     }
     let filters = filter::Filters::new(options)?;
     let mut value = value.clone();

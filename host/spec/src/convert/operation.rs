@@ -2,33 +2,12 @@
 
 use serde_json::{Map, Value};
 
-use super::params::Param;
+use super::params::{Param, TYPE_KEYWORDS};
 use super::{Converter, array, child, error, media_types, object, or_default, string};
 use crate::Result;
 
 /// The operation keys of a Swagger 2.0 path item.
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch"];
-
-/// Fields of a header that move into its `schema`.
-const HEADER_TYPE_KEYWORDS: &[&str] = &[
-    "type",
-    "format",
-    "items",
-    "default",
-    "maximum",
-    "exclusiveMaximum",
-    "minimum",
-    "exclusiveMinimum",
-    "maxLength",
-    "minLength",
-    "pattern",
-    "maxItems",
-    "minItems",
-    "uniqueItems",
-    "enum",
-    "multipleOf",
-    "x-nullable",
-];
 
 /// A `parameters` list split into what stays a parameter and what becomes the request body.
 #[derive(Default)]
@@ -364,7 +343,7 @@ impl<'a> Converter<'a> {
         let mut collection_format = None;
         for (key, item) in map {
             match key.as_str() {
-                k if HEADER_TYPE_KEYWORDS.contains(&k) => {
+                k if TYPE_KEYWORDS.contains(&k) => {
                     raw.insert(key.clone(), item.clone());
                 }
                 "collectionFormat" => collection_format = Some(item),

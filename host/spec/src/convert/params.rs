@@ -7,8 +7,8 @@ use super::{Converter, child, error, kind, object, string};
 use crate::Result;
 use crate::source::unescape_segment;
 
-/// Parameter fields that move into the parameter's `schema` in OpenAPI 3.
-const TYPE_KEYWORDS: &[&str] = &[
+/// Parameter (and header) fields that move into the `schema` in OpenAPI 3.
+pub(super) const TYPE_KEYWORDS: &[&str] = &[
     "type",
     "format",
     "items",

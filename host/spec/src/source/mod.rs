@@ -140,17 +140,8 @@ impl Document {
                 limit,
             },
         })?;
-        if !value.is_object() {
-            return Err(Error::NotAMapping {
-                found: match value {
-                    Value::Array(_) => "an array",
-                    Value::String(_) => "a string",
-                    Value::Number(_) => "a number",
-                    Value::Bool(_) => "a boolean",
-                    _ => "nothing",
-                }
-                .into(),
-            });
+        if let Some(error) = Error::unless_mapping(&value) {
+            return Err(error);
         }
         Ok(Document {
             value,
