@@ -205,14 +205,14 @@ async fn run_core(command: Command, cache_dir: Option<PathBuf>) -> Result<()> {
                 Ok(())
             }
             DefinitionCommand::New(_) | DefinitionCommand::Set(_) => {
-                unreachable!("dispatched by run")
+                bail!("internal: `definition new|set` reached the core dispatcher")
             }
         },
         Command::Lint(_)
         | Command::Clean(_)
         | Command::Convert(_)
         | Command::Import(_)
-        | Command::Actions(_) => unreachable!("dispatched by run"),
+        | Command::Actions(_) => bail!("internal: a spec command reached the core dispatcher"),
     }
 }
 

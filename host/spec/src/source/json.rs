@@ -376,7 +376,7 @@ pub(super) fn parse(text: &str, max_depth: usize, index: &mut IndexBuilder) -> R
                         Some(b'}') => {
                             r.pos += 1;
                             let Some(Frame::Object { map, .. }) = stack.pop() else {
-                                unreachable!("the top frame is an object")
+                                return r.fail(r.pos, "internal: reader state out of step");
                             };
                             value = Value::Object(map);
                         }
@@ -400,7 +400,7 @@ pub(super) fn parse(text: &str, max_depth: usize, index: &mut IndexBuilder) -> R
                         Some(b']') => {
                             r.pos += 1;
                             let Some(Frame::Array { items, .. }) = stack.pop() else {
-                                unreachable!("the top frame is an array")
+                                return r.fail(r.pos, "internal: reader state out of step");
                             };
                             value = Value::Array(items);
                         }
