@@ -28,7 +28,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let progress = crate::files::Progress::start("import", text.len());
     let document = crate::files::parse_spec(&args.spec, &text, &progress)?;
     progress.phase("converting");
-    let value = openapi3(document.value)?;
+    let value = openapi3(document.into_value())?;
     progress.phase("importing");
     let settings = args.settings.to_settings()?;
     let options = Options {
@@ -49,7 +49,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
 /// The spec as OpenAPI 3.x: Swagger 2.0 is converted first.
 fn openapi3(value: serde_json::Value) -> Result<serde_json::Value> {
-    let converted = plugboard_spec::convert::to_openapi3(&value)?;
+    let converted = plugboard_spec::convert::into_openapi3(value)?;
     if converted.from_swagger2 {
         eprintln!("note: converted from Swagger 2.0 to OpenAPI 3.0");
     }

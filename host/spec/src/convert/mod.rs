@@ -62,17 +62,33 @@ pub fn to_openapi3(value: &Value) -> Result<Converted> {
             from_swagger2: false,
             origins: PointerMap::default(),
         }),
-        SpecVersion::Swagger2 => {
-            let root = object(value, "")?;
-            let mut converter = Converter::new(root)?;
-            let converted = converter.document()?;
-            Ok(Converted {
-                value: Value::Object(converted),
-                from_swagger2: true,
-                origins: converter.map,
-            })
-        }
+        SpecVersion::Swagger2 => swagger2(value),
     }
+}
+
+/// Like [`to_openapi3`], taking the document: an OpenAPI 3.x document is moved, not copied
+/// (a large spec is not held twice).
+pub fn into_openapi3(value: Value) -> Result<Converted> {
+    match detect(&value)? {
+        SpecVersion::OpenApi30(_) | SpecVersion::OpenApi31(_) => Ok(Converted {
+            value,
+            from_swagger2: false,
+            origins: PointerMap::default(),
+        }),
+        SpecVersion::Swagger2 => swagger2(&value),
+    }
+}
+
+/// Converts a document already detected as Swagger 2.0.
+fn swagger2(value: &Value) -> Result<Converted> {
+    let root = object(value, "")?;
+    let mut converter = Converter::new(root)?;
+    let converted = converter.document()?;
+    Ok(Converted {
+        value: Value::Object(converted),
+        from_swagger2: true,
+        origins: converter.map,
+    })
 }
 
 /// State of one conversion: the input, its global defaults and the pointer map being built.

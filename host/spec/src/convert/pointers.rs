@@ -29,8 +29,26 @@ impl PointerMap {
 
     /// Records an origin, unless the existing entries already imply it.
     pub fn record(&mut self, to: &str, from: &str) {
-        if self.lookup(to) != from {
+        if !self.implies(to, from) {
             self.entries.insert(to.to_string(), from.to_string());
+        }
+    }
+
+    /// Whether [`PointerMap::lookup`] of `to` already gives `from` (without building it).
+    fn implies(&self, to: &str, from: &str) -> bool {
+        let mut end = to.len();
+        loop {
+            let prefix = &to[..end];
+            if let Some(origin) = self.entries.get(prefix) {
+                let rest = &to[end..];
+                return from.len() == origin.len() + rest.len()
+                    && from.starts_with(origin.as_str())
+                    && from.ends_with(rest);
+            }
+            match prefix.rfind('/') {
+                Some(slash) => end = slash,
+                None => return to == from,
+            }
         }
     }
 

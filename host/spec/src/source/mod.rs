@@ -152,6 +152,11 @@ impl Document {
         })
     }
 
+    /// The document's value; the text and the position index are freed.
+    pub fn into_value(self) -> Value {
+        self.value
+    }
+
     /// A document built in memory: no source text, so no positions.
     pub fn from_value(value: Value) -> Document {
         Document {
