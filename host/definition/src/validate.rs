@@ -529,7 +529,11 @@ fn check_action_refs(action: &Action, at: &str, definition: &Definition, out: &m
     }
 }
 
-/// Every `$ref` string inside `value` must name a shared schema: `#/schemas/<name>`.
+/// Keywords whose values are instance data, not schemas: a `$ref` inside them is plain data.
+const SCHEMA_DATA_KEYWORDS: &[&str] = &["default", "enum", "const", "example", "examples"];
+
+/// Every `$ref` string inside `value` must name a shared schema: `#/schemas/<name>` (values of
+/// data keywords such as `default` and `example` are not schemas and are not checked).
 fn check_refs(
     value: &serde_json::Value,
     path: &mut String,
@@ -560,7 +564,7 @@ fn check_refs(
                             ),
                         )),
                     }
-                } else {
+                } else if !SCHEMA_DATA_KEYWORDS.contains(&key.as_str()) {
                     check_refs(member, path, definition, out);
                 }
                 path.truncate(len);
