@@ -84,6 +84,12 @@ pub fn run(
             ))
         })?;
         let items = extract_results(&body, &config.results_key, pages)?;
+        transport.log(&format!(
+            "page {pages} of {} {}: {} item(s)",
+            prepared.method,
+            prepared.display_path,
+            items.len()
+        ));
         if items.is_empty() {
             break None;
         }
@@ -169,6 +175,9 @@ pub fn run(
             (_, state) => state,
         };
     };
+    if let Some(reason) = &truncated {
+        transport.log(&format!("stopped after page {pages}: {reason}"));
+    }
     Ok(json!({"results": results, "pages": pages, "truncated": truncated}))
 }
 

@@ -46,33 +46,7 @@ enum Command {
         bundle: PathBuf,
     },
     /// Run one action of a component and print its JSON output.
-    Invoke {
-        /// The component.
-        bundle: PathBuf,
-        /// The action id (see `inspect`).
-        action_id: String,
-        /// The input object as JSON, `@FILE` to read a file, or `-` for stdin.
-        #[arg(long, default_value = "{}")]
-        input: String,
-        /// A credential applied by the host: `api_key=...`, `username=...`, `password=...`.
-        #[arg(long = "credential", value_name = "NAME=VALUE")]
-        credentials: Vec<String>,
-        /// A config value the component declares.
-        #[arg(long = "config", value_name = "NAME=VALUE")]
-        config: Vec<String>,
-        /// Wall-time limit for the whole call.
-        #[arg(long, default_value_t = 30_000)]
-        timeout_ms: u64,
-        /// Memory limit of the component, in MiB.
-        #[arg(long, default_value_t = 64)]
-        memory_mib: usize,
-        /// Largest upstream response body, in MiB.
-        #[arg(long, default_value_t = 16)]
-        response_mib: usize,
-        /// Outbound requests per call.
-        #[arg(long, default_value_t = 50)]
-        max_requests: u32,
-    },
+    Invoke(InvokeArgs),
     /// The definition format, and definitions built by hand.
     Definition {
         #[command(subcommand)]
@@ -88,6 +62,36 @@ enum Command {
     Import(cmd::import::Args),
     /// List and edit a definition's actions.
     Actions(cmd::actions::Args),
+}
+
+/// Arguments of `plugboard invoke`.
+#[derive(Debug, clap::Args)]
+struct InvokeArgs {
+    /// The component.
+    bundle: PathBuf,
+    /// The action id (see `inspect`).
+    action_id: String,
+    /// The input object as JSON, `@FILE` to read a file, or `-` for stdin.
+    #[arg(long, default_value = "{}")]
+    input: String,
+    /// A credential applied by the host: `api_key=...`, `username=...`, `password=...`.
+    #[arg(long = "credential", value_name = "NAME=VALUE")]
+    credentials: Vec<String>,
+    /// A config value the component declares.
+    #[arg(long = "config", value_name = "NAME=VALUE")]
+    config: Vec<String>,
+    /// Wall-time limit for the whole call.
+    #[arg(long, default_value_t = 30_000)]
+    timeout_ms: u64,
+    /// Memory limit of the component, in MiB.
+    #[arg(long, default_value_t = 64)]
+    memory_mib: usize,
+    /// Largest upstream response body, in MiB.
+    #[arg(long, default_value_t = 16)]
+    response_mib: usize,
+    /// Outbound requests per call.
+    #[arg(long, default_value_t = 50)]
+    max_requests: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -135,85 +139,60 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
+    let cache_dir = cli
+        .cache_dir
+        .or_else(|| dirs::cache_dir().map(|d| d.join("plugboard")));
+    let done = |result: Result<()>| result.map(|()| ExitCode::SUCCESS);
     match cli.command {
+        Command::Build { definition, output } => done(build(&definition, &output)),
+        Command::Inspect { bundle } => {
+            let runtime = runtime(cache_dir)?;
+            let bundle = load(&runtime, &bundle).await?;
+            done(print_json(&*bundle.manifest))
+        }
+        Command::Invoke(args) => done(invoke(args, cache_dir).await),
+        Command::Definition { command } => match command {
+            DefinitionCommand::Schema => {
+                println!("{}", plugboard_definition::json_schema());
+                Ok(ExitCode::SUCCESS)
+            }
+            DefinitionCommand::Validate { definition } => {
+                read_definition(&definition)?;
+                eprintln!("{}: valid", definition.display());
+                Ok(ExitCode::SUCCESS)
+            }
+            DefinitionCommand::New(args) => cmd::definition::run_new(args),
+            DefinitionCommand::Set(args) => cmd::definition::run_set(args),
+        },
         Command::Lint(args) => cmd::lint::run(args),
         Command::Clean(args) => cmd::clean::run(args),
         Command::Convert(args) => cmd::convert::run(args),
         Command::Import(args) => cmd::import::run(args),
         Command::Actions(args) => cmd::actions::run(args),
-        Command::Definition {
-            command: DefinitionCommand::New(args),
-        } => cmd::definition::run_new(args),
-        Command::Definition {
-            command: DefinitionCommand::Set(args),
-        } => cmd::definition::run_set(args),
-        command => run_core(command, cli.cache_dir)
-            .await
-            .map(|()| ExitCode::SUCCESS),
     }
 }
 
-/// The core-path commands: build, inspect, invoke, definition schema and validate.
-async fn run_core(command: Command, cache_dir: Option<PathBuf>) -> Result<()> {
-    let cache_dir = cache_dir.or_else(|| dirs::cache_dir().map(|d| d.join("plugboard")));
-    match command {
-        Command::Build { definition, output } => build(&definition, &output),
-        Command::Inspect { bundle } => {
-            let runtime = runtime(cache_dir)?;
-            let bundle = load(&runtime, &bundle).await?;
-            print_json(&*bundle.manifest)
-        }
-        Command::Invoke {
-            bundle,
-            action_id,
-            input,
-            credentials,
-            config,
-            timeout_ms,
-            memory_mib,
-            response_mib,
-            max_requests,
-        } => {
-            let input = read_input(&input)?;
-            let options = InvokeOptions {
-                credentials: pairs(&credentials, "--credential")?
-                    .into_iter()
-                    .collect::<Credentials>(),
-                config: pairs(&config, "--config")?.into_iter().collect(),
-                limits: Limits {
-                    timeout: Duration::from_millis(timeout_ms),
-                    memory_bytes: mib(memory_mib, "--memory-mib")?,
-                    response_bytes: mib(response_mib, "--response-mib")?,
-                    max_requests,
-                },
-            };
-            let runtime = runtime(cache_dir)?;
-            let bundle = load(&runtime, &bundle).await?;
-            let output = runtime
-                .invoke(&bundle, &action_id, &input, &options)
-                .await?;
-            print_json(&output)
-        }
-        Command::Definition { command } => match command {
-            DefinitionCommand::Schema => {
-                println!("{}", plugboard_definition::json_schema());
-                Ok(())
-            }
-            DefinitionCommand::Validate { definition } => {
-                read_definition(&definition)?;
-                eprintln!("{}: valid", definition.display());
-                Ok(())
-            }
-            DefinitionCommand::New(_) | DefinitionCommand::Set(_) => {
-                bail!("internal: `definition new|set` reached the core dispatcher")
-            }
+/// `plugboard invoke`: load the component, run the action, print its output.
+async fn invoke(args: InvokeArgs, cache_dir: Option<PathBuf>) -> Result<()> {
+    let input = read_input(&args.input)?;
+    let options = InvokeOptions {
+        credentials: pairs(&args.credentials, "--credential")?
+            .into_iter()
+            .collect::<Credentials>(),
+        config: pairs(&args.config, "--config")?.into_iter().collect(),
+        limits: Limits {
+            timeout: Duration::from_millis(args.timeout_ms),
+            memory_bytes: mib(args.memory_mib, "--memory-mib")?,
+            response_bytes: mib(args.response_mib, "--response-mib")?,
+            max_requests: args.max_requests,
         },
-        Command::Lint(_)
-        | Command::Clean(_)
-        | Command::Convert(_)
-        | Command::Import(_)
-        | Command::Actions(_) => bail!("internal: a spec command reached the core dispatcher"),
-    }
+    };
+    let runtime = runtime(cache_dir)?;
+    let bundle = load(&runtime, &args.bundle).await?;
+    let output = runtime
+        .invoke(&bundle, &args.action_id, &input, &options)
+        .await?;
+    print_json(&output)
 }
 
 fn runtime(cache_dir: Option<PathBuf>) -> Result<Runtime> {

@@ -96,7 +96,7 @@ impl Definition {
                 path: "$".into(),
                 message: format!(
                     "the definition must be a JSON object, found {}",
-                    kind(&value)
+                    json_kind(&value)
                 ),
                 line,
                 column,
@@ -156,8 +156,8 @@ pub fn json_schema() -> String {
     serde_json::to_string_pretty(&schema).unwrap_or_default()
 }
 
-/// `an array`, `a string`, ... for messages.
-fn kind(value: &serde_json::Value) -> &'static str {
+/// The JSON type of a value as messages name it: `an array`, `a string`, `null`, ...
+pub fn json_kind(value: &serde_json::Value) -> &'static str {
     use serde_json::Value;
     match value {
         Value::Null => "null",

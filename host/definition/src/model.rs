@@ -166,6 +166,19 @@ pub enum PaginationType {
     Pointer,
 }
 
+impl PaginationType {
+    /// The type as written in a definition (`none`, `index`, `page`, `link`, `pointer`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaginationType::None => "none",
+            PaginationType::Index => "index",
+            PaginationType::Page => "page",
+            PaginationType::Link => "link",
+            PaginationType::Pointer => "pointer",
+        }
+    }
+}
+
 /// Where the next link is found.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -175,6 +188,16 @@ pub enum LinkLocation {
     Header,
     /// The JSON response body (Next Page Key).
     Body,
+}
+
+impl LinkLocation {
+    /// `header` or `body`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkLocation::Header => "header",
+            LinkLocation::Body => "body",
+        }
+    }
 }
 
 /// Pagination settings, shared by every paginated action. Fields not used by `type` must be

@@ -277,14 +277,11 @@ fn check_pagination(p: &Pagination, out: &mut Vec<Problem>) {
     let mut require = |field: &str, value: &Option<String>, wanted: bool| match (value, wanted) {
         (None, true) => out.push(Problem::new(
             format!("{at}.{field}"),
-            format!("required for pagination type `{}`", kind_name(kind)),
+            format!("required for pagination type `{}`", kind.as_str()),
         )),
         (Some(_), false) => out.push(Problem::new(
             format!("{at}.{field}"),
-            format!(
-                "not used by pagination type `{}`; remove it",
-                kind_name(kind)
-            ),
+            format!("not used by pagination type `{}`; remove it", kind.as_str()),
         )),
         (Some(v), true) if v.trim().is_empty() => {
             out.push(Problem::new(format!("{at}.{field}"), "must not be empty"))
@@ -358,16 +355,6 @@ fn check_pagination(p: &Pagination, out: &mut Vec<Problem>) {
             format!("{at}.response_header_name"),
             "not a valid header name",
         ));
-    }
-}
-
-fn kind_name(kind: PaginationType) -> &'static str {
-    match kind {
-        PaginationType::None => "none",
-        PaginationType::Index => "index",
-        PaginationType::Page => "page",
-        PaginationType::Link => "link",
-        PaginationType::Pointer => "pointer",
     }
 }
 

@@ -108,13 +108,6 @@ pub struct Action {
     pub output_schema: Value,
 }
 
-impl Manifest {
-    /// Looks up an action by id.
-    pub fn action(&self, id: &str) -> Option<&Action> {
-        self.actions.iter().find(|a| a.id == id)
-    }
-}
-
 impl From<bindings::Manifest> for Manifest {
     fn from(m: bindings::Manifest) -> Self {
         let auth = match m.auth {

@@ -160,9 +160,10 @@ impl Runtime {
         let pre =
             IntegrationPre::new(instance_pre).map_err(|e| Error::Incompatible(format!("{e:#}")))?;
         let manifest = self.read_manifest(&pre).await?;
+        let action_ids = check_manifest(&manifest)?;
         let bundle = Arc::new(Bundle {
             hash: hash.clone(),
-            action_ids: manifest.actions.iter().map(|a| a.id.clone()).collect(),
+            action_ids,
             policy: Arc::new(HostPolicy::new(&manifest)),
             manifest: Arc::new(manifest),
             pre,
@@ -197,7 +198,6 @@ impl Runtime {
         let manifest: Manifest = result
             .map_err(|e| Error::Manifest(GuestFailure::from(e).to_string()))?
             .into();
-        check_manifest(&manifest)?;
         Ok(manifest)
     }
 
@@ -372,7 +372,8 @@ fn classify_trap(error: &wasmtime::Error, state: &State, limits: &Limits) -> Err
     }
 }
 
-fn check_manifest(manifest: &Manifest) -> Result<()> {
+/// Checks a manifest read from a component; returns its action ids.
+fn check_manifest(manifest: &Manifest) -> Result<std::collections::HashSet<String>> {
     if manifest.hostname.trim().is_empty() {
         return Err(Error::Manifest("the hostname is empty".into()));
     }
@@ -382,14 +383,14 @@ fn check_manifest(manifest: &Manifest) -> Result<()> {
             manifest.scheme
         )));
     }
-    let mut ids = std::collections::HashSet::new();
+    let mut ids = std::collections::HashSet::with_capacity(manifest.actions.len());
     for action in &manifest.actions {
-        if !ids.insert(action.id.as_str()) {
+        if !ids.insert(action.id.clone()) {
             return Err(Error::Manifest(format!(
                 "duplicate action id `{}`",
                 action.id
             )));
         }
     }
-    Ok(())
+    Ok(ids)
 }

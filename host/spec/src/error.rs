@@ -66,11 +66,9 @@ impl Error {
     pub(crate) fn unless_mapping(value: &serde_json::Value) -> Option<Error> {
         let found = match value {
             serde_json::Value::Object(_) => return None,
-            serde_json::Value::Array(_) => "an array",
-            serde_json::Value::String(_) => "a string",
-            serde_json::Value::Number(_) => "a number",
-            serde_json::Value::Bool(_) => "a boolean",
+            // An empty document reads as null.
             serde_json::Value::Null => "nothing",
+            other => plugboard_definition::json_kind(other),
         };
         Some(Error::NotAMapping {
             found: found.into(),

@@ -9,6 +9,7 @@ use crate::table::{ActionRecord, AuthInfo, Meta};
 struct Fake<F: FnMut(&Url) -> HttpResponse> {
     respond: F,
     urls: Vec<String>,
+    logs: Vec<String>,
 }
 
 impl<F: FnMut(&Url) -> HttpResponse> Transport for Fake<F> {
@@ -17,6 +18,15 @@ impl<F: FnMut(&Url) -> HttpResponse> Transport for Fake<F> {
         let url = Url::parse(&request.url).map_err(|e| EngineError::Transport(e.to_string()))?;
         Ok((self.respond)(&url))
     }
+
+    fn log(&mut self, message: &str) {
+        self.logs.push(message.to_string());
+    }
+}
+
+thread_local! {
+    /// The log lines of the last run on this thread.
+    static LOGS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 fn ok(body: Value) -> HttpResponse {
@@ -83,8 +93,10 @@ fn try_run<F: FnMut(&Url) -> HttpResponse>(
     let mut fake = Fake {
         respond,
         urls: vec![],
+        logs: vec![],
     };
     let out = run(&config, prepared, &mut fake);
+    LOGS.with(|logs| *logs.borrow_mut() = fake.logs);
     (out, fake.urls)
 }
 
@@ -158,6 +170,12 @@ fn repeated_cursor_stops() {
     assert_eq!(urls.len(), 2);
     assert_eq!(out["results"].as_array().unwrap().len(), 20);
     assert!(out["truncated"].as_str().unwrap().contains("cursor `same`"));
+    let logs = LOGS.with(|logs| logs.borrow().clone());
+    assert_eq!(logs[0], "page 1 of GET /items: 10 item(s)");
+    assert!(
+        logs[2].starts_with("stopped after page 2: no progress"),
+        "{logs:?}"
+    );
 }
 
 #[test]

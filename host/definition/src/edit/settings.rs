@@ -244,7 +244,7 @@ fn apply_pagination(d: &mut Definition, s: &Settings, notes: &mut Vec<String>) -
             format!("pagination.{field}"),
             format!(
                 "pagination type `{}` needs {field} (`--{}`)",
-                kind_name(p.kind),
+                p.kind.as_str(),
                 field.replace('_', "-")
             ),
         ));
@@ -307,9 +307,9 @@ fn check_fields_apply(p: &Pagination, s: &Settings) -> Result<()> {
     {
         if given && !applies {
             let kind = if link && !none {
-                format!("link ({})", location_name(location))
+                format!("link ({})", location.as_str())
             } else {
-                kind_name(p.kind).to_string()
+                p.kind.as_str().to_string()
             };
             return Err(edit_error(
                 format!("pagination.{field}"),
@@ -329,22 +329,5 @@ fn set(target: &mut String, value: &Option<String>) {
 fn set_opt(target: &mut Option<String>, value: &Option<String>) {
     if let Some(value) = value {
         *target = Some(value.trim().to_string());
-    }
-}
-
-fn kind_name(kind: PaginationType) -> &'static str {
-    match kind {
-        PaginationType::None => "none",
-        PaginationType::Index => "index",
-        PaginationType::Page => "page",
-        PaginationType::Link => "link",
-        PaginationType::Pointer => "pointer",
-    }
-}
-
-fn location_name(location: LinkLocation) -> &'static str {
-    match location {
-        LinkLocation::Header => "header",
-        LinkLocation::Body => "body",
     }
 }

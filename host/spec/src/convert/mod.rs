@@ -19,6 +19,7 @@ mod pointers;
 mod schema;
 mod top;
 
+use plugboard_definition::json_kind;
 use serde_json::{Map, Value};
 
 use crate::version::{SpecVersion, detect};
@@ -114,40 +115,34 @@ fn error(pointer: &str, message: impl Into<String>) -> Error {
     }
 }
 
-/// Names the JSON kind of a value, for messages.
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// The value as an object, or an error at `pointer`.
 fn object<'v>(value: &'v Value, pointer: &str) -> Result<&'v Map<String, Value>> {
     value.as_object().ok_or_else(|| {
         error(
             pointer,
-            format!("expected an object, found {}", kind(value)),
+            format!("expected an object, found {}", json_kind(value)),
         )
     })
 }
 
 /// The value as an array, or an error at `pointer`.
 fn array<'v>(value: &'v Value, pointer: &str) -> Result<&'v Vec<Value>> {
-    value
-        .as_array()
-        .ok_or_else(|| error(pointer, format!("expected an array, found {}", kind(value))))
+    value.as_array().ok_or_else(|| {
+        error(
+            pointer,
+            format!("expected an array, found {}", json_kind(value)),
+        )
+    })
 }
 
 /// The value as a string, or an error at `pointer`.
 fn string<'v>(value: &'v Value, pointer: &str) -> Result<&'v str> {
-    value
-        .as_str()
-        .ok_or_else(|| error(pointer, format!("expected a string, found {}", kind(value))))
+    value.as_str().ok_or_else(|| {
+        error(
+            pointer,
+            format!("expected a string, found {}", json_kind(value)),
+        )
+    })
 }
 
 /// A list of media types (`consumes` / `produces`): an array of strings, or one string.

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Converter, child, error, kind, object, string};
+use super::{Converter, child, error, object, string};
 use crate::Result;
 use crate::source::unescape_segment;
 
@@ -275,7 +275,10 @@ impl<'a> Converter<'a> {
             Some(other) => {
                 return Err(error(
                     &child(from, "required"),
-                    format!("`required` must be a boolean, found {}", kind(other)),
+                    format!(
+                        "`required` must be a boolean, found {}",
+                        plugboard_definition::json_kind(other)
+                    ),
                 ));
             }
             None => {}

@@ -564,7 +564,7 @@ fn choose_pagination(
             (*p).clone(),
             format!(
                 "{} ({why}; detected on {count} operation(s))",
-                kind_name(p.kind)
+                p.kind.as_str()
             ),
         ),
         (None, Some(kind)) => (
@@ -574,7 +574,7 @@ fn choose_pagination(
             },
             format!(
                 "{} (chosen by the caller; no operation was detected with it)",
-                kind_name(kind)
+                kind.as_str()
             ),
         ),
         (None, None) => (
@@ -592,20 +592,10 @@ fn choose_pagination(
             notes.push(format!(
                 "action `{}` looks paginated differently ({}: {}); not marked paginated (use `plugboard actions paginate` after adjusting the pagination settings)",
                 action.id,
-                kind_name(d.pagination.kind),
+                d.pagination.kind.as_str(),
                 d.why
             ));
         }
     }
     (chosen, why, paginated)
-}
-
-fn kind_name(kind: PaginationType) -> &'static str {
-    match kind {
-        PaginationType::None => "none",
-        PaginationType::Index => "index",
-        PaginationType::Page => "page",
-        PaginationType::Link => "link",
-        PaginationType::Pointer => "pointer",
-    }
 }

@@ -156,6 +156,27 @@ impl<'a> Resolver<'a> {
         Some(name)
     }
 
+    /// The keywords next to a `$ref` (allowed in 3.1; they refine the target), resolved;
+    /// `None` when there are none.
+    fn siblings(
+        &mut self,
+        map: &Map<String, Value>,
+        state: &mut State,
+    ) -> Option<Map<String, Value>> {
+        let siblings: Map<String, Value> = map
+            .iter()
+            .filter(|(k, _)| k.as_str() != "$ref")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if siblings.is_empty() {
+            return None;
+        }
+        match self.resolve(&Value::Object(siblings), state) {
+            Value::Object(extra) => Some(extra),
+            _ => None,
+        }
+    }
+
     fn resolve(&mut self, schema: &Value, state: &mut State) -> Value {
         let inlining = !state.stack.is_empty();
         if inlining {
@@ -184,15 +205,7 @@ impl<'a> Resolver<'a> {
                 "$ref".into(),
                 Value::String(format!("{SHARED_SCHEMA_PREFIX}{}", escape_segment(&name))),
             );
-            // Keywords next to `$ref` (allowed in 3.1) refine the target.
-            let siblings: Map<String, Value> = map
-                .iter()
-                .filter(|(k, _)| k.as_str() != "$ref")
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            if !siblings.is_empty()
-                && let Value::Object(extra) = self.resolve(&Value::Object(siblings), state)
-            {
+            if let Some(extra) = self.siblings(map, state) {
                 out.extend(extra.into_iter().filter(|(k, _)| k != "$ref"));
             }
             return Value::Object(out);
@@ -219,15 +232,8 @@ impl<'a> Resolver<'a> {
             state.stack.push(reference.to_string());
             let mut resolved = self.resolve(target, state);
             state.stack.pop();
-            // Keywords next to `$ref` (allowed in 3.1) refine the target.
-            let siblings: Map<String, Value> = map
-                .iter()
-                .filter(|(k, _)| k.as_str() != "$ref")
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            if !siblings.is_empty()
-                && let Value::Object(resolved_map) = &mut resolved
-                && let Value::Object(extra) = self.resolve(&Value::Object(siblings), state)
+            if let Value::Object(resolved_map) = &mut resolved
+                && let Some(extra) = self.siblings(map, state)
             {
                 resolved_map.extend(extra);
             }
