@@ -104,7 +104,15 @@ struct Converter<'a> {
 
 /// Appends one escaped segment to a JSON pointer.
 fn child(pointer: &str, segment: &str) -> String {
-    format!("{pointer}/{}", crate::source::escape_segment(segment))
+    let mut out = String::with_capacity(pointer.len() + 1 + segment.len());
+    out.push_str(pointer);
+    out.push('/');
+    if segment.contains(['~', '/']) {
+        out.push_str(&crate::source::escape_segment(segment));
+    } else {
+        out.push_str(segment);
+    }
+    out
 }
 
 /// A conversion error at a pointer of the input.

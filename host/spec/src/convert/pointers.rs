@@ -1,12 +1,13 @@
 //! The longest-prefix map from converted pointers to input pointers.
 
-use std::collections::BTreeMap;
+use rustc_hash::FxHashMap;
 
 /// Maps JSON pointers in a converted document to pointers in the input. Only places where the
-/// converted path differs from what the enclosing entry implies are stored.
+/// converted path differs from what the enclosing entry implies are stored (a hash map: a
+/// lookup tries each prefix of a pointer, so each try must be cheap).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PointerMap {
-    entries: BTreeMap<String, String>,
+    entries: FxHashMap<String, String>,
 }
 
 impl PointerMap {
@@ -64,7 +65,13 @@ impl PointerMap {
 
     /// The stored entries, converted pointer -> input pointer, sorted.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        let mut entries: Vec<_> = self
+            .entries
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        entries.sort_unstable();
+        entries.into_iter()
     }
 }
 

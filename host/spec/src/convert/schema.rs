@@ -59,24 +59,28 @@ impl Converter<'_> {
     /// Converts a Swagger 2.0 schema at `from` (input) placed at `to` (output).
     pub(super) fn schema(&mut self, value: &Value, from: &str, to: &str) -> Result<Value> {
         self.record(to, from);
+        self.schema_at(value, from, to)
+    }
+
+    /// [`Converter::schema`] for a place whose origin the pointer map already implies (a child
+    /// of a converted schema under the same key): nothing is recorded, and pointers are built
+    /// only where a subschema or an error needs them.
+    fn schema_at(&mut self, value: &Value, from: &str, to: &str) -> Result<Value> {
         let map = object(value, from)?;
-        let mut out = Map::new();
+        let mut out = Map::with_capacity(map.len());
         let mut file = false;
         for (key, value) in map {
-            let key_from = child(from, key);
-            let key_to = child(to, key);
             match key.as_str() {
                 "$ref" => {
-                    let reference = string(value, &key_from)?;
+                    let reference = string(value, &child(from, key))?;
                     out.insert(key.clone(), Value::String(self.rewrite_ref(reference)));
                 }
                 "x-nullable" if value.is_boolean() => {
-                    let nullable_to = child(to, "nullable");
-                    self.record(&nullable_to, &key_from);
+                    self.record(&child(to, "nullable"), &child(from, key));
                     out.insert("nullable".into(), value.clone());
                 }
                 "discriminator" if value.is_string() => {
-                    self.record(&child(&key_to, "propertyName"), &key_from);
+                    self.record(&child(&child(to, key), "propertyName"), &child(from, key));
                     let mut discriminator = Map::new();
                     discriminator.insert("propertyName".into(), value.clone());
                     out.insert(key.clone(), Value::Object(discriminator));
@@ -86,29 +90,40 @@ impl Converter<'_> {
                     out.insert(key.clone(), Value::String("string".into()));
                 }
                 "items" => {
-                    let items = self.items(value, &key_from, &key_to)?;
+                    let items = self.items(value, &child(from, key), &child(to, key))?;
                     out.insert(key.clone(), items);
                 }
                 "additionalProperties" if value.is_boolean() => {
                     out.insert(key.clone(), value.clone());
                 }
                 k if k == "additionalProperties" || SCHEMA_KEYWORDS.contains(&k) => {
-                    let converted = self.schema(value, &key_from, &key_to)?;
+                    let converted = self.schema_at(value, &child(from, key), &child(to, key))?;
                     out.insert(key.clone(), converted);
                 }
                 k if SCHEMA_LIST_KEYWORDS.contains(&k) => {
-                    let mut list = Vec::new();
-                    for (index, item) in array(value, &key_from)?.iter().enumerate() {
+                    let (key_from, key_to) = (child(from, key), child(to, key));
+                    let items = array(value, &key_from)?;
+                    let mut list = Vec::with_capacity(items.len());
+                    for (index, item) in items.iter().enumerate() {
                         let i = index.to_string();
-                        list.push(self.schema(item, &child(&key_from, &i), &child(&key_to, &i))?);
+                        list.push(self.schema_at(
+                            item,
+                            &child(&key_from, &i),
+                            &child(&key_to, &i),
+                        )?);
                     }
                     out.insert(key.clone(), Value::Array(list));
                 }
                 k if SCHEMA_MAP_KEYWORDS.contains(&k) => {
-                    let mut properties = Map::new();
-                    for (name, item) in object(value, &key_from)? {
-                        let converted =
-                            self.schema(item, &child(&key_from, name), &child(&key_to, name))?;
+                    let (key_from, key_to) = (child(from, key), child(to, key));
+                    let members = object(value, &key_from)?;
+                    let mut properties = Map::with_capacity(members.len());
+                    for (name, item) in members {
+                        let converted = self.schema_at(
+                            item,
+                            &child(&key_from, name),
+                            &child(&key_to, name),
+                        )?;
                         properties.insert(name.clone(), converted);
                     }
                     out.insert(key.clone(), Value::Object(properties));
@@ -128,7 +143,7 @@ impl Converter<'_> {
     /// `anyOf`, none becomes `{}`), as `swagger2openapi` does.
     fn items(&mut self, value: &Value, from: &str, to: &str) -> Result<Value> {
         let Value::Array(list) = value else {
-            return self.schema(value, from, to);
+            return self.schema_at(value, from, to);
         };
         match list.as_slice() {
             [] => Ok(Value::Object(Map::new())),
@@ -139,7 +154,7 @@ impl Converter<'_> {
                 let mut converted = Vec::new();
                 for (index, item) in many.iter().enumerate() {
                     let i = index.to_string();
-                    converted.push(self.schema(item, &child(from, &i), &child(&any_to, &i))?);
+                    converted.push(self.schema_at(item, &child(from, &i), &child(&any_to, &i))?);
                 }
                 let mut out = Map::new();
                 out.insert("anyOf".into(), Value::Array(converted));
