@@ -45,8 +45,8 @@
 #   path-params                  / path-params                  / path-parameters-defined
 #   resolving-references         / invalid-ref (resolver, always on) / no-unresolved-refs
 # Redocly 2 has no built-in info-description rule, so a configurable assertion rule stands in.
-# Spectral's path-params also reports templated paths that are equivalent (`/a/{x}` and `/a/{y}`);
-# ours and Redocly's path-parameters-defined do not.
+# Spectral's path-params and ours also report templated paths that are equivalent (`/a/{x}` and
+# `/a/{y}`; ours as a warning: 2 on GitHub, as Spectral); Redocly's path-parameters-defined does not.
 # Ours always runs all its rules; those without a peer equivalent (circular-references,
 # schema-pattern-valid, schema-pattern-delimiters, schema-required-defined, oas-version, ...) are
 # extra work on our side.

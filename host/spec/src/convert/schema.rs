@@ -119,11 +119,8 @@ impl Converter<'_> {
                     let members = object(value, &key_from)?;
                     let mut properties = Map::with_capacity(members.len());
                     for (name, item) in members {
-                        let converted = self.schema_at(
-                            item,
-                            &child(&key_from, name),
-                            &child(&key_to, name),
-                        )?;
+                        let converted =
+                            self.schema_at(item, &child(&key_from, name), &child(&key_to, name))?;
                         properties.insert(name.clone(), converted);
                     }
                     out.insert(key.clone(), Value::Object(properties));

@@ -135,8 +135,12 @@ pub(super) fn paths(value: &Value, findings: &mut Vec<Finding>) {
         return;
     };
     let mut seen_ids: HashMap<&str, (&str, &str)> = HashMap::new();
+    let mut seen_templates: HashMap<String, &str> = HashMap::new();
     for (path, item) in paths {
         let path_ptr = path_pointer(path);
+        if !path.starts_with("x-") {
+            check_path_template(path, &path_ptr, &mut seen_templates, findings);
+        }
         if path.len() > 1 && path.ends_with('/') {
             let trimmed = path.trim_end_matches('/');
             let trimmed = if trimmed.is_empty() { "/" } else { trimmed };
@@ -221,6 +225,57 @@ fn declared_path_params<'a>(root: &'a Value, parameters: Option<&'a Value>) -> H
     out
 }
 
+/// A path whose template repeats a variable, or that differs from an earlier path only in
+/// its variable names (`/a/{x}` and `/a/{y}`: every request matches both, so which operation
+/// runs is up to the server).
+fn check_path_template<'p>(
+    path: &'p str,
+    path_ptr: &str,
+    seen_templates: &mut HashMap<String, &'p str>,
+    findings: &mut Vec<Finding>,
+) {
+    let variables = template_variables(path);
+    let mut repeated: Vec<&str> = Vec::new();
+    for (index, variable) in variables.iter().enumerate() {
+        if variables[..index].contains(variable) && !repeated.contains(variable) {
+            repeated.push(variable);
+            findings.push(Finding::new(
+                PATH_PARAMS,
+                Severity::Error,
+                path_ptr,
+                format!("path `{path}` uses the variable `{{{variable}}}` more than once"),
+                "give each path variable its own name",
+            ));
+        }
+    }
+    if variables.is_empty() {
+        return;
+    }
+    let mut shape = String::with_capacity(path.len());
+    let mut rest = path;
+    for variable in &variables {
+        let open = rest.find('{').unwrap_or(rest.len());
+        shape.push_str(&rest[..open]);
+        shape.push_str("{}");
+        rest = rest.get(open + variable.len() + 2..).unwrap_or("");
+    }
+    shape.push_str(rest);
+    match seen_templates.get(&shape) {
+        Some(first) => findings.push(Finding::new(
+            PATH_PARAMS,
+            Severity::Warning,
+            path_ptr,
+            format!(
+                "path `{path}` is equivalent to `{first}`: they differ only in variable names, so a request matches both"
+            ),
+            format!("merge the operations of `{path}` into `{first}`, or make the paths differ in a fixed part"),
+        )),
+        None => {
+            seen_templates.insert(shape, path);
+        }
+    }
+}
+
 fn check_path_params(
     path: &str,
     upper: &str,
@@ -273,6 +328,34 @@ mod tests {
         assert_eq!(
             suggested_operation_id("delete", "/v1/api-keys.json"),
             "deleteV1ApiKeysJson"
+        );
+    }
+
+    #[test]
+    fn equivalent_and_repeated_templates() {
+        let spec = serde_json::json!({"paths": {
+            "/a/{x}/b": {}, "/a/{y}/b": {}, "/a/{x}/c": {}, "/r/{id}/s/{id}": {}, "/plain": {}
+        }});
+        let mut findings = Vec::new();
+        paths(&spec, &mut findings);
+        let messages: Vec<_> = findings
+            .iter()
+            .map(|f| (f.severity, f.pointer.as_str(), f.message.as_str()))
+            .collect();
+        assert_eq!(
+            messages,
+            vec![
+                (
+                    Severity::Warning,
+                    "/paths/~1a~1{y}~1b",
+                    "path `/a/{y}/b` is equivalent to `/a/{x}/b`: they differ only in variable names, so a request matches both"
+                ),
+                (
+                    Severity::Error,
+                    "/paths/~1r~1{id}~1s~1{id}",
+                    "path `/r/{id}/s/{id}` uses the variable `{id}` more than once"
+                ),
+            ]
         );
     }
 
