@@ -95,6 +95,33 @@ fn manifest() -> Result<wit::Manifest, EngineError> {
                 _ => wit::ApiKeyLocation::Header,
             },
         }),
+        AuthInfo::OAuth2(o) => wit::AuthRequirement::Oauth2(wit::Oauth2Auth {
+            grant: if o.grant == "client_credentials" {
+                wit::Oauth2Grant::ClientCredentials
+            } else {
+                wit::Oauth2Grant::AuthorizationCode
+            },
+            token_scheme: o.token_scheme,
+            authorization_url: o.authorization_url,
+            token_url: o.token_url,
+            token_key: o.token_key,
+            expiration_key: o.expiration_key,
+            refresh_token_key: o.refresh_token_key,
+            json_token_request: o.json_token_request,
+            get_token_request: o.get_token_request,
+            scope: o.scope,
+            basic_auth_token_exchange: o.basic_auth_token_exchange,
+            client_config_on_refresh: o.client_config_on_refresh,
+            redirect_uri_on_refresh: o.redirect_uri_on_refresh,
+            refresh: match (o.refresh_interval, o.refresh_buffer) {
+                (Some(every), _) => wit::TokenRefresh::Interval(every),
+                (None, buffer) => wit::TokenRefresh::Automatic(buffer.unwrap_or(300)),
+            },
+            authorization_params: o.authorization_params,
+            token_request_headers: o.token_request_headers,
+            refresh_on_status: o.refresh_on_status,
+            expired_body_marker: o.expired_body_marker,
+        }),
     };
     let p = meta.pagination;
     let style = match p.style {

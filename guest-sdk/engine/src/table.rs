@@ -64,6 +64,52 @@ pub enum AuthInfo {
     },
     /// HTTP Basic.
     Basic,
+    /// OAuth 2.0, with the fields of the WIT `oauth2-auth` record.
+    #[serde(rename = "oauth2")]
+    OAuth2(Box<OAuth2Info>),
+}
+
+/// OAuth 2.0 settings as declared to the host (see the WIT `oauth2-auth` record).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OAuth2Info {
+    /// `authorization_code` or `client_credentials`.
+    pub grant: String,
+    /// Word before the token.
+    pub token_scheme: String,
+    /// Consent URL; empty for client credentials.
+    pub authorization_url: String,
+    /// Token endpoint.
+    pub token_url: String,
+    /// Dotted path of the token.
+    pub token_key: String,
+    /// Dotted path of the expiry.
+    pub expiration_key: String,
+    /// Dotted path of the refresh token.
+    pub refresh_token_key: String,
+    /// JSON token requests.
+    pub json_token_request: bool,
+    /// GET token requests.
+    pub get_token_request: bool,
+    /// Scopes.
+    pub scope: String,
+    /// Client credentials as Basic.
+    pub basic_auth_token_exchange: bool,
+    /// Client credentials on refresh.
+    pub client_config_on_refresh: bool,
+    /// Redirect URI on refresh.
+    pub redirect_uri_on_refresh: bool,
+    /// Refresh buffer in seconds (automatic strategy).
+    pub refresh_buffer: Option<u32>,
+    /// Refresh interval in seconds (custom interval strategy).
+    pub refresh_interval: Option<u32>,
+    /// Extra consent URL parameters.
+    pub authorization_params: Vec<(String, String)>,
+    /// Extra token request headers.
+    pub token_request_headers: Vec<(String, String)>,
+    /// Statuses meaning "token rejected".
+    pub refresh_on_status: Vec<u16>,
+    /// Body text meaning "token rejected".
+    pub expired_body_marker: Option<String>,
 }
 
 /// Pagination, compiled.

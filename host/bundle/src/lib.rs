@@ -9,12 +9,12 @@ mod patch;
 use std::collections::BTreeMap;
 
 use plugboard_definition::{
-    Action, ApiKeyLocation, Auth, Definition, LinkLocation, Pagination, PaginationType,
-    ParameterLocation,
+    Action, ApiKeyLocation, Auth, Definition, LinkLocation, OAuth2, Pagination, PaginationType,
+    ParameterLocation, TokenRefreshStrategy, TokenRequestContentType, TokenRequestMethod,
 };
 use plugboard_engine::table::{
-    ActionEntry, ActionRecord, AuthInfo, Meta, PaginationConfig, PaginationStyle, ParamLocation,
-    ParamRecord, write_table,
+    ActionEntry, ActionRecord, AuthInfo, Meta, OAuth2Info, PaginationConfig, PaginationStyle,
+    ParamLocation, ParamRecord, write_table,
 };
 
 pub use patch::patch_engine;
@@ -121,6 +121,42 @@ fn auth_info(auth: &Auth) -> AuthInfo {
             }
             .to_string(),
         },
+        Auth::OAuth2(o) => AuthInfo::OAuth2(Box::new(oauth2_info(o))),
+    }
+}
+
+fn oauth2_info(o: &OAuth2) -> OAuth2Info {
+    let interval = o
+        .refresh_interval_seconds
+        .filter(|_| o.token_refresh_strategy == TokenRefreshStrategy::CustomInterval);
+    OAuth2Info {
+        grant: o.grant_type.as_str().to_string(),
+        token_scheme: o.access_token_scheme.clone(),
+        authorization_url: o.authorization_code_url.clone().unwrap_or_default(),
+        token_url: o.access_token_url.clone(),
+        token_key: o.token_key.clone(),
+        expiration_key: o.token_expiration_key.clone(),
+        refresh_token_key: o.refresh_token_key.clone(),
+        json_token_request: o.token_request_content_type == TokenRequestContentType::Json,
+        get_token_request: o.token_request_method == TokenRequestMethod::Get,
+        scope: o.scope.clone(),
+        basic_auth_token_exchange: o.token_exchange_basic_auth,
+        client_config_on_refresh: o.include_client_config_on_refresh,
+        redirect_uri_on_refresh: o.include_redirect_uri_on_refresh,
+        refresh_buffer: interval.is_none().then_some(o.refresh_buffer_seconds),
+        refresh_interval: interval,
+        authorization_params: o
+            .authorization_extra_params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        token_request_headers: o
+            .extra_request_headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        refresh_on_status: o.refresh_on_status.clone(),
+        expired_body_marker: o.expired_token_body_marker.clone(),
     }
 }
 

@@ -26,6 +26,10 @@ struct Cli {
     /// PLUGBOARD_CACHE_DIR).
     #[arg(long, global = true, env = "PLUGBOARD_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
+    /// Where OAuth 2.0 tokens are kept, encrypted (default: the user data directory's
+    /// plugboard/tokens.json; key from env PLUGBOARD_TOKEN_KEY or tokens.key beside it).
+    #[arg(long, global = true, env = "PLUGBOARD_TOKEN_STORE")]
+    token_store: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -62,6 +66,11 @@ enum Command {
     Import(cmd::import::Args),
     /// List and edit a definition's actions.
     Actions(cmd::actions::Args),
+    /// OAuth 2.0 credentials: log in (authorization code), status, logout.
+    Auth {
+        #[command(subcommand)]
+        command: cmd::auth::AuthCommand,
+    },
 }
 
 /// Arguments of `plugboard invoke`.
@@ -74,9 +83,14 @@ struct InvokeArgs {
     /// The input object as JSON, `@FILE` to read a file, or `-` for stdin.
     #[arg(long, default_value = "{}")]
     input: String,
-    /// A credential applied by the host: `api_key=...`, `username=...`, `password=...`.
+    /// A credential applied by the host: `api_key=...`, `username=...`, `password=...`,
+    /// `client_id=...`, `client_secret=...` (and `refresh_token=...` to seed OAuth 2.0).
     #[arg(long = "credential", value_name = "NAME=VALUE")]
     credentials: Vec<String>,
+    /// The OAuth 2.0 credential's key in the token store (default: derived from the token
+    /// URL, client id and scope).
+    #[arg(long)]
+    credential_key: Option<String>,
     /// A config value the component declares.
     #[arg(long = "config", value_name = "NAME=VALUE")]
     config: Vec<String>,
@@ -143,14 +157,19 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         .cache_dir
         .or_else(|| dirs::cache_dir().map(|d| d.join("plugboard")));
     let done = |result: Result<()>| result.map(|()| ExitCode::SUCCESS);
+    let token_store = cli.token_store;
     match cli.command {
         Command::Build { definition, output } => done(build(&definition, &output)),
         Command::Inspect { bundle } => {
-            let runtime = runtime(cache_dir)?;
+            let runtime = runtime(cache_dir, None)?;
             let bundle = load(&runtime, &bundle).await?;
             done(print_json(&*bundle.manifest))
         }
-        Command::Invoke(args) => done(invoke(args, cache_dir).await),
+        Command::Invoke(args) => done(invoke(args, cache_dir, token_store).await),
+        Command::Auth { command } => {
+            let runtime = runtime(cache_dir, Some(token_store))?;
+            cmd::auth::run(command, &runtime).await
+        }
         Command::Definition { command } => match command {
             DefinitionCommand::Schema => {
                 println!("{}", plugboard_definition::json_schema());
@@ -173,7 +192,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// `plugboard invoke`: load the component, run the action, print its output.
-async fn invoke(args: InvokeArgs, cache_dir: Option<PathBuf>) -> Result<()> {
+async fn invoke(
+    args: InvokeArgs,
+    cache_dir: Option<PathBuf>,
+    token_store: Option<PathBuf>,
+) -> Result<()> {
     let input = read_input(&args.input)?;
     let options = InvokeOptions {
         credentials: pairs(&args.credentials, "--credential")?
@@ -186,8 +209,9 @@ async fn invoke(args: InvokeArgs, cache_dir: Option<PathBuf>) -> Result<()> {
             response_bytes: mib(args.response_mib, "--response-mib")?,
             max_requests: args.max_requests,
         },
+        credential_key: args.credential_key,
     };
-    let runtime = runtime(cache_dir)?;
+    let runtime = runtime(cache_dir, Some(token_store))?;
     let bundle = load(&runtime, &args.bundle).await?;
     let output = runtime
         .invoke(&bundle, &args.action_id, &input, &options)
@@ -195,13 +219,20 @@ async fn invoke(args: InvokeArgs, cache_dir: Option<PathBuf>) -> Result<()> {
     print_json(&output)
 }
 
-fn runtime(cache_dir: Option<PathBuf>) -> Result<Runtime> {
-    Ok(Runtime::new(RuntimeConfig {
+/// A runtime for the CLI; `token_store: Some(path)` opens the (file) token store for OAuth
+/// 2.0 components, `None` keeps tokens in memory.
+fn runtime(cache_dir: Option<PathBuf>, token_store: Option<Option<PathBuf>>) -> Result<Runtime> {
+    let mut config = RuntimeConfig {
         cache_dir,
         // One call at a time from the CLI: a small pool.
         max_instances: 4,
         pooling: true,
-    })?)
+        ..RuntimeConfig::default()
+    };
+    if let Some(path) = token_store {
+        config.token_store = cmd::auth::open_store(path);
+    }
+    Ok(Runtime::new(config)?)
 }
 
 /// Reads and loads a component file, with a clear error for files that are not components.

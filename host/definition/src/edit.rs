@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::{Value, json};
 
-pub use settings::{AuthKind, Settings, apply_settings};
+pub use settings::{AuthKind, OAuthSettings, Settings, apply_settings};
 pub use svg::sanitize_svg;
 
 use crate::{

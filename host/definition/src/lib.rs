@@ -15,6 +15,7 @@
 mod action_schema;
 pub mod edit;
 mod model;
+mod oauth;
 mod validate;
 
 pub use action_schema::{
@@ -22,6 +23,7 @@ pub use action_schema::{
     shared_schema_name,
 };
 pub use model::*;
+pub use oauth::*;
 pub use validate::Problem;
 
 /// The definition format version this crate reads and writes.

@@ -95,6 +95,9 @@ pub enum Auth {
     },
     /// HTTP Basic (credentials `username` and `password`).
     Basic,
+    /// OAuth 2.0 (credentials `client_id` and `client_secret`; tokens held by the host).
+    #[serde(rename = "oauth2")]
+    OAuth2(Box<crate::OAuth2>),
 }
 
 fn default_api_key_header_name() -> String {
@@ -116,6 +119,8 @@ enum AuthRepr {
         location: ApiKeyLocation,
     },
     Basic {},
+    #[serde(rename = "oauth2")]
+    OAuth2(Box<crate::OAuth2>),
 }
 
 impl<'de> Deserialize<'de> for Auth {
@@ -132,6 +137,7 @@ impl<'de> Deserialize<'de> for Auth {
                 location,
             },
             AuthRepr::Basic {} => Auth::Basic,
+            AuthRepr::OAuth2(settings) => Auth::OAuth2(settings),
         })
     }
 }

@@ -8,8 +8,9 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::{
-    Action, Auth, BODY_INPUT_KEY, Definition, LinkLocation, MAX_PAGE_LIMIT, MAX_PAGE_SIZE,
-    Pagination, PaginationType, ParameterLocation,
+    Action, Auth, BODY_INPUT_KEY, Definition, LinkLocation, MAX_PAGE_LIMIT, MAX_PAGE_SIZE, OAuth2,
+    OAuthGrantType, Pagination, PaginationType, ParameterLocation, REFRESH_BUFFER_RANGE,
+    REFRESH_INTERVAL_RANGE, TokenRefreshStrategy,
 };
 
 /// One broken rule: where (a JSON path such as `$.actions[2].path`) and what.
@@ -234,6 +235,9 @@ fn check_host(host: &str, path: &str, out: &mut Vec<Problem>) {
 }
 
 fn check_auth(d: &Definition, out: &mut Vec<Problem>) {
+    if let Auth::OAuth2(oauth) = &d.auth {
+        check_oauth(oauth, out);
+    }
     if let Auth::ApiKey {
         api_key_header_name,
         api_key_preamble,
@@ -252,6 +256,108 @@ fn check_auth(d: &Definition, out: &mut Vec<Problem>) {
                 "the preamble must be one line",
             ));
         }
+    }
+}
+
+/// An absolute `http`/`https` URL, or a problem at `path`.
+fn check_http_url(path: &str, text: &str, out: &mut Vec<Problem>) {
+    match url::Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
+            if url.fragment().is_some() {
+                out.push(Problem::new(path, "must not have a fragment (`#...`)"));
+            }
+        }
+        Ok(_) => out.push(Problem::new(path, "must be an http or https URL")),
+        Err(e) => out.push(Problem::new(path, format!("not an absolute URL: {e}"))),
+    }
+}
+
+/// The problems of OAuth 2.0 settings (paths under `$.auth`).
+pub(crate) fn check_oauth(o: &OAuth2, out: &mut Vec<Problem>) {
+    let at = "$.auth";
+    check_http_url(&format!("{at}.access_token_url"), &o.access_token_url, out);
+    match (&o.grant_type, &o.authorization_code_url) {
+        (OAuthGrantType::AuthorizationCode, None) => out.push(Problem::new(
+            format!("{at}.authorization_code_url"),
+            "the authorization code grant needs the Authorization Code URL",
+        )),
+        (_, Some(url)) => check_http_url(&format!("{at}.authorization_code_url"), url, out),
+        (OAuthGrantType::ClientCredentials, None) => {}
+    }
+    if !TOKEN.is_match(&o.access_token_scheme) {
+        out.push(Problem::new(
+            format!("{at}.access_token_scheme"),
+            "must be one word, such as `Bearer`",
+        ));
+    }
+    for (field, key) in [
+        ("token_key", &o.token_key),
+        ("token_expiration_key", &o.token_expiration_key),
+        ("refresh_token_key", &o.refresh_token_key),
+    ] {
+        if key.trim().is_empty() || key.split('.').any(str::is_empty) {
+            out.push(Problem::new(
+                format!("{at}.{field}"),
+                "must be a key or a dotted path such as `data.access_token`",
+            ));
+        }
+    }
+    if !REFRESH_BUFFER_RANGE.contains(&o.refresh_buffer_seconds) {
+        out.push(Problem::new(
+            format!("{at}.refresh_buffer_seconds"),
+            format!(
+                "must be {}..={} seconds, got {}",
+                REFRESH_BUFFER_RANGE.start(),
+                REFRESH_BUFFER_RANGE.end(),
+                o.refresh_buffer_seconds
+            ),
+        ));
+    }
+    match (o.token_refresh_strategy, o.refresh_interval_seconds) {
+        (TokenRefreshStrategy::CustomInterval, None) => out.push(Problem::new(
+            format!("{at}.refresh_interval_seconds"),
+            "the custom interval strategy needs refresh_interval_seconds",
+        )),
+        (TokenRefreshStrategy::Automatic, Some(_)) => out.push(Problem::new(
+            format!("{at}.refresh_interval_seconds"),
+            "applies to the `custom_interval` token refresh strategy only",
+        )),
+        (_, Some(seconds)) if !REFRESH_INTERVAL_RANGE.contains(&seconds) => out.push(Problem::new(
+            format!("{at}.refresh_interval_seconds"),
+            format!(
+                "must be {}..={} seconds, got {seconds}",
+                REFRESH_INTERVAL_RANGE.start(),
+                REFRESH_INTERVAL_RANGE.end()
+            ),
+        )),
+        _ => {}
+    }
+    for (name, value) in &o.extra_request_headers {
+        if !TOKEN.is_match(name) {
+            out.push(Problem::new(
+                format!("{at}.extra_request_headers.{name}"),
+                "not a valid header name",
+            ));
+        } else if value.contains(['\r', '\n']) {
+            out.push(Problem::new(
+                format!("{at}.extra_request_headers.{name}"),
+                "a header value must be one line",
+            ));
+        }
+    }
+    for (index, status) in o.refresh_on_status.iter().enumerate() {
+        if !(400..=599).contains(status) {
+            out.push(Problem::new(
+                format!("{at}.refresh_on_status[{index}]"),
+                format!("must be an error status (400..=599), got {status}"),
+            ));
+        }
+    }
+    if o.expired_token_body_marker.as_deref() == Some("") {
+        out.push(Problem::new(
+            format!("{at}.expired_token_body_marker"),
+            "must not be empty (leave it out for none)",
+        ));
     }
 }
 

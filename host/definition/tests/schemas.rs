@@ -76,8 +76,21 @@ fn json_schema_describes_every_auth_and_pagination_type() {
     let schema: Value = serde_json::from_str(&json_schema()).expect("the schema is JSON");
     let text = schema["$defs"].to_string();
     for name in [
-        "none", "api_key", "basic", "index", "page", "link", "pointer", "header", "body", "query",
-        "cookie", "path",
+        "none",
+        "api_key",
+        "basic",
+        "oauth2",
+        "authorization_code",
+        "client_credentials",
+        "index",
+        "page",
+        "link",
+        "pointer",
+        "header",
+        "body",
+        "query",
+        "cookie",
+        "path",
     ] {
         assert!(
             text.contains(&format!("\"{name}\"")),
@@ -88,7 +101,7 @@ fn json_schema_describes_every_auth_and_pagination_type() {
     let auth = schema["$defs"]["Auth"]["oneOf"]
         .as_array()
         .expect("Auth is a oneOf");
-    assert_eq!(auth.len(), 3);
+    assert_eq!(auth.len(), 4);
     for variant in auth {
         assert_eq!(variant["additionalProperties"], false, "{variant}");
     }

@@ -8,5 +8,6 @@ wasmtime::component::bindgen!({
 });
 
 pub use plugboard::integration::types::{
-    ApiKeyLocation, AuthRequirement, Error as GuestError, PaginationStyle,
+    ApiKeyLocation, AuthRequirement, Error as GuestError, Oauth2Auth, Oauth2Grant, PaginationStyle,
+    TokenRefresh,
 };

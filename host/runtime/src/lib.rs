@@ -24,7 +24,7 @@ use serde::Serialize;
 pub use limits::Limits;
 pub use manifest::Manifest;
 pub use outbound::Credentials;
-pub use runtime::{Bundle, HeldInstance, InvokeOptions, Runtime, RuntimeConfig};
+pub use runtime::{Bundle, HeldInstance, InvokeOptions, Runtime, RuntimeConfig, oauth_client};
 
 /// Errors from loading or invoking a component.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +46,9 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// OAuth 2.0 token state could not be read or written.
+    #[error("OAuth 2.0 tokens: {0}")]
+    Tokens(String),
     /// The component's manifest could not be read or is inconsistent.
     #[error("the component's manifest is invalid: {0}")]
     Manifest(String),

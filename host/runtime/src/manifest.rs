@@ -55,6 +55,63 @@ pub enum Auth {
     },
     /// Basic (`username`, `password`).
     Basic,
+    /// OAuth 2.0 (`client_id`, `client_secret`; tokens held by the host).
+    #[serde(rename = "oauth2")]
+    OAuth2(Box<plugboard_oauth::OAuth2Config>),
+}
+
+impl Auth {
+    /// A short name for messages: `no`, `API key`, `Basic`, `OAuth 2.0`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Auth::None => "no",
+            Auth::ApiKey { .. } => "API key",
+            Auth::Basic => "Basic",
+            Auth::OAuth2(_) => "OAuth 2.0",
+        }
+    }
+}
+
+fn oauth2_config(o: bindings::Oauth2Auth) -> plugboard_oauth::OAuth2Config {
+    use plugboard_oauth::{Grant, RefreshStrategy, RequestFormat, RequestMethod};
+    plugboard_oauth::OAuth2Config {
+        grant: match o.grant {
+            bindings::Oauth2Grant::AuthorizationCode => Grant::AuthorizationCode,
+            bindings::Oauth2Grant::ClientCredentials => Grant::ClientCredentials,
+        },
+        token_scheme: o.token_scheme,
+        authorization_url: o.authorization_url,
+        token_url: o.token_url,
+        token_key: o.token_key,
+        expiration_key: o.expiration_key,
+        refresh_token_key: o.refresh_token_key,
+        request_format: if o.json_token_request {
+            RequestFormat::Json
+        } else {
+            RequestFormat::Form
+        },
+        request_method: if o.get_token_request {
+            RequestMethod::Get
+        } else {
+            RequestMethod::Post
+        },
+        scope: o.scope,
+        basic_auth_token_exchange: o.basic_auth_token_exchange,
+        client_config_on_refresh: o.client_config_on_refresh,
+        redirect_uri_on_refresh: o.redirect_uri_on_refresh,
+        refresh: match o.refresh {
+            bindings::TokenRefresh::Automatic(seconds) => RefreshStrategy::Automatic {
+                buffer_seconds: u64::from(seconds),
+            },
+            bindings::TokenRefresh::Interval(seconds) => RefreshStrategy::Interval {
+                every_seconds: u64::from(seconds),
+            },
+        },
+        authorization_params: o.authorization_params,
+        token_request_headers: o.token_request_headers,
+        retry_statuses: o.refresh_on_status,
+        expired_body_marker: o.expired_body_marker,
+    }
 }
 
 /// Pagination settings.
@@ -123,6 +180,7 @@ impl From<bindings::Manifest> for Manifest {
                 }
                 .into(),
             },
+            AuthRequirement::Oauth2(o) => Auth::OAuth2(Box::new(oauth2_config(o))),
         };
         let mut settings = serde_json::Map::new();
         let kind = match m.pagination.style {

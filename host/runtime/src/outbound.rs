@@ -7,9 +7,10 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use plugboard_oauth::{Client as OAuthClient, OAuth2Config, TokenManager};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
@@ -146,6 +147,7 @@ pub(crate) fn missing_credentials(auth: &Auth, credentials: &Credentials) -> Vec
         Auth::None => &[],
         Auth::ApiKey { .. } => &["api_key"],
         Auth::Basic => &["username", "password"],
+        Auth::OAuth2(_) => &["client_id"],
     };
     needed
         .iter()
@@ -154,11 +156,45 @@ pub(crate) fn missing_credentials(auth: &Auth, credentials: &Credentials) -> Vec
         .collect()
 }
 
+/// The OAuth 2.0 credential of one call: tokens come from the shared manager.
+pub(crate) struct OAuthCall {
+    pub(crate) manager: Arc<TokenManager>,
+    pub(crate) config: Arc<OAuth2Config>,
+    pub(crate) key: String,
+    pub(crate) client: OAuthClient,
+}
+
+/// Longest wait for one token request.
+const TOKEN_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl OAuthCall {
+    /// A usable access token (the `Authorization` value), within the call's deadline.
+    async fn authorization(
+        &self,
+        deadline: Instant,
+    ) -> Result<(Arc<str>, HeaderValue), GuestError> {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let token = self
+            .manager
+            .access_token(
+                &self.key,
+                &self.config,
+                &self.client,
+                remaining.min(TOKEN_REQUEST_TIMEOUT),
+            )
+            .await
+            .map_err(|e| GuestError::Denied(format!("OAuth 2.0: {e}")))?;
+        let value = sensitive(&format!("{} {token}", self.config.token_scheme))?;
+        Ok((token, value))
+    }
+}
+
 /// Outbound state of one call.
 pub(crate) struct Outbound {
     pub(crate) client: reqwest::Client,
     pub(crate) policy: Arc<HostPolicy>,
     pub(crate) credentials: Arc<Credentials>,
+    pub(crate) oauth: Option<OAuthCall>,
     pub(crate) deadline: Instant,
     pub(crate) response_bytes: usize,
     pub(crate) max_requests: u32,
@@ -219,9 +255,48 @@ impl Outbound {
             })?;
             headers.append(name, value);
         }
-        if self.policy.is_primary(&url) {
+        let primary = self.policy.is_primary(&url);
+        if primary {
             apply_auth(&self.policy.auth, &self.credentials, &mut url, &mut headers)?;
         }
+        let oauth = self.oauth.as_ref().filter(|_| primary);
+        let mut token = None;
+        if let Some(oauth) = oauth {
+            let (value, header) = oauth.authorization(self.deadline).await?;
+            headers.insert(reqwest::header::AUTHORIZATION, header);
+            token = Some(value);
+        }
+        let body = request.body;
+        let response = self.exchange(&method, &url, &headers, &body).await?;
+        if let (Some(oauth), Some(token)) = (oauth, token)
+            && oauth.config.rejects_token(response.status, &response.body)
+        {
+            // Refresh once (one token request however many calls saw the rejection) and
+            // retry once; a second rejection goes to the component as it is.
+            tracing::debug!(
+                status = response.status,
+                "the API rejected the access token"
+            );
+            oauth
+                .manager
+                .token_rejected(&oauth.key, &token)
+                .await
+                .map_err(|e| GuestError::Denied(format!("OAuth 2.0: {e}")))?;
+            let (_, header) = oauth.authorization(self.deadline).await?;
+            headers.insert(reqwest::header::AUTHORIZATION, header);
+            return self.exchange(&method, &url, &headers, &body).await;
+        }
+        Ok(response)
+    }
+
+    /// Sends one prepared request and reads the response within the limits.
+    async fn exchange(
+        &self,
+        method: &reqwest::Method,
+        url: &Url,
+        headers: &HeaderMap,
+        body: &Option<Vec<u8>>,
+    ) -> Result<Response, GuestError> {
         let remaining = self.deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
             return Err(GuestError::LimitExceeded(
@@ -231,16 +306,13 @@ impl Outbound {
         // A little grace so the call's own deadline (a precise `Timeout` error) fires first.
         let mut builder = self
             .client
-            .request(method, url.clone())
-            .headers(headers)
+            .request(method.clone(), url.clone())
+            .headers(headers.clone())
             .timeout(remaining + REQUEST_TIMEOUT_GRACE);
-        if let Some(body) = request.body {
-            builder = builder.body(body);
+        if let Some(body) = body {
+            builder = builder.body(body.clone());
         }
-        let mut response = builder
-            .send()
-            .await
-            .map_err(|e| transport_error(&url, &e))?;
+        let mut response = builder.send().await.map_err(|e| transport_error(url, &e))?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -255,16 +327,16 @@ impl Outbound {
         if let Some(length) = response.content_length()
             && length > self.response_bytes as u64
         {
-            return Err(self.too_large(&url));
+            return Err(self.too_large(url));
         }
         let mut body = Vec::new();
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| transport_error(&url, &e))?
+            .map_err(|e| transport_error(url, &e))?
         {
             if body.len() + chunk.len() > self.response_bytes {
-                return Err(self.too_large(&url));
+                return Err(self.too_large(url));
             }
             body.extend_from_slice(&chunk);
         }
@@ -293,7 +365,8 @@ fn apply_auth(
     let missing =
         |name: &str| GuestError::Denied(format!("the installation has no `{name}` credential"));
     match auth {
-        Auth::None => {}
+        // OAuth 2.0 tokens come from the token manager (see `OAuthCall`).
+        Auth::None | Auth::OAuth2(_) => {}
         Auth::ApiKey {
             header_name,
             preamble,

@@ -14,8 +14,11 @@ use crate::bindings::{Integration, IntegrationPre};
 use crate::host::State;
 use crate::limits::CallLimiter;
 use crate::manifest::Manifest;
-use crate::outbound::{HostPolicy, Outbound, missing_credentials};
+use crate::outbound::{HostPolicy, OAuthCall, Outbound, missing_credentials};
 use crate::{Credentials, Error, GuestFailure, Limits, Result, cache};
+use plugboard_oauth::{
+    DEFAULT_COOLDOWN, MemoryStore, OAuth2Config, TokenManager, TokenStore, credential_key,
+};
 
 /// How often the epoch advances; the wall-time limit is enforced in these steps.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -30,7 +33,7 @@ const NO_DEADLINE_TICKS: u64 = 1 << 40;
 const POOL_MAX_MEMORY: usize = 1 << 30;
 
 /// Runtime settings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RuntimeConfig {
     /// Where compiled components are cached; `None` compiles in memory every load.
     pub cache_dir: Option<PathBuf>,
@@ -38,6 +41,21 @@ pub struct RuntimeConfig {
     pub max_instances: u32,
     /// Pre-allocate instance slots (pooling allocator); off allocates on demand.
     pub pooling: bool,
+    /// Where OAuth 2.0 token state is kept (default: in memory).
+    pub token_store: Arc<dyn TokenStore>,
+    /// Wait after a failed token request before the next one.
+    pub token_cooldown: Duration,
+}
+
+impl std::fmt::Debug for RuntimeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuntimeConfig")
+            .field("cache_dir", &self.cache_dir)
+            .field("max_instances", &self.max_instances)
+            .field("pooling", &self.pooling)
+            .field("token_cooldown", &self.token_cooldown)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for RuntimeConfig {
@@ -46,6 +64,8 @@ impl Default for RuntimeConfig {
             cache_dir: None,
             max_instances: 256,
             pooling: true,
+            token_store: Arc::new(MemoryStore::new()),
+            token_cooldown: DEFAULT_COOLDOWN,
         }
     }
 }
@@ -59,6 +79,9 @@ pub struct InvokeOptions {
     pub config: BTreeMap<String, String>,
     /// Limits for this call.
     pub limits: Limits,
+    /// Which OAuth 2.0 credential this is (tokens are cached and stored per key); `None`
+    /// derives it from the token URL, client id and scope.
+    pub credential_key: Option<String>,
 }
 
 /// A loaded bundle: compiled, linked, with its manifest read.
@@ -90,6 +113,7 @@ pub struct Runtime {
     cache_dir: Option<PathBuf>,
     bundles: Mutex<HashMap<String, Arc<Bundle>>>,
     ticker_stop: Arc<AtomicBool>,
+    tokens: Arc<TokenManager>,
 }
 
 impl Runtime {
@@ -125,7 +149,12 @@ impl Runtime {
             .map_err(|e| Error::Setup(format!("HTTP client: {e}")))?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
         spawn_epoch_ticker(engine.clone(), ticker_stop.clone());
+        let tokens = Arc::new(
+            TokenManager::new(client.clone(), config.token_store)
+                .with_cooldown(config.token_cooldown),
+        );
         Ok(Runtime {
+            tokens,
             engine,
             linker,
             client,
@@ -219,14 +248,14 @@ impl Runtime {
         let missing = missing_credentials(&manifest.auth, &options.credentials);
         if !missing.is_empty() {
             return Err(Error::MissingCredentials {
-                auth: match manifest.auth {
-                    crate::manifest::Auth::None => "no",
-                    crate::manifest::Auth::ApiKey { .. } => "API key",
-                    crate::manifest::Auth::Basic => "Basic",
-                },
+                auth: manifest.auth.label(),
                 names: missing,
             });
         }
+        let oauth = match &manifest.auth {
+            crate::manifest::Auth::OAuth2(config) => Some(self.oauth_call(config, options)?),
+            _ => None,
+        };
         let limits = &options.limits;
         let credentials = Arc::new(options.credentials.clone());
         let deadline = Instant::now() + limits.timeout;
@@ -234,6 +263,7 @@ impl Runtime {
             client: self.client.clone(),
             policy: bundle.policy.clone(),
             credentials: credentials.clone(),
+            oauth,
             deadline,
             response_bytes: limits.response_bytes,
             max_requests: limits.max_requests,
@@ -267,6 +297,36 @@ impl Runtime {
             failure => Error::Guest(failure),
         })?;
         serde_json::from_str(&output).map_err(|e| Error::BadOutput(e.to_string()))
+    }
+
+    /// The token manager (for logins, status and tests).
+    pub fn tokens(&self) -> &Arc<TokenManager> {
+        &self.tokens
+    }
+
+    /// The OAuth 2.0 credential of a call: the client from `client_id` / `client_secret`, the
+    /// credential key, and a `refresh_token` credential seeded into the store if it has
+    /// nothing yet for that key.
+    fn oauth_call(&self, config: &OAuth2Config, options: &InvokeOptions) -> Result<OAuthCall> {
+        let client = oauth_client(&options.credentials).ok_or(Error::MissingCredentials {
+            auth: "OAuth 2.0",
+            names: vec!["client_id"],
+        })?;
+        let key = options
+            .credential_key
+            .clone()
+            .unwrap_or_else(|| credential_key(config, &client));
+        if let Some(refresh_token) = options.credentials.get("refresh_token") {
+            self.tokens
+                .seed_refresh_token(&key, refresh_token)
+                .map_err(|e| Error::Tokens(e.to_string()))?;
+        }
+        Ok(OAuthCall {
+            manager: self.tokens.clone(),
+            config: Arc::new(config.clone()),
+            key,
+            client,
+        })
     }
 
     /// Runs `call` in a fresh store under `limits`, and turns traps into precise errors.
@@ -393,4 +453,12 @@ fn check_manifest(manifest: &Manifest) -> Result<std::collections::HashSet<Strin
         }
     }
     Ok(ids)
+}
+
+/// The OAuth client from the `client_id` and (optional) `client_secret` credentials.
+pub fn oauth_client(credentials: &Credentials) -> Option<plugboard_oauth::Client> {
+    Some(plugboard_oauth::Client {
+        id: credentials.get("client_id")?.to_string(),
+        secret: credentials.get("client_secret").map(str::to_string),
+    })
 }

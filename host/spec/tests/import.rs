@@ -2,7 +2,7 @@
 //! overrides, and a finalize of the result.
 
 use plugboard_definition::edit::{Settings, apply_settings};
-use plugboard_definition::{Auth, LinkLocation, PaginationType, ParameterLocation};
+use plugboard_definition::{Auth, LinkLocation, OAuthGrantType, PaginationType, ParameterLocation};
 use plugboard_spec::import::{Imported, Options, import};
 use plugboard_spec::source::Document;
 use serde_json::json;
@@ -142,14 +142,54 @@ fn github_like_link_header_and_oauth_note() {
     assert_eq!(d.pagination.results_key, "");
     assert_eq!(d.actions[0].id, "repos_list-for-authenticated-user");
     assert!(d.actions[0].paginated && d.actions[1].paginated && !d.actions[2].paginated);
-    assert!(matches!(d.auth, Auth::ApiKey { .. }));
-    let notes = imported.summary.notes.join("\n");
-    assert!(notes.contains("OAuth 2.0 authorization code"), "{notes}");
-    assert!(
-        notes.contains("https://github.com/login/oauth/access_token"),
-        "{notes}"
+    let Auth::OAuth2(oauth) = &d.auth else {
+        panic!("expected OAuth 2.0, got {:?}", d.auth);
+    };
+    assert_eq!(oauth.grant_type, OAuthGrantType::AuthorizationCode);
+    assert_eq!(
+        oauth.authorization_code_url.as_deref(),
+        Some("https://github.com/login/oauth/authorize")
     );
-    assert!(notes.contains("set `--auth` explicitly"), "{notes}");
+    assert_eq!(
+        oauth.access_token_url,
+        "https://github.com/login/oauth/access_token"
+    );
+    // The requirement asks for no scopes.
+    assert_eq!(oauth.scope, "");
+    assert!(
+        imported
+            .summary
+            .auth
+            .contains("OAuth 2.0 authorization code"),
+        "{}",
+        imported.summary.auth
+    );
+}
+
+#[test]
+fn oauth_client_credentials_with_required_scopes_and_overrides() {
+    let spec = serde_json::json!({
+        "openapi": "3.0.3",
+        "info": {"title": "Machines", "version": "1", "description": "d"},
+        "servers": [{"url": "https://api.example.com"}],
+        "security": [{"cc": ["read"]}],
+        "components": {"securitySchemes": {"cc": {"type": "oauth2", "flows": {
+            "clientCredentials": {"tokenUrl": "https://auth.example.com/token",
+                "scopes": {"read": "r", "write": "w", "admin": "a"}}}}}},
+        "paths": {"/things": {
+            "get": {"operationId": "listThings", "responses": {"200": {"description": "ok"}}},
+            "post": {"operationId": "addThing", "security": [{"cc": ["write", "read"]}],
+                "responses": {"201": {"description": "ok"}}}
+        }}
+    });
+    let imported = plugboard_spec::import::import(&spec, &Options::default()).unwrap();
+    let Auth::OAuth2(oauth) = &imported.definition.auth else {
+        panic!("expected OAuth 2.0, got {:?}", imported.definition.auth);
+    };
+    assert_eq!(oauth.grant_type, OAuthGrantType::ClientCredentials);
+    assert_eq!(oauth.access_token_url, "https://auth.example.com/token");
+    assert_eq!(oauth.scope, "read write");
+    assert_eq!(oauth.authorization_code_url, None);
 }
 
 #[test]

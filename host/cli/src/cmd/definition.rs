@@ -63,6 +63,9 @@ pub enum AuthArg {
     ApiKey,
     /// HTTP Basic (credentials `username`, `password`).
     Basic,
+    /// OAuth 2.0 (credentials `client_id`, `client_secret`; see the OAuth flags).
+    #[value(alias = "oauth")]
+    Oauth2,
 }
 
 /// Where an API key goes.
@@ -124,6 +127,9 @@ pub struct SettingsArgs {
     /// Where the API key goes (api-key auth).
     #[arg(long, value_enum)]
     pub api_key_location: Option<KeyLocationArg>,
+    /// OAuth 2.0 fields (oauth2 auth).
+    #[command(flatten)]
+    pub oauth: crate::cmd::oauth_flags::OAuthArgs,
     /// An extra request header sent with every request (repeatable).
     #[arg(long = "extra-header", value_name = "NAME:VALUE")]
     pub extra_headers: Vec<String>,
@@ -203,7 +209,9 @@ impl SettingsArgs {
                 AuthArg::None => AuthKind::None,
                 AuthArg::ApiKey => AuthKind::ApiKey,
                 AuthArg::Basic => AuthKind::Basic,
+                AuthArg::Oauth2 => AuthKind::OAuth2,
             }),
+            oauth: self.oauth.to_settings()?,
             api_key_header_name: self.api_key_header_name.clone(),
             api_key_preamble: self.api_key_preamble.clone(),
             api_key_location: self.api_key_location.map(|l| match l {

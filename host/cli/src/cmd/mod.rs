@@ -2,8 +2,10 @@
 //! `Args` type (clap) and `run(args) -> anyhow::Result<ExitCode>`.
 
 pub mod actions;
+pub mod auth;
 pub mod clean;
 pub mod convert;
 pub mod definition;
 pub mod import;
 pub mod lint;
+pub mod oauth_flags;

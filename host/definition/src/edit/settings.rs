@@ -3,8 +3,9 @@
 
 use super::edit_error;
 use crate::{
-    ApiKeyLocation, Auth, Definition, LinkLocation, MAX_PAGE_LIMIT, MAX_PAGE_SIZE, Pagination,
-    PaginationType, Result, Scheme,
+    ApiKeyLocation, Auth, Definition, LinkLocation, MAX_PAGE_LIMIT, MAX_PAGE_SIZE, OAuth2,
+    OAuthGrantType, Pagination, PaginationType, Result, Scheme, TokenRefreshStrategy,
+    TokenRequestContentType, TokenRequestMethod,
 };
 
 /// Authentication type chosen by a setting.
@@ -16,6 +17,53 @@ pub enum AuthKind {
     ApiKey,
     /// HTTP Basic.
     Basic,
+    /// OAuth 2.0.
+    OAuth2,
+}
+
+/// OAuth 2.0 fields to set (auth type `oauth2`); `None` (or empty) leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OAuthSettings {
+    /// OAuth Grant Type.
+    pub grant_type: Option<OAuthGrantType>,
+    /// Access Token Scheme.
+    pub access_token_scheme: Option<String>,
+    /// Authorization Code URL.
+    pub authorization_code_url: Option<String>,
+    /// Access Token URL.
+    pub access_token_url: Option<String>,
+    /// Token Expiration Key.
+    pub token_expiration_key: Option<String>,
+    /// Token Key.
+    pub token_key: Option<String>,
+    /// Refresh Token Key.
+    pub refresh_token_key: Option<String>,
+    /// Token Request Content Type.
+    pub token_request_content_type: Option<TokenRequestContentType>,
+    /// Token Request Method.
+    pub token_request_method: Option<TokenRequestMethod>,
+    /// Scope.
+    pub scope: Option<String>,
+    /// Token Exchange Requires Basic Auth Headers.
+    pub token_exchange_basic_auth: Option<bool>,
+    /// Include Client Config on Refresh.
+    pub include_client_config_on_refresh: Option<bool>,
+    /// Include Redirect URI on Refresh.
+    pub include_redirect_uri_on_refresh: Option<bool>,
+    /// Token Refresh Strategy.
+    pub token_refresh_strategy: Option<TokenRefreshStrategy>,
+    /// Refresh Buffer (30..=3600 s).
+    pub refresh_buffer_seconds: Option<u32>,
+    /// Custom Interval (300..=86400 s).
+    pub refresh_interval_seconds: Option<u32>,
+    /// Authorization Extra Params to add or replace.
+    pub authorization_extra_params: Vec<(String, String)>,
+    /// Extra Request Headers (token requests) to add or replace.
+    pub extra_request_headers: Vec<(String, String)>,
+    /// Statuses that mean "token rejected".
+    pub refresh_on_status: Option<Vec<u16>>,
+    /// Body text that means "token rejected".
+    pub expired_token_body_marker: Option<String>,
 }
 
 /// Fields to set; `None` (or empty) leaves a field as it is.
@@ -35,6 +83,8 @@ pub struct Settings {
     pub api_key_preamble: Option<String>,
     /// Where the key goes (api-key auth).
     pub api_key_location: Option<ApiKeyLocation>,
+    /// OAuth 2.0 fields (oauth2 auth).
+    pub oauth: OAuthSettings,
     /// Extra request headers to add or replace.
     pub extra_headers: Vec<(String, String)>,
     /// Pagination type; changing it clears the previous type's own fields, and `none` unmarks
@@ -110,7 +160,28 @@ fn apply_auth(d: &mut Definition, s: &Settings) -> Result<()> {
                 location: ApiKeyLocation::Header,
             }
         }
+        Some(AuthKind::OAuth2) if !matches!(d.auth, Auth::OAuth2(_)) => {
+            let Some(url) = &s.oauth.access_token_url else {
+                return Err(edit_error(
+                    "auth.access_token_url",
+                    "OAuth 2.0 needs the Access Token URL (`--access-token-url`)",
+                ));
+            };
+            let grant = s
+                .oauth
+                .grant_type
+                .unwrap_or(OAuthGrantType::AuthorizationCode);
+            d.auth = Auth::OAuth2(Box::new(OAuth2::new(grant, url.trim())));
+        }
         _ => {}
+    }
+    if let Auth::OAuth2(oauth) = &mut d.auth {
+        apply_oauth(oauth, &s.oauth)?;
+    } else if s.oauth != OAuthSettings::default() {
+        return Err(edit_error(
+            "auth",
+            "OAuth 2.0 fields apply to oauth2 auth only; choose it with `--auth oauth2`",
+        ));
     }
     let key_fields = [
         ("api_key_header_name", s.api_key_header_name.is_some()),
@@ -143,6 +214,78 @@ fn apply_auth(d: &mut Definition, s: &Settings) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn apply_oauth(o: &mut OAuth2, s: &OAuthSettings) -> Result<()> {
+    if let Some(grant) = s.grant_type {
+        o.grant_type = grant;
+    }
+    set(&mut o.access_token_scheme, &s.access_token_scheme);
+    set_opt(&mut o.authorization_code_url, &s.authorization_code_url);
+    set(&mut o.access_token_url, &s.access_token_url);
+    set(&mut o.token_expiration_key, &s.token_expiration_key);
+    set(&mut o.token_key, &s.token_key);
+    set(&mut o.refresh_token_key, &s.refresh_token_key);
+    set(&mut o.scope, &s.scope);
+    if let Some(value) = s.token_request_content_type {
+        o.token_request_content_type = value;
+    }
+    if let Some(value) = s.token_request_method {
+        o.token_request_method = value;
+    }
+    for (target, value) in [
+        (
+            &mut o.token_exchange_basic_auth,
+            s.token_exchange_basic_auth,
+        ),
+        (
+            &mut o.include_client_config_on_refresh,
+            s.include_client_config_on_refresh,
+        ),
+        (
+            &mut o.include_redirect_uri_on_refresh,
+            s.include_redirect_uri_on_refresh,
+        ),
+    ] {
+        if let Some(value) = value {
+            *target = value;
+        }
+    }
+    if let Some(strategy) = s.token_refresh_strategy {
+        o.token_refresh_strategy = strategy;
+        if strategy == TokenRefreshStrategy::Automatic {
+            o.refresh_interval_seconds = None;
+        }
+    }
+    if let Some(seconds) = s.refresh_buffer_seconds {
+        o.refresh_buffer_seconds = seconds;
+    }
+    if s.refresh_interval_seconds.is_some() {
+        o.refresh_interval_seconds = s.refresh_interval_seconds;
+    }
+    for (name, value) in &s.authorization_extra_params {
+        o.authorization_extra_params
+            .insert(name.trim().to_string(), value.to_string());
+    }
+    for (name, value) in &s.extra_request_headers {
+        o.extra_request_headers
+            .insert(name.trim().to_string(), value.trim().to_string());
+    }
+    if let Some(statuses) = &s.refresh_on_status {
+        o.refresh_on_status = statuses.clone();
+    }
+    if let Some(marker) = &s.expired_token_body_marker {
+        o.expired_token_body_marker = Some(marker.clone()).filter(|m| !m.is_empty());
+    }
+    let mut problems = Vec::new();
+    crate::validate::check_oauth(o, &mut problems);
+    match problems.into_iter().next() {
+        Some(problem) => Err(edit_error(
+            problem.path.trim_start_matches("$.").to_string(),
+            problem.message,
+        )),
+        None => Ok(()),
+    }
 }
 
 fn apply_pagination(d: &mut Definition, s: &Settings, notes: &mut Vec<String>) -> Result<()> {

@@ -1,6 +1,6 @@
 //! Where the API lives (servers) and how it authenticates (security schemes).
 
-use plugboard_definition::{ApiKeyLocation, Auth, Scheme};
+use plugboard_definition::{ApiKeyLocation, Auth, OAuth2, OAuthGrantType, Scheme};
 use serde_json::Value;
 
 use super::schema::Resolver;
@@ -214,15 +214,31 @@ pub(crate) fn auth(
                     )),
                 }
             }
-            "oauth2" | "openIdConnect" => {
+            "oauth2" => {
+                let scopes = required_scopes(spec, &name);
+                if let Some((oauth, why)) = oauth_from_flows(scheme, &name, &scopes, notes) {
+                    return (Auth::OAuth2(Box::new(oauth)), why);
+                }
                 let described = describe_oauth(scheme, kind);
                 notes.push(format!(
-                    "the spec uses {described} (security scheme `{name}`); OAuth 2.0 arrives with the auth issue: auth is set to a bearer token sent as api_key meanwhile; set `--auth` explicitly or edit auth later"
+                    "the spec uses {described} (security scheme `{name}`), with no authorization code or client credentials flow Plugboard can use; auth is set to a bearer token sent as api_key"
                 ));
                 if fallback.is_none() {
                     fallback = Some((
                         bearer(),
                         format!("api_key sent as `Authorization: Bearer <token>` (stand-in for OAuth 2.0 scheme `{name}`)"),
+                    ));
+                }
+            }
+            "openIdConnect" => {
+                let described = describe_oauth(scheme, kind);
+                notes.push(format!(
+                    "the spec uses {described} (security scheme `{name}`); its endpoints are behind a discovery URL: auth is set to a bearer token sent as api_key; set `--auth oauth2 --access-token-url ...` with the provider's endpoints"
+                ));
+                if fallback.is_none() {
+                    fallback = Some((
+                        bearer(),
+                        format!("api_key sent as `Authorization: Bearer <token>` (stand-in for OpenID Connect scheme `{name}`)"),
                     ));
                 }
             }
@@ -232,6 +248,85 @@ pub(crate) fn auth(
         }
     }
     fallback.unwrap_or((Auth::None, "none (no supported security scheme)".into()))
+}
+
+/// The scopes that the spec's security requirements ask of scheme `name` (global and
+/// per operation), in order of first use.
+fn required_scopes(spec: &Value, name: &str) -> Vec<String> {
+    let mut scopes: Vec<String> = Vec::new();
+    let operations = spec
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .flat_map(|(_, item)| item.as_object().into_iter().flatten())
+        .map(|(_, op)| op.get("security"));
+    for requirements in std::iter::once(spec.get("security")).chain(operations) {
+        for requirement in requirements.and_then(Value::as_array).into_iter().flatten() {
+            for scope in requirement
+                .get(name)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                if !scopes.iter().any(|s| s == scope) {
+                    scopes.push(scope.to_string());
+                }
+            }
+        }
+    }
+    scopes
+}
+
+/// OAuth 2.0 settings from a scheme's flows: the authorization code flow when there is one,
+/// else client credentials; the scopes the requirements ask for.
+fn oauth_from_flows(
+    scheme: &Value,
+    name: &str,
+    scopes: &[String],
+    notes: &mut Vec<String>,
+) -> Option<(OAuth2, String)> {
+    let flows = scheme.get("flows")?;
+    let url = |flow: &Value, key: &str| {
+        flow.get(key)
+            .and_then(Value::as_str)
+            .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+            .map(str::to_string)
+    };
+    let mut oauth = if let Some(flow) = flows.get("authorizationCode")
+        && let (Some(authorize), Some(token)) =
+            (url(flow, "authorizationUrl"), url(flow, "tokenUrl"))
+    {
+        let mut oauth = OAuth2::new(OAuthGrantType::AuthorizationCode, token);
+        oauth.authorization_code_url = Some(authorize);
+        oauth
+    } else if let Some(flow) = flows.get("clientCredentials")
+        && let Some(token) = url(flow, "tokenUrl")
+    {
+        OAuth2::new(OAuthGrantType::ClientCredentials, token)
+    } else {
+        return None;
+    };
+    oauth.scope = scopes.join(" ");
+    let grant = match oauth.grant_type {
+        OAuthGrantType::AuthorizationCode => "authorization code",
+        OAuthGrantType::ClientCredentials => "client credentials",
+    };
+    let scope_note = if scopes.is_empty() {
+        "no scopes".to_string()
+    } else {
+        format!("scopes {}", scopes.join(" "))
+    };
+    if flows.get("authorizationCode").is_some() && flows.get("clientCredentials").is_some() {
+        notes.push(format!(
+            "security scheme `{name}` offers authorization code and client credentials; chose authorization code (`--oauth-grant-type client-credentials` for the other)"
+        ));
+    }
+    Some((
+        oauth,
+        format!("OAuth 2.0 {grant} (security scheme `{name}`, {scope_note})"),
+    ))
 }
 
 fn bearer() -> Auth {

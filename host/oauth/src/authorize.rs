@@ -1,0 +1,168 @@
+//! The authorization code grant's first half: a consent URL with `state` and a PKCE (S256)
+//! challenge, and the check of what the provider sends back to the redirect URI.
+
+use base64::Engine as _;
+use ring::rand::{SecureRandom, SystemRandom};
+use sha2::{Digest, Sha256};
+
+use crate::config::{Client, OAuth2Config};
+use crate::{Error, Result};
+
+/// A consent in progress: what must come back (`state`) and what proves it is ours
+/// (`verifier`). Keep it until the callback arrives; it is single-use.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PendingAuthorization {
+    /// The URL to open in a browser.
+    pub consent_url: String,
+    /// The redirect URI the provider sends the code to.
+    pub redirect_uri: String,
+    /// The `state` value the callback must carry.
+    pub state: String,
+    /// The PKCE code verifier (sent with the code exchange only).
+    pub(crate) verifier: String,
+}
+
+impl std::fmt::Debug for PendingAuthorization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingAuthorization")
+            .field("consent_url", &self.consent_url)
+            .field("redirect_uri", &self.redirect_uri)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Random URL-safe text from `bytes` random bytes.
+fn random_text(bytes: usize) -> Result<String> {
+    let mut buf = vec![0u8; bytes];
+    SystemRandom::new()
+        .fill(&mut buf)
+        .map_err(|_| Error::Authorization("no system randomness".into()))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
+}
+
+/// The S256 challenge of a verifier (RFC 7636 section 4.2).
+pub fn pkce_challenge(verifier: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// Starts an authorization: the consent URL for `client` with a fresh state and PKCE
+/// verifier, the configured scope and extra parameters.
+pub fn begin(
+    config: &OAuth2Config,
+    client: &Client,
+    redirect_uri: &str,
+) -> Result<PendingAuthorization> {
+    if config.authorization_url.is_empty() {
+        return Err(Error::Config(
+            "the integration has no authorization URL (it uses client credentials)".into(),
+        ));
+    }
+    let mut url = url::Url::parse(&config.authorization_url).map_err(|e| {
+        Error::Config(format!(
+            "authorization URL `{}`: {e}",
+            config.authorization_url
+        ))
+    })?;
+    let state = random_text(24)?;
+    // 32 random bytes give a 43-character verifier, the shortest RFC 7636 allows.
+    let verifier = random_text(32)?;
+    {
+        let mut query = url.query_pairs_mut();
+        query
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &client.id)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("state", &state)
+            .append_pair("code_challenge", &pkce_challenge(&verifier))
+            .append_pair("code_challenge_method", "S256");
+        if !config.scope.is_empty() {
+            query.append_pair("scope", &config.scope);
+        }
+        for (name, value) in &config.authorization_params {
+            query.append_pair(name, value);
+        }
+    }
+    Ok(PendingAuthorization {
+        consent_url: url.into(),
+        redirect_uri: redirect_uri.to_string(),
+        state,
+        verifier,
+    })
+}
+
+/// Reads the query of the request that reached the redirect URI: the code, after checking
+/// `state`; the provider's error (`error`, `error_description`) when consent failed.
+pub fn code_from_callback(pending: &PendingAuthorization, query: &str) -> Result<String> {
+    let mut code = None;
+    let mut state = None;
+    let mut error = None;
+    let mut description = None;
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        match key.as_ref() {
+            "code" => code = Some(value.into_owned()),
+            "state" => state = Some(value.into_owned()),
+            "error" => error = Some(value.into_owned()),
+            "error_description" => description = Some(value.into_owned()),
+            _ => {}
+        }
+    }
+    if let Some(error) = error {
+        return Err(Error::Authorization(match description {
+            Some(description) => format!("the provider refused: {error}: {description}"),
+            None => format!("the provider refused: {error}"),
+        }));
+    }
+    if state.as_deref() != Some(pending.state.as_str()) {
+        return Err(Error::Authorization(
+            "the callback's `state` does not match this login (a stale or forged redirect)".into(),
+        ));
+    }
+    code.filter(|c| !c.is_empty())
+        .ok_or_else(|| Error::Authorization("the callback has no `code`".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Grant;
+
+    #[test]
+    fn rfc7636_example_challenge() {
+        assert_eq!(
+            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+    }
+
+    #[test]
+    fn consent_url_and_callback() {
+        let mut config = OAuth2Config::client_credentials("http://127.0.0.1:1/token");
+        config.grant = Grant::AuthorizationCode;
+        config.authorization_url = "http://127.0.0.1:1/authorize?tenant=x".into();
+        config.scope = "read write".into();
+        config.authorization_params = vec![("access_type".into(), "offline".into())];
+        let client = Client {
+            id: "cid".into(),
+            secret: None,
+        };
+        let pending = begin(&config, &client, "http://127.0.0.1:9/callback").unwrap();
+        let url = url::Url::parse(&pending.consent_url).unwrap();
+        let query: std::collections::BTreeMap<_, _> = url.query_pairs().into_owned().collect();
+        assert_eq!(query["tenant"], "x");
+        assert_eq!(query["client_id"], "cid");
+        assert_eq!(query["scope"], "read write");
+        assert_eq!(query["access_type"], "offline");
+        assert_eq!(query["code_challenge"], pkce_challenge(&pending.verifier));
+        assert_eq!(pending.verifier.len(), 43);
+
+        let good = format!("code=abc&state={}", pending.state);
+        assert_eq!(code_from_callback(&pending, &good).unwrap(), "abc");
+        assert!(code_from_callback(&pending, "code=abc&state=other").is_err());
+        let refused = code_from_callback(
+            &pending,
+            "error=access_denied&error_description=user+said+no",
+        )
+        .unwrap_err();
+        assert!(refused.to_string().contains("user said no"), "{refused}");
+    }
+}
