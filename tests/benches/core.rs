@@ -47,6 +47,7 @@ fn main() -> anyhow::Result<()> {
         cache_dir: Some(cache),
         max_instances: 1_100,
         pooling: true,
+        ..RuntimeConfig::default()
     })?;
     let big = plugboard_bundle::finalize(&definition(&api, 20_000)?)?;
     let small = plugboard_bundle::finalize(&definition(&api, 10)?)?;

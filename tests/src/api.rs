@@ -27,6 +27,10 @@
 //! | `GET /open/items` | no auth check; `{"items": all_items()}` |
 //! | `GET /big?bytes=N` | a JSON string `"aa…a"`; the whole body is exactly `max(N, 2)` bytes (N ≤ 64 MiB) |
 //! | `GET /slow?ms=N` | sleeps N ms (at most 30 s), `{"slept": N}` |
+//!
+//! With [`AuthCheck::Bearer`] the routes are protected by OAuth 2.0 access tokens that a
+//! [`BearerValidator`] judges (the [`crate::oauth::TokenEndpoint`]'s tokens or JWTs from the
+//! [`crate::oauth::OAuthMockServer`]).
 
 use std::collections::BTreeMap;
 use std::future::IntoFuture;
@@ -96,6 +100,8 @@ pub enum AuthCheck {
         /// Expected password.
         password: String,
     },
+    /// The request must carry `Authorization: <scheme> <token>` with a token its validator accepts.
+    Bearer(BearerCheck),
 }
 
 impl AuthCheck {
@@ -115,19 +121,44 @@ impl AuthCheck {
         }
     }
 
+    /// Shorthand for [`AuthCheck::Bearer`] with the default options of [`BearerCheck::new`].
+    pub fn bearer(validator: impl BearerValidator + 'static) -> Self {
+        AuthCheck::Bearer(BearerCheck::new(validator))
+    }
+
     /// The (lowercased) name of the header that carries the credentials, if any.
     fn header_name(&self) -> Option<String> {
         match self {
             AuthCheck::None => None,
             AuthCheck::Header { name, .. } => Some(name.to_ascii_lowercase()),
-            AuthCheck::Basic { .. } => Some(header::AUTHORIZATION.as_str().to_owned()),
+            AuthCheck::Basic { .. } | AuthCheck::Bearer(_) => {
+                Some(header::AUTHORIZATION.as_str().to_owned())
+            }
         }
     }
 
-    /// Whether `headers` satisfy this check.
+    /// `None` when `headers` satisfy this check, else the response that rejects the request.
+    fn rejection(&self, headers: &HeaderMap) -> Option<Response> {
+        if let AuthCheck::Bearer(check) = self {
+            return check.rejection(headers);
+        }
+        if self.accepts(headers) {
+            return None;
+        }
+        let mut response = error(StatusCode::UNAUTHORIZED, "invalid credentials");
+        if let Ok(challenge) = HeaderValue::from_str(&self.challenge()) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        Some(response)
+    }
+
+    /// Whether `headers` satisfy this check (every variant but [`AuthCheck::Bearer`]).
     fn accepts(&self, headers: &HeaderMap) -> bool {
         match self {
             AuthCheck::None => true,
+            AuthCheck::Bearer(_) => false,
             AuthCheck::Header { name, value } => {
                 let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
                     return false;
@@ -154,6 +185,7 @@ impl AuthCheck {
             AuthCheck::Header { name, .. } => {
                 format!("ApiKey realm=\"plugboard-tests\", header=\"{name}\"")
             }
+            AuthCheck::Bearer(check) => check.challenge(None),
             AuthCheck::None => "None realm=\"plugboard-tests\"".to_owned(),
         }
     }
@@ -167,6 +199,167 @@ fn basic_credentials(value: &HeaderValue) -> Option<Vec<u8>> {
         return None;
     }
     STANDARD.decode(encoded.trim()).ok()
+}
+
+/// What a [`BearerValidator`] thinks of an access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStatus {
+    /// Issued, not expired, not revoked: the request is served.
+    Valid,
+    /// Known but expired: answered as [`BearerCheck::on_expired`] says.
+    Expired,
+    /// Unknown, revoked, malformed or badly signed: always 401.
+    Invalid,
+}
+
+/// Judges bearer tokens for [`AuthCheck::Bearer`]; implemented by
+/// [`crate::oauth::TokenValidator`] (from a [`crate::oauth::TokenEndpoint`]) and
+/// [`crate::oauth::JwtVerifier`].
+pub trait BearerValidator: Send + Sync + std::fmt::Debug {
+    /// The status of `token` (the part after the scheme, trimmed).
+    fn status(&self, token: &str) -> TokenStatus;
+}
+
+/// How [`AuthCheck::Bearer`] answers a known but expired token (vendor quirks the host must
+/// recognise as "refresh and retry").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExpiredAnswer {
+    /// This status (403 if it is not a valid status code) with body
+    /// `{"error": "token_expired"}`; a 401 also carries
+    /// `www-authenticate: <scheme> error="invalid_token", error_description="the access token expired"`.
+    Status(u16),
+    /// 200 with this JSON body (e.g. `{"error": "token_expired"}`) instead of the data.
+    OkWithBody(Value),
+}
+
+impl Default for ExpiredAnswer {
+    fn default() -> Self {
+        ExpiredAnswer::Status(401)
+    }
+}
+
+/// The options of [`AuthCheck::Bearer`]. Clones share the validator and the accepted-token log.
+#[derive(Clone)]
+pub struct BearerCheck {
+    /// The scheme expected before the token (compared case-insensitively); default `Bearer`.
+    pub scheme: String,
+    /// The answer to a known but expired token; default 401.
+    pub on_expired: ExpiredAnswer,
+    validator: Arc<dyn BearerValidator>,
+    accepted: Arc<Mutex<Vec<String>>>,
+}
+
+impl std::fmt::Debug for BearerCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BearerCheck")
+            .field("scheme", &self.scheme)
+            .field("on_expired", &self.on_expired)
+            .field("validator", &self.validator)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for BearerCheck {
+    fn eq(&self, other: &Self) -> bool {
+        self.scheme == other.scheme
+            && self.on_expired == other.on_expired
+            && Arc::ptr_eq(&self.validator, &other.validator)
+            && Arc::ptr_eq(&self.accepted, &other.accepted)
+    }
+}
+
+impl Eq for BearerCheck {}
+
+impl BearerCheck {
+    /// A check with scheme `Bearer` that answers expired tokens with 401.
+    pub fn new(validator: impl BearerValidator + 'static) -> Self {
+        BearerCheck {
+            scheme: "Bearer".to_owned(),
+            on_expired: ExpiredAnswer::default(),
+            validator: Arc::new(validator),
+            accepted: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    /// The same check with another scheme, e.g. `Token` for `Authorization: Token abc`.
+    pub fn with_scheme(mut self, scheme: impl Into<String>) -> Self {
+        self.scheme = scheme.into();
+        self
+    }
+
+    /// The same check answering known but expired tokens as `answer` says.
+    pub fn with_on_expired(mut self, answer: ExpiredAnswer) -> Self {
+        self.on_expired = answer;
+        self
+    }
+
+    /// Every token the check accepted so far (one entry per served request), oldest first.
+    pub fn accepted_tokens(&self) -> Vec<String> {
+        self.accepted.lock().expect("token log poisoned").clone()
+    }
+
+    /// The `www-authenticate` challenge, with an `error_description` when given.
+    fn challenge(&self, description: Option<&str>) -> String {
+        match description {
+            Some(description) => format!(
+                "{} error=\"invalid_token\", error_description=\"{description}\"",
+                self.scheme
+            ),
+            None => format!("{} error=\"invalid_token\"", self.scheme),
+        }
+    }
+
+    /// The token of the first `Authorization: <scheme> <token>` header.
+    fn token<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {
+        headers
+            .get_all(header::AUTHORIZATION)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .find_map(|value| {
+                let (scheme, token) = value.trim().split_once(' ')?;
+                let token = token.trim();
+                (scheme.eq_ignore_ascii_case(&self.scheme) && !token.is_empty()).then_some(token)
+            })
+    }
+
+    /// `None` (and the token recorded) when the request carries a valid token, else the answer.
+    fn rejection(&self, headers: &HeaderMap) -> Option<Response> {
+        let status = self
+            .token(headers)
+            .map(|token| (token, self.validator.status(token)));
+        let unauthorized = |description: Option<&str>, body: Value| {
+            let mut response = json_response(StatusCode::UNAUTHORIZED, body);
+            if let Ok(challenge) = HeaderValue::from_str(&self.challenge(description)) {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, challenge);
+            }
+            response
+        };
+        match status {
+            Some((token, TokenStatus::Valid)) => {
+                self.accepted
+                    .lock()
+                    .expect("token log poisoned")
+                    .push(token.to_owned());
+                None
+            }
+            Some((_, TokenStatus::Expired)) => Some(match &self.on_expired {
+                ExpiredAnswer::Status(401) => unauthorized(
+                    Some("the access token expired"),
+                    json!({"error": "token_expired"}),
+                ),
+                ExpiredAnswer::Status(code) => json_response(
+                    StatusCode::from_u16(*code).unwrap_or(StatusCode::FORBIDDEN),
+                    json!({"error": "token_expired"}),
+                ),
+                ExpiredAnswer::OkWithBody(body) => ok(body.clone()),
+            }),
+            Some((_, TokenStatus::Invalid)) | None => {
+                Some(unauthorized(None, json!({"error": "invalid credentials"})))
+            }
+        }
+    }
 }
 
 /// One request as the server received it.
@@ -225,18 +418,95 @@ impl Shared {
     }
 }
 
-/// A running test API on `127.0.0.1` with an ephemeral port. Dropping it stops the server.
-pub struct TestApi {
+/// An axum server on its own thread with its own current-thread tokio runtime, so it keeps
+/// answering while the thread that started it blocks, from `#[tokio::test]` and plain `#[test]`
+/// alike. Dropping it stops the server and joins the thread (the port is free afterwards).
+pub(crate) struct ServerThread {
     addr: SocketAddr,
-    shared: Arc<Shared>,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+}
+
+impl ServerThread {
+    /// Serves `app` on `listener` (already bound) on a new thread named `{name}-{port}`.
+    pub(crate) fn spawn(
+        listener: std::net::TcpListener,
+        app: Router,
+        name: &str,
+    ) -> std::io::Result<ServerThread> {
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        // Register the socket with the server's own runtime (entering it is fine even from inside
+        // another runtime; only blocking on it would not be).
+        let listener = {
+            let _guard = runtime.enter();
+            tokio::net::TcpListener::from_std(listener)
+        };
+        let listener = match listener {
+            Ok(listener) => listener,
+            Err(error) => {
+                // A plain drop may panic when the caller is inside a runtime.
+                runtime.shutdown_background();
+                return Err(error);
+            }
+        };
+        let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name(format!("{name}-{}", addr.port()))
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let server = axum::serve(listener, app).into_future();
+                    tokio::select! {
+                        result = server => {
+                            if let Err(error) = result {
+                                eprintln!("test server on {addr} stopped: {error}");
+                            }
+                        }
+                        _ = shutdown_rx => {}
+                    }
+                });
+                // Dropping the runtime here cancels every in-flight connection.
+                drop(runtime);
+            })?;
+        Ok(ServerThread {
+            addr,
+            shutdown: Some(shutdown_tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// The socket address the server listens on.
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for ServerThread {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            // An error means the server already stopped on its own.
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            // Joining makes the port free once drop returns; the thread only drops its runtime.
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A running test API on `127.0.0.1` with an ephemeral port. Dropping it stops the server.
+pub struct TestApi {
+    shared: Arc<Shared>,
+    server: ServerThread,
 }
 
 impl std::fmt::Debug for TestApi {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TestApi")
-            .field("addr", &self.addr)
+            .field("addr", &self.server.addr())
             .field("auth", &self.shared.auth)
             .finish_non_exhaustive()
     }
@@ -259,27 +529,8 @@ impl TestApi {
 
     /// Like [`TestApi::start_blocking`], on a given address (port 0 picks a free one).
     pub fn start_on(addr: SocketAddr, auth: AuthCheck) -> std::io::Result<TestApi> {
-        let std_listener = std::net::TcpListener::bind(addr)?;
-        std_listener.set_nonblocking(true)?;
-        let addr = std_listener.local_addr()?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        // Register the socket with the server's own runtime (entering it is fine even from inside
-        // another runtime; only blocking on it would not be).
-        let listener = {
-            let _guard = runtime.enter();
-            tokio::net::TcpListener::from_std(std_listener)
-        };
-        let listener = match listener {
-            Ok(listener) => listener,
-            Err(error) => {
-                // A plain drop may panic when the caller is inside a runtime.
-                runtime.shutdown_background();
-                return Err(error);
-            }
-        };
-
+        let listener = std::net::TcpListener::bind(addr)?;
+        let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             auth,
             base_url: format!("http://{addr}"),
@@ -289,41 +540,18 @@ impl TestApi {
         let app = Router::new()
             .fallback(handle)
             .with_state(Arc::clone(&shared));
-        let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name(format!("test-api-{}", addr.port()))
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let server = axum::serve(listener, app).into_future();
-                    tokio::select! {
-                        result = server => {
-                            if let Err(error) = result {
-                                eprintln!("test API on {addr} stopped: {error}");
-                            }
-                        }
-                        _ = shutdown_rx => {}
-                    }
-                });
-                // Dropping the runtime here cancels every in-flight connection.
-                drop(runtime);
-            })?;
-
-        Ok(TestApi {
-            addr,
-            shared,
-            shutdown: Some(shutdown_tx),
-            thread: Some(thread),
-        })
+        let server = ServerThread::spawn(listener, app, "test-api")?;
+        Ok(TestApi { shared, server })
     }
 
     /// The socket address the server listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// `127.0.0.1:PORT`.
     pub fn host(&self) -> String {
-        self.addr.to_string()
+        self.server.addr().to_string()
     }
 
     /// `http://127.0.0.1:PORT` (no trailing slash).
@@ -369,19 +597,6 @@ impl TestApi {
             .filter(|r| r.path.starts_with(route_prefix))
             .cloned()
             .collect()
-    }
-}
-
-impl Drop for TestApi {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            // An error means the server already stopped on its own.
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            // Joining makes the port free once drop returns; the thread only drops its runtime.
-            let _ = thread.join();
-        }
     }
 }
 
@@ -512,13 +727,9 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         body: body.clone(),
     });
 
-    if !path.starts_with("/open/") && !shared.auth.accepts(&parts.headers) {
-        let mut response = error(StatusCode::UNAUTHORIZED, "invalid credentials");
-        if let Ok(challenge) = HeaderValue::from_str(&shared.auth.challenge()) {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, challenge);
-        }
+    if !path.starts_with("/open/")
+        && let Some(response) = shared.auth.rejection(&parts.headers)
+    {
         return response;
     }
     if !body_ok {

@@ -6,5 +6,6 @@ mod support;
 mod auth;
 mod hostile;
 mod import;
+mod oauth;
 mod pagination;
 mod requests;

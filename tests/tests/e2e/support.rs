@@ -20,6 +20,7 @@ pub fn runtime() -> Runtime {
         cache_dir: Some(cache_dir()),
         max_instances: 16,
         pooling: true,
+        ..RuntimeConfig::default()
     })
     .expect("runtime")
 }

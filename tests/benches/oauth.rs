@@ -1,0 +1,124 @@
+//! Call overhead with a cached OAuth 2.0 access token versus a static API key; prints a
+//! Markdown table (copied into BENCHMARKS.md).
+//!
+//! `cargo bench -p plugboard-tests --bench oauth`: two one-action bundles against the same
+//! loopback API, one with an API key (`X-Api-Key`), one with OAuth 2.0 client credentials
+//! (its token obtained once, then served from the token manager's cache); calls alternate
+//! between the two so that drift hits both alike. `BENCH_QUICK=1` for fewer calls.
+
+use std::time::{Duration, Instant};
+
+use plugboard_definition::Definition;
+use plugboard_runtime::{Credentials, InvokeOptions, Runtime, RuntimeConfig};
+use plugboard_tests::api::{AuthCheck, TestApi};
+use plugboard_tests::oauth::{TokenEndpoint, TokenEndpointConfig};
+use serde_json::{Value, json};
+
+fn main() -> anyhow::Result<()> {
+    let calls = if std::env::var_os("BENCH_QUICK").is_some() {
+        200
+    } else {
+        5_000
+    };
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let endpoint = TokenEndpoint::start(TokenEndpointConfig::default());
+    let key_api = TestApi::start_blocking(AuthCheck::header("X-Api-Key", "k-1"))?;
+    let oauth_api = TestApi::start_blocking(AuthCheck::bearer(endpoint.validator()))?;
+    let runtime = Runtime::new(RuntimeConfig {
+        cache_dir: Some(std::env::temp_dir().join("plugboard-bench-cache")),
+        max_instances: 16,
+        ..RuntimeConfig::default()
+    })?;
+    let key_bundle = plugboard_bundle::finalize(&definition(
+        &key_api,
+        json!({"type": "api_key", "api_key_header_name": "X-Api-Key"}),
+    )?)?;
+    let oauth_bundle = plugboard_bundle::finalize(&definition(
+        &oauth_api,
+        json!({"type": "oauth2", "grant_type": "client_credentials",
+            "access_token_url": endpoint.token_url()}),
+    )?)?;
+    let key_options = options(&[("api_key", "k-1")]);
+    let oauth_options = options(&[("client_id", "client-1"), ("client_secret", "secret-1")]);
+    let (key_times, oauth_times) = tokio.block_on(async {
+        let key_bundle = runtime.load(&key_bundle.component).await?;
+        let oauth_bundle = runtime.load(&oauth_bundle.component).await?;
+        for _ in 0..100 {
+            runtime
+                .invoke(&key_bundle, "get", "{}", &key_options)
+                .await?;
+            runtime
+                .invoke(&oauth_bundle, "get", "{}", &oauth_options)
+                .await?;
+        }
+        let mut key_times = Vec::with_capacity(calls);
+        let mut oauth_times = Vec::with_capacity(calls);
+        for _ in 0..calls {
+            let started = Instant::now();
+            runtime
+                .invoke(&key_bundle, "get", "{}", &key_options)
+                .await?;
+            key_times.push(started.elapsed());
+            let started = Instant::now();
+            runtime
+                .invoke(&oauth_bundle, "get", "{}", &oauth_options)
+                .await?;
+            oauth_times.push(started.elapsed());
+        }
+        anyhow::Ok((key_times, oauth_times))
+    })?;
+    anyhow::ensure!(
+        endpoint.count("client_credentials") == 1,
+        "the OAuth token must come from the cache after the first call"
+    );
+    let (key, oauth) = (median(&key_times), median(&oauth_times));
+    println!("| measurement | median | goal |");
+    println!("|---|---|---|");
+    println!(
+        "| invoke with an API key (loopback GET, {calls} calls) | {} | - |",
+        fmt_ms(key)
+    );
+    println!(
+        "| invoke with a cached OAuth 2.0 token (same GET, {calls} calls) | {} | - |",
+        fmt_ms(oauth)
+    );
+    println!(
+        "| OAuth / API key overhead | {:+.1}% | within 5% |",
+        (oauth.as_secs_f64() / key.as_secs_f64() - 1.0) * 100.0
+    );
+    Ok(())
+}
+
+fn options(pairs: &[(&str, &str)]) -> InvokeOptions {
+    InvokeOptions {
+        credentials: pairs.iter().copied().collect::<Credentials>(),
+        ..InvokeOptions::default()
+    }
+}
+
+/// One action reading the test API's first page of items.
+fn definition(api: &TestApi, auth: Value) -> anyhow::Result<Definition> {
+    let definition = json!({
+        "definition_version": 1,
+        "name": "Bench API",
+        "description": "OAuth benchmark",
+        "hostname": api.host(),
+        "scheme": "http",
+        "auth": auth,
+        "actions": [{"id": "get", "name": "Get", "method": "GET", "path": "/page/items"}],
+    });
+    Ok(Definition::from_json(&definition.to_string())?)
+}
+
+fn median(times: &[Duration]) -> Duration {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    sorted.get(sorted.len() / 2).copied().unwrap_or_default()
+}
+
+fn fmt_ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
