@@ -259,29 +259,64 @@ fn check_auth(d: &Definition, out: &mut Vec<Problem>) {
     }
 }
 
-/// An absolute `http`/`https` URL, or a problem at `path`.
-fn check_http_url(path: &str, text: &str, out: &mut Vec<Problem>) {
-    match url::Url::parse(text) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
-            if url.fragment().is_some() {
-                out.push(Problem::new(path, "must not have a fragment (`#...`)"));
-            }
-        }
-        Ok(_) => out.push(Problem::new(path, "must be an http or https URL")),
-        Err(e) => out.push(Problem::new(path, format!("not an absolute URL: {e}"))),
+/// An absolute `https` URL (plain `http` only for loopback hosts: OAuth requests carry the
+/// client secret), or a problem at `path`.
+fn check_oauth_url(path: &str, text: &str, out: &mut Vec<Problem>) {
+    let url = match url::Url::parse(text) {
+        Ok(url) => url,
+        Err(e) => return out.push(Problem::new(path, format!("not an absolute URL: {e}"))),
+    };
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return out.push(Problem::new(path, "must be an https URL with a host")),
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => out.push(Problem::new(
+            path,
+            "must use https (plain http only for loopback hosts such as 127.0.0.1)",
+        )),
+        _ => out.push(Problem::new(path, "must be an https URL")),
+    }
+    if url.fragment().is_some() {
+        out.push(Problem::new(path, "must not have a fragment (`#...`)"));
     }
 }
+
+/// Consent URL parameters the host sets itself.
+const RESERVED_AUTHORIZATION_PARAMS: &[&str] = &[
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "scope",
+];
+
+/// Token request headers the host sets itself (lower case).
+const RESERVED_TOKEN_HEADERS: &[&str] = &[
+    "authorization",
+    "content-type",
+    "content-length",
+    "host",
+    "transfer-encoding",
+    "connection",
+];
 
 /// The problems of OAuth 2.0 settings (paths under `$.auth`).
 pub(crate) fn check_oauth(o: &OAuth2, out: &mut Vec<Problem>) {
     let at = "$.auth";
-    check_http_url(&format!("{at}.access_token_url"), &o.access_token_url, out);
+    check_oauth_url(&format!("{at}.access_token_url"), &o.access_token_url, out);
     match (&o.grant_type, &o.authorization_code_url) {
         (OAuthGrantType::AuthorizationCode, None) => out.push(Problem::new(
             format!("{at}.authorization_code_url"),
             "the authorization code grant needs the Authorization Code URL",
         )),
-        (_, Some(url)) => check_http_url(&format!("{at}.authorization_code_url"), url, out),
+        (_, Some(url)) => check_oauth_url(&format!("{at}.authorization_code_url"), url, out),
         (OAuthGrantType::ClientCredentials, None) => {}
     }
     if !TOKEN.is_match(&o.access_token_scheme) {
@@ -333,15 +368,23 @@ pub(crate) fn check_oauth(o: &OAuth2, out: &mut Vec<Problem>) {
         _ => {}
     }
     for (name, value) in &o.extra_request_headers {
+        let path = format!("{at}.extra_request_headers.{name}");
         if !TOKEN.is_match(name) {
+            out.push(Problem::new(path, "not a valid header name"));
+        } else if RESERVED_TOKEN_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+            out.push(Problem::new(path, "set by the host; it cannot be replaced"));
+        } else if !value.chars().all(|c| c == '\t' || (' '..='~').contains(&c)) {
             out.push(Problem::new(
-                format!("{at}.extra_request_headers.{name}"),
-                "not a valid header name",
+                path,
+                "a header value must be one line of printable ASCII",
             ));
-        } else if value.contains(['\r', '\n']) {
+        }
+    }
+    for name in o.authorization_extra_params.keys() {
+        if RESERVED_AUTHORIZATION_PARAMS.contains(&name.as_str()) {
             out.push(Problem::new(
-                format!("{at}.extra_request_headers.{name}"),
-                "a header value must be one line",
+                format!("{at}.authorization_extra_params.{name}"),
+                "set by the host (scope has its own field); it cannot be replaced",
             ));
         }
     }

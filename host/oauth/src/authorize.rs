@@ -90,6 +90,13 @@ pub fn begin(
     })
 }
 
+/// Whether the query of a request to the redirect URI carries this login's `state` (a
+/// listener keeps waiting for the provider's redirect when it does not).
+pub fn callback_matches(pending: &PendingAuthorization, query: &str) -> bool {
+    url::form_urlencoded::parse(query.as_bytes())
+        .any(|(key, value)| key == "state" && value == pending.state.as_str())
+}
+
 /// Reads the query of the request that reached the redirect URI: the code, after checking
 /// `state`; the provider's error (`error`, `error_description`) when consent failed.
 pub fn code_from_callback(pending: &PendingAuthorization, query: &str) -> Result<String> {
@@ -106,16 +113,18 @@ pub fn code_from_callback(pending: &PendingAuthorization, query: &str) -> Result
             _ => {}
         }
     }
+    // The state first: an error redirect carries it too (RFC 6749 section 4.1.2.1), and a
+    // redirect without the right state is not the provider's answer to this login.
+    if state.as_deref() != Some(pending.state.as_str()) {
+        return Err(Error::Authorization(
+            "the callback's `state` does not match this login (a stale or forged redirect)".into(),
+        ));
+    }
     if let Some(error) = error {
         return Err(Error::Authorization(match description {
             Some(description) => format!("the provider refused: {error}: {description}"),
             None => format!("the provider refused: {error}"),
         }));
-    }
-    if state.as_deref() != Some(pending.state.as_str()) {
-        return Err(Error::Authorization(
-            "the callback's `state` does not match this login (a stale or forged redirect)".into(),
-        ));
     }
     code.filter(|c| !c.is_empty())
         .ok_or_else(|| Error::Authorization("the callback has no `code`".into()))
@@ -160,9 +169,19 @@ mod tests {
         assert!(code_from_callback(&pending, "code=abc&state=other").is_err());
         let refused = code_from_callback(
             &pending,
-            "error=access_denied&error_description=user+said+no",
+            &format!(
+                "error=access_denied&error_description=user+said+no&state={}",
+                pending.state
+            ),
         )
         .unwrap_err();
+        // Without the right state, an error redirect is not believed either.
+        assert!(
+            code_from_callback(&pending, "error=access_denied")
+                .unwrap_err()
+                .to_string()
+                .contains("state")
+        );
         assert!(refused.to_string().contains("user said no"), "{refused}");
     }
 }

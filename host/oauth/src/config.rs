@@ -120,10 +120,75 @@ impl OAuth2Config {
         }
     }
 
-    /// Whether a response with this status and body means the token was rejected.
-    pub fn rejects_token(&self, status: u16, body: &[u8]) -> bool {
-        self.retry_statuses.contains(&status)
-            || self
+    /// Checks settings a component declared (a hand-written component is not validated as a
+    /// definition is): URLs, the scheme word, intervals, statuses, headers and consent
+    /// parameters that would break or weaken the flow.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        check_url("token URL", &self.token_url)?;
+        if self.grant == Grant::AuthorizationCode {
+            check_url("authorization URL", &self.authorization_url)?;
+        }
+        if self.token_scheme.is_empty() || !self.token_scheme.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(format!(
+                "the token scheme `{}` is not one word",
+                self.token_scheme
+            ));
+        }
+        match self.refresh {
+            RefreshStrategy::Automatic { buffer_seconds } if buffer_seconds > 86_400 => {
+                return Err(format!(
+                    "a refresh buffer of {buffer_seconds} s is too long"
+                ));
+            }
+            RefreshStrategy::Interval { every_seconds } if every_seconds < 60 => {
+                return Err(format!(
+                    "a refresh interval of {every_seconds} s is too short (at least 60 s)"
+                ));
+            }
+            _ => {}
+        }
+        if let Some(status) = self
+            .retry_statuses
+            .iter()
+            .find(|s| !(400..=599).contains(*s))
+        {
+            return Err(format!("refresh on status {status}: not an error status"));
+        }
+        for (name, value) in &self.token_request_headers {
+            let header = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("token request header `{name}` is not a header name"))?;
+            if RESERVED_TOKEN_HEADERS.contains(&header.as_str()) {
+                return Err(format!(
+                    "token request header `{name}` is set by the host and cannot be replaced"
+                ));
+            }
+            reqwest::header::HeaderValue::from_str(value)
+                .map_err(|_| format!("token request header `{name}` has an invalid value"))?;
+        }
+        if let Some((name, _)) = self
+            .authorization_params
+            .iter()
+            .find(|(name, _)| RESERVED_AUTHORIZATION_PARAMS.contains(&name.as_str()))
+        {
+            return Err(format!(
+                "authorization parameter `{name}` is set by the host and cannot be replaced"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether a response with this status and body means the token was rejected: a retry
+    /// status, or the body marker. A success that carries the marker counts only for an
+    /// idempotent request (`idempotent`): a POST whose data merely contains the marker text
+    /// must not run twice.
+    pub fn rejects_token(&self, status: u16, body: &[u8], idempotent: bool) -> bool {
+        if self.retry_statuses.contains(&status) {
+            return true;
+        }
+        let success = (200..300).contains(&status);
+        (idempotent || !success)
+            && self
                 .expired_body_marker
                 .as_deref()
                 .is_some_and(|marker| !marker.is_empty() && contains(body, marker.as_bytes()))
@@ -131,7 +196,52 @@ impl OAuth2Config {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(haystack, needle).is_some()
+}
+
+/// Consent URL parameters the host sets (an extra parameter may not replace them: that would
+/// break the flow or weaken PKCE).
+pub const RESERVED_AUTHORIZATION_PARAMS: &[&str] = &[
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "scope",
+];
+
+/// Token request headers the host sets (lower case).
+pub const RESERVED_TOKEN_HEADERS: &[&str] = &[
+    "authorization",
+    "content-type",
+    "content-length",
+    "host",
+    "transfer-encoding",
+    "connection",
+];
+
+/// An absolute http(s) URL with a host; plain http only for loopback hosts (a client secret
+/// must not cross a network unencrypted).
+fn check_url(what: &str, text: &str) -> std::result::Result<(), String> {
+    let url =
+        url::Url::parse(text).map_err(|e| format!("the {what} `{text}` is not a URL: {e}"))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return Err(format!("the {what} `{text}` has no host")),
+    };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        "http" => Err(format!(
+            "the {what} `{text}` must use https (plain http only for loopback hosts)"
+        )),
+        other => Err(format!(
+            "the {what} `{text}` has scheme `{other}`, not https"
+        )),
+    }
 }
 
 /// The OAuth client of one installation. The secret never appears in `Debug` output.
@@ -159,11 +269,42 @@ mod tests {
     #[test]
     fn rejection_by_status_or_marker() {
         let mut config = OAuth2Config::client_credentials("http://t/token");
-        assert!(config.rejects_token(401, b""));
-        assert!(!config.rejects_token(403, b""));
+        assert!(config.rejects_token(401, b"", false));
+        assert!(!config.rejects_token(403, b"", true));
         config.expired_body_marker = Some("token_expired".into());
-        assert!(config.rejects_token(200, br#"{"error":"token_expired"}"#));
-        assert!(!config.rejects_token(200, br#"{"items":[]}"#));
+        assert!(config.rejects_token(200, br#"{"error":"token_expired"}"#, true));
+        assert!(!config.rejects_token(200, br#"{"items":[]}"#, true));
+        // A POST that succeeded is not sent again because its data contains the marker.
+        assert!(!config.rejects_token(201, br#"{"note":"token_expired"}"#, false));
+        assert!(config.rejects_token(400, br#"{"error":"token_expired"}"#, false));
+    }
+
+    #[test]
+    fn declared_settings_are_checked() {
+        let mut config = OAuth2Config::client_credentials("https://auth.example.com/token");
+        assert_eq!(config.check(), Ok(()));
+        config.token_url = "http://auth.example.com/token".into();
+        assert!(config.check().unwrap_err().contains("must use https"));
+        config.token_url = "http://127.0.0.1:8080/token".into();
+        assert_eq!(config.check(), Ok(()));
+        config.token_request_headers = vec![("Authorization".into(), "x".into())];
+        assert!(config.check().unwrap_err().contains("set by the host"));
+        config.token_request_headers = vec![("X-Tenant".into(), "a\u{7}b".into())];
+        assert!(config.check().unwrap_err().contains("invalid value"));
+        config.token_request_headers.clear();
+        config.authorization_params = vec![("code_challenge_method".into(), "plain".into())];
+        assert!(
+            config
+                .check()
+                .unwrap_err()
+                .contains("code_challenge_method")
+        );
+        config.authorization_params.clear();
+        config.refresh = RefreshStrategy::Interval { every_seconds: 0 };
+        assert!(config.check().unwrap_err().contains("too short"));
+        config.refresh = RefreshStrategy::Automatic { buffer_seconds: 30 };
+        config.token_scheme = String::new();
+        assert!(config.check().is_err());
     }
 
     #[test]

@@ -37,6 +37,39 @@ pub(crate) enum GrantRequest<'a> {
     },
 }
 
+impl<'a> GrantRequest<'a> {
+    /// The secret values the grant sends (code, verifier, refresh token).
+    fn secret(&self) -> Option<Vec<&'a str>> {
+        match *self {
+            GrantRequest::ClientCredentials => None,
+            GrantRequest::AuthorizationCode { code, verifier, .. } => Some(vec![code, verifier]),
+            GrantRequest::Refresh { refresh_token, .. } => Some(vec![refresh_token]),
+        }
+    }
+}
+
+/// The error with every sent secret replaced by `<redacted>`.
+fn scrub(error: Error, sent: &[&str]) -> Error {
+    let clean = |mut text: String| {
+        for secret in sent {
+            text = text.replace(secret, "<redacted>");
+        }
+        text
+    };
+    match error {
+        Error::Provider {
+            status,
+            error,
+            description,
+        } => Error::Provider {
+            status,
+            error: clean(error),
+            description: description.map(clean),
+        },
+        other => other,
+    }
+}
+
 /// What a successful token response gave (`Debug` shows no token).
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Issued {
@@ -154,9 +187,14 @@ pub(crate) async fn request_token(
             }
         }
     };
-    request = request
-        .header(reqwest::header::ACCEPT, "application/json")
-        .timeout(timeout);
+    request = request.timeout(timeout);
+    if !config
+        .token_request_headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("accept"))
+    {
+        request = request.header(reqwest::header::ACCEPT, "application/json");
+    }
     for (name, value) in &config.token_request_headers {
         request = request.header(name.as_str(), value.as_str());
     }
@@ -196,7 +234,18 @@ pub(crate) async fn request_token(
     }
     let value = parse_body(&body, form_response);
     if !status.is_success() {
-        return Err(provider_error(status.as_u16(), value.as_ref(), &body));
+        // Providers that echo the request must not carry what was sent into messages.
+        let sent: Vec<&str> = client
+            .secret
+            .as_deref()
+            .into_iter()
+            .chain(grant.secret().unwrap_or_default())
+            .filter(|s| s.len() >= 4)
+            .collect();
+        return Err(scrub(
+            provider_error(status.as_u16(), value.as_ref(), &body),
+            &sent,
+        ));
     }
     let value = value.ok_or_else(|| {
         Error::BadResponse(format!(
@@ -279,8 +328,9 @@ pub(crate) fn issued_from(config: &OAuth2Config, value: &Value, now: u64) -> Res
         None | Some(Value::Null) => now + DEFAULT_LIFETIME.as_secs(),
         Some(expiry) => expiry_time(expiry, now).ok_or_else(|| {
             Error::BadResponse(format!(
-                "`{}` in the token response is neither seconds nor a date: {expiry}",
-                config.expiration_key
+                "`{}` in the token response is neither seconds nor a date (it is {})",
+                config.expiration_key,
+                json_kind(expiry)
             ))
         })?,
     };
@@ -294,6 +344,18 @@ pub(crate) fn issued_from(config: &OAuth2Config, value: &Value, now: u64) -> Res
         expires_at,
         refresh_token,
     })
+}
+
+/// The JSON type of a value with its article, for messages that must not show the value.
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 /// A value at a dotted path (`data.auth.token`); an exact key with dots wins over nesting.
@@ -384,6 +446,15 @@ mod tests {
             Some(1_795_845_600)
         );
         assert_eq!(expiry_time(&json!("soon"), 5), None);
+        let error = issued_from(
+            &config,
+            &json!({"data": {"auth": {"token": "n", "expires": {"t": "hidden"}}}}),
+            0,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("(it is an object)"), "{error}");
+        assert!(!error.contains("hidden"), "{error}");
         assert_eq!(expiry_time(&json!(-1), 5), None);
     }
 
@@ -416,6 +487,17 @@ mod tests {
             error.to_string(),
             "the token endpoint refused the request (HTTP 400): invalid_grant: revoked"
         );
+        let echoed = scrub(
+            provider_error(
+                400,
+                Some(
+                    &json!({"error": "invalid_grant", "error_description": "unknown token rt-123456"}),
+                ),
+                b"",
+            ),
+            &["rt-123456"],
+        );
+        assert!(!echoed.to_string().contains("rt-123456"), "{echoed}");
         let form = parse_body(b"access_token=x&expires_in=5", true).unwrap();
         assert_eq!(form["access_token"], "x");
     }

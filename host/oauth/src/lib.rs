@@ -19,9 +19,14 @@ mod exchange;
 mod manager;
 mod store;
 
-pub use config::{Client, Grant, OAuth2Config, RefreshStrategy, RequestFormat, RequestMethod};
+pub use config::{
+    Client, Grant, OAuth2Config, RESERVED_AUTHORIZATION_PARAMS, RESERVED_TOKEN_HEADERS,
+    RefreshStrategy, RequestFormat, RequestMethod,
+};
 pub use exchange::DEFAULT_LIFETIME;
-pub use manager::{CredentialStatus, DEFAULT_COOLDOWN, TokenManager, credential_key};
+pub use manager::{
+    CredentialStatus, DEFAULT_COOLDOWN, TOKEN_REQUEST_TIMEOUT, TokenManager, credential_key,
+};
 pub use store::{Failure, FileStore, KEY_LEN, MemoryStore, TokenRecord, TokenStore, parse_key};
 
 /// Errors of OAuth token handling.
@@ -55,14 +60,12 @@ pub enum Error {
     #[error("{0}")]
     NeedsAuthorization(String),
     /// A recent token request failed; the next try waits for the cooldown.
-    #[error("the last token request failed ({message}); next try in {retry_in} s{}", if *needs_reauthorization { "; authorize again with `plugboard auth login`" } else { "" })]
+    #[error("the last token request failed ({message}); next try in {retry_in} s")]
     CoolingDown {
         /// The failure.
         message: String,
         /// Seconds until the next try.
         retry_in: u64,
-        /// Whether only a new authorization helps.
-        needs_reauthorization: bool,
     },
     /// The consent step failed.
     #[error("authorization failed: {0}")]

@@ -1,6 +1,10 @@
 //! The token manager: hands out access tokens per credential, refreshes them before they
 //! expire (per the integration's strategy) and when an API rejects one, with exactly one token
 //! request in flight per credential however many calls wait for it.
+//!
+//! A token request runs in its own task, which holds the credential's lock until the answer is
+//! stored: a caller that gives up (its deadline passed) neither cancels a refresh half-way (the
+//! provider may already have rotated the refresh token) nor lets a second refresh start.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,12 +18,17 @@ use crate::exchange::{GrantRequest, Issued, now, request_token};
 use crate::store::{Failure, TokenRecord, TokenStore};
 use crate::{Error, Result};
 
-/// How long after a failed token request the next one may be tried (calls in between fail at
-/// once with the stored error instead of hammering the provider).
+/// How long after a failed token request the next one may be tried (calls in between get the
+/// stored error, or the old token while it is still valid, instead of hammering the provider).
 pub const DEFAULT_COOLDOWN: Duration = Duration::from_secs(30);
+/// Longest wait for one token request. It is the manager's, not a caller's: a call with a
+/// short deadline stops waiting, the request goes on for the others.
+pub const TOKEN_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The credential key for a client of an integration: the same for every process that uses
-/// the same token endpoint, client id and scope, so that a login and later calls meet.
+/// the same token endpoint, client id and scope, so that a login and later calls meet. Meant
+/// for one user per client (the CLI); a platform with many installations of one OAuth app
+/// passes its own key per installation.
 pub fn credential_key(config: &OAuth2Config, client: &Client) -> String {
     let mut hash = Sha256::new();
     for part in [&config.token_url, &client.id, &config.scope] {
@@ -36,21 +45,27 @@ struct Cached {
     token: Arc<str>,
     obtained_at: u64,
     expires_at: u64,
+    /// After a failed refresh: the still valid token is used until then without another try.
+    hold_until: u64,
 }
 
-/// Per-credential state: the cached token (read without waiting) and the lock that makes
-/// token requests single-flight.
+/// Per-credential state: the cached token (read without waiting), the lock that makes token
+/// requests single-flight, and a record whose save failed (kept so a rotated refresh token is
+/// not lost; saved again with the next change).
 #[derive(Default)]
 struct Slot {
     cached: Mutex<Option<Cached>>,
-    flight: tokio::sync::Mutex<()>,
+    flight: Arc<tokio::sync::Mutex<()>>,
+    unsaved: Mutex<Option<TokenRecord>>,
 }
 
 impl Slot {
     fn fresh(&self, config: &OAuth2Config, now: u64) -> Option<Arc<str>> {
         let cached = self.cached.lock().ok()?;
         let cached = cached.as_ref()?;
-        (!stale(config, cached.obtained_at, cached.expires_at, now)).then(|| cached.token.clone())
+        let usable = !stale(config, cached.obtained_at, cached.expires_at, now)
+            || (now < cached.hold_until && now < cached.expires_at);
+        usable.then(|| cached.token.clone())
     }
 
     fn set(&self, cached: Option<Cached>) {
@@ -59,11 +74,30 @@ impl Slot {
         }
     }
 
+    fn cache(&self, token: &Arc<str>, record: &TokenRecord, hold_until: u64) {
+        self.set(Some(Cached {
+            token: token.clone(),
+            obtained_at: record.obtained_at,
+            expires_at: record.expires_at.unwrap_or(0),
+            hold_until,
+        }));
+    }
+
     fn holds(&self, token: &str) -> bool {
         self.cached
             .lock()
             .ok()
             .is_some_and(|c| c.as_ref().is_some_and(|c| &*c.token == token))
+    }
+
+    fn take_unsaved(&self) -> Option<TokenRecord> {
+        self.unsaved.lock().ok()?.take()
+    }
+
+    fn keep_unsaved(&self, record: TokenRecord) {
+        if let Ok(mut unsaved) = self.unsaved.lock() {
+            *unsaved = Some(record);
+        }
     }
 }
 
@@ -84,6 +118,12 @@ fn stale(config: &OAuth2Config, obtained_at: u64, expires_at: u64, now: u64) -> 
     }
 }
 
+/// The record's access token if it has not expired yet (stale or not).
+fn unexpired(record: &TokenRecord, now: u64) -> Option<Arc<str>> {
+    let token = record.access_token.as_deref()?;
+    (now < record.expires_at.unwrap_or(0)).then(|| Arc::from(token))
+}
+
 /// What is known about a credential, without secrets (for `plugboard auth status`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CredentialStatus {
@@ -97,8 +137,25 @@ pub struct CredentialStatus {
     pub failure: Option<Failure>,
 }
 
+impl CredentialStatus {
+    /// Whether calls can get a token without a new login.
+    pub fn authorized(&self, now: u64) -> bool {
+        let valid = self.has_access_token && self.expires_at.is_some_and(|at| now < at);
+        let refreshable = self.has_refresh_token
+            && !self
+                .failure
+                .as_ref()
+                .is_some_and(|f| f.needs_reauthorization);
+        valid || refreshable
+    }
+}
+
 /// Hands out access tokens; share one per process (behind an `Arc`).
 pub struct TokenManager {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     http: reqwest::Client,
     store: Arc<dyn TokenStore>,
     slots: Mutex<HashMap<String, Arc<Slot>>>,
@@ -108,7 +165,7 @@ pub struct TokenManager {
 impl std::fmt::Debug for TokenManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenManager")
-            .field("cooldown", &self.cooldown)
+            .field("cooldown", &self.inner.cooldown)
             .finish_non_exhaustive()
     }
 }
@@ -118,72 +175,244 @@ impl TokenManager {
     /// redirects: a token request is never replayed to another place).
     pub fn new(http: reqwest::Client, store: Arc<dyn TokenStore>) -> TokenManager {
         TokenManager {
-            http,
-            store,
-            slots: Mutex::new(HashMap::new()),
-            cooldown: DEFAULT_COOLDOWN,
+            inner: Arc::new(Inner {
+                http,
+                store,
+                slots: Mutex::new(HashMap::new()),
+                cooldown: DEFAULT_COOLDOWN,
+            }),
         }
     }
 
     /// Sets the wait after a failed token request.
     pub fn with_cooldown(mut self, cooldown: Duration) -> TokenManager {
-        self.cooldown = cooldown;
+        // Nothing else holds the state before the first token request.
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.cooldown = cooldown;
+        }
         self
-    }
-
-    fn slot(&self, key: &str) -> Result<Arc<Slot>> {
-        let mut slots = self
-            .slots
-            .lock()
-            .map_err(|_| Error::Store("a thread panicked in the token manager".into()))?;
-        Ok(slots.entry(key.to_string()).or_default().clone())
     }
 
     /// A usable access token for the credential `key`: the cached one while it is fresh, else
     /// one obtained now (client credentials, or the refresh token of an earlier
-    /// authorization). Concurrent callers for one key share one token request. `timeout`
-    /// bounds the token request.
+    /// authorization). Concurrent callers for one key share one token request.
     pub async fn access_token(
         &self,
         key: &str,
         config: &OAuth2Config,
         client: &Client,
-        timeout: Duration,
     ) -> Result<Arc<str>> {
-        let slot = self.slot(key)?;
+        let slot = self.inner.slot(key)?;
         if let Some(token) = slot.fresh(config, now()) {
             return Ok(token);
         }
-        let _flight = slot.flight.lock().await;
-        let now = now();
-        if let Some(token) = slot.fresh(config, now) {
+        let flight = slot.flight.clone().lock_owned().await;
+        if let Some(token) = slot.fresh(config, now()) {
             return Ok(token);
         }
-        let mut record = self.store.load(key)?.unwrap_or_default();
+        let inner = self.inner.clone();
+        let (key, config, client) = (key.to_string(), config.clone(), client.clone());
+        let task = tokio::spawn(async move {
+            let _flight = flight;
+            inner.obtain(&key, &slot, &config, &client).await
+        });
+        task.await
+            .map_err(|e| Error::Store(format!("the token request task failed: {e}")))?
+    }
+
+    /// Says that an API rejected `token` (a 401, or the integration's other signs): if it is
+    /// still the current token of `key`, it is dropped so the next
+    /// [`TokenManager::access_token`] obtains a new one. A token already replaced by another
+    /// caller is left alone, so many rejections of one token cause one refresh.
+    pub async fn token_rejected(&self, key: &str, token: &str) -> Result<()> {
+        let slot = self.inner.slot(key)?;
+        let _flight = slot.flight.lock().await;
+        if slot.holds(token) {
+            slot.set(None);
+        }
+        let mut record = match slot.take_unsaved() {
+            Some(record) => record,
+            None => match self.inner.load(key).await? {
+                Some(record) => record,
+                None => return Ok(()),
+            },
+        };
+        if record.access_token.as_deref() == Some(token) {
+            record.access_token = None;
+            record.expires_at = None;
+            self.inner.save(key, &slot, record).await;
+        }
+        Ok(())
+    }
+
+    /// Completes an authorization: exchanges the code (with the PKCE verifier) and stores the
+    /// tokens for `key`, replacing any earlier state (and failure) of the credential.
+    pub async fn complete_authorization(
+        &self,
+        key: &str,
+        config: &OAuth2Config,
+        client: &Client,
+        pending: &PendingAuthorization,
+        code: &str,
+    ) -> Result<()> {
+        let slot = self.inner.slot(key)?;
+        let _flight = slot.flight.lock().await;
+        let grant = GrantRequest::AuthorizationCode {
+            code,
+            redirect_uri: &pending.redirect_uri,
+            verifier: &pending.verifier,
+        };
+        let issued = request_token(
+            &self.inner.http,
+            config,
+            client,
+            grant,
+            TOKEN_REQUEST_TIMEOUT,
+        )
+        .await?;
+        if issued.refresh_token.is_none() {
+            tracing::warn!(
+                key,
+                "the provider gave no refresh token: the credential works until the access token expires"
+            );
+        }
+        slot.take_unsaved();
+        let record = TokenRecord {
+            redirect_uri: Some(pending.redirect_uri.clone()),
+            ..TokenRecord::default()
+        };
+        self.inner.keep(key, &slot, record, issued).await;
+        Ok(())
+    }
+
+    /// Stores a refresh token obtained elsewhere (an operator pasting one) unless the
+    /// credential already has a working one: when it has no state, no refresh token, or needs
+    /// re-authorization.
+    pub fn seed_refresh_token(&self, key: &str, refresh_token: &str) -> Result<()> {
+        let current = self.inner.store.load(key)?;
+        let keep = current.as_ref().is_some_and(|record| {
+            record.refresh_token.is_some()
+                && !record
+                    .failure
+                    .as_ref()
+                    .is_some_and(|f| f.needs_reauthorization)
+        });
+        if keep || current.as_ref().and_then(|r| r.refresh_token.as_deref()) == Some(refresh_token)
+        {
+            return Ok(());
+        }
+        let record = TokenRecord {
+            refresh_token: Some(refresh_token.to_string()),
+            ..TokenRecord::default()
+        };
+        self.inner.store.save(key, &record)
+    }
+
+    /// What is stored for `key`, without secrets.
+    pub fn status(&self, key: &str) -> Result<Option<CredentialStatus>> {
+        Ok(self.inner.store.load(key)?.map(|record| CredentialStatus {
+            has_access_token: record.access_token.is_some(),
+            expires_at: record.expires_at,
+            has_refresh_token: record.refresh_token.is_some(),
+            failure: record.failure,
+        }))
+    }
+
+    /// Forgets the credential's tokens (after any token request in flight for it).
+    pub async fn forget(&self, key: &str) -> Result<()> {
+        let slot = self.inner.slot(key)?;
+        let _flight = slot.flight.lock().await;
+        slot.set(None);
+        slot.take_unsaved();
+        let store = self.inner.store.clone();
+        let key = key.to_string();
+        blocking(move || store.remove(&key)).await
+    }
+}
+
+/// Runs store I/O (file reads, fsync, a lock file) off the async worker threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Store(format!("the store task failed: {e}")))?
+}
+
+impl Inner {
+    fn slot(&self, key: &str) -> Result<Arc<Slot>> {
+        let mut slots = self
+            .slots
+            .lock()
+            .map_err(|_| Error::Store("a thread panicked in the token manager".into()))?;
+        if let Some(slot) = slots.get(key) {
+            return Ok(slot.clone());
+        }
+        let slot = Arc::new(Slot::default());
+        slots.insert(key.to_string(), slot.clone());
+        Ok(slot)
+    }
+
+    async fn load(&self, key: &str) -> Result<Option<TokenRecord>> {
+        let store = self.store.clone();
+        let key = key.to_string();
+        blocking(move || store.load(&key)).await
+    }
+
+    /// Saves a record; when that fails, keeps it in the slot (to be saved with the next change)
+    /// so that a rotated refresh token is not lost, and logs why.
+    async fn save(&self, key: &str, slot: &Slot, record: TokenRecord) {
+        let store = self.store.clone();
+        let owned_key = key.to_string();
+        let copy = record.clone();
+        if let Err(error) = blocking(move || store.save(&owned_key, &copy)).await {
+            tracing::error!(key, %error, "cannot save token state; kept in memory");
+            slot.keep_unsaved(record);
+        }
+    }
+
+    /// Obtains a token (under the credential's lock): the stored one if another process
+    /// refreshed it, else a token request; records a failure with its cooldown.
+    async fn obtain(
+        &self,
+        key: &str,
+        slot: &Slot,
+        config: &OAuth2Config,
+        client: &Client,
+    ) -> Result<Arc<str>> {
+        let now = now();
+        let mut record = match slot.take_unsaved() {
+            Some(record) => record,
+            None => self.load(key).await?.unwrap_or_default(),
+        };
         if let Some(token) = &record.access_token {
             let expires_at = record.expires_at.unwrap_or(0);
             if !stale(config, record.obtained_at, expires_at, now) {
                 let token: Arc<str> = Arc::from(token.as_str());
-                slot.set(Some(Cached {
-                    token: token.clone(),
-                    obtained_at: record.obtained_at,
-                    expires_at,
-                }));
+                slot.cache(&token, &record, 0);
                 return Ok(token);
             }
         }
         if let Some(failure) = &record.failure {
             let retry_at = failure.at.saturating_add(self.cooldown.as_secs());
+            if let Some(token) = unexpired(&record, now).filter(|_| now < retry_at) {
+                slot.cache(&token, &record, retry_at);
+                return Ok(token);
+            }
+            if failure.needs_reauthorization {
+                return Err(Error::NeedsAuthorization(format!(
+                    "{}; authorize again with `plugboard auth login`",
+                    failure.message
+                )));
+            }
             if now < retry_at {
                 return Err(Error::CoolingDown {
                     message: failure.message.clone(),
                     retry_in: retry_at - now,
-                    needs_reauthorization: failure.needs_reauthorization,
                 });
             }
         }
-        let refresh_token = record.refresh_token.clone();
-        let grant = match (config.grant, refresh_token.as_deref()) {
+        let grant = match (config.grant, record.refresh_token.as_deref()) {
             (Grant::ClientCredentials, _) => GrantRequest::ClientCredentials,
             (Grant::AuthorizationCode, Some(refresh_token)) => GrantRequest::Refresh {
                 refresh_token,
@@ -198,47 +427,60 @@ impl TokenManager {
             }
         };
         tracing::debug!(key, grant = ?config.grant, "requesting an access token");
-        match request_token(&self.http, config, client, grant, timeout).await {
-            Ok(issued) => Ok(self.keep(key, &slot, record, issued)?),
-            Err(error) => {
-                let needs_reauthorization = config.grant == Grant::AuthorizationCode
-                    && matches!(
-                        error,
-                        Error::Provider {
-                            status: 400 | 401,
-                            ..
-                        }
-                    );
-                tracing::warn!(key, %error, "token request failed");
-                record.access_token = None;
-                record.failure = Some(Failure {
-                    message: error.to_string(),
-                    at: now,
-                    needs_reauthorization,
-                });
-                self.store.save(key, &record)?;
-                slot.set(None);
-                Err(if needs_reauthorization {
-                    Error::NeedsAuthorization(format!(
-                        "refreshing the token failed ({error}); authorize again with \
-                         `plugboard auth login`"
-                    ))
-                } else {
-                    error
-                })
+        let result = request_token(&self.http, config, client, grant, TOKEN_REQUEST_TIMEOUT).await;
+        let error = match result {
+            Ok(issued) => return Ok(self.keep(key, slot, record, issued).await),
+            Err(error) => error,
+        };
+        // Another process may have refreshed meanwhile (its rotation spent our refresh
+        // token): its state wins, and this is no failure of the credential.
+        if let Ok(Some(current)) = self.load(key).await
+            && (current.obtained_at != record.obtained_at
+                || current.refresh_token != record.refresh_token)
+        {
+            if let Some(token) = unexpired(&current, now) {
+                slot.cache(&token, &current, 0);
+                return Ok(token);
             }
+            return Err(error);
         }
+        let needs_reauthorization = config.grant == Grant::AuthorizationCode
+            && matches!(&error, Error::Provider { error, .. } if error == "invalid_grant");
+        tracing::warn!(key, %error, "token request failed");
+        let still_valid = unexpired(&record, now);
+        if still_valid.is_none() {
+            record.access_token = None;
+        }
+        record.failure = Some(Failure {
+            message: error.to_string(),
+            at: now,
+            needs_reauthorization,
+        });
+        self.save(key, slot, record.clone()).await;
+        if let Some(token) = still_valid {
+            // The old token works until it expires; no new try before the cooldown ends.
+            slot.cache(&token, &record, now.saturating_add(self.cooldown.as_secs()));
+            return Ok(token);
+        }
+        slot.set(None);
+        Err(if needs_reauthorization {
+            Error::NeedsAuthorization(format!(
+                "refreshing the token failed ({error}); authorize again with `plugboard auth login`"
+            ))
+        } else {
+            error
+        })
     }
 
-    /// Stores a newly issued token (with the refresh token it brought, or the old one when
-    /// it brought none) in one write, and caches it.
-    fn keep(
+    /// Stores a newly issued token (with the refresh token it brought, or the old one when it
+    /// brought none) in one write, and caches it.
+    async fn keep(
         &self,
         key: &str,
         slot: &Slot,
         mut record: TokenRecord,
         issued: Issued,
-    ) -> Result<Arc<str>> {
+    ) -> Arc<str> {
         let token: Arc<str> = Arc::from(issued.access_token.as_str());
         record.access_token = Some(issued.access_token);
         record.obtained_at = issued.obtained_at;
@@ -247,94 +489,9 @@ impl TokenManager {
             record.refresh_token = issued.refresh_token;
         }
         record.failure = None;
-        self.store.save(key, &record)?;
-        slot.set(Some(Cached {
-            token: token.clone(),
-            obtained_at: issued.obtained_at,
-            expires_at: issued.expires_at,
-        }));
-        Ok(token)
-    }
-
-    /// Says that an API rejected `token` (a 401, or the integration's other signs): if it is
-    /// still the current token of `key`, it is dropped so the next
-    /// [`TokenManager::access_token`] obtains a new one. A token already replaced by another
-    /// caller is left alone, so many rejections of one token cause one refresh.
-    pub async fn token_rejected(&self, key: &str, token: &str) -> Result<()> {
-        let slot = self.slot(key)?;
-        let _flight = slot.flight.lock().await;
-        if slot.holds(token) {
-            slot.set(None);
-        }
-        if let Some(mut record) = self.store.load(key)?
-            && record.access_token.as_deref() == Some(token)
-        {
-            record.access_token = None;
-            self.store.save(key, &record)?;
-        }
-        Ok(())
-    }
-
-    /// Completes an authorization: exchanges the code (with the PKCE verifier) and stores the
-    /// tokens for `key`, replacing any earlier state (and failure) of the credential.
-    pub async fn complete_authorization(
-        &self,
-        key: &str,
-        config: &OAuth2Config,
-        client: &Client,
-        pending: &PendingAuthorization,
-        code: &str,
-        timeout: Duration,
-    ) -> Result<()> {
-        let slot = self.slot(key)?;
-        let _flight = slot.flight.lock().await;
-        let grant = GrantRequest::AuthorizationCode {
-            code,
-            redirect_uri: &pending.redirect_uri,
-            verifier: &pending.verifier,
-        };
-        let issued = request_token(&self.http, config, client, grant, timeout).await?;
-        if issued.refresh_token.is_none() {
-            tracing::warn!(
-                key,
-                "the provider gave no refresh token: the credential works until the access token expires"
-            );
-        }
-        let record = TokenRecord {
-            redirect_uri: Some(pending.redirect_uri.clone()),
-            ..TokenRecord::default()
-        };
-        self.keep(key, &slot, record, issued)?;
-        Ok(())
-    }
-
-    /// Stores a refresh token obtained elsewhere (an operator pasting one), unless the
-    /// credential already has state.
-    pub fn seed_refresh_token(&self, key: &str, refresh_token: &str) -> Result<()> {
-        if self.store.load(key)?.is_some() {
-            return Ok(());
-        }
-        let record = TokenRecord {
-            refresh_token: Some(refresh_token.to_string()),
-            ..TokenRecord::default()
-        };
-        self.store.save(key, &record)
-    }
-
-    /// What is stored for `key`, without secrets.
-    pub fn status(&self, key: &str) -> Result<Option<CredentialStatus>> {
-        Ok(self.store.load(key)?.map(|record| CredentialStatus {
-            has_access_token: record.access_token.is_some(),
-            expires_at: record.expires_at,
-            has_refresh_token: record.refresh_token.is_some(),
-            failure: record.failure,
-        }))
-    }
-
-    /// Forgets the credential's tokens.
-    pub fn forget(&self, key: &str) -> Result<()> {
-        self.slot(key)?.set(None);
-        self.store.remove(key)
+        slot.cache(&token, &record, 0);
+        self.save(key, slot, record).await;
+        token
     }
 }
 
@@ -373,5 +530,23 @@ mod tests {
         };
         assert_ne!(credential_key(&config, &a), credential_key(&config, &b));
         assert_eq!(credential_key(&config, &a).len(), 32);
+    }
+
+    #[test]
+    fn status_says_when_a_login_is_needed() {
+        let mut status = CredentialStatus {
+            has_access_token: true,
+            expires_at: Some(100),
+            has_refresh_token: true,
+            failure: None,
+        };
+        assert!(status.authorized(50));
+        status.failure = Some(Failure {
+            message: "invalid_grant".into(),
+            at: 10,
+            needs_reauthorization: true,
+        });
+        assert!(status.authorized(50), "the access token still works");
+        assert!(!status.authorized(100));
     }
 }

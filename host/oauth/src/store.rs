@@ -165,19 +165,32 @@ impl FileStore {
     /// A store at `path` whose key is read from `key_path` (base64, 32 bytes), or created
     /// there (readable by the owner only) when the file does not exist.
     pub fn open_with_key_file(path: impl Into<PathBuf>, key_path: &Path) -> Result<FileStore> {
-        let key = match std::fs::read_to_string(key_path) {
-            Ok(text) => parse_key(text.trim())
-                .map_err(|e| Error::Store(format!("{}: {e}", key_path.display())))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut key = [0u8; KEY_LEN];
-                SystemRandom::new()
-                    .fill(&mut key)
-                    .map_err(|_| Error::Store("no system randomness".into()))?;
-                let text = base64::engine::general_purpose::STANDARD.encode(key);
-                write_private(key_path, text.as_bytes())?;
-                key
+        let path = path.into();
+        if path == key_path {
+            return Err(Error::Store(format!(
+                "{}: the store and its key file must be different files",
+                path.display()
+            )));
+        }
+        let read = |key_path: &Path| -> Result<[u8; KEY_LEN]> {
+            let text = std::fs::read_to_string(key_path).map_err(|e| io_error(key_path, &e))?;
+            parse_key(text.trim()).map_err(|e| Error::Store(format!("{}: {e}", key_path.display())))
+        };
+        let key = if key_path.exists() {
+            read(key_path)?
+        } else {
+            let mut key = [0u8; KEY_LEN];
+            SystemRandom::new()
+                .fill(&mut key)
+                .map_err(|_| Error::Store("no system randomness".into()))?;
+            let text = base64::engine::general_purpose::STANDARD.encode(key);
+            // Another process may create the key at the same moment: the first one wins and
+            // both use it.
+            match write_private(key_path, text.as_bytes(), false) {
+                Ok(()) => key,
+                Err(_) if key_path.exists() => read(key_path)?,
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(io_error(key_path, &e)),
         };
         FileStore::open(path, &key)
     }
@@ -249,7 +262,7 @@ impl FileStore {
         };
         let text = serde_json::to_vec(&sealed)
             .map_err(|e| Error::Store(format!("cannot encode the store: {e}")))?;
-        write_private(&self.path, &text)
+        write_private(&self.path, &text, true)
     }
 
     /// Runs a read-modify-write under the in-process guard and the cross-process lock file.
@@ -300,8 +313,9 @@ fn io_error(path: &Path, e: &std::io::Error) -> Error {
     Error::Store(format!("{}: {e}", path.display()))
 }
 
-/// Writes a file readable by its owner only, atomically (temporary file + rename).
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes a file readable by its owner only, atomically (temporary file + rename, then the
+/// directory synced so the rename survives a crash); `replace: false` fails if the file exists.
+fn write_private(path: &Path, bytes: &[u8], replace: bool) -> Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -317,7 +331,16 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     }
     file.write_all(bytes).map_err(|e| io_error(path, &e))?;
     file.as_file().sync_all().map_err(|e| io_error(path, &e))?;
-    file.persist(path).map_err(|e| io_error(path, &e.error))?;
+    if replace {
+        file.persist(path).map_err(|e| io_error(path, &e.error))?;
+    } else {
+        file.persist_noclobber(path)
+            .map_err(|e| io_error(path, &e.error))?;
+    }
+    #[cfg(unix)]
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io_error(dir, &e))?;
     Ok(())
 }
 
@@ -357,6 +380,26 @@ mod tests {
         assert!(error.contains("wrong key"), "{error}");
         assert!(wrong.save("c", &record("c")).is_err());
         assert_eq!(again.load("a").unwrap(), Some(record("tok-a")));
+    }
+
+    #[test]
+    fn the_key_file_is_made_once_and_is_never_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens.json");
+        let key_path = dir.path().join("tokens.key");
+        assert!(FileStore::open_with_key_file(&path, &path).is_err());
+        let a = FileStore::open_with_key_file(&path, &key_path).unwrap();
+        a.save("k", &record("t")).unwrap();
+        let key_text = std::fs::read_to_string(&key_path).unwrap();
+        let b = FileStore::open_with_key_file(&path, &key_path).unwrap();
+        assert_eq!(std::fs::read_to_string(&key_path).unwrap(), key_text);
+        assert_eq!(b.load("k").unwrap(), Some(record("t")));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&key_path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
     }
 
     #[test]

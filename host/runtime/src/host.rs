@@ -127,6 +127,11 @@ impl secrets::Host for State {
             .manifest
             .as_ref()
             .is_some_and(|m| m.secrets.contains(&name));
+        if declared && crate::outbound::AUTH_CREDENTIALS.contains(&name.as_str()) {
+            return Ok(Err(GuestError::Denied(format!(
+                "`{name}` is an auth credential: the host applies it, components never read it"
+            ))));
+        }
         Ok(if declared {
             Ok(self.credentials.get(&name).map(str::to_string))
         } else {

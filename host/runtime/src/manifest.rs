@@ -57,7 +57,7 @@ pub enum Auth {
     Basic,
     /// OAuth 2.0 (`client_id`, `client_secret`; tokens held by the host).
     #[serde(rename = "oauth2")]
-    OAuth2(Box<plugboard_oauth::OAuth2Config>),
+    OAuth2(std::sync::Arc<plugboard_oauth::OAuth2Config>),
 }
 
 impl Auth {
@@ -180,7 +180,7 @@ impl From<bindings::Manifest> for Manifest {
                 }
                 .into(),
             },
-            AuthRequirement::Oauth2(o) => Auth::OAuth2(Box::new(oauth2_config(o))),
+            AuthRequirement::Oauth2(o) => Auth::OAuth2(std::sync::Arc::new(oauth2_config(o))),
         };
         let mut settings = serde_json::Map::new();
         let kind = match m.pagination.style {

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use base64::Engine as _;
 use plugboard_oauth::{Client as OAuthClient, OAuth2Config, TokenManager};
@@ -141,6 +141,17 @@ fn default_port(scheme: &str) -> Option<u16> {
     }
 }
 
+/// Credentials the host applies for auth; the `secrets` import never hands them to a
+/// component, whatever its manifest declares.
+pub(crate) const AUTH_CREDENTIALS: &[&str] = &[
+    "api_key",
+    "username",
+    "password",
+    "client_id",
+    "client_secret",
+    "refresh_token",
+];
+
 /// The credentials `auth` needs that are missing.
 pub(crate) fn missing_credentials(auth: &Auth, credentials: &Credentials) -> Vec<&'static str> {
     let needed: &[&'static str] = match auth {
@@ -164,24 +175,12 @@ pub(crate) struct OAuthCall {
     pub(crate) client: OAuthClient,
 }
 
-/// Longest wait for one token request.
-const TOKEN_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
 impl OAuthCall {
-    /// A usable access token (the `Authorization` value), within the call's deadline.
-    async fn authorization(
-        &self,
-        deadline: Instant,
-    ) -> Result<(Arc<str>, HeaderValue), GuestError> {
-        let remaining = deadline.saturating_duration_since(Instant::now());
+    /// A usable access token and its `Authorization` value.
+    async fn authorization(&self) -> Result<(Arc<str>, HeaderValue), GuestError> {
         let token = self
             .manager
-            .access_token(
-                &self.key,
-                &self.config,
-                &self.client,
-                remaining.min(TOKEN_REQUEST_TIMEOUT),
-            )
+            .access_token(&self.key, &self.config, &self.client)
             .await
             .map_err(|e| GuestError::Denied(format!("OAuth 2.0: {e}")))?;
         let value = sensitive(&format!("{} {token}", self.config.token_scheme))?;
@@ -262,14 +261,17 @@ impl Outbound {
         let oauth = self.oauth.as_ref().filter(|_| primary);
         let mut token = None;
         if let Some(oauth) = oauth {
-            let (value, header) = oauth.authorization(self.deadline).await?;
+            let (value, header) = oauth.authorization().await?;
             headers.insert(reqwest::header::AUTHORIZATION, header);
             token = Some(value);
         }
-        let body = request.body;
+        let body = request.body.map(bytes::Bytes::from);
         let response = self.exchange(&method, &url, &headers, &body).await?;
+        let idempotent = method.is_idempotent();
         if let (Some(oauth), Some(token)) = (oauth, token)
-            && oauth.config.rejects_token(response.status, &response.body)
+            && oauth
+                .config
+                .rejects_token(response.status, &response.body, idempotent)
         {
             // Refresh once (one token request however many calls saw the rejection) and
             // retry once; a second rejection goes to the component as it is.
@@ -282,8 +284,15 @@ impl Outbound {
                 .token_rejected(&oauth.key, &token)
                 .await
                 .map_err(|e| GuestError::Denied(format!("OAuth 2.0: {e}")))?;
-            let (_, header) = oauth.authorization(self.deadline).await?;
+            let (_, header) = oauth.authorization().await?;
             headers.insert(reqwest::header::AUTHORIZATION, header);
+            if self.sent >= self.max_requests {
+                return Err(GuestError::LimitExceeded(format!(
+                    "more than {} outbound requests in one call (with the retry after a token refresh)",
+                    self.max_requests
+                )));
+            }
+            self.sent += 1;
             return self.exchange(&method, &url, &headers, &body).await;
         }
         Ok(response)
@@ -295,7 +304,7 @@ impl Outbound {
         method: &reqwest::Method,
         url: &Url,
         headers: &HeaderMap,
-        body: &Option<Vec<u8>>,
+        body: &Option<bytes::Bytes>,
     ) -> Result<Response, GuestError> {
         let remaining = self.deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {

@@ -307,7 +307,7 @@ impl Runtime {
     /// The OAuth 2.0 credential of a call: the client from `client_id` / `client_secret`, the
     /// credential key, and a `refresh_token` credential seeded into the store if it has
     /// nothing yet for that key.
-    fn oauth_call(&self, config: &OAuth2Config, options: &InvokeOptions) -> Result<OAuthCall> {
+    fn oauth_call(&self, config: &Arc<OAuth2Config>, options: &InvokeOptions) -> Result<OAuthCall> {
         let client = oauth_client(&options.credentials).ok_or(Error::MissingCredentials {
             auth: "OAuth 2.0",
             names: vec!["client_id"],
@@ -323,7 +323,7 @@ impl Runtime {
         }
         Ok(OAuthCall {
             manager: self.tokens.clone(),
-            config: Arc::new(config.clone()),
+            config: config.clone(),
             key,
             client,
         })
@@ -442,6 +442,11 @@ fn check_manifest(manifest: &Manifest) -> Result<std::collections::HashSet<Strin
             "scheme `{}` is not http or https",
             manifest.scheme
         )));
+    }
+    if let crate::manifest::Auth::OAuth2(config) = &manifest.auth {
+        config
+            .check()
+            .map_err(|e| Error::Manifest(format!("OAuth 2.0: {e}")))?;
     }
     let mut ids = std::collections::HashSet::with_capacity(manifest.actions.len());
     for action in &manifest.actions {

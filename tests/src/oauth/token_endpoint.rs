@@ -212,6 +212,7 @@ struct Shared {
     config: TokenEndpointConfig,
     base_url: String,
     failing: AtomicBool,
+    unavailable: AtomicBool,
     inner: Mutex<Inner>,
 }
 
@@ -293,6 +294,7 @@ impl TokenEndpoint {
             config,
             base_url: format!("http://{addr}"),
             failing: AtomicBool::new(false),
+            unavailable: AtomicBool::new(false),
             inner: Mutex::new(Inner::default()),
         });
         let app = Router::new()
@@ -365,6 +367,12 @@ impl TokenEndpoint {
     /// `{"error": "invalid_grant", "error_description": "the refresh token was revoked"}`.
     pub fn set_failing(&self, failing: bool) {
         self.shared.failing.store(failing, Ordering::SeqCst);
+    }
+
+    /// While `unavailable`, every token request gets 503 `temporarily_unavailable` (an outage,
+    /// not a verdict on the credential).
+    pub fn set_unavailable(&self, unavailable: bool) {
+        self.shared.unavailable.store(unavailable, Ordering::SeqCst);
     }
 
     /// Every `/token` request so far, oldest first (rejected ones included).

@@ -142,6 +142,19 @@ async fn request_storms_undeclared_secrets_and_config_and_panics_are_contained()
         matches!(&secret, Error::Guest(GuestFailure::Denied { message }) if message.contains("secret `api_key` is not declared")),
         "{secret:?}"
     );
+    // Declaring an auth credential as a secret does not hand it out.
+    let mut with_secret = options(2_000);
+    with_secret
+        .credentials
+        .insert("client_secret", "cs-do-not-leak");
+    let auth_secret = runtime
+        .invoke(&bundle, "auth-secret", "{}", &with_secret)
+        .await
+        .expect_err("auth secret");
+    assert!(
+        matches!(&auth_secret, Error::Guest(GuestFailure::Denied { message }) if message.contains("`client_secret` is an auth credential")),
+        "{auth_secret:?}"
+    );
     let config = runtime
         .invoke(&bundle, "config", "{}", &options(2_000))
         .await

@@ -144,14 +144,7 @@ async fn authorization_code_with_pkce_then_refresh_with_oauth2_mock_server() {
     let key = plugboard_oauth::credential_key(&config, &oauth_client);
     runtime
         .tokens()
-        .complete_authorization(
-            &key,
-            &config,
-            &oauth_client,
-            &pending,
-            &code,
-            Duration::from_secs(10),
-        )
+        .complete_authorization(&key, &config, &oauth_client, &pending, &code)
         .await
         .expect("code exchange with PKCE");
     assert_eq!(items(&runtime, &bundle, &options).await, 10);
@@ -262,14 +255,7 @@ async fn authorize_at(runtime: &Runtime, bundle: &Bundle, options: &InvokeOption
     let key = plugboard_oauth::credential_key(&config, &oauth_client);
     runtime
         .tokens()
-        .complete_authorization(
-            &key,
-            &config,
-            &oauth_client,
-            &pending,
-            &code,
-            Duration::from_secs(10),
-        )
+        .complete_authorization(&key, &config, &oauth_client, &pending, &code)
         .await
         .expect("code exchange");
 }
@@ -403,11 +389,11 @@ async fn a_refresh_without_a_new_refresh_token_keeps_the_old_and_a_body_marker_t
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_failed_refresh_needs_reauthorization_and_waits_for_the_cooldown() {
+async fn a_revoked_refresh_token_needs_a_new_login_and_nothing_more_is_sent() {
     let (endpoint, _check, api) =
         endpoint_and_api(TokenEndpointConfig::default(), ExpiredAnswer::default()).await;
     let auth = code_auth(&endpoint, json!({}));
-    let runtime = runtime_with(Arc::new(MemoryStore::new()), Duration::from_secs(2), 4);
+    let runtime = runtime();
     let bundle = load(&runtime, &definition(&api, auth, json!({}), get_items())).await;
     let options = client("client-1", "secret-1");
     authorize_at(&runtime, &bundle, &options).await;
@@ -425,19 +411,70 @@ async fn a_failed_refresh_needs_reauthorization_and_waits_for_the_cooldown() {
     assert!(text.contains("plugboard auth login"), "{text}");
     assert!(!text.contains("secret-1"), "{text}");
     let requests = endpoint.requests().len();
+    // The dead refresh token is not sent again, however often the credential is used.
+    for _ in 0..3 {
+        let error = runtime
+            .invoke(&bundle, "get", "{}", &options)
+            .await
+            .expect_err("needs a login");
+        assert!(
+            error.to_string().contains("plugboard auth login"),
+            "{error}"
+        );
+    }
+    assert_eq!(endpoint.requests().len(), requests);
+    // A new login fixes it.
+    endpoint.set_failing(false);
+    authorize_at(&runtime, &bundle, &options).await;
+    assert_eq!(items(&runtime, &bundle, &options).await, 10);
+}
 
-    // Within the cooldown: the stored failure, no new token request.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_outage_waits_for_the_cooldown_and_keeps_a_still_valid_token() {
+    let (endpoint, check, api) = endpoint_and_api(
+        TokenEndpointConfig {
+            expiry: Expiry::Seconds(4),
+            ..TokenEndpointConfig::default()
+        },
+        ExpiredAnswer::default(),
+    )
+    .await;
+    // A token announced for 4 s (the endpoint honours it for an hour) with a 30 s buffer,
+    // capped at half its life: due for refresh after 2 s, expired after 4 s.
+    let auth = json!({"type": "oauth2", "grant_type": "client_credentials",
+        "access_token_url": endpoint.token_url(), "refresh_buffer_seconds": 30});
+    let runtime = runtime_with(Arc::new(MemoryStore::new()), Duration::from_secs(2), 4);
+    let bundle = load(&runtime, &definition(&api, auth, json!({}), get_items())).await;
+    let options = client("client-1", "secret-1");
+    assert_eq!(items(&runtime, &bundle, &options).await, 10);
+    let first = check.accepted_tokens()[0].clone();
+
+    // The provider is down while the token is due for refresh: the still valid token is used,
+    // and no second request is sent within the cooldown.
+    endpoint.set_unavailable(true);
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    assert_eq!(items(&runtime, &bundle, &options).await, 10);
+    assert_eq!(items(&runtime, &bundle, &options).await, 10);
+    assert_eq!(
+        endpoint.count("client_credentials"),
+        2,
+        "one failed refresh"
+    );
+    assert!(check.accepted_tokens().iter().all(|t| *t == first));
+
+    // Once the token is rejected there is nothing valid left: the outage shows, with the wait.
+    endpoint.expire_all();
     let error = runtime
         .invoke(&bundle, "get", "{}", &options)
         .await
-        .expect_err("cooling down");
-    assert!(error.to_string().contains("next try in"), "{error}");
-    assert_eq!(endpoint.requests().len(), requests);
-
-    // After it: one new try (the provider works again).
-    endpoint.set_failing(false);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+        .expect_err("outage");
+    let text = error.to_string();
+    assert!(text.contains("temporarily_unavailable"), "{text}");
+    // After the cooldown, with the provider back: a new token.
+    endpoint.set_unavailable(false);
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
     assert_eq!(items(&runtime, &bundle, &options).await, 10);
+    assert_ne!(check.accepted_tokens().last(), Some(&first));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -504,4 +541,45 @@ async fn secrets_never_reach_errors_or_the_manifest() {
     assert!(matches!(error, Error::MissingCredentials { .. }), "{error}");
     let manifest = serde_json::to_string(&*bundle.manifest).expect("manifest JSON");
     assert!(manifest.contains("\"oauth2\"") && !manifest.contains("secret-1"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_oauth_field_reaches_the_host_unchanged() {
+    let api = TestApi::start(AuthCheck::None).await.expect("api");
+    let auth = json!({"type": "oauth2", "grant_type": "authorization_code",
+        "access_token_scheme": "Token",
+        "authorization_code_url": "https://auth.example.com/authorize",
+        "access_token_url": "https://auth.example.com/token",
+        "token_key": "data.token", "token_expiration_key": "data.expiry",
+        "refresh_token_key": "data.refresh",
+        "token_request_content_type": "application/json", "token_request_method": "GET",
+        "scope": "a b", "token_exchange_basic_auth": true,
+        "include_client_config_on_refresh": false, "include_redirect_uri_on_refresh": true,
+        "token_refresh_strategy": "custom_interval", "refresh_interval_seconds": 900,
+        "authorization_extra_params": {"access_type": "offline"},
+        "extra_request_headers": {"X-Tenant": "t1"},
+        "refresh_on_status": [401, 403], "expired_token_body_marker": "token_expired"});
+    let runtime = runtime();
+    let bundle = load(&runtime, &definition(&api, auth, json!({}), get_items())).await;
+    let expected = OAuth2Config {
+        grant: plugboard_oauth::Grant::AuthorizationCode,
+        token_scheme: "Token".into(),
+        authorization_url: "https://auth.example.com/authorize".into(),
+        token_url: "https://auth.example.com/token".into(),
+        token_key: "data.token".into(),
+        expiration_key: "data.expiry".into(),
+        refresh_token_key: "data.refresh".into(),
+        request_format: plugboard_oauth::RequestFormat::Json,
+        request_method: plugboard_oauth::RequestMethod::Get,
+        scope: "a b".into(),
+        basic_auth_token_exchange: true,
+        client_config_on_refresh: false,
+        redirect_uri_on_refresh: true,
+        refresh: plugboard_oauth::RefreshStrategy::Interval { every_seconds: 900 },
+        authorization_params: vec![("access_type".into(), "offline".into())],
+        token_request_headers: vec![("X-Tenant".into(), "t1".into())],
+        retry_statuses: vec![401, 403],
+        expired_body_marker: Some("token_expired".into()),
+    };
+    assert_eq!(oauth_config(&bundle), expected);
 }

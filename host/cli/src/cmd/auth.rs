@@ -152,11 +152,14 @@ pub async fn run(command: AuthCommand, runtime: &Runtime) -> Result<ExitCode> {
         AuthCommand::Status(args) => {
             let (_, _, key) = credential(runtime, &args).await?;
             let status = runtime.tokens().status(&key)?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
             let json = match status {
                 None => serde_json::json!({"credential_key": key, "authorized": false}),
                 Some(s) => serde_json::json!({
                     "credential_key": key,
-                    "authorized": s.has_access_token || s.has_refresh_token,
+                    "authorized": s.authorized(now),
                     "has_access_token": s.has_access_token,
                     "expires_at": s.expires_at,
                     "has_refresh_token": s.has_refresh_token,
@@ -172,31 +175,45 @@ pub async fn run(command: AuthCommand, runtime: &Runtime) -> Result<ExitCode> {
         }
         AuthCommand::Logout(args) => {
             let (_, _, key) = credential(runtime, &args).await?;
-            runtime.tokens().forget(&key)?;
+            runtime.tokens().forget(&key).await?;
             eprintln!("forgot the tokens of credential {key}");
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-/// What the callback route hands back: the query of the redirect.
-type Callback = Arc<Mutex<Option<oneshot::Sender<String>>>>;
+/// The callback route's state: the login it waits for, and where the matching query goes.
+#[derive(Clone)]
+struct Callback {
+    pending: Arc<authorize::PendingAuthorization>,
+    sender: Arc<Mutex<Option<oneshot::Sender<String>>>>,
+}
 
-async fn callback(State(sender): State<Callback>, RawQuery(query): RawQuery) -> Html<String> {
+/// Hands the redirect's query to the login, if it carries the login's `state`; anything else
+/// (a stray or forged request) gets a 400 and the login keeps waiting.
+async fn callback(
+    State(callback): State<Callback>,
+    RawQuery(query): RawQuery,
+) -> (axum::http::StatusCode, Html<&'static str>) {
     let query = query.unwrap_or_default();
+    if !authorize::callback_matches(&callback.pending, &query) {
+        return (
+            axum::http::StatusCode::BAD_REQUEST,
+            Html(
+                "<!doctype html><title>Plugboard</title><p>This is not the redirect of the login in progress.</p>",
+            ),
+        );
+    }
     let refused = query.split('&').any(|pair| pair.starts_with("error="));
-    if let Some(sender) = sender.lock().ok().and_then(|mut s| s.take()) {
+    if let Some(sender) = callback.sender.lock().ok().and_then(|mut s| s.take()) {
         let _ = sender.send(query);
     }
-    Html(if refused {
-        "<!doctype html><title>Plugboard</title><p>The provider refused the authorization; \
-         see the terminal.</p>"
-            .into()
+    let page = if refused {
+        "<!doctype html><title>Plugboard</title><p>The provider refused the authorization; see the terminal.</p>"
     } else {
-        "<!doctype html><title>Plugboard</title><p>Plugboard received the authorization; \
-         you can close this tab.</p>"
-            .into()
-    })
+        "<!doctype html><title>Plugboard</title><p>Plugboard received the authorization; you can close this tab.</p>"
+    };
+    (axum::http::StatusCode::OK, Html(page))
 }
 
 async fn login(args: LoginArgs, runtime: &Runtime) -> Result<ExitCode> {
@@ -213,11 +230,14 @@ async fn login(args: LoginArgs, runtime: &Runtime) -> Result<ExitCode> {
             .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.redirect_port))?;
     let port = listener.local_addr()?.port();
     let redirect_uri = format!("http://127.0.0.1:{port}/callback");
-    let pending = authorize::begin(&config, &client, &redirect_uri)?;
+    let pending = Arc::new(authorize::begin(&config, &client, &redirect_uri)?);
     let (sender, receiver) = oneshot::channel::<String>();
     let app = axum::Router::new()
         .route("/callback", axum::routing::get(callback))
-        .with_state(Arc::new(Mutex::new(Some(sender))) as Callback);
+        .with_state(Callback {
+            pending: pending.clone(),
+            sender: Arc::new(Mutex::new(Some(sender))),
+        });
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     println!("{}", pending.consent_url);
     eprintln!("open the URL above to authorize; waiting for the redirect to {redirect_uri}");
@@ -234,14 +254,7 @@ async fn login(args: LoginArgs, runtime: &Runtime) -> Result<ExitCode> {
     let code = authorize::code_from_callback(&pending, &query)?;
     runtime
         .tokens()
-        .complete_authorization(
-            &key,
-            &config,
-            &client,
-            &pending,
-            &code,
-            Duration::from_secs(30),
-        )
+        .complete_authorization(&key, &config, &client, &pending, &code)
         .await?;
     let status = runtime.tokens().status(&key)?;
     let refresh = status.as_ref().is_some_and(|s| s.has_refresh_token);

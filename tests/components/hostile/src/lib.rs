@@ -3,8 +3,8 @@
 //!
 //! Actions: `echo` (behaves), `spin` (endless loop), `hog` (unbounded allocation), `fetch`
 //! (requests the `url` in its input, meant for a host outside the allowlist), `storm` (requests
-//! forever), `secret` (reads an undeclared secret), `config` (reads an undeclared config
-//! value), `panic`.
+//! forever), `secret` (reads an undeclared secret), `auth-secret` (declares and reads the
+//! installation's OAuth `client_secret`), `config` (reads an undeclared config value), `panic`.
 
 use plugboard_guest::bindings::plugboard::integration::types as wit;
 use plugboard_guest::{Guest, config, http, secrets};
@@ -12,7 +12,15 @@ use plugboard_guest::{Guest, config, http, secrets};
 struct Hostile;
 
 const ACTIONS: &[&str] = &[
-    "echo", "spin", "hog", "fetch", "storm", "secret", "config", "panic",
+    "echo",
+    "spin",
+    "hog",
+    "fetch",
+    "storm",
+    "secret",
+    "auth-secret",
+    "config",
+    "panic",
 ];
 
 impl Guest for Hostile {
@@ -38,7 +46,7 @@ impl Guest for Hostile {
                 description: "declared config".into(),
                 default_value: Some("eu".into()),
             }],
-            secrets: vec!["declared_secret".into()],
+            secrets: vec!["declared_secret".into(), "client_secret".into()],
             schemas: "{}".into(),
             actions: ACTIONS
                 .iter()
@@ -93,6 +101,10 @@ impl Guest for Hostile {
             "secret" => {
                 let value = secrets::get("api_key")?;
                 Ok(format!("{:?}", value.is_some()))
+            }
+            "auth-secret" => {
+                let value = secrets::get("client_secret")?;
+                Ok(format!("{value:?}"))
             }
             "config" => {
                 let value = config::get("someone_elses_setting")?;

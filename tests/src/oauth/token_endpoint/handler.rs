@@ -212,6 +212,13 @@ fn answer(
             );
         }
     }
+    if shared.unavailable.load(Ordering::SeqCst) {
+        return oauth_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "the token service is down for maintenance",
+        );
+    }
     let anonymous_refresh = config.refresh_without_client_auth
         && params.get("grant_type").map(String::as_str) == Some("refresh_token")
         && basic.is_none()
