@@ -190,6 +190,20 @@ fn oauth_client_credentials_with_required_scopes_and_overrides() {
     assert_eq!(oauth.access_token_url, "https://auth.example.com/token");
     assert_eq!(oauth.scope, "read write");
     assert_eq!(oauth.authorization_code_url, None);
+
+    // A token URL relative to the server.
+    let mut relative = spec.clone();
+    relative["servers"] = json!([{"url": "https://api.example.com/v2/"}]);
+    relative["components"]["securitySchemes"]["cc"]["flows"]["clientCredentials"]["tokenUrl"] =
+        json!("oauth/token");
+    let imported = plugboard_spec::import::import(&relative, &Options::default()).unwrap();
+    let Auth::OAuth2(oauth) = &imported.definition.auth else {
+        panic!("expected OAuth 2.0, got {:?}", imported.definition.auth);
+    };
+    assert_eq!(
+        oauth.access_token_url,
+        "https://api.example.com/v2/oauth/token"
+    );
 }
 
 #[test]

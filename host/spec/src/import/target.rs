@@ -216,7 +216,7 @@ pub(crate) fn auth(
             }
             "oauth2" => {
                 let scopes = required_scopes(spec, &name);
-                if let Some((oauth, why)) = oauth_from_flows(scheme, &name, &scopes, notes) {
+                if let Some((oauth, why)) = oauth_from_flows(spec, scheme, &name, &scopes, notes) {
                     return (Auth::OAuth2(Box::new(oauth)), why);
                 }
                 let described = describe_oauth(scheme, kind);
@@ -282,17 +282,29 @@ fn required_scopes(spec: &Value, name: &str) -> Vec<String> {
 /// OAuth 2.0 settings from a scheme's flows: the authorization code flow when there is one,
 /// else client credentials; the scopes the requirements ask for.
 fn oauth_from_flows(
+    spec: &Value,
     scheme: &Value,
     name: &str,
     scopes: &[String],
     notes: &mut Vec<String>,
 ) -> Option<(OAuth2, String)> {
     let flows = scheme.get("flows")?;
+    // OpenAPI allows URLs relative to the (first) server.
+    let base = spec
+        .pointer("/servers/0/url")
+        .and_then(Value::as_str)
+        .and_then(|u| url::Url::parse(u).ok());
     let url = |flow: &Value, key: &str| {
-        flow.get(key)
-            .and_then(Value::as_str)
-            .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
-            .map(str::to_string)
+        let text = flow.get(key).and_then(Value::as_str)?;
+        let absolute = match url::Url::parse(text) {
+            Ok(url) => url,
+            Err(url::ParseError::RelativeUrlWithoutBase) => base.as_ref()?.join(text).ok()?,
+            Err(_) => return None,
+        };
+        // Plain http only for loopback hosts, as the definition requires.
+        let loopback = matches!(absolute.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+        (absolute.scheme() == "https" || (absolute.scheme() == "http" && loopback))
+            .then(|| absolute.to_string())
     };
     let mut oauth = if let Some(flow) = flows.get("authorizationCode")
         && let (Some(authorize), Some(token)) =
