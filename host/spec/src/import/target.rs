@@ -302,7 +302,10 @@ fn oauth_from_flows(
             Err(_) => return None,
         };
         // Plain http only for loopback hosts, as the definition requires.
-        let loopback = matches!(absolute.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+        let loopback = matches!(
+            absolute.host_str(),
+            Some("localhost" | "127.0.0.1" | "[::1]")
+        );
         (absolute.scheme() == "https" || (absolute.scheme() == "http" && loopback))
             .then(|| absolute.to_string())
     };
