@@ -1,6 +1,7 @@
 //! Test support for Plugboard's end-to-end tests: a loopback API that serves one data set in
 //! every pagination style, and OAuth 2.0 peers (a real authorization server and a configurable
-//! token endpoint) whose tokens the API can require.
+//! token endpoint) whose tokens the API can require, and a throwaway PostgreSQL server.
 
 pub mod api;
 pub mod oauth;
+pub mod postgres;

@@ -66,6 +66,8 @@ enum Command {
     Import(cmd::import::Args),
     /// List and edit a definition's actions.
     Actions(cmd::actions::Args),
+    /// Run the platform's REST API (organizations, integrations, installations, invoke).
+    Serve(cmd::serve::Args),
     /// OAuth 2.0 credentials: log in (authorization code), status, logout.
     Auth {
         #[command(subcommand)]
@@ -166,6 +168,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             done(print_json(&*bundle.manifest))
         }
         Command::Invoke(args) => done(invoke(args, cache_dir, token_store).await),
+        Command::Serve(args) => cmd::serve::run(args, cache_dir).await,
         Command::Auth { command } => {
             let runtime = runtime(cache_dir, Some(token_store))?;
             cmd::auth::run(command, &runtime).await

@@ -9,3 +9,4 @@ pub mod definition;
 pub mod import;
 pub mod lint;
 pub mod oauth_flags;
+pub mod serve;

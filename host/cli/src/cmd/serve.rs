@@ -1,0 +1,105 @@
+//! `plugboard serve`: the platform's REST API with the embedded store (an SQLite file in the
+//! data directory) or PostgreSQL (`--database postgres://...`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result, bail};
+use plugboard_runtime::{Runtime, RuntimeConfig};
+use plugboard_store::{KEY_ENV, Sealer, Store};
+
+/// Arguments of `plugboard serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Where the embedded database, the key file and the token store live (default: the
+    /// user data directory's `plugboard/server`).
+    #[arg(long, env = "PLUGBOARD_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL (default: `sqlite://<data dir>/plugboard.db`; or `postgres://...`).
+    #[arg(long, env = "PLUGBOARD_DATABASE_URL")]
+    pub database: Option<String>,
+}
+
+/// Runs the server until the process ends.
+pub async fn run(args: Args, cache_dir: Option<PathBuf>) -> Result<ExitCode> {
+    let data_dir = match args.data_dir {
+        Some(dir) => dir,
+        None => dirs::data_dir()
+            .context("no data directory; pass --data-dir")?
+            .join("plugboard")
+            .join("server"),
+    };
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let url = args
+        .database
+        .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("plugboard.db").display()));
+    let store = Store::open(&url).await.context("cannot open the store")?;
+    let sealer = sealer(&store, &data_dir).await?;
+    let mut config = RuntimeConfig {
+        cache_dir,
+        ..RuntimeConfig::default()
+    };
+    config.token_store = crate::cmd::auth::open_store(Some(data_dir.join("tokens.json")));
+    let runtime = Arc::new(Runtime::new(config)?);
+    if let Some(token) = plugboard_server::bootstrap(&store).await? {
+        eprintln!(
+            "plugboard: new database: created the root organization and its admin; API token (shown once):\n{token}"
+        );
+    }
+    let state = plugboard_server::AppState {
+        store,
+        runtime,
+        sealer,
+    };
+    plugboard_server::serve(state, args.listen).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The credentials key: env `PLUGBOARD_SECRET_KEY`, else `secret.key` in the data directory,
+/// created for a new database only (an existing one with a lost key is a clear error, not a
+/// silent new key that cannot open what is stored).
+async fn sealer(store: &Store, data_dir: &std::path::Path) -> Result<Sealer> {
+    if let Ok(text) = std::env::var(KEY_ENV) {
+        return Sealer::from_base64(&text).with_context(|| KEY_ENV.to_string());
+    }
+    let path = data_dir.join("secret.key");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Sealer::from_base64(&text).with_context(|| path.display().to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if !store.is_empty().await? {
+                bail!(
+                    "the database holds sealed credentials but there is no key: set {KEY_ENV} or restore {}",
+                    path.display()
+                );
+            }
+            let key = Sealer::generate_key()?;
+            write_private(&path, key.as_bytes())?;
+            Ok(Sealer::from_base64(&key)?)
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Writes a new file readable by its owner only.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
+}

@@ -1,0 +1,72 @@
+//! Who is calling (an API token in `Authorization: Bearer ...`) and what they may do: a role
+//! in their organization, which reaches that organization and everything below it.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use plugboard_store::{Role, User};
+
+use crate::AppState;
+use crate::problem::{ApiResult, Problem};
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller(pub User);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Caller> {
+        let value = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                Problem::unauthorized("send an API token: `Authorization: Bearer <token>`")
+            })?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map(str::trim)
+            .ok_or_else(|| {
+                Problem::unauthorized("the Authorization header must be `Bearer <token>`")
+            })?;
+        let user = state
+            .store
+            .user_by_token(token)
+            .await?
+            .ok_or_else(|| Problem::unauthorized("the API token is not valid"))?;
+        Ok(Caller(user))
+    }
+}
+
+impl Caller {
+    /// Refuses callers below `role`.
+    pub fn require(&self, role: Role) -> ApiResult<()> {
+        if self.0.role >= role {
+            Ok(())
+        } else {
+            Err(Problem::forbidden(format!(
+                "this needs the {} role; you are {}",
+                role.as_str(),
+                self.0.role.as_str()
+            )))
+        }
+    }
+
+    /// Checks that `organization` is the caller's or below it; anything else is "not found"
+    /// (another organization's things are not even acknowledged).
+    pub async fn reach(&self, state: &AppState, organization: &str) -> ApiResult<()> {
+        if state
+            .store
+            .is_within(organization, &self.0.organization_id)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(Problem::not_found(format!(
+                "organization `{organization}` not found"
+            )))
+        }
+    }
+}

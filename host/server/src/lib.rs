@@ -1,0 +1,129 @@
+//! The Plugboard platform's REST API (axum).
+//!
+//! Every route but `/openapi.json` and `/healthz` needs an API token. Roles: a viewer reads, an
+//! editor also authors, finalizes, installs and invokes, an admin also manages organizations,
+//! users and the custom-integrations switch. A caller reaches their organization and every
+//! organization below it; anything else answers 404, as if it did not exist. Errors are
+//! `application/problem+json` (RFC 9457).
+
+mod auth;
+mod change_report;
+mod problem;
+mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post, put};
+use plugboard_runtime::Runtime;
+use plugboard_store::{Role, Sealer, Store};
+
+pub use change_report::change_report;
+pub use problem::Problem;
+
+/// Errors of setting the server up.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] plugboard_store::Error),
+    /// Listening failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+    /// The component runtime.
+    pub runtime: Arc<Runtime>,
+    /// Seals and opens installation credentials.
+    pub sealer: Sealer,
+}
+
+/// The API's routes.
+pub fn router(state: AppState) -> Router {
+    use routes::{installations as ins, integrations as int, organizations as org};
+    Router::new()
+        .route("/openapi.json", get(routes::openapi))
+        .route("/healthz", get(routes::health))
+        .route("/v1/me", get(org::me))
+        .route("/v1/organizations", get(org::list).post(org::create))
+        .route(
+            "/v1/organizations/{org}/custom-integrations",
+            put(org::set_custom_integrations),
+        )
+        .route("/v1/organizations/{org}/users", post(org::create_user))
+        .route("/v1/organizations/{org}/audit", get(org::audit))
+        .route("/v1/lint", post(int::lint))
+        .route(
+            "/v1/organizations/{org}/integrations",
+            get(int::list).post(int::create),
+        )
+        .route(
+            "/v1/organizations/{org}/integrations/import",
+            post(int::import),
+        )
+        .route("/v1/integrations/{id}", get(int::get))
+        .route("/v1/integrations/{id}/definition", put(int::update))
+        .route("/v1/integrations/{id}/finalize", post(int::finalize))
+        .route("/v1/integrations/{id}/status", put(int::set_status))
+        .route(
+            "/v1/organizations/{org}/installations",
+            get(ins::list).post(ins::install),
+        )
+        .route("/v1/installations/{id}", get(ins::get))
+        .route(
+            "/v1/installations/{id}/configurations/{name}",
+            put(ins::configure),
+        )
+        .route(
+            "/v1/installations/{id}/actions/{action}/invoke",
+            post(ins::invoke),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
+        .with_state(state)
+}
+
+/// On a new database: the root organization (custom integrations on) and its first admin.
+/// Returns the admin's API token, shown once.
+pub async fn bootstrap(store: &Store) -> Result<Option<String>, Error> {
+    if !store.is_empty().await? {
+        return Ok(None);
+    }
+    let root = store.create_organization("root", None, true).await?;
+    let (_, token) = store.create_user(&root.id, "admin", Role::Admin).await?;
+    store
+        .audit(
+            Some(&root.id),
+            None,
+            "bootstrap",
+            &root.id,
+            "root organization and admin",
+        )
+        .await?;
+    Ok(Some(token))
+}
+
+/// Serves the API on `addr` until the process ends.
+pub async fn serve(state: AppState, addr: SocketAddr) -> Result<(), Error> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| Error::Listen { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| Error::Listen { addr, source })?;
+    tracing::info!(%local, "serving");
+    eprintln!("plugboard: serving on http://{local}");
+    axum::serve(listener, router(state))
+        .await
+        .map_err(|source| Error::Listen { addr, source })
+}

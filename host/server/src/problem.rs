@@ -1,0 +1,120 @@
+//! Errors as RFC 9457 problem details (`application/problem+json`): a type, a title, the
+//! status and a detail that says what is wrong and where.
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// An API error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Short, stable kind (`not-found`, `forbidden`, ...); the type URI ends with it.
+    pub kind: &'static str,
+    /// What is wrong, specifically.
+    pub detail: String,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+}
+
+impl Problem {
+    fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> Problem {
+        Problem {
+            status,
+            kind,
+            detail: detail.into(),
+        }
+    }
+
+    /// 400: the request is malformed or invalid.
+    pub fn bad_request(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::BAD_REQUEST, "bad-request", detail)
+    }
+
+    /// 401: no valid API token.
+    pub fn unauthorized(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+    }
+
+    /// 403: the caller's role does not allow it.
+    pub fn forbidden(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+
+    /// 404: no such thing, or not visible to the caller (the same answer, so nothing leaks).
+    pub fn not_found(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::NOT_FOUND, "not-found", detail)
+    }
+
+    /// 409: conflicts with the current state.
+    pub fn conflict(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::CONFLICT, "conflict", detail)
+    }
+
+    /// 422: well-formed but not acceptable (a broken spec or definition).
+    pub fn unprocessable(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", detail)
+    }
+
+    /// 502: the integration's upstream or component failed.
+    pub fn bad_gateway(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::BAD_GATEWAY, "upstream", detail)
+    }
+
+    /// 500: a server fault (details are logged, not returned).
+    pub fn internal(detail: impl std::fmt::Display) -> Problem {
+        tracing::error!(%detail, "internal error");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "an internal error occurred; the server log has the details",
+        )
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let body = Body {
+            kind: format!("https://plugboard.invalid/problems/{}", self.kind),
+            title: self.status.canonical_reason().unwrap_or("Error"),
+            status: self.status.as_u16(),
+            detail: &self.detail,
+        };
+        let text = serde_json::to_string(&body).unwrap_or_else(|_| "{}".into());
+        (
+            self.status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            text,
+        )
+            .into_response()
+    }
+}
+
+impl From<plugboard_store::Error> for Problem {
+    fn from(error: plugboard_store::Error) -> Problem {
+        use plugboard_store::Error as E;
+        match error {
+            E::NotFound(what) => Problem::not_found(format!("{what} not found")),
+            E::Conflict(message) => Problem::conflict(message),
+            E::Invalid(message) => Problem::unprocessable(message),
+            other => Problem::internal(other),
+        }
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for Problem {
+    fn from(rejection: axum::extract::rejection::JsonRejection) -> Problem {
+        Problem::bad_request(rejection.body_text())
+    }
+}
+
+/// Result of a handler.
+pub type ApiResult<T> = Result<T, Problem>;

@@ -1,0 +1,277 @@
+//! Installations: a published integration installed in an organization with named
+//! configurations (credentials sealed at rest, never returned), and invocations of its actions.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use plugboard_runtime::{Credentials, Error as RunError, GuestFailure, InvokeOptions};
+use plugboard_store::{Installation, Role, Status};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::problem::{ApiResult, Problem};
+
+type JsonBody<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
+
+/// Body of `POST /v1/organizations/{org}/installations`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Install {
+    integration_id: String,
+    /// Name of the first configuration (default `default`).
+    configuration: Option<String>,
+    #[serde(default)]
+    credentials: BTreeMap<String, String>,
+    #[serde(default)]
+    config: Map<String, Value>,
+}
+
+/// `POST /v1/organizations/{org}/installations` (editor): installs the integration's current
+/// version. It must be published and owned by the organization or one above it.
+pub async fn install(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    body: JsonBody<Install>,
+) -> ApiResult<(StatusCode, Json<Installation>)> {
+    let Json(body) = body?;
+    caller.reach(&state, &org).await?;
+    caller.require(Role::Editor)?;
+    let not_installable = || {
+        Problem::not_found(format!(
+            "integration `{}` not found among those installable here",
+            body.integration_id
+        ))
+    };
+    let integration = state
+        .store
+        .integration(&body.integration_id)
+        .await
+        .map_err(|_| not_installable())?;
+    if !state
+        .store
+        .is_within(&org, &integration.organization_id)
+        .await?
+    {
+        return Err(not_installable());
+    }
+    let version = match (integration.status, integration.current_version) {
+        (Status::Published, Some(version)) => version,
+        (status, _) => {
+            return Err(Problem::conflict(format!(
+                "integration `{}` is {}: only published integrations are installable",
+                integration.id,
+                status.as_str()
+            )));
+        }
+    };
+    let installation = state
+        .store
+        .install(
+            &org,
+            &integration.id,
+            version,
+            body.configuration.as_deref().unwrap_or("default"),
+            &body.config,
+            &body.credentials,
+            &state.sealer,
+        )
+        .await?;
+    state
+        .store
+        .audit(
+            Some(&org),
+            Some(&caller.0.id),
+            "installation.create",
+            &installation.id,
+            &format!("{} version {version}", integration.id),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(installation)))
+}
+
+/// `GET /v1/organizations/{org}/installations`.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> ApiResult<Json<Value>> {
+    caller.reach(&state, &org).await?;
+    Ok(Json(
+        json!({"installations": state.store.installations(&org).await?}),
+    ))
+}
+
+/// An installation the caller reaches.
+async fn reachable(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Installation> {
+    let not_found = || Problem::not_found(format!("installation `{id}` not found"));
+    let installation = state
+        .store
+        .installation(id)
+        .await
+        .map_err(|_| not_found())?;
+    caller
+        .reach(state, &installation.organization_id)
+        .await
+        .map_err(|_| not_found())?;
+    Ok(installation)
+}
+
+/// `GET /v1/installations/{id}` (never shows credentials).
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Installation>> {
+    Ok(Json(reachable(&state, &caller, &id).await?))
+}
+
+/// Body of `PUT /v1/installations/{id}/configurations/{name}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Configure {
+    #[serde(default)]
+    credentials: BTreeMap<String, String>,
+    #[serde(default)]
+    config: Map<String, Value>,
+    #[serde(default)]
+    default: bool,
+}
+
+/// `PUT /v1/installations/{id}/configurations/{name}` (editor): adds or replaces a named
+/// configuration.
+pub async fn configure(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, name)): Path<(String, String)>,
+    body: JsonBody<Configure>,
+) -> ApiResult<Json<Installation>> {
+    let Json(body) = body?;
+    let installation = reachable(&state, &caller, &id).await?;
+    caller.require(Role::Editor)?;
+    let updated = state
+        .store
+        .set_configuration(
+            &id,
+            &name,
+            &body.config,
+            &body.credentials,
+            body.default,
+            &state.sealer,
+        )
+        .await?;
+    state
+        .store
+        .audit(
+            Some(&installation.organization_id),
+            Some(&caller.0.id),
+            "installation.configure",
+            &id,
+            &name,
+        )
+        .await?;
+    Ok(Json(updated))
+}
+
+/// Body of `POST /v1/installations/{id}/actions/{action}/invoke`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Invoke {
+    #[serde(default)]
+    input: Option<Value>,
+    /// Configuration name (default: the default one).
+    configuration: Option<String>,
+}
+
+/// A runtime error as a problem: the caller's mistakes are 4xx, the upstream's 502.
+fn invoke_problem(error: RunError) -> Problem {
+    match error {
+        RunError::UnknownAction { id, .. } => {
+            Problem::not_found(format!("action `{id}` not found"))
+        }
+        RunError::MissingCredentials { .. } => Problem::unprocessable(error.to_string()),
+        RunError::Guest(GuestFailure::InvalidInput { message }) => {
+            Problem::unprocessable(format!("invalid input: {message}"))
+        }
+        RunError::Guest(_)
+        | RunError::Timeout(_)
+        | RunError::MemoryLimit { .. }
+        | RunError::Trap { .. }
+        | RunError::BadOutput(_) => Problem::bad_gateway(error.to_string()),
+        other => Problem::internal(other),
+    }
+}
+
+/// `POST /v1/installations/{id}/actions/{action}/invoke` (editor): runs the action with the
+/// installation's credentials; the answer is the action's output.
+pub async fn invoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, action)): Path<(String, String)>,
+    body: Option<Json<Invoke>>,
+) -> ApiResult<Json<Value>> {
+    let body = body.map(|Json(b)| b).unwrap_or_default();
+    let installation = reachable(&state, &caller, &id).await?;
+    caller.require(Role::Editor)?;
+    let (version, _) = state
+        .store
+        .version(&installation.integration_id, installation.version)
+        .await?;
+    let component = state.store.bundle(&version.bundle_hash).await?;
+    let bundle = state
+        .runtime
+        .load(&component)
+        .await
+        .map_err(Problem::internal)?;
+    let configuration = state
+        .store
+        .configuration(&id, body.configuration.as_deref(), &state.sealer)
+        .await?;
+    let config = configuration
+        .config
+        .iter()
+        .map(|(k, v)| {
+            let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+            (k.clone(), text)
+        })
+        .collect();
+    let options = InvokeOptions {
+        credentials: configuration
+            .credentials
+            .into_iter()
+            .collect::<Credentials>(),
+        config,
+        credential_key: Some(format!("{id}/{}", configuration.name)),
+        ..InvokeOptions::default()
+    };
+    let input = body.input.unwrap_or_else(|| json!({})).to_string();
+    let result = state
+        .runtime
+        .invoke(&bundle, &action, &input, &options)
+        .await;
+    let outcome = match &result {
+        Ok(_) => "ok".to_string(),
+        Err(error) => format!("failed: {}", short(&error.to_string())),
+    };
+    state
+        .store
+        .audit(
+            Some(&installation.organization_id),
+            Some(&caller.0.id),
+            "invoke",
+            &format!("{id}/{action}"),
+            &outcome,
+        )
+        .await?;
+    let output = result.map_err(invoke_problem)?;
+    Ok(Json(json!({"output": output})))
+}
+
+/// The first 200 characters of a message (audit entries stay short).
+fn short(text: &str) -> String {
+    text.chars().take(200).collect()
+}

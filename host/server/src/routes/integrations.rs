@@ -1,0 +1,309 @@
+//! Integrations: lint a spec, import one (or send a definition built by hand) as a draft, edit
+//! the draft, finalize it into an immutable version (published or hidden), publish or hide.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use plugboard_definition::Definition;
+use plugboard_store::{Integration, Role, Status};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::problem::{ApiResult, Problem};
+
+type JsonBody<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
+
+/// Reads a spec (JSON or YAML, OpenAPI 3.x or Swagger 2.0) sent as the request body.
+fn read_spec(body: &str) -> ApiResult<plugboard_spec::source::Document> {
+    plugboard_spec::source::Document::parse(body)
+        .map_err(|e| Problem::unprocessable(format!("the spec cannot be read: {e}")))
+}
+
+/// `POST /v1/lint`: the findings for the spec in the body.
+pub async fn lint(_caller: Caller, body: String) -> ApiResult<Json<Value>> {
+    let document = read_spec(&body)?;
+    let report = plugboard_spec::lint::lint_document(&document)
+        .map_err(|e| Problem::unprocessable(e.to_string()))?;
+    Ok(Json(json!({
+        "errors": report.error_count(),
+        "findings": report.findings,
+    })))
+}
+
+/// Checks the caller may author in `org`: editor, reachable, custom integrations on.
+async fn may_author(state: &AppState, caller: &Caller, org: &str) -> ApiResult<()> {
+    caller.reach(state, org).await?;
+    caller.require(Role::Editor)?;
+    if !state.store.organization(org).await?.custom_integrations.0 {
+        return Err(Problem::forbidden(format!(
+            "custom integrations are switched off for organization `{org}`; an admin can switch them on"
+        )));
+    }
+    Ok(())
+}
+
+/// `GET /v1/organizations/{org}/integrations`: the integrations it owns.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> ApiResult<Json<Value>> {
+    caller.reach(&state, &org).await?;
+    let integrations = state.store.integrations(&org).await?;
+    Ok(Json(json!({"integrations": integrations})))
+}
+
+/// A definition from JSON, with every problem and its path on failure.
+fn parse_definition(value: &Value) -> ApiResult<Definition> {
+    Definition::from_json(&value.to_string())
+        .map_err(|e| Problem::unprocessable(format!("the definition is not valid: {e}")))
+}
+
+/// `POST /v1/organizations/{org}/integrations`: a draft from a definition built by hand.
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    body: JsonBody<Value>,
+) -> ApiResult<(StatusCode, Json<Integration>)> {
+    let Json(body) = body?;
+    may_author(&state, &caller, &org).await?;
+    let definition = parse_definition(&body)?;
+    let integration = state
+        .store
+        .create_integration(&org, &definition.name, &body)
+        .await?;
+    state
+        .store
+        .audit(
+            Some(&org),
+            Some(&caller.0.id),
+            "integration.create",
+            &integration.id,
+            &integration.name,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(integration)))
+}
+
+/// `POST /v1/organizations/{org}/integrations/import`: a draft from the spec in the body.
+pub async fn import(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    body: String,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    may_author(&state, &caller, &org).await?;
+    let document = read_spec(&body)?;
+    let converted = plugboard_spec::convert::into_openapi3(document.into_value())
+        .map_err(|e| Problem::unprocessable(format!("the spec cannot be converted: {e}")))?;
+    let imported = plugboard_spec::import::import(
+        &converted.value,
+        &plugboard_spec::import::Options::default(),
+    )
+    .map_err(|e| Problem::unprocessable(format!("the spec cannot be imported: {e}")))?;
+    let definition = serde_json::to_value(&imported.definition).map_err(Problem::internal)?;
+    let integration = state
+        .store
+        .create_integration(&org, &imported.definition.name, &definition)
+        .await?;
+    state
+        .store
+        .audit(
+            Some(&org),
+            Some(&caller.0.id),
+            "integration.import",
+            &integration.id,
+            &integration.name,
+        )
+        .await?;
+    let summary = &imported.summary;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "integration": integration,
+            "summary": {
+                "actions": summary.actions,
+                "auth": summary.auth,
+                "pagination": summary.pagination,
+                "paginated": summary.paginated,
+                "notes": summary.notes,
+            },
+        })),
+    ))
+}
+
+/// An integration the caller may see: its own organization's (or below), or a published one
+/// of an organization above (installable by the caller).
+async fn visible(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Integration> {
+    let not_found = || Problem::not_found(format!("integration `{id}` not found"));
+    let integration = state.store.integration(id).await.map_err(|_| not_found())?;
+    let own = state
+        .store
+        .is_within(&integration.organization_id, &caller.0.organization_id)
+        .await?;
+    let installable = integration.status == Status::Published
+        && state
+            .store
+            .is_within(&caller.0.organization_id, &integration.organization_id)
+            .await?;
+    if own || installable {
+        Ok(integration)
+    } else {
+        Err(not_found())
+    }
+}
+
+/// An integration the caller may change.
+async fn owned(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Integration> {
+    let integration = visible(state, caller, id).await?;
+    caller.reach(state, &integration.organization_id).await?;
+    caller.require(Role::Editor)?;
+    Ok(integration)
+}
+
+/// `GET /v1/integrations/{id}`.
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Integration>> {
+    Ok(Json(visible(&state, &caller, &id).await?))
+}
+
+/// `PUT /v1/integrations/{id}/definition`: replaces a draft's definition.
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: JsonBody<Value>,
+) -> ApiResult<Json<Integration>> {
+    let Json(body) = body?;
+    owned(&state, &caller, &id).await?;
+    let definition = parse_definition(&body)?;
+    let integration = state
+        .store
+        .update_draft(&id, &definition.name, &body)
+        .await?;
+    Ok(Json(integration))
+}
+
+/// Body of `POST /v1/integrations/{id}/finalize`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Finalize {
+    /// `published` (default) or `hidden`.
+    status: Option<String>,
+    /// A new definition for the next version of a finalized integration.
+    definition: Option<Value>,
+}
+
+fn parse_status(text: &str) -> ApiResult<Status> {
+    match Status::parse(text) {
+        Some(Status::Draft) => Err(Problem::unprocessable(
+            "an integration never goes back to draft",
+        )),
+        Some(status) => Ok(status),
+        None => Err(Problem::unprocessable(format!(
+            "status `{text}`: use published or hidden"
+        ))),
+    }
+}
+
+/// `POST /v1/integrations/{id}/finalize`: compiles the definition into a component (no compiler
+/// runs), stores it as the next immutable version with a change report, and publishes or
+/// hides the integration. Breaking changes are refused while the integration is installed.
+pub async fn finalize(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Option<Json<Finalize>>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let body = body.map(|Json(b)| b).unwrap_or_default();
+    let integration = owned(&state, &caller, &id).await?;
+    let status = parse_status(body.status.as_deref().unwrap_or("published"))?;
+    let definition_json = body.definition.unwrap_or(integration.definition.clone());
+    let definition = parse_definition(&definition_json)?;
+    let bundle = plugboard_bundle::finalize(&definition)
+        .map_err(|e| Problem::unprocessable(format!("finalize failed: {e}")))?;
+    let hash = hex::encode(Sha256::digest(&bundle.component));
+    let previous = match integration.current_version {
+        Some(version) => {
+            let (_, json) = state.store.version(&id, version).await?;
+            Some(parse_definition(&json)?)
+        }
+        None => None,
+    };
+    let report = crate::change_report(previous.as_ref(), &definition);
+    if report["breaking"] == true && state.store.installation_count(&id).await? > 0 {
+        return Err(Problem::conflict(format!(
+            "this version breaks installations of the integration: {}",
+            report["breaking_reasons"]
+        )));
+    }
+    let version = state
+        .store
+        .finalize(
+            &id,
+            &definition.name,
+            &definition_json,
+            &bundle.component,
+            &hash,
+            status,
+            &report,
+        )
+        .await?;
+    state
+        .store
+        .audit(
+            Some(&integration.organization_id),
+            Some(&caller.0.id),
+            "integration.finalize",
+            &id,
+            &format!(
+                "version {} ({}), {}",
+                version.version,
+                status.as_str(),
+                hash
+            ),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"version": version, "status": status, "actions": bundle.actions})),
+    ))
+}
+
+/// Body of `PUT /v1/integrations/{id}/status`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetStatus {
+    status: String,
+}
+
+/// `PUT /v1/integrations/{id}/status`: publishes or hides a finalized integration.
+pub async fn set_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: JsonBody<SetStatus>,
+) -> ApiResult<Json<Integration>> {
+    let Json(body) = body?;
+    let integration = owned(&state, &caller, &id).await?;
+    let status = parse_status(&body.status)?;
+    let updated = state.store.set_status(&id, status).await?;
+    state
+        .store
+        .audit(
+            Some(&integration.organization_id),
+            Some(&caller.0.id),
+            "integration.status",
+            &id,
+            status.as_str(),
+        )
+        .await?;
+    Ok(Json(updated))
+}

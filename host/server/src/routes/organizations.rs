@@ -1,0 +1,146 @@
+//! Organizations, users and the audit log.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use plugboard_store::{Organization, Role};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::problem::{ApiResult, Problem};
+
+/// `GET /v1/me`.
+pub async fn me(caller: Caller) -> Json<Value> {
+    Json(json!({"user": caller.0}))
+}
+
+/// `GET /v1/organizations`: the caller's organization and everything below it.
+pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    let organizations = state.store.subtree(&caller.0.organization_id).await?;
+    Ok(Json(json!({"organizations": organizations})))
+}
+
+/// Body of `POST /v1/organizations`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganization {
+    name: String,
+    /// Default: the caller's organization.
+    parent_id: Option<String>,
+}
+
+/// `POST /v1/organizations` (admin).
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Json<NewOrganization>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Organization>)> {
+    let Json(body) = body?;
+    caller.require(Role::Admin)?;
+    let parent = body
+        .parent_id
+        .unwrap_or_else(|| caller.0.organization_id.clone());
+    caller.reach(&state, &parent).await?;
+    let organization = state
+        .store
+        .create_organization(&body.name, Some(&parent), false)
+        .await?;
+    state
+        .store
+        .audit(
+            Some(&parent),
+            Some(&caller.0.id),
+            "organization.create",
+            &organization.id,
+            &organization.name,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(organization)))
+}
+
+/// Body of `PUT /v1/organizations/{org}/custom-integrations`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Switch {
+    enabled: bool,
+}
+
+/// `PUT /v1/organizations/{org}/custom-integrations` (admin only).
+pub async fn set_custom_integrations(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    body: Result<Json<Switch>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<Json<Organization>> {
+    let Json(body) = body?;
+    caller.reach(&state, &org).await?;
+    caller.require(Role::Admin)?;
+    let organization = state
+        .store
+        .set_custom_integrations(&org, body.enabled)
+        .await?;
+    state
+        .store
+        .audit(
+            Some(&org),
+            Some(&caller.0.id),
+            "organization.custom_integrations",
+            &org,
+            if body.enabled { "enabled" } else { "disabled" },
+        )
+        .await?;
+    Ok(Json(organization))
+}
+
+/// Body of `POST /v1/organizations/{org}/users`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    name: String,
+    role: String,
+}
+
+/// `POST /v1/organizations/{org}/users` (admin): the new user's API token is in the answer,
+/// once.
+pub async fn create_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    body: Result<Json<NewUser>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let Json(body) = body?;
+    caller.reach(&state, &org).await?;
+    caller.require(Role::Admin)?;
+    let role = Role::parse(&body.role).ok_or_else(|| {
+        Problem::unprocessable(format!("role `{}`: use admin, editor or viewer", body.role))
+    })?;
+    let (user, token) = state.store.create_user(&org, &body.name, role).await?;
+    state
+        .store
+        .audit(
+            Some(&org),
+            Some(&caller.0.id),
+            "user.create",
+            &user.id,
+            role.as_str(),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"user": user, "token": token})),
+    ))
+}
+
+/// `GET /v1/organizations/{org}/audit` (admin): the newest 200 entries.
+pub async fn audit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> ApiResult<Json<Value>> {
+    caller.reach(&state, &org).await?;
+    caller.require(Role::Admin)?;
+    let entries = state.store.audit_log(&org, 200).await?;
+    Ok(Json(json!({"entries": entries})))
+}

@@ -1,0 +1,72 @@
+-- Plugboard platform schema, version 1 (SQLite).
+CREATE TABLE organizations (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    parent_id TEXT REFERENCES organizations(id),
+    custom_integrations INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    organization_id TEXT NOT NULL REFERENCES organizations(id),
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'editor', 'viewer')),
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE api_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE integrations (
+    id TEXT PRIMARY KEY,
+    organization_id TEXT NOT NULL REFERENCES organizations(id),
+    name TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('draft', 'published', 'hidden')),
+    definition TEXT NOT NULL,
+    current_version INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE TABLE bundles (
+    hash TEXT PRIMARY KEY,
+    component BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE integration_versions (
+    integration_id TEXT NOT NULL REFERENCES integrations(id),
+    version INTEGER NOT NULL,
+    definition TEXT NOT NULL,
+    bundle_hash TEXT NOT NULL REFERENCES bundles(hash),
+    change_report TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (integration_id, version)
+);
+CREATE TABLE installations (
+    id TEXT PRIMARY KEY,
+    organization_id TEXT NOT NULL REFERENCES organizations(id),
+    integration_id TEXT NOT NULL REFERENCES integrations(id),
+    version INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE configurations (
+    installation_id TEXT NOT NULL REFERENCES installations(id),
+    name TEXT NOT NULL,
+    is_default INTEGER NOT NULL,
+    config TEXT NOT NULL,
+    credentials BLOB NOT NULL,
+    PRIMARY KEY (installation_id, name)
+);
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    organization_id TEXT,
+    user_id TEXT,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX users_organization ON users (organization_id);
+CREATE INDEX integrations_organization ON integrations (organization_id);
+CREATE INDEX installations_organization ON installations (organization_id);
+CREATE INDEX audit_log_organization ON audit_log (organization_id, id);

@@ -1,0 +1,203 @@
+//! The Plugboard platform's store.
+//!
+//! One code path over sqlx's `Any` driver: an embedded SQLite file by default (WAL, foreign
+//! keys on), PostgreSQL when the URL says `postgres://`. Each backend has its own migrations
+//! (`migrations/sqlite`, `migrations/postgres`, the same schema in each dialect), applied when
+//! the store opens. Every change that spans rows runs in one transaction, so a crash leaves the
+//! state before or after it, never half of it.
+//!
+//! Credentials are sealed ([`Sealer`], XChaCha20-Poly1305) before they reach the database and
+//! bound to their row; API tokens are stored as SHA-256 hashes.
+
+mod installations;
+mod integrations;
+mod model;
+mod organizations;
+mod seal;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor as _};
+
+pub use model::*;
+pub use seal::{KEY_ENV, Sealer};
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The database failed (connection, constraint, I/O).
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Applying the migrations failed.
+    #[error("database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// No such thing (or not visible to the caller).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The change conflicts with the current state (e.g. editing a finalized integration).
+    #[error("{0}")]
+    Conflict(String),
+    /// The input is not acceptable.
+    #[error("{0}")]
+    Invalid(String),
+    /// Sealing or opening credentials failed (wrong key, altered data).
+    #[error("credentials: {0}")]
+    Seal(String),
+}
+
+/// Result with [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// The store: a connection pool and the backend it talks to. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens (creating when needed) the database at `url` (`sqlite:///path/plugboard.db`,
+    /// `sqlite::memory:` or `postgres://user@host/db`) and applies the migrations.
+    pub async fn open(url: &str) -> Result<Store> {
+        install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(Error::Invalid(format!(
+                "database URL `{}` is neither sqlite: nor postgres://",
+                redact_url(url)
+            )));
+        };
+        let url = match backend {
+            // Create the file on first use.
+            Backend::Sqlite if !url.contains("mode=") && !url.contains(":memory:") => {
+                let separator = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{separator}mode=rwc")
+            }
+            _ => url.to_string(),
+        };
+        let mut options = AnyPoolOptions::new();
+        if backend == Backend::Sqlite {
+            options = options
+                // One connection for an in-memory database (each connection is its own one).
+                .max_connections(if url.contains(":memory:") { 1 } else { 8 })
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")
+                            .await?;
+                        Ok(())
+                    })
+                });
+        }
+        let pool = options.connect(&url).await?;
+        if backend == Backend::Sqlite {
+            pool.execute("PRAGMA journal_mode = WAL;").await?;
+        }
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool).await?,
+            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
+        }
+        Ok(Store { pool, backend })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Records an admin action or an invocation (never secrets).
+    pub async fn audit(
+        &self,
+        organization: Option<&str>,
+        user: Option<&str>,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit_log (at, organization_id, user_id, action, target, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(now())
+        .bind(organization)
+        .bind(user)
+        .bind(action)
+        .bind(target)
+        .bind(detail)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The newest audit entries of an organization, newest first.
+    pub async fn audit_log(&self, organization: &str, limit: i64) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query_as::<_, AuditEntry>(
+            "SELECT id, at, organization_id, user_id, action, target, detail FROM audit_log \
+             WHERE organization_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(organization)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+}
+
+/// Unix seconds now.
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// A new random id: `prefix` and 16 random bytes in hex.
+fn new_id(prefix: &str) -> Result<String> {
+    Ok(format!("{prefix}_{}", hex::encode(random_bytes::<16>()?)))
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    use ring::rand::SecureRandom as _;
+    let mut bytes = [0u8; N];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| Error::Seal("no system randomness".into()))?;
+    Ok(bytes)
+}
+
+/// A database URL without its password, for messages.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/x"),
+            "postgres://app:***@db:5432/x"
+        );
+        assert_eq!(redact_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
+    }
+}

@@ -1,0 +1,204 @@
+//! The platform's records, as the API shows them.
+
+use serde::Serialize;
+
+/// What a user may do in their organization and its sub-organizations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads only.
+    Viewer,
+    /// Also authors integrations, installs and invokes.
+    Editor,
+    /// Also manages organizations, users and the custom-integrations switch.
+    Admin,
+}
+
+impl Role {
+    /// `admin`, `editor` or `viewer`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Editor => "editor",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    /// Reads a role name.
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "admin" => Some(Role::Admin),
+            "editor" => Some(Role::Editor),
+            "viewer" => Some(Role::Viewer),
+            _ => None,
+        }
+    }
+}
+
+/// An organization (a tree: sub-organizations have a parent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Organization {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Parent organization.
+    pub parent_id: Option<String>,
+    /// Whether its users may author their own integrations (only an admin switches it).
+    #[sqlx(try_from = "i64")]
+    pub custom_integrations: Flag,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// A boolean stored as 0/1 in both databases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Flag(pub bool);
+
+impl From<i64> for Flag {
+    fn from(value: i64) -> Flag {
+        Flag(value != 0)
+    }
+}
+
+/// A user of an organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    /// Id.
+    pub id: String,
+    /// Organization.
+    pub organization_id: String,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+}
+
+/// Integration status: draft (editable, not installable), published (installable by the
+/// owning organization and its sub-organizations) or hidden (not installable). Never back to
+/// draft.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Editable, not installable.
+    Draft,
+    /// Installable.
+    Published,
+    /// Finalized, not installable.
+    Hidden,
+}
+
+impl Status {
+    /// `draft`, `published` or `hidden`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Published => "published",
+            Status::Hidden => "hidden",
+        }
+    }
+
+    /// Reads a status name.
+    pub fn parse(text: &str) -> Option<Status> {
+        match text {
+            "draft" => Some(Status::Draft),
+            "published" => Some(Status::Published),
+            "hidden" => Some(Status::Hidden),
+            _ => None,
+        }
+    }
+}
+
+/// An integration of an organization.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Integration {
+    /// Id.
+    pub id: String,
+    /// Owning organization.
+    pub organization_id: String,
+    /// Name (from the definition).
+    pub name: String,
+    /// Status.
+    pub status: Status,
+    /// The definition (JSON); for a finalized integration, the latest version's.
+    pub definition: serde_json::Value,
+    /// The latest finalized version, if any.
+    pub current_version: Option<i64>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+/// One finalized version: an immutable bundle and what changed since the previous version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Version {
+    /// Integration.
+    pub integration_id: String,
+    /// 1, 2, ...
+    pub version: i64,
+    /// SHA-256 of the component.
+    pub bundle_hash: String,
+    /// Actions added, removed and changed, with breaking changes flagged.
+    pub change_report: serde_json::Value,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// An installation of an integration version in an organization.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Installation {
+    /// Id.
+    pub id: String,
+    /// Installing organization.
+    pub organization_id: String,
+    /// Integration.
+    pub integration_id: String,
+    /// Installed version.
+    pub version: i64,
+    /// Names of its configurations, the default first.
+    pub configurations: Vec<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// A configuration of an installation, opened for a call.
+#[derive(Clone, PartialEq)]
+pub struct Configuration {
+    /// Name.
+    pub name: String,
+    /// Non-secret config values.
+    pub config: serde_json::Map<String, serde_json::Value>,
+    /// The credentials (opened); never serialized, never in `Debug`.
+    pub credentials: std::collections::BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for Configuration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Configuration")
+            .field("name", &self.name)
+            .field("config", &self.config)
+            .field("credentials", &self.credentials.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// One audit log entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct AuditEntry {
+    /// Sequence number.
+    pub id: i64,
+    /// Unix seconds.
+    pub at: i64,
+    /// Organization.
+    pub organization_id: Option<String>,
+    /// Acting user.
+    pub user_id: Option<String>,
+    /// What was done (`organization.create`, `integration.finalize`, `invoke`, ...).
+    pub action: String,
+    /// What it was done to.
+    pub target: String,
+    /// Details (never secrets).
+    pub detail: String,
+}

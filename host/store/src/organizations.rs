@@ -1,0 +1,171 @@
+//! Organizations (a tree), users with roles, and API tokens (stored as SHA-256 hashes).
+
+use sha2::{Digest, Sha256};
+use sqlx::Row as _;
+
+use crate::{Error, Organization, Result, Role, Store, User, new_id, now, random_bytes};
+
+/// The hash under which an API token is stored.
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+impl Store {
+    /// Creates an organization, under `parent` when given.
+    pub async fn create_organization(
+        &self,
+        name: &str,
+        parent: Option<&str>,
+        custom_integrations: bool,
+    ) -> Result<Organization> {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 200 {
+            return Err(Error::Invalid(
+                "an organization name must have 1 to 200 characters".into(),
+            ));
+        }
+        if let Some(parent) = parent {
+            self.organization(parent).await?;
+        }
+        let org = Organization {
+            id: new_id("org")?,
+            name: name.to_string(),
+            parent_id: parent.map(str::to_string),
+            custom_integrations: crate::Flag(custom_integrations),
+            created_at: now(),
+        };
+        sqlx::query(
+            "INSERT INTO organizations (id, name, parent_id, custom_integrations, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&org.id)
+        .bind(&org.name)
+        .bind(&org.parent_id)
+        .bind(i64::from(custom_integrations))
+        .bind(org.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(org)
+    }
+
+    /// One organization.
+    pub async fn organization(&self, id: &str) -> Result<Organization> {
+        sqlx::query_as::<_, Organization>(
+            "SELECT id, name, parent_id, custom_integrations, created_at FROM organizations \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("organization `{id}`")))
+    }
+
+    /// The organization and every organization below it (by depth, then name).
+    pub async fn subtree(&self, id: &str) -> Result<Vec<Organization>> {
+        Ok(sqlx::query_as::<_, Organization>(
+            "WITH RECURSIVE tree(id, depth) AS (SELECT id, 0 FROM organizations WHERE id = $1 \
+             UNION ALL SELECT o.id, t.depth + 1 FROM organizations o JOIN tree t \
+             ON o.parent_id = t.id) \
+             SELECT o.id, o.name, o.parent_id, o.custom_integrations, o.created_at \
+             FROM organizations o JOIN tree t ON o.id = t.id ORDER BY t.depth, o.name, o.id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Whether `id` is `ancestor` or below it.
+    pub async fn is_within(&self, id: &str, ancestor: &str) -> Result<bool> {
+        let row = sqlx::query(
+            "WITH RECURSIVE up(id, parent_id) AS (SELECT id, parent_id FROM organizations \
+             WHERE id = $1 UNION ALL SELECT o.id, o.parent_id FROM organizations o \
+             JOIN up u ON o.id = u.parent_id) SELECT COUNT(*) AS n FROM up WHERE id = $2",
+        )
+        .bind(id)
+        .bind(ancestor)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+
+    /// Switches custom integrations on or off for an organization.
+    pub async fn set_custom_integrations(&self, id: &str, enabled: bool) -> Result<Organization> {
+        let done = sqlx::query("UPDATE organizations SET custom_integrations = $1 WHERE id = $2")
+            .bind(i64::from(enabled))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(Error::NotFound(format!("organization `{id}`")));
+        }
+        self.organization(id).await
+    }
+
+    /// Creates a user and their first API token (returned once, stored only as a hash).
+    pub async fn create_user(
+        &self,
+        organization: &str,
+        name: &str,
+        role: Role,
+    ) -> Result<(User, String)> {
+        self.organization(organization).await?;
+        let user = User {
+            id: new_id("usr")?,
+            organization_id: organization.to_string(),
+            name: name.trim().to_string(),
+            role,
+        };
+        if user.name.is_empty() {
+            return Err(Error::Invalid("a user needs a name".into()));
+        }
+        let token = format!("pbt_{}", hex::encode(random_bytes::<24>()?));
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO users (id, organization_id, name, role, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&user.id)
+        .bind(&user.organization_id)
+        .bind(&user.name)
+        .bind(role.as_str())
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES ($1, $2, $3)")
+            .bind(token_hash(&token))
+            .bind(&user.id)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((user, token))
+    }
+
+    /// The user an API token belongs to.
+    pub async fn user_by_token(&self, token: &str) -> Result<Option<User>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.organization_id, u.name, u.role FROM api_tokens t \
+             JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+        )
+        .bind(token_hash(token))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let role: String = row.try_get("role")?;
+        Ok(Some(User {
+            id: row.try_get("id")?,
+            organization_id: row.try_get("organization_id")?,
+            name: row.try_get("name")?,
+            role: Role::parse(&role)
+                .ok_or_else(|| Error::Invalid(format!("stored role `{role}` is unknown")))?,
+        }))
+    }
+
+    /// Whether any organization exists (a new database has none).
+    pub async fn is_empty(&self) -> Result<bool> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM organizations")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<i64, _>("n")? == 0)
+    }
+}

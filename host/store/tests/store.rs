@@ -1,0 +1,241 @@
+//! The store on both backends: an SQLite file and a PostgreSQL server started by the test.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+
+use plugboard_store::{Error, Role, Sealer, Status, Store};
+use serde_json::json;
+
+async fn exercise(store: &Store) {
+    // Organizations: a tree.
+    assert!(store.is_empty().await.unwrap());
+    let root = store
+        .create_organization("Root MSP", None, true)
+        .await
+        .unwrap();
+    let child = store
+        .create_organization("Customer A", Some(&root.id), false)
+        .await
+        .unwrap();
+    let grandchild = store
+        .create_organization("A / Branch", Some(&child.id), false)
+        .await
+        .unwrap();
+    let other = store
+        .create_organization("Other MSP", None, false)
+        .await
+        .unwrap();
+    assert!(!store.is_empty().await.unwrap());
+    let subtree: Vec<String> = store
+        .subtree(&root.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(
+        subtree,
+        vec![root.id.clone(), child.id.clone(), grandchild.id.clone()]
+    );
+    assert!(store.is_within(&grandchild.id, &root.id).await.unwrap());
+    assert!(!store.is_within(&root.id, &child.id).await.unwrap());
+    assert!(!store.is_within(&other.id, &root.id).await.unwrap());
+    assert!(matches!(
+        store
+            .create_organization("x", Some("org_missing"), false)
+            .await,
+        Err(Error::NotFound(_))
+    ));
+    let switched = store
+        .set_custom_integrations(&child.id, true)
+        .await
+        .unwrap();
+    assert!(switched.custom_integrations.0);
+
+    // Users and tokens.
+    let (admin, token) = store
+        .create_user(&root.id, "Ada", Role::Admin)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.user_by_token(&token).await.unwrap(),
+        Some(admin.clone())
+    );
+    assert_eq!(store.user_by_token("pbt_wrong").await.unwrap(), None);
+
+    // Integrations: draft -> finalized versions, never back to draft.
+    let definition = json!({"name": "Items", "actions": [{"id": "a"}]});
+    let integration = store
+        .create_integration(&root.id, "Items", &definition)
+        .await
+        .unwrap();
+    assert_eq!(integration.status, Status::Draft);
+    let edited = json!({"name": "Items", "actions": [{"id": "a"}, {"id": "b"}]});
+    store
+        .update_draft(&integration.id, "Items", &edited)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.set_status(&integration.id, Status::Published).await,
+        Err(Error::Conflict(_))
+    ));
+    let v1 = store
+        .finalize(
+            &integration.id,
+            "Items",
+            &edited,
+            b"\0asm-one",
+            "hash-1",
+            Status::Published,
+            &json!({"added": ["a", "b"]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v1.version, 1);
+    assert!(matches!(
+        store
+            .update_draft(&integration.id, "Items", &definition)
+            .await,
+        Err(Error::Conflict(_))
+    ));
+    let v2 = store
+        .finalize(
+            &integration.id,
+            "Items",
+            &edited,
+            b"\0asm-one",
+            "hash-1",
+            Status::Hidden,
+            &json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    let current = store.integration(&integration.id).await.unwrap();
+    assert_eq!(
+        (current.status, current.current_version),
+        (Status::Hidden, Some(2))
+    );
+    assert!(matches!(
+        store.set_status(&integration.id, Status::Draft).await,
+        Err(Error::Invalid(_))
+    ));
+    store
+        .set_status(&integration.id, Status::Published)
+        .await
+        .unwrap();
+    let (version, stored_definition) = store.version(&integration.id, 1).await.unwrap();
+    assert_eq!(version.change_report, json!({"added": ["a", "b"]}));
+    assert_eq!(stored_definition, edited);
+    assert_eq!(store.bundle("hash-1").await.unwrap(), b"\0asm-one");
+    assert_eq!(store.integrations(&root.id).await.unwrap().len(), 1);
+
+    // Installations with sealed credentials and named configurations.
+    let sealer = Sealer::new(&[5u8; 32]);
+    let credentials = BTreeMap::from([("api_key".to_string(), "k-secret-1".to_string())]);
+    let config = serde_json::Map::from_iter([("region".to_string(), json!("eu"))]);
+    let installation = store
+        .install(
+            &child.id,
+            &integration.id,
+            2,
+            "default",
+            &config,
+            &credentials,
+            &sealer,
+        )
+        .await
+        .unwrap();
+    let opened = store
+        .configuration(&installation.id, None, &sealer)
+        .await
+        .unwrap();
+    assert_eq!(opened.credentials, credentials);
+    assert_eq!(opened.config["region"], "eu");
+    assert!(!format!("{opened:?}").contains("k-secret-1"));
+    assert!(matches!(
+        store
+            .configuration(&installation.id, None, &Sealer::new(&[6u8; 32]))
+            .await,
+        Err(Error::Seal(_))
+    ));
+    let staging = BTreeMap::from([("api_key".to_string(), "k-staging".to_string())]);
+    let updated = store
+        .set_configuration(
+            &installation.id,
+            "staging",
+            &serde_json::Map::new(),
+            &staging,
+            true,
+            &sealer,
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.configurations, vec!["staging", "default"]);
+    let default = store
+        .configuration(&installation.id, None, &sealer)
+        .await
+        .unwrap();
+    assert_eq!(default.name, "staging");
+    assert!(matches!(
+        store
+            .set_configuration(
+                &installation.id,
+                "bad name!",
+                &serde_json::Map::new(),
+                &staging,
+                false,
+                &sealer
+            )
+            .await,
+        Err(Error::Invalid(_))
+    ));
+    assert_eq!(store.installations(&child.id).await.unwrap().len(), 1);
+    assert!(store.installations(&other.id).await.unwrap().is_empty());
+    assert_eq!(store.installation_count(&integration.id).await.unwrap(), 1);
+
+    // The audit log.
+    store
+        .audit(
+            Some(&root.id),
+            Some(&admin.id),
+            "integration.finalize",
+            &integration.id,
+            "version 2",
+        )
+        .await
+        .unwrap();
+    let log = store.audit_log(&root.id, 10).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].action, "integration.finalize");
+}
+
+#[tokio::test]
+async fn sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("plugboard.db").display());
+    let store = Store::open(&url).await.unwrap();
+    exercise(&store).await;
+    drop(store);
+    // Reopening applies no migration twice and keeps the data.
+    let again = Store::open(&url).await.unwrap();
+    assert!(!again.is_empty().await.unwrap());
+}
+
+#[tokio::test]
+async fn postgres_server() {
+    let server = plugboard_tests::postgres::Postgres::start();
+    let store = Store::open(server.url()).await.unwrap();
+    exercise(&store).await;
+}
+
+#[tokio::test]
+async fn bad_urls_are_clear_errors() {
+    let error = Store::open("mysql://root:pw@db/x")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("neither sqlite: nor postgres://"), "{error}");
+    assert!(!error.contains("pw@"), "{error}");
+}
