@@ -288,8 +288,8 @@ impl TokenManager {
     /// Stores a refresh token obtained elsewhere (an operator pasting one) unless the
     /// credential already has a working one: when it has no state, no refresh token, or needs
     /// re-authorization.
-    pub fn seed_refresh_token(&self, key: &str, refresh_token: &str) -> Result<()> {
-        let current = self.inner.store.load(key)?;
+    pub async fn seed_refresh_token(&self, key: &str, refresh_token: &str) -> Result<()> {
+        let current = self.inner.load(key).await?;
         let keep = current.as_ref().is_some_and(|record| {
             record.refresh_token.is_some()
                 && !record
@@ -305,12 +305,14 @@ impl TokenManager {
             refresh_token: Some(refresh_token.to_string()),
             ..TokenRecord::default()
         };
-        self.inner.store.save(key, &record)
+        let store = self.inner.store.clone();
+        let key = key.to_string();
+        blocking(move || store.save(&key, &record)).await
     }
 
     /// What is stored for `key`, without secrets.
-    pub fn status(&self, key: &str) -> Result<Option<CredentialStatus>> {
-        Ok(self.inner.store.load(key)?.map(|record| CredentialStatus {
+    pub async fn status(&self, key: &str) -> Result<Option<CredentialStatus>> {
+        Ok(self.inner.load(key).await?.map(|record| CredentialStatus {
             has_access_token: record.access_token.is_some(),
             expires_at: record.expires_at,
             has_refresh_token: record.refresh_token.is_some(),
@@ -380,6 +382,11 @@ impl Inner {
         config: &OAuth2Config,
         client: &Client,
     ) -> Result<Arc<str>> {
+        // Other hosts sharing the store wait here while this one refreshes, then find the
+        // fresh token in the store.
+        let store = self.store.clone();
+        let lock_key = key.to_string();
+        let _across_hosts = blocking(move || store.lock(&lock_key)).await?;
         let now = now();
         let mut record = match slot.take_unsaved() {
             Some(record) => record,

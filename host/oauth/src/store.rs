@@ -79,6 +79,12 @@ pub trait TokenStore: Send + Sync {
     fn save(&self, key: &str, record: &TokenRecord) -> Result<()>;
     /// Forgets a credential.
     fn remove(&self, key: &str) -> Result<()>;
+    /// Takes the credential's lock across processes (hosts sharing the store), held while the
+    /// returned guard lives; the token manager holds it around each token request so that one
+    /// refresh happens however many hosts need one. Default: no cross-process lock.
+    fn lock(&self, _key: &str) -> Result<Option<Box<dyn Send>>> {
+        Ok(None)
+    }
 }
 
 /// Token state in memory only (lost at exit).

@@ -253,7 +253,7 @@ impl Runtime {
             });
         }
         let oauth = match &manifest.auth {
-            crate::manifest::Auth::OAuth2(config) => Some(self.oauth_call(config, options)?),
+            crate::manifest::Auth::OAuth2(config) => Some(self.oauth_call(config, options).await?),
             _ => None,
         };
         let limits = &options.limits;
@@ -307,7 +307,11 @@ impl Runtime {
     /// The OAuth 2.0 credential of a call: the client from `client_id` / `client_secret`, the
     /// credential key, and a `refresh_token` credential seeded into the store if it has
     /// nothing yet for that key.
-    fn oauth_call(&self, config: &Arc<OAuth2Config>, options: &InvokeOptions) -> Result<OAuthCall> {
+    async fn oauth_call(
+        &self,
+        config: &Arc<OAuth2Config>,
+        options: &InvokeOptions,
+    ) -> Result<OAuthCall> {
         let client = oauth_client(&options.credentials).ok_or(Error::MissingCredentials {
             auth: "OAuth 2.0",
             names: vec!["client_id"],
@@ -319,6 +323,7 @@ impl Runtime {
         if let Some(refresh_token) = options.credentials.get("refresh_token") {
             self.tokens
                 .seed_refresh_token(&key, refresh_token)
+                .await
                 .map_err(|e| Error::Tokens(e.to_string()))?;
         }
         Ok(OAuthCall {

@@ -47,6 +47,21 @@ pub struct AppState {
     pub runtime: Arc<Runtime>,
     /// Seals and opens installation credentials.
     pub sealer: Sealer,
+    /// Loaded components by content hash (versions are immutable, so entries never go stale).
+    pub bundles:
+        Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<plugboard_runtime::Bundle>>>>,
+}
+
+impl AppState {
+    /// State over a store, a runtime and a sealer.
+    pub fn new(store: Store, runtime: Arc<Runtime>, sealer: Sealer) -> AppState {
+        AppState {
+            store,
+            runtime,
+            sealer,
+            bundles: Arc::default(),
+        }
+    }
 }
 
 /// The API's routes.
@@ -76,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/integrations/{id}/definition", put(int::update))
         .route("/v1/integrations/{id}/finalize", post(int::finalize))
         .route("/v1/integrations/{id}/status", put(int::set_status))
+        .route("/v1/integrations/{id}/export", get(int::export))
         .route(
             "/v1/organizations/{org}/installations",
             get(ins::list).post(ins::install),
@@ -88,6 +104,19 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/installations/{id}/actions/{action}/invoke",
             post(ins::invoke),
+        )
+        .route(
+            "/v1/installations/{id}/tenant-source",
+            put(routes::tenants::set_source),
+        )
+        .route("/v1/installations/{id}/tenants", get(routes::tenants::list))
+        .route(
+            "/v1/installations/{id}/tenants/fetch",
+            post(routes::tenants::fetch),
+        )
+        .route(
+            "/v1/installations/{id}/tenants/{tenant}",
+            put(routes::tenants::map),
         )
         .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
         .with_state(state)

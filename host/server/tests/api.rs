@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use plugboard_runtime::{Runtime, RuntimeConfig};
 use plugboard_server::AppState;
-use plugboard_store::{Sealer, Store};
+use plugboard_store::{DbTokenStore, Sealer, Store};
 use plugboard_tests::api::{AuthCheck, TestApi};
+use plugboard_tests::oauth::{TokenEndpoint, TokenEndpointConfig};
 use serde_json::{Value, json};
 
 struct Api {
@@ -61,25 +62,19 @@ impl Api {
     }
 }
 
-/// Starts the API over the store at `url`; returns it and the admin's token.
-async fn start(url: &str) -> (Api, String, Store) {
+/// Starts one API host over the store at `url` (with OAuth tokens in the store).
+async fn host(url: &str) -> (Api, Store) {
     plugboard_runtime::install_crypto_provider();
     let store = Store::open(url).await.expect("store");
-    let token = plugboard_server::bootstrap(&store)
-        .await
-        .expect("bootstrap")
-        .expect("a new database gets an admin");
+    let sealer = Sealer::new(&[7u8; 32]);
     let runtime = Runtime::new(RuntimeConfig {
         cache_dir: Some(std::env::temp_dir().join("plugboard-server-test-cache")),
-        max_instances: 16,
+        max_instances: 32,
+        token_store: Arc::new(DbTokenStore::new(store.clone(), sealer.clone())),
         ..RuntimeConfig::default()
     })
     .expect("runtime");
-    let state = AppState {
-        store: store.clone(),
-        runtime: Arc::new(runtime),
-        sealer: Sealer::new(&[7u8; 32]),
-    };
+    let state = AppState::new(store.clone(), Arc::new(runtime), sealer);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -90,9 +85,18 @@ async fn start(url: &str) -> (Api, String, Store) {
             base,
             http: reqwest::Client::new(),
         },
-        token,
         store,
     )
+}
+
+/// Starts the API over a new store at `url`; returns it and the admin's token.
+async fn start(url: &str) -> (Api, String, Store) {
+    let (api, store) = host(url).await;
+    let token = plugboard_server::bootstrap(&store)
+        .await
+        .expect("bootstrap")
+        .expect("a new database gets an admin");
+    (api, token, store)
 }
 
 fn spec(upstream: &TestApi) -> String {
@@ -117,9 +121,20 @@ paths:
     get:
       operationId: listItems
       summary: List items
+      parameters:
+        - {{name: page, in: query, schema: {{type: integer}}}}
       responses:
         "200":
           description: The items.
+  /echo/tenant:
+    get:
+      operationId: echoTenant
+      summary: Echo the tenant
+      parameters:
+        - {{name: tenant, in: query, schema: {{type: string}}}}
+      responses:
+        "200":
+          description: The request, echoed.
 "#,
         host = upstream.host()
     )
@@ -241,7 +256,7 @@ async fn walkthrough(url: &str) {
     assert_eq!(finalized["version"]["version"], 1);
     assert_eq!(
         finalized["version"]["change_report"]["added"],
-        json!(["listItems"])
+        json!(["listItems", "echoTenant"])
     );
     let (status, _) = api
         .json(
@@ -299,6 +314,91 @@ async fn walkthrough(url: &str) {
         .await;
     assert_eq!(status, 404, "{problem}");
 
+    // Organization mapping: the items stand in for the API's tenants.
+    let (status, source) = api
+        .json(
+            "PUT",
+            &format!("/v1/installations/{installation}/tenant-source"),
+            &editor,
+            json!({"action_id": "listItems", "id_path": "$.items[*].id",
+                "name_path": "$.items[*].name", "input_key": "tenant"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{source}");
+    let (_, branch) = api
+        .json(
+            "POST",
+            "/v1/organizations",
+            &admin,
+            json!({"name": "Item 7", "parent_id": customer}),
+        )
+        .await;
+    let branch = branch["id"].as_str().expect("id").to_string();
+    let (status, tenants) = api
+        .json(
+            "POST",
+            &format!("/v1/installations/{installation}/tenants/fetch"),
+            &editor,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{tenants}");
+    let tenants = tenants["tenants"].as_array().expect("tenants").clone();
+    assert_eq!(
+        tenants.len(),
+        10,
+        "the first page: the action is not paginated"
+    );
+    let seventh = tenants
+        .iter()
+        .find(|t| t["tenant_id"] == "7")
+        .expect("tenant 7");
+    assert_eq!(
+        seventh["suggestion"]["organization_id"],
+        branch.as_str(),
+        "{seventh}"
+    );
+    let (status, _) = api
+        .json(
+            "PUT",
+            &format!("/v1/installations/{installation}/tenants/7"),
+            &editor,
+            json!({"organization_id": branch, "tenant_name": "item-7"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, on_behalf) = api
+        .json(
+            "POST",
+            &format!("/v1/installations/{installation}/actions/echoTenant/invoke"),
+            &editor,
+            json!({"organization_id": branch}),
+        )
+        .await;
+    assert_eq!(status, 200, "{on_behalf}");
+    assert_eq!(on_behalf["output"]["query_params"]["tenant"], json!(["7"]));
+    let (status, _) = api
+        .json(
+            "POST",
+            &format!("/v1/installations/{installation}/actions/echoTenant/invoke"),
+            &editor,
+            json!({"organization_id": customer}),
+        )
+        .await;
+    assert_eq!(status, 422, "an unmapped organization is refused");
+    let (status, _) = api
+        .json(
+            "PUT",
+            &format!("/v1/installations/{installation}/tenants/8"),
+            &editor,
+            json!({"organization_id": sibling}),
+        )
+        .await;
+    assert_eq!(
+        status, 404,
+        "a tenant cannot be mapped to an organization out of reach"
+    );
+
     // Another organization sees nothing of it.
     let (status, _) = api
         .get(&format!("/v1/installations/{installation}"), &outsider)
@@ -344,6 +444,19 @@ async fn walkthrough(url: &str) {
         .await;
     assert_eq!(status, 409, "{problem}");
 
+    // Export for sharing: definition and component, never credentials.
+    let (status, exported) = api
+        .get(&format!("/v1/integrations/{integration}/export"), &admin)
+        .await;
+    assert_eq!(status, 200, "{exported}");
+    assert_eq!(exported["format"], "plugboard-export/1");
+    assert!(
+        exported["bundle_base64"]
+            .as_str()
+            .is_some_and(|b| b.len() > 1000)
+    );
+    assert!(!exported.to_string().contains("k-installed"));
+
     // The audit log has the story, and never a secret.
     let (status, audit) = api
         .get(&format!("/v1/organizations/{customer}/audit"), &admin)
@@ -385,4 +498,74 @@ async fn walkthrough_on_sqlite() {
 async fn walkthrough_on_postgres() {
     let server = plugboard_tests::postgres::Postgres::start();
     walkthrough(server.url()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_hosts_on_one_postgres_make_one_token_request_between_them() {
+    let server = plugboard_tests::postgres::Postgres::start();
+    let endpoint = TokenEndpoint::start(TokenEndpointConfig {
+        delay: std::time::Duration::from_millis(300),
+        ..TokenEndpointConfig::default()
+    });
+    let upstream = TestApi::start(AuthCheck::bearer(endpoint.validator()))
+        .await
+        .expect("upstream");
+    let (a, admin, _) = start(server.url()).await;
+    let (b, _) = host(server.url()).await;
+    let (_, me) = a.get("/v1/me", &admin).await;
+    let root = me["user"]["organization_id"]
+        .as_str()
+        .expect("org")
+        .to_string();
+    let definition = json!({
+        "definition_version": 1, "name": "Machines", "description": "Client credentials",
+        "hostname": upstream.host(), "scheme": "http",
+        "auth": {"type": "oauth2", "grant_type": "client_credentials",
+            "access_token_url": endpoint.token_url()},
+        "actions": [{"id": "get", "name": "Get", "method": "GET", "path": "/page/items"}]
+    });
+    let (status, integration) = a
+        .json(
+            "POST",
+            &format!("/v1/organizations/{root}/integrations"),
+            &admin,
+            definition,
+        )
+        .await;
+    assert_eq!(status, 201, "{integration}");
+    let integration = integration["id"].as_str().expect("id").to_string();
+    let (status, _) = a
+        .json(
+            "POST",
+            &format!("/v1/integrations/{integration}/finalize"),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, installation) = a
+        .json(
+            "POST",
+            &format!("/v1/organizations/{root}/installations"),
+            &admin,
+            json!({"integration_id": integration,
+                "credentials": {"client_id": "client-1", "client_secret": "secret-1"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{installation}");
+    let invoke = format!(
+        "/v1/installations/{}/actions/get/invoke",
+        installation["id"].as_str().expect("id")
+    );
+    // Both hosts at once, no token yet: one token request between them.
+    let calls = (0..20).map(|i| {
+        let api = if i % 2 == 0 { &a } else { &b };
+        let (invoke, admin) = (invoke.clone(), admin.clone());
+        async move { api.json("POST", &invoke, &admin, json!({})).await }
+    });
+    for (status, result) in futures_util::future::join_all(calls).await {
+        assert_eq!(status, 200, "{result}");
+        assert_eq!(result["output"]["items"].as_array().map(Vec::len), Some(10));
+    }
+    assert_eq!(endpoint.count("client_credentials"), 1);
 }

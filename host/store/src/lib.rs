@@ -14,6 +14,8 @@ mod integrations;
 mod model;
 mod organizations;
 mod seal;
+mod tenants;
+mod tokens;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -22,6 +24,8 @@ use sqlx::{AnyPool, Executor as _};
 
 pub use model::*;
 pub use seal::{KEY_ENV, Sealer};
+pub use tenants::{TenantMapping, TenantSource};
+pub use tokens::DbTokenStore;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -95,8 +99,13 @@ impl Store {
                 .max_connections(if url.contains(":memory:") { 1 } else { 8 })
                 .after_connect(|conn, _| {
                     Box::pin(async move {
-                        conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")
-                            .await?;
+                        // WAL with synchronous=NORMAL: a crash of the process loses nothing
+                        // committed; only a power loss may lose the last commits.
+                        conn.execute(
+                            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                             PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
                         Ok(())
                     })
                 });

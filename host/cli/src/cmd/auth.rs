@@ -151,7 +151,7 @@ pub async fn run(command: AuthCommand, runtime: &Runtime) -> Result<ExitCode> {
         AuthCommand::Login(args) => login(args, runtime).await,
         AuthCommand::Status(args) => {
             let (_, _, key) = credential(runtime, &args).await?;
-            let status = runtime.tokens().status(&key)?;
+            let status = runtime.tokens().status(&key).await?;
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
@@ -256,7 +256,7 @@ async fn login(args: LoginArgs, runtime: &Runtime) -> Result<ExitCode> {
         .tokens()
         .complete_authorization(&key, &config, &client, &pending, &code)
         .await?;
-    let status = runtime.tokens().status(&key)?;
+    let status = runtime.tokens().status(&key).await?;
     let refresh = status.as_ref().is_some_and(|s| s.has_refresh_token);
     eprintln!(
         "authorized credential {key}: access token stored{}",

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
 use plugboard_runtime::{Runtime, RuntimeConfig};
-use plugboard_store::{KEY_ENV, Sealer, Store};
+use plugboard_store::{DbTokenStore, KEY_ENV, Sealer, Store};
 
 /// Arguments of `plugboard serve`.
 #[derive(Debug, clap::Args)]
@@ -16,8 +16,8 @@ pub struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Where the embedded database, the key file and the token store live (default: the
-    /// user data directory's `plugboard/server`).
+    /// Where the embedded database and the key file live (default: the user data
+    /// directory's `plugboard/server`).
     #[arg(long, env = "PLUGBOARD_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// Database URL (default: `sqlite://<data dir>/plugboard.db`; or `postgres://...`).
@@ -45,18 +45,15 @@ pub async fn run(args: Args, cache_dir: Option<PathBuf>) -> Result<ExitCode> {
         cache_dir,
         ..RuntimeConfig::default()
     };
-    config.token_store = crate::cmd::auth::open_store(Some(data_dir.join("tokens.json")));
+    // OAuth 2.0 tokens live in the store, sealed, with a lock across hosts on PostgreSQL.
+    config.token_store = Arc::new(DbTokenStore::new(store.clone(), sealer.clone()));
     let runtime = Arc::new(Runtime::new(config)?);
     if let Some(token) = plugboard_server::bootstrap(&store).await? {
         eprintln!(
             "plugboard: new database: created the root organization and its admin; API token (shown once):\n{token}"
         );
     }
-    let state = plugboard_server::AppState {
-        store,
-        runtime,
-        sealer,
-    };
+    let state = plugboard_server::AppState::new(store, runtime, sealer);
     plugboard_server::serve(state, args.listen).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -107,7 +107,11 @@ pub async fn list(
 }
 
 /// An installation the caller reaches.
-async fn reachable(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Installation> {
+pub(crate) async fn reachable(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<Installation> {
     let not_found = || Problem::not_found(format!("installation `{id}` not found"));
     let installation = state
         .store
@@ -185,10 +189,12 @@ pub struct Invoke {
     input: Option<Value>,
     /// Configuration name (default: the default one).
     configuration: Option<String>,
+    /// Invoke on behalf of this organization (its mapped tenant id goes into the input).
+    organization_id: Option<String>,
 }
 
 /// A runtime error as a problem: the caller's mistakes are 4xx, the upstream's 502.
-fn invoke_problem(error: RunError) -> Problem {
+pub(crate) fn invoke_problem(error: RunError) -> Problem {
     match error {
         RunError::UnknownAction { id, .. } => {
             Problem::not_found(format!("action `{id}` not found"))
@@ -206,30 +212,41 @@ fn invoke_problem(error: RunError) -> Problem {
     }
 }
 
-/// `POST /v1/installations/{id}/actions/{action}/invoke` (editor): runs the action with the
-/// installation's credentials; the answer is the action's output.
-pub async fn invoke(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((id, action)): Path<(String, String)>,
-    body: Option<Json<Invoke>>,
-) -> ApiResult<Json<Value>> {
-    let body = body.map(|Json(b)| b).unwrap_or_default();
-    let installation = reachable(&state, &caller, &id).await?;
-    caller.require(Role::Editor)?;
+/// Runs an action of an installation with one of its configurations.
+pub(crate) async fn run_action(
+    state: &AppState,
+    installation: &Installation,
+    action: &str,
+    input: &Value,
+    configuration: Option<&str>,
+) -> ApiResult<Result<Value, RunError>> {
     let (version, _) = state
         .store
         .version(&installation.integration_id, installation.version)
         .await?;
-    let component = state.store.bundle(&version.bundle_hash).await?;
-    let bundle = state
-        .runtime
-        .load(&component)
-        .await
-        .map_err(Problem::internal)?;
+    let cached = state
+        .bundles
+        .lock()
+        .ok()
+        .and_then(|b| b.get(&version.bundle_hash).cloned());
+    let bundle = match cached {
+        Some(bundle) => bundle,
+        None => {
+            let component = state.store.bundle(&version.bundle_hash).await?;
+            let bundle = state
+                .runtime
+                .load(&component)
+                .await
+                .map_err(Problem::internal)?;
+            if let Ok(mut bundles) = state.bundles.lock() {
+                bundles.insert(version.bundle_hash.clone(), bundle.clone());
+            }
+            bundle
+        }
+    };
     let configuration = state
         .store
-        .configuration(&id, body.configuration.as_deref(), &state.sealer)
+        .configuration(&installation.id, configuration, &state.sealer)
         .await?;
     let config = configuration
         .config
@@ -245,14 +262,55 @@ pub async fn invoke(
             .into_iter()
             .collect::<Credentials>(),
         config,
-        credential_key: Some(format!("{id}/{}", configuration.name)),
+        credential_key: Some(format!("{}/{}", installation.id, configuration.name)),
         ..InvokeOptions::default()
     };
-    let input = body.input.unwrap_or_else(|| json!({})).to_string();
-    let result = state
+    Ok(state
         .runtime
-        .invoke(&bundle, &action, &input, &options)
-        .await;
+        .invoke(&bundle, action, &input.to_string(), &options)
+        .await)
+}
+
+/// `POST /v1/installations/{id}/actions/{action}/invoke` (editor): runs the action with the
+/// installation's credentials; the answer is the action's output. With `organization_id`, the
+/// call is on behalf of that organization: its mapped tenant id goes into the input.
+pub async fn invoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, action)): Path<(String, String)>,
+    body: Option<Json<Invoke>>,
+) -> ApiResult<Json<Value>> {
+    let body = body.map(|Json(b)| b).unwrap_or_default();
+    let installation = reachable(&state, &caller, &id).await?;
+    caller.require(Role::Editor)?;
+    let mut input = body.input.unwrap_or_else(|| json!({}));
+    if let Some(organization) = &body.organization_id {
+        caller.reach(&state, organization).await?;
+        let tenant = state
+            .store
+            .tenant_of(&id, organization)
+            .await?
+            .ok_or_else(|| {
+                Problem::unprocessable(format!(
+                    "organization `{organization}` is not mapped to a tenant of installation `{id}`"
+                ))
+            })?;
+        let source = state.store.tenant_source(&id).await?;
+        match input.as_object_mut() {
+            Some(object) => {
+                object.insert(source.input_key, Value::String(tenant));
+            }
+            None => return Err(Problem::unprocessable("`input` must be a JSON object")),
+        }
+    }
+    let result = run_action(
+        &state,
+        &installation,
+        &action,
+        &input,
+        body.configuration.as_deref(),
+    )
+    .await?;
     let outcome = match &result {
         Ok(_) => "ok".to_string(),
         Err(error) => format!("failed: {}", short(&error.to_string())),

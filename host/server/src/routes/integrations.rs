@@ -307,3 +307,80 @@ pub async fn set_status(
         .await?;
     Ok(Json(updated))
 }
+
+/// Whether a schema node holds a secret: `writeOnly`, `format: password` or `x-sensitive`.
+fn sensitive(node: &serde_json::Map<String, Value>) -> bool {
+    node.get("writeOnly") == Some(&Value::Bool(true))
+        || node.get("x-sensitive") == Some(&Value::Bool(true))
+        || node.get("format").and_then(Value::as_str) == Some("password")
+}
+
+/// Removes `default` (and `example`/`examples`) from every sensitive schema node.
+fn strip_sensitive_defaults(value: &mut Value) -> usize {
+    let mut stripped = 0;
+    match value {
+        Value::Object(map) => {
+            if sensitive(map) {
+                for key in ["default", "example", "examples"] {
+                    stripped += usize::from(map.remove(key).is_some());
+                }
+            }
+            for child in map.values_mut() {
+                stripped += strip_sensitive_defaults(child);
+            }
+        }
+        Value::Array(items) => {
+            for child in items {
+                stripped += strip_sensitive_defaults(child);
+            }
+        }
+        _ => {}
+    }
+    stripped
+}
+
+/// `GET /v1/integrations/{id}/export`: the current version for sharing: its definition (with
+/// the defaults of sensitive values removed) and its component. Never credentials: those
+/// belong to installations.
+pub async fn export(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let integration = visible(&state, &caller, &id).await?;
+    let version = integration.current_version.ok_or_else(|| {
+        Problem::conflict(format!(
+            "integration `{id}` is a draft: finalize it to export it"
+        ))
+    })?;
+    let (row, mut definition) = state.store.version(&id, version).await?;
+    let stripped = strip_sensitive_defaults(&mut definition);
+    let component = state.store.bundle(&row.bundle_hash).await?;
+    use base64::Engine as _;
+    Ok(Json(json!({
+        "format": "plugboard-export/1",
+        "name": integration.name,
+        "version": version,
+        "definition": definition,
+        "sensitive_defaults_removed": stripped,
+        "bundle_sha256": row.bundle_hash,
+        "bundle_base64": base64::engine::general_purpose::STANDARD.encode(component),
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sensitive_defaults_are_stripped() {
+        let mut definition = json!({"actions": [{"parameters": [
+            {"name": "token", "schema": {"type": "string", "format": "password", "default": "hunter2"}},
+            {"name": "region", "schema": {"type": "string", "default": "eu"}},
+            {"name": "key", "schema": {"type": "string", "x-sensitive": true, "default": "k", "example": "k2"}}
+        ]}]});
+        assert_eq!(strip_sensitive_defaults(&mut definition), 3);
+        let text = definition.to_string();
+        assert!(!text.contains("hunter2") && !text.contains("\"k\"") && text.contains("eu"));
+    }
+}

@@ -3,6 +3,7 @@
 pub mod installations;
 pub mod integrations;
 pub mod organizations;
+pub mod tenants;
 
 use axum::http::header;
 use axum::response::IntoResponse;

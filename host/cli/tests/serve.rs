@@ -1,0 +1,234 @@
+//! `plugboard serve` killed with SIGKILL in the middle of finalize and install writes, then
+//! restarted: nothing is half-written (every integration's current version has its row and its
+//! bundle, every installation has a default configuration whose credentials open).
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use plugboard_store::{Sealer, Store};
+use serde_json::{Value, json};
+
+struct Server {
+    child: Child,
+    base: String,
+    stderr: std::sync::mpsc::Receiver<String>,
+}
+
+fn start(data_dir: &Path) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plugboard"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .env_remove("PLUGBOARD_SECRET_KEY")
+        .env_remove("PLUGBOARD_DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start plugboard serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        stderr: receiver,
+    }
+}
+
+impl Server {
+    /// Lines of stderr until the server says it is serving.
+    fn wait_serving(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            let line = self
+                .stderr
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("the server did not start: {lines:?}"));
+            let done = line.contains("serving on");
+            lines.push(line);
+            if done {
+                return lines;
+            }
+        }
+    }
+}
+
+async fn call(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
+    match http
+        .request(method.parse().expect("method"), format!("{base}{path}"))
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+    {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap_or_default();
+            (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        }
+        Err(_) => (0, Value::Null),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_during_writes_leaves_nothing_half_written() {
+    plugboard_runtime::install_crypto_provider();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let http = reqwest::Client::new();
+    let mut server = start(&data);
+    let lines = server.wait_serving();
+    let admin = lines
+        .iter()
+        .find(|l| l.starts_with("pbt_"))
+        .unwrap_or_else(|| panic!("no admin token in {lines:?}"))
+        .clone();
+    let (_, me) = call(&http, &server.base, &admin, "GET", "/v1/me", json!(null)).await;
+    let root = me["user"]["organization_id"]
+        .as_str()
+        .expect("org")
+        .to_string();
+    let definition = json!({
+        "definition_version": 1, "name": "Durable", "description": "Kill me",
+        "hostname": "127.0.0.1:9", "scheme": "http",
+        "actions": [{"id": "get", "name": "Get", "method": "GET", "path": "/x"}]
+    });
+    let (status, integration) = call(
+        &http,
+        &server.base,
+        &admin,
+        "POST",
+        &format!("/v1/organizations/{root}/integrations"),
+        definition.clone(),
+    )
+    .await;
+    assert_eq!(status, 201, "{integration}");
+    let integration = integration["id"].as_str().expect("id").to_string();
+    let (status, _) = call(
+        &http,
+        &server.base,
+        &admin,
+        "POST",
+        &format!("/v1/integrations/{integration}/finalize"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 201);
+
+    let (mut versions, mut installed) = (1, 0);
+    for round in 0..3u64 {
+        // Writers: new versions (each a new bundle) and installations, as fast as they go.
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let (http, base, admin, root, integration, definition) = (
+                    http.clone(), server.base.clone(), admin.clone(), root.clone(), integration.clone(), definition.clone(),
+                );
+                tokio::spawn(async move {
+                    for i in 0.. {
+                        let (status, _) = if w % 2 == 0 {
+                            let mut next = definition.clone();
+                            next["description"] = json!(format!("round {round}, writer {w}, version {i}"));
+                            call(&http, &base, &admin, "POST", &format!("/v1/integrations/{integration}/finalize"), json!({"definition": next})).await
+                        } else {
+                            call(&http, &base, &admin, "POST", &format!("/v1/organizations/{root}/installations"),
+                                json!({"integration_id": integration, "credentials": {"api_key": format!("k-{round}-{i}")}})).await
+                        };
+                        if status == 0 {
+                            break; // the server is gone
+                        }
+                    }
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(300 + 170 * round)).await;
+        server.child.kill().expect("SIGKILL");
+        let _ = server.child.wait();
+        for writer in writers {
+            writer.await.expect("writer");
+        }
+
+        // Straight from the database: every reference resolves.
+        let key = std::fs::read_to_string(data.join("secret.key")).expect("key file");
+        let sealer = Sealer::from_base64(&key).expect("key");
+        let url = format!("sqlite://{}", data.join("plugboard.db").display());
+        let store = Store::open(&url)
+            .await
+            .expect("the database opens after SIGKILL");
+        let integrations = store.integrations(&root).await.expect("integrations");
+        for found in &integrations {
+            let version = found.current_version.expect("finalized");
+            let (row, stored) = store
+                .version(&found.id, version)
+                .await
+                .expect("current version row");
+            assert_eq!(
+                stored, found.definition,
+                "the integration and its version agree"
+            );
+            store
+                .bundle(&row.bundle_hash)
+                .await
+                .expect("the version's bundle");
+        }
+        let installations = store.installations(&root).await.expect("installations");
+        for installation in &installations {
+            let configuration = store
+                .configuration(&installation.id, None, &sealer)
+                .await
+                .expect("a default configuration that opens");
+            assert!(configuration.credentials["api_key"].starts_with("k-"));
+        }
+        // The kill came while writes went on: there are more of both than before.
+        let latest = integrations[0].current_version.unwrap_or(0);
+        assert!(
+            latest > versions,
+            "round {round}: no finalize landed ({latest})"
+        );
+        assert!(
+            installations.len() > installed,
+            "round {round}: no install landed"
+        );
+        (versions, installed) = (latest, installations.len());
+        drop(store);
+
+        // The server starts again on the same data and serves.
+        server = start(&data);
+        server.wait_serving();
+        let (status, _) = call(
+            &http,
+            &server.base,
+            &admin,
+            "GET",
+            &format!("/v1/integrations/{integration}"),
+            json!(null),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    server.child.kill().expect("stop");
+    let _ = server.child.wait();
+}

@@ -1,0 +1,139 @@
+//! Organization mapping: which action lists the API's tenants (and the JSONPaths of their id
+//! and name), and which platform organization each tenant is.
+
+use sqlx::Row as _;
+
+use crate::{Error, Result, Store};
+
+/// Where an installation's tenants come from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TenantSource {
+    /// The action that lists the tenants.
+    pub action_id: String,
+    /// JSONPath (RFC 9535) of the tenant ids in its output.
+    pub id_path: String,
+    /// JSONPath of the tenant names, in the same order.
+    pub name_path: String,
+    /// The input key that carries the tenant id when invoking for an organization.
+    pub input_key: String,
+}
+
+/// A tenant mapped to a platform organization.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TenantMapping {
+    /// The platform organization.
+    pub organization_id: String,
+    /// The API's tenant id.
+    pub tenant_id: String,
+    /// The API's tenant name.
+    pub tenant_name: String,
+}
+
+impl Store {
+    /// Sets where an installation's tenants come from.
+    pub async fn set_tenant_source(&self, installation: &str, source: &TenantSource) -> Result<()> {
+        self.installation(installation).await?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM tenant_sources WHERE installation_id = $1")
+            .bind(installation)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO tenant_sources (installation_id, action_id, id_path, name_path, input_key) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(installation)
+        .bind(&source.action_id)
+        .bind(&source.id_path)
+        .bind(&source.name_path)
+        .bind(&source.input_key)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Where an installation's tenants come from.
+    pub async fn tenant_source(&self, installation: &str) -> Result<TenantSource> {
+        let row = sqlx::query(
+            "SELECT action_id, id_path, name_path, input_key FROM tenant_sources \
+             WHERE installation_id = $1",
+        )
+        .bind(installation)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| {
+            Error::NotFound(format!("tenant source of installation `{installation}`"))
+        })?;
+        Ok(TenantSource {
+            action_id: row.try_get("action_id")?,
+            id_path: row.try_get("id_path")?,
+            name_path: row.try_get("name_path")?,
+            input_key: row.try_get("input_key")?,
+        })
+    }
+
+    /// Maps a tenant to an organization (replacing that organization's earlier mapping).
+    pub async fn map_tenant(&self, installation: &str, mapping: &TenantMapping) -> Result<()> {
+        self.organization(&mapping.organization_id).await?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "DELETE FROM tenant_mappings WHERE installation_id = $1 AND organization_id = $2",
+        )
+        .bind(installation)
+        .bind(&mapping.organization_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO tenant_mappings (installation_id, organization_id, tenant_id, tenant_name) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(installation)
+        .bind(&mapping.organization_id)
+        .bind(&mapping.tenant_id)
+        .bind(&mapping.tenant_name)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The mappings of an installation.
+    pub async fn tenant_mappings(&self, installation: &str) -> Result<Vec<TenantMapping>> {
+        let rows = sqlx::query(
+            "SELECT organization_id, tenant_id, tenant_name FROM tenant_mappings \
+             WHERE installation_id = $1 ORDER BY tenant_name, organization_id",
+        )
+        .bind(installation)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(TenantMapping {
+                    organization_id: row.try_get("organization_id")?,
+                    tenant_id: row.try_get("tenant_id")?,
+                    tenant_name: row.try_get("tenant_name")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The tenant an organization is mapped to in an installation.
+    pub async fn tenant_of(
+        &self,
+        installation: &str,
+        organization: &str,
+    ) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT tenant_id FROM tenant_mappings WHERE installation_id = $1 AND organization_id = $2",
+        )
+        .bind(installation)
+        .bind(organization)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some(row) => Some(row.try_get("tenant_id")?),
+            None => None,
+        })
+    }
+}
