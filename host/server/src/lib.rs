@@ -17,7 +17,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{get, post, put};
 use plugboard_runtime::Runtime;
-use plugboard_store::{Role, Sealer, Store};
+use plugboard_store::{Sealer, Store};
 
 pub use change_report::change_report;
 pub use problem::Problem;
@@ -122,24 +122,11 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// On a new database: the root organization (custom integrations on) and its first admin.
-/// Returns the admin's API token, shown once.
+/// On a new database: the root organization (custom integrations on) and its first admin, in
+/// one transaction, once however many hosts start together. Returns the admin's API token,
+/// shown once.
 pub async fn bootstrap(store: &Store) -> Result<Option<String>, Error> {
-    if !store.is_empty().await? {
-        return Ok(None);
-    }
-    let root = store.create_organization("root", None, true).await?;
-    let (_, token) = store.create_user(&root.id, "admin", Role::Admin).await?;
-    store
-        .audit(
-            Some(&root.id),
-            None,
-            "bootstrap",
-            &root.id,
-            "root organization and admin",
-        )
-        .await?;
-    Ok(Some(token))
+    Ok(store.bootstrap().await?.map(|(_, _, token)| token))
 }
 
 /// Serves the API on `addr` until the process ends.

@@ -118,3 +118,27 @@ impl From<axum::extract::rejection::JsonRejection> for Problem {
 
 /// Result of a handler.
 pub type ApiResult<T> = Result<T, Problem>;
+
+/// A JSON body, or the rejection (turned into a problem by the handler).
+pub type JsonBody<T> = Result<axum::Json<T>, axum::extract::rejection::JsonRejection>;
+
+/// An optional JSON body: empty means the default, anything else must parse.
+pub fn optional_body<T: serde::de::DeserializeOwned + Default>(bytes: &[u8]) -> ApiResult<T> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        Problem::bad_request(format!(
+            "the request body is not valid JSON for this route: {e}"
+        ))
+    })
+}
+
+/// Turns a store "not found" into the caller's "not found" (`what`); other failures stay
+/// what they are.
+pub fn not_found_as(error: plugboard_store::Error, what: impl FnOnce() -> Problem) -> Problem {
+    match error {
+        plugboard_store::Error::NotFound(_) => what(),
+        other => other.into(),
+    }
+}

@@ -243,7 +243,23 @@ async fn walkthrough(url: &str) {
             install.clone(),
         )
         .await;
-    assert_eq!(status, 409);
+    assert_eq!(
+        status, 404,
+        "another organization's draft is not acknowledged"
+    );
+    let (status, problem) = api
+        .json(
+            "POST",
+            &format!("/v1/organizations/{root}/installations"),
+            &admin,
+            install.clone(),
+        )
+        .await;
+    assert_eq!(status, 409, "the owner learns why: {problem}");
+    let (status, _) = api
+        .get(&format!("/v1/integrations/{integration}"), &editor)
+        .await;
+    assert_eq!(status, 404, "a draft above is invisible");
     let (status, finalized) = api
         .json(
             "POST",
@@ -398,6 +414,40 @@ async fn walkthrough(url: &str) {
         status, 404,
         "a tenant cannot be mapped to an organization out of reach"
     );
+
+    // A sub-organization sees the published integration, but cannot change it.
+    let (status, _) = api
+        .get(&format!("/v1/integrations/{integration}"), &editor)
+        .await;
+    assert_eq!(status, 200);
+    for (method, path, body) in [
+        (
+            "POST",
+            format!("/v1/integrations/{integration}/finalize"),
+            json!({}),
+        ),
+        (
+            "PUT",
+            format!("/v1/integrations/{integration}/status"),
+            json!({"status": "hidden"}),
+        ),
+    ] {
+        let (status, _) = api.json(method, &path, &editor, body).await;
+        assert_eq!(status, 404, "{method} {path}");
+    }
+    let (status, _) = api
+        .json(
+            "PUT",
+            &format!("/v1/installations/{installation}/configurations/default"),
+            &viewer,
+            json!({"credentials": {"api_key": "x"}}),
+        )
+        .await;
+    assert_eq!(status, 403, "a viewer does not configure");
+    let (status, _) = api
+        .get(&format!("/v1/organizations/{customer}/audit"), &editor)
+        .await;
+    assert_eq!(status, 403, "the audit log is for admins");
 
     // Another organization sees nothing of it.
     let (status, _) = api

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use sha2::Digest as _;
 use sqlx::Row as _;
 
 use crate::{Configuration, Error, Installation, Result, Sealer, Store, new_id, now};
@@ -10,6 +11,17 @@ use crate::{Configuration, Error, Installation, Result, Sealer, Store, new_id, n
 /// The associated data binding a configuration's sealed credentials to its row.
 fn seal_context(installation: &str, name: &str) -> String {
     format!("configuration/{installation}/{name}")
+}
+
+/// Seals credentials for a configuration's row.
+fn seal(
+    sealer: &Sealer,
+    credentials: &BTreeMap<String, String>,
+    installation: &str,
+    name: &str,
+) -> Result<Vec<u8>> {
+    let plain = serde_json::to_vec(credentials).map_err(|e| Error::Invalid(e.to_string()))?;
+    sealer.seal(&plain, &seal_context(installation, name))
 }
 
 fn check_name(name: &str) -> Result<()> {
@@ -27,14 +39,13 @@ fn check_name(name: &str) -> Result<()> {
 }
 
 impl Store {
-    /// Installs a version of an integration in an organization with a first (default)
-    /// configuration, in one transaction.
-    #[allow(clippy::too_many_arguments)]
+    /// Installs the current version of a published integration in an organization with a
+    /// first (default) configuration, in one transaction. The status is checked in the same
+    /// statement that inserts, so an integration hidden meanwhile is not installed.
     pub async fn install(
         &self,
         organization: &str,
         integration: &str,
-        version: i64,
         configuration: &str,
         config: &serde_json::Map<String, serde_json::Value>,
         credentials: &BTreeMap<String, String>,
@@ -42,23 +53,25 @@ impl Store {
     ) -> Result<Installation> {
         check_name(configuration)?;
         let id = new_id("ins")?;
-        let sealed = sealer.seal(
-            &serde_json::to_vec(credentials).map_err(|e| Error::Invalid(e.to_string()))?,
-            &seal_context(&id, configuration),
-        )?;
+        let sealed = seal(sealer, credentials, &id, configuration)?;
         let at = now();
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        let done = sqlx::query(
             "INSERT INTO installations (id, organization_id, integration_id, version, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+             SELECT $1, $2, id, current_version, $3 FROM integrations \
+             WHERE id = $4 AND status = 'published' AND current_version IS NOT NULL",
         )
         .bind(&id)
         .bind(organization)
-        .bind(integration)
-        .bind(version)
         .bind(at)
+        .bind(integration)
         .execute(&mut *tx)
         .await?;
+        if done.rows_affected() != 1 {
+            return Err(Error::Conflict(format!(
+                "integration `{integration}` is not published: only published integrations are installable"
+            )));
+        }
         sqlx::query(
             "INSERT INTO configurations (installation_id, name, is_default, config, credentials) \
              VALUES ($1, $2, 1, $3, $4)",
@@ -73,41 +86,61 @@ impl Store {
         self.installation(&id).await
     }
 
-    /// Adds or replaces a named configuration; `default` makes it the default one.
+    /// Adds or replaces a named configuration. `credentials: None` keeps the stored ones;
+    /// `default` makes it the default (a replaced default stays the default). The installation
+    /// row is locked first, so concurrent changes serialize and there is always exactly one
+    /// default.
     pub async fn set_configuration(
         &self,
         installation: &str,
         name: &str,
         config: &serde_json::Map<String, serde_json::Value>,
-        credentials: &BTreeMap<String, String>,
+        credentials: Option<&BTreeMap<String, String>>,
         default: bool,
         sealer: &Sealer,
     ) -> Result<Installation> {
         check_name(name)?;
-        self.installation(installation).await?;
-        let sealed = sealer.seal(
-            &serde_json::to_vec(credentials).map_err(|e| Error::Invalid(e.to_string()))?,
-            &seal_context(installation, name),
-        )?;
         let mut tx = self.pool.begin().await?;
-        if default {
+        let locked = sqlx::query("UPDATE installations SET version = version WHERE id = $1")
+            .bind(installation)
+            .execute(&mut *tx)
+            .await?;
+        if locked.rows_affected() == 0 {
+            return Err(Error::NotFound(format!("installation `{installation}`")));
+        }
+        let existing = sqlx::query(
+            "SELECT is_default, credentials FROM configurations \
+             WHERE installation_id = $1 AND name = $2",
+        )
+        .bind(installation)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let was_default = match &existing {
+            Some(row) => row.try_get::<i64, _>("is_default")? != 0,
+            None => false,
+        };
+        let sealed = match (credentials, &existing) {
+            (Some(credentials), _) => seal(sealer, credentials, installation, name)?,
+            (None, Some(row)) => row.try_get::<Vec<u8>, _>("credentials")?,
+            (None, None) => seal(sealer, &BTreeMap::new(), installation, name)?,
+        };
+        let is_default = default || was_default;
+        if is_default && !was_default {
             sqlx::query("UPDATE configurations SET is_default = 0 WHERE installation_id = $1")
                 .bind(installation)
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query("DELETE FROM configurations WHERE installation_id = $1 AND name = $2")
-            .bind(installation)
-            .bind(name)
-            .execute(&mut *tx)
-            .await?;
         sqlx::query(
             "INSERT INTO configurations (installation_id, name, is_default, config, credentials) \
-             VALUES ($1, $2, $3, $4, $5)",
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (installation_id, name) DO UPDATE \
+             SET is_default = excluded.is_default, config = excluded.config, \
+             credentials = excluded.credentials",
         )
         .bind(installation)
         .bind(name)
-        .bind(i64::from(default))
+        .bind(i64::from(is_default))
         .bind(serde_json::Value::Object(config.clone()).to_string())
         .bind(sealed)
         .execute(&mut *tx)
@@ -209,7 +242,10 @@ impl Store {
         let config: String = row.try_get("config")?;
         let sealed: Vec<u8> = row.try_get("credentials")?;
         let plain = sealer.open(&sealed, &seal_context(installation, &name))?;
+        // Each seal has a fresh nonce, so new credentials give a new revision.
+        let revision = hex::encode(&sha2::Sha256::digest(&sealed)[..6]);
         Ok(Configuration {
+            revision,
             config: serde_json::from_str(&config)
                 .map_err(|e| Error::Invalid(format!("stored config: {e}")))?,
             credentials: serde_json::from_slice(&plain)

@@ -6,6 +6,23 @@ use sqlx::any::AnyRow;
 
 use crate::{Error, Integration, Result, Status, Store, Version, new_id, now};
 
+/// What a finalize stores.
+#[derive(Debug, Clone, Copy)]
+pub struct NewVersion<'a> {
+    /// The integration's name.
+    pub name: &'a str,
+    /// The definition (JSON).
+    pub definition: &'a serde_json::Value,
+    /// The component.
+    pub component: &'a [u8],
+    /// SHA-256 of the component, hex.
+    pub bundle_hash: &'a str,
+    /// Published or hidden.
+    pub status: Status,
+    /// What changed since the previous version.
+    pub change_report: &'a serde_json::Value,
+}
+
 fn integration_from(row: &AnyRow) -> Result<Integration> {
     let status: String = row.try_get("status")?;
     let definition: String = row.try_get("definition")?;
@@ -104,37 +121,51 @@ impl Store {
 
     /// Finalizes: stores the bundle (once per content hash), adds the next immutable version
     /// with its change report, and sets the status (published or hidden), in one transaction.
-    #[allow(clippy::too_many_arguments)]
+    /// `expected_version` is the version the change report was made against (0 for none): if
+    /// another finalize landed meanwhile, this one is a [`Error::Conflict`].
     pub async fn finalize(
         &self,
         id: &str,
-        name: &str,
-        definition: &serde_json::Value,
-        component: &[u8],
-        bundle_hash: &str,
-        status: Status,
-        change_report: &serde_json::Value,
+        expected_version: i64,
+        new: &NewVersion<'_>,
     ) -> Result<Version> {
-        if status == Status::Draft {
+        if new.status == Status::Draft {
             return Err(Error::Invalid(
                 "finalize publishes or hides; it never makes a draft".into(),
             ));
         }
         let at = now();
+        let version = expected_version + 1;
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query("SELECT current_version FROM integrations WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("integration `{id}`")))?;
-        let current: Option<i64> = row.try_get("current_version")?;
-        let version = current.unwrap_or(0) + 1;
+        // The guarded update first: it takes the row's write lock (and SQLite's write lock)
+        // before anything is read, so concurrent finalizes serialize and the loser sees 0 rows.
+        let done = sqlx::query(
+            "UPDATE integrations SET status = $1, name = $2, definition = $3, \
+             current_version = $4, updated_at = $5 \
+             WHERE id = $6 AND COALESCE(current_version, 0) = $7",
+        )
+        .bind(new.status.as_str())
+        .bind(new.name)
+        .bind(new.definition.to_string())
+        .bind(version)
+        .bind(at)
+        .bind(id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            drop(tx);
+            self.integration(id).await?;
+            return Err(Error::Conflict(format!(
+                "integration `{id}` was finalized by someone else meanwhile (it is past version {expected_version}); try again"
+            )));
+        }
         sqlx::query(
             "INSERT INTO bundles (hash, component, created_at) VALUES ($1, $2, $3) \
              ON CONFLICT (hash) DO NOTHING",
         )
-        .bind(bundle_hash)
-        .bind(component)
+        .bind(new.bundle_hash)
+        .bind(new.component)
         .bind(at)
         .execute(&mut *tx)
         .await?;
@@ -144,38 +175,18 @@ impl Store {
         )
         .bind(id)
         .bind(version)
-        .bind(definition.to_string())
-        .bind(bundle_hash)
-        .bind(change_report.to_string())
+        .bind(new.definition.to_string())
+        .bind(new.bundle_hash)
+        .bind(new.change_report.to_string())
         .bind(at)
         .execute(&mut *tx)
         .await?;
-        // The version check makes two concurrent finalizes conflict instead of both winning.
-        let done = sqlx::query(
-            "UPDATE integrations SET status = $1, name = $2, definition = $3, \
-             current_version = $4, updated_at = $5 WHERE id = $6 AND \
-             (current_version = $7 OR (current_version IS NULL AND $7 = 0))",
-        )
-        .bind(status.as_str())
-        .bind(name)
-        .bind(definition.to_string())
-        .bind(version)
-        .bind(at)
-        .bind(id)
-        .bind(current.unwrap_or(0))
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Err(Error::Conflict(format!(
-                "integration `{id}` was finalized by someone else meanwhile; try again"
-            )));
-        }
         tx.commit().await?;
         Ok(Version {
             integration_id: id.to_string(),
             version,
-            bundle_hash: bundle_hash.to_string(),
-            change_report: change_report.clone(),
+            bundle_hash: new.bundle_hash.to_string(),
+            change_report: new.change_report.clone(),
             created_at: at,
         })
     }
@@ -193,7 +204,7 @@ impl Store {
         .bind(status.as_str())
         .bind(now())
         .bind(id)
-        .execute(&mut *self.pool.acquire().await?)
+        .execute(&self.pool)
         .await?;
         if done.rows_affected() == 0 {
             self.integration(id).await?;

@@ -22,6 +22,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor as _};
 
+pub use integrations::NewVersion;
 pub use model::*;
 pub use seal::{KEY_ENV, Sealer};
 pub use tenants::{TenantMapping, TenantSource};
@@ -32,7 +33,7 @@ pub use tokens::DbTokenStore;
 pub enum Error {
     /// The database failed (connection, constraint, I/O).
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     /// Applying the migrations failed.
     #[error("database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -48,6 +49,21 @@ pub enum Error {
     /// Sealing or opening credentials failed (wrong key, altered data).
     #[error("credentials: {0}")]
     Seal(String),
+}
+
+impl From<sqlx::Error> for Error {
+    /// A unique-key violation is a conflict (two writers raced, or the thing exists).
+    fn from(error: sqlx::Error) -> Error {
+        if error
+            .as_database_error()
+            .is_some_and(|e| e.is_unique_violation())
+        {
+            return Error::Conflict(
+                "a concurrent change got there first (or it already exists); try again".into(),
+            );
+        }
+        Error::Database(error)
+    }
 }
 
 /// Result with [`Error`].
@@ -67,6 +83,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The connection URL (for connections outside the pool, e.g. holding a lock).
+    url: String,
 }
 
 impl Store {
@@ -118,7 +136,7 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
         }
-        Ok(Store { pool, backend })
+        Ok(Store { pool, backend, url })
     }
 
     /// The backend in use.
@@ -187,7 +205,10 @@ fn random_bytes<const N: usize>() -> Result<[u8; N]> {
 
 /// A database URL without its password, for messages.
 fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
+    let authority_end = |from: usize| url[from..].find('/').map_or(url.len(), |i| from + i);
+    let scheme = url.find("://");
+    let at = scheme.and_then(|s| url[..authority_end(s + 3)].rfind('@'));
+    match (scheme, at) {
         (Some(scheme), Some(at)) if at > scheme => {
             let userinfo = &url[scheme + 3..at];
             let user = userinfo.split(':').next().unwrap_or("");
@@ -208,5 +229,9 @@ mod tests {
             "postgres://app:***@db:5432/x"
         );
         assert_eq!(redact_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
+        assert_eq!(
+            redact_url("postgres://app:p@ss@db/x"),
+            "postgres://app:***@db/x"
+        );
     }
 }

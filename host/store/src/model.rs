@@ -172,12 +172,16 @@ pub struct Configuration {
     pub config: serde_json::Map<String, serde_json::Value>,
     /// The credentials (opened); never serialized, never in `Debug`.
     pub credentials: std::collections::BTreeMap<String, String>,
+    /// Changes whenever the credentials are replaced (keys OAuth token state, so tokens of
+    /// replaced credentials are never used again).
+    pub revision: String,
 }
 
 impl std::fmt::Debug for Configuration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Configuration")
             .field("name", &self.name)
+            .field("revision", &self.revision)
             .field("config", &self.config)
             .field("credentials", &self.credentials.keys().collect::<Vec<_>>())
             .finish()

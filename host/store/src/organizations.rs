@@ -161,6 +161,72 @@ impl Store {
         }))
     }
 
+    /// On a new database, once (however many hosts start at the same time): the root
+    /// organization with custom integrations on, and its first admin, in one transaction.
+    /// Returns them and the admin's API token; `None` when the database was bootstrapped before.
+    pub async fn bootstrap(&self) -> Result<Option<(Organization, User, String)>> {
+        let mut tx = self.pool.begin().await?;
+        // The single allowed row: a second bootstrap (another host) fails here or finds it.
+        let claimed = sqlx::query(
+            "INSERT INTO bootstrap (id, at) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        if claimed.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let org = Organization {
+            id: new_id("org")?,
+            name: "root".into(),
+            parent_id: None,
+            custom_integrations: crate::Flag(true),
+            created_at: now(),
+        };
+        sqlx::query(
+            "INSERT INTO organizations (id, name, parent_id, custom_integrations, created_at) \
+             VALUES ($1, $2, NULL, 1, $3)",
+        )
+        .bind(&org.id)
+        .bind(&org.name)
+        .bind(org.created_at)
+        .execute(&mut *tx)
+        .await?;
+        let user = User {
+            id: new_id("usr")?,
+            organization_id: org.id.clone(),
+            name: "admin".into(),
+            role: Role::Admin,
+        };
+        let token = format!("pbt_{}", hex::encode(random_bytes::<24>()?));
+        sqlx::query(
+            "INSERT INTO users (id, organization_id, name, role, created_at) \
+             VALUES ($1, $2, $3, 'admin', $4)",
+        )
+        .bind(&user.id)
+        .bind(&org.id)
+        .bind(&user.name)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES ($1, $2, $3)")
+            .bind(token_hash(&token))
+            .bind(&user.id)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO audit_log (at, organization_id, user_id, action, target, detail) \
+             VALUES ($1, $2, NULL, 'bootstrap', $2, 'root organization and admin')",
+        )
+        .bind(now())
+        .bind(&org.id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some((org, user, token)))
+    }
+
     /// Whether any organization exists (a new database has none).
     pub async fn is_empty(&self) -> Result<bool> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM organizations")

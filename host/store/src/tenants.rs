@@ -33,23 +33,19 @@ impl Store {
     /// Sets where an installation's tenants come from.
     pub async fn set_tenant_source(&self, installation: &str, source: &TenantSource) -> Result<()> {
         self.installation(installation).await?;
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM tenant_sources WHERE installation_id = $1")
-            .bind(installation)
-            .execute(&mut *tx)
-            .await?;
         sqlx::query(
             "INSERT INTO tenant_sources (installation_id, action_id, id_path, name_path, input_key) \
-             VALUES ($1, $2, $3, $4, $5)",
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (installation_id) DO UPDATE SET \
+             action_id = excluded.action_id, id_path = excluded.id_path, \
+             name_path = excluded.name_path, input_key = excluded.input_key",
         )
         .bind(installation)
         .bind(&source.action_id)
         .bind(&source.id_path)
         .bind(&source.name_path)
         .bind(&source.input_key)
-        .execute(&mut *tx)
+        .execute(&self.pool)
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -76,25 +72,17 @@ impl Store {
     /// Maps a tenant to an organization (replacing that organization's earlier mapping).
     pub async fn map_tenant(&self, installation: &str, mapping: &TenantMapping) -> Result<()> {
         self.organization(&mapping.organization_id).await?;
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "DELETE FROM tenant_mappings WHERE installation_id = $1 AND organization_id = $2",
-        )
-        .bind(installation)
-        .bind(&mapping.organization_id)
-        .execute(&mut *tx)
-        .await?;
         sqlx::query(
             "INSERT INTO tenant_mappings (installation_id, organization_id, tenant_id, tenant_name) \
-             VALUES ($1, $2, $3, $4)",
+             VALUES ($1, $2, $3, $4) ON CONFLICT (installation_id, organization_id) DO UPDATE \
+             SET tenant_id = excluded.tenant_id, tenant_name = excluded.tenant_name",
         )
         .bind(installation)
         .bind(&mapping.organization_id)
         .bind(&mapping.tenant_id)
         .bind(&mapping.tenant_name)
-        .execute(&mut *tx)
+        .execute(&self.pool)
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 

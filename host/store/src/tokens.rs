@@ -1,6 +1,6 @@
 //! OAuth 2.0 token state in the store, sealed like credentials, with a lock across hosts: on
-//! PostgreSQL a session advisory lock per credential, so that hosts sharing the database make
-//! one token request per credential between them.
+//! PostgreSQL (11 or newer) a session advisory lock per credential, so that hosts sharing the
+//! database make one token request per credential between them.
 
 use plugboard_oauth::{Error as TokenError, TokenRecord, TokenStore};
 use sqlx::AnyConnection;
@@ -106,13 +106,19 @@ impl TokenStore for DbTokenStore {
             // One host per SQLite file: the token manager's own lock is enough.
             return Ok(None);
         }
+        // A connection of its own, outside the pool: hosts waiting for the lock never starve
+        // the pool the lock holder needs to save its tokens. Waiting is bounded.
         let connection = self.handle.block_on(async {
-            let mut connection = self.store.pool.acquire().await?;
+            use sqlx::Connection as _;
+            let mut connection = AnyConnection::connect(&self.store.url).await?;
+            sqlx::query("SET lock_timeout = '30s'")
+                .execute(&mut connection)
+                .await?;
             sqlx::query("SELECT pg_advisory_lock(hashtextextended($1, 0))::text AS locked")
                 .bind(key)
-                .fetch_one(&mut *connection)
+                .fetch_one(&mut connection)
                 .await?;
-            Ok::<_, sqlx::Error>(connection.detach())
+            Ok::<_, sqlx::Error>(connection)
         });
         Ok(Some(Box::new(AdvisoryLock(
             connection.map_err(store_error)?,

@@ -80,16 +80,17 @@ async fn exercise(store: &Store) {
         store.set_status(&integration.id, Status::Published).await,
         Err(Error::Conflict(_))
     ));
+    let report = json!({"added": ["a", "b"]});
+    let new = |status| plugboard_store::NewVersion {
+        name: "Items",
+        definition: &edited,
+        component: b"\0asm-one",
+        bundle_hash: "hash-1",
+        status,
+        change_report: &report,
+    };
     let v1 = store
-        .finalize(
-            &integration.id,
-            "Items",
-            &edited,
-            b"\0asm-one",
-            "hash-1",
-            Status::Published,
-            &json!({"added": ["a", "b"]}),
-        )
+        .finalize(&integration.id, 0, &new(Status::Published))
         .await
         .unwrap();
     assert_eq!(v1.version, 1);
@@ -99,16 +100,15 @@ async fn exercise(store: &Store) {
             .await,
         Err(Error::Conflict(_))
     ));
+    // A finalize against a stale version is a conflict, not a second version 2.
+    assert!(matches!(
+        store
+            .finalize(&integration.id, 0, &new(Status::Hidden))
+            .await,
+        Err(Error::Conflict(_))
+    ));
     let v2 = store
-        .finalize(
-            &integration.id,
-            "Items",
-            &edited,
-            b"\0asm-one",
-            "hash-1",
-            Status::Hidden,
-            &json!({}),
-        )
+        .finalize(&integration.id, 1, &new(Status::Hidden))
         .await
         .unwrap();
     assert_eq!(v2.version, 2);
@@ -139,7 +139,6 @@ async fn exercise(store: &Store) {
         .install(
             &child.id,
             &integration.id,
-            2,
             "default",
             &config,
             &credentials,
@@ -166,7 +165,7 @@ async fn exercise(store: &Store) {
             &installation.id,
             "staging",
             &serde_json::Map::new(),
-            &staging,
+            Some(&staging),
             true,
             &sealer,
         )
@@ -178,13 +177,29 @@ async fn exercise(store: &Store) {
         .await
         .unwrap();
     assert_eq!(default.name, "staging");
+    // Replacing the default without `default` keeps it the default, and absent credentials
+    // keep the stored ones (under a new config).
+    let region = serde_json::Map::from_iter([("region".to_string(), json!("us"))]);
+    store
+        .set_configuration(&installation.id, "staging", &region, None, false, &sealer)
+        .await
+        .unwrap();
+    let default = store
+        .configuration(&installation.id, None, &sealer)
+        .await
+        .unwrap();
+    assert_eq!(
+        (default.name.as_str(), &default.credentials),
+        ("staging", &staging)
+    );
+    assert_eq!(default.config["region"], "us");
     assert!(matches!(
         store
             .set_configuration(
                 &installation.id,
                 "bad name!",
                 &serde_json::Map::new(),
-                &staging,
+                Some(&staging),
                 false,
                 &sealer
             )

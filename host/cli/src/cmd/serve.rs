@@ -65,6 +65,10 @@ async fn sealer(store: &Store, data_dir: &std::path::Path) -> Result<Sealer> {
     if let Ok(text) = std::env::var(KEY_ENV) {
         return Sealer::from_base64(&text).with_context(|| KEY_ENV.to_string());
     }
+    if store.backend() == plugboard_store::Backend::Postgres {
+        // Hosts sharing a database must share the key; a key file per host would differ.
+        bail!("with PostgreSQL, set {KEY_ENV} (32 bytes, base64) to the same key on every host");
+    }
     let path = data_dir.join("secret.key");
     match std::fs::read_to_string(&path) {
         Ok(text) => Sealer::from_base64(&text).with_context(|| path.display().to_string()),

@@ -13,12 +13,10 @@ use serde_json::{Map, Value, json};
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::problem::{ApiResult, Problem};
+use crate::problem::{ApiResult, JsonBody, Problem, not_found_as, optional_body};
 
-type JsonBody<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
-
-/// Body of `POST /v1/organizations/{org}/installations`.
-#[derive(Debug, Deserialize)]
+/// Body of `POST /v1/organizations/{org}/installations` (`Debug` shows no credential).
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Install {
     integration_id: String,
@@ -51,7 +49,7 @@ pub async fn install(
         .store
         .integration(&body.integration_id)
         .await
-        .map_err(|_| not_installable())?;
+        .map_err(|e| not_found_as(e, not_installable))?;
     if !state
         .store
         .is_within(&org, &integration.organization_id)
@@ -59,28 +57,27 @@ pub async fn install(
     {
         return Err(not_installable());
     }
-    let version = match (integration.status, integration.current_version) {
-        (Status::Published, Some(version)) => version,
-        (status, _) => {
-            return Err(Problem::conflict(format!(
-                "integration `{}` is {}: only published integrations are installable",
-                integration.id,
-                status.as_str()
-            )));
-        }
-    };
+    // Another organization's draft or hidden integration is not acknowledged; the caller's own
+    // gets a precise answer.
+    let own = state
+        .store
+        .is_within(&integration.organization_id, &caller.0.organization_id)
+        .await?;
+    if integration.status != Status::Published && !own {
+        return Err(not_installable());
+    }
     let installation = state
         .store
         .install(
             &org,
             &integration.id,
-            version,
             body.configuration.as_deref().unwrap_or("default"),
             &body.config,
             &body.credentials,
             &state.sealer,
         )
         .await?;
+    let version = installation.version;
     state
         .store
         .audit(
@@ -134,12 +131,12 @@ pub async fn get(
     Ok(Json(reachable(&state, &caller, &id).await?))
 }
 
-/// Body of `PUT /v1/installations/{id}/configurations/{name}`.
-#[derive(Debug, Deserialize)]
+/// Body of `PUT /v1/installations/{id}/configurations/{name}` (`Debug` shows no credential).
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Configure {
-    #[serde(default)]
-    credentials: BTreeMap<String, String>,
+    /// New credentials; absent keeps the stored ones.
+    credentials: Option<BTreeMap<String, String>>,
     #[serde(default)]
     config: Map<String, Value>,
     #[serde(default)]
@@ -163,7 +160,7 @@ pub async fn configure(
             &id,
             &name,
             &body.config,
-            &body.credentials,
+            body.credentials.as_ref(),
             body.default,
             &state.sealer,
         )
@@ -208,6 +205,7 @@ pub(crate) fn invoke_problem(error: RunError) -> Problem {
         | RunError::MemoryLimit { .. }
         | RunError::Trap { .. }
         | RunError::BadOutput(_) => Problem::bad_gateway(error.to_string()),
+        RunError::Tokens(message) => Problem::bad_gateway(format!("OAuth 2.0 tokens: {message}")),
         other => Problem::internal(other),
     }
 }
@@ -262,7 +260,10 @@ pub(crate) async fn run_action(
             .into_iter()
             .collect::<Credentials>(),
         config,
-        credential_key: Some(format!("{}/{}", installation.id, configuration.name)),
+        credential_key: Some(format!(
+            "{}/{}/{}",
+            installation.id, configuration.name, configuration.revision
+        )),
         ..InvokeOptions::default()
     };
     Ok(state
@@ -278,9 +279,9 @@ pub async fn invoke(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, action)): Path<(String, String)>,
-    body: Option<Json<Invoke>>,
+    body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
-    let body = body.map(|Json(b)| b).unwrap_or_default();
+    let body: Invoke = optional_body(&body)?;
     let installation = reachable(&state, &caller, &id).await?;
     caller.require(Role::Editor)?;
     let mut input = body.input.unwrap_or_else(|| json!({}));
@@ -311,9 +312,14 @@ pub async fn invoke(
         body.configuration.as_deref(),
     )
     .await?;
+    let on_behalf = body
+        .organization_id
+        .as_deref()
+        .map(|o| format!(" for {o}"))
+        .unwrap_or_default();
     let outcome = match &result {
-        Ok(_) => "ok".to_string(),
-        Err(error) => format!("failed: {}", short(&error.to_string())),
+        Ok(_) => format!("ok{on_behalf}"),
+        Err(error) => format!("failed{on_behalf}: {}", failure_kind(error)),
     };
     state
         .store
@@ -329,7 +335,24 @@ pub async fn invoke(
     Ok(Json(json!({"output": output})))
 }
 
-/// The first 200 characters of a message (audit entries stay short).
-fn short(text: &str) -> String {
-    text.chars().take(200).collect()
+/// What kind of failure a call had, for the audit log: the kind and the upstream status, never
+/// a body excerpt or a message (they may carry upstream data).
+fn failure_kind(error: &RunError) -> String {
+    match error {
+        RunError::Guest(GuestFailure::UpstreamStatus { status, .. }) => {
+            format!("upstream status {status}")
+        }
+        RunError::Guest(GuestFailure::InvalidInput { .. }) => "invalid input".into(),
+        RunError::Guest(GuestFailure::Transport { .. }) => "transport".into(),
+        RunError::Guest(GuestFailure::Denied { .. }) => "denied".into(),
+        RunError::Guest(GuestFailure::LimitExceeded { .. }) => "limit exceeded".into(),
+        RunError::Guest(_) => "component error".into(),
+        RunError::Timeout(_) => "time limit".into(),
+        RunError::MemoryLimit { .. } => "memory limit".into(),
+        RunError::Trap { .. } => "component crashed".into(),
+        RunError::UnknownAction { .. } => "unknown action".into(),
+        RunError::MissingCredentials { .. } => "missing credentials".into(),
+        RunError::Tokens(_) => "OAuth tokens".into(),
+        _ => "internal".into(),
+    }
 }

@@ -12,9 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::problem::{ApiResult, Problem};
-
-type JsonBody<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
+use crate::problem::{ApiResult, JsonBody, Problem, not_found_as, optional_body};
 
 /// Reads a spec (JSON or YAML, OpenAPI 3.x or Swagger 2.0) sent as the request body.
 fn read_spec(body: &str) -> ApiResult<plugboard_spec::source::Document> {
@@ -140,7 +138,11 @@ pub async fn import(
 /// of an organization above (installable by the caller).
 async fn visible(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Integration> {
     let not_found = || Problem::not_found(format!("integration `{id}` not found"));
-    let integration = state.store.integration(id).await.map_err(|_| not_found())?;
+    let integration = state
+        .store
+        .integration(id)
+        .await
+        .map_err(|e| not_found_as(e, not_found))?;
     let own = state
         .store
         .is_within(&integration.organization_id, &caller.0.organization_id)
@@ -157,11 +159,11 @@ async fn visible(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Integ
     }
 }
 
-/// An integration the caller may change.
+/// An integration the caller may change: in reach, editor, and custom integrations switched on
+/// for its organization.
 async fn owned(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Integration> {
     let integration = visible(state, caller, id).await?;
-    caller.reach(state, &integration.organization_id).await?;
-    caller.require(Role::Editor)?;
+    may_author(state, caller, &integration.organization_id).await?;
     Ok(integration)
 }
 
@@ -171,7 +173,16 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Integration>> {
-    Ok(Json(visible(&state, &caller, &id).await?))
+    let mut integration = visible(&state, &caller, &id).await?;
+    // Organizations below the owner see the definition as an export shows it.
+    if !state
+        .store
+        .is_within(&integration.organization_id, &caller.0.organization_id)
+        .await?
+    {
+        strip_sensitive_defaults(&mut integration.definition);
+    }
+    Ok(Json(integration))
 }
 
 /// `PUT /v1/integrations/{id}/definition`: replaces a draft's definition.
@@ -187,6 +198,16 @@ pub async fn update(
     let integration = state
         .store
         .update_draft(&id, &definition.name, &body)
+        .await?;
+    state
+        .store
+        .audit(
+            Some(&integration.organization_id),
+            Some(&caller.0.id),
+            "integration.update",
+            &id,
+            &integration.name,
+        )
         .await?;
     Ok(Json(integration))
 }
@@ -220,9 +241,9 @@ pub async fn finalize(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Option<Json<Finalize>>,
+    body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let body = body.map(|Json(b)| b).unwrap_or_default();
+    let body: Finalize = optional_body(&body)?;
     let integration = owned(&state, &caller, &id).await?;
     let status = parse_status(body.status.as_deref().unwrap_or("published"))?;
     let definition_json = body.definition.unwrap_or(integration.definition.clone());
@@ -244,17 +265,17 @@ pub async fn finalize(
             report["breaking_reasons"]
         )));
     }
+    let new = plugboard_store::NewVersion {
+        name: &definition.name,
+        definition: &definition_json,
+        component: &bundle.component,
+        bundle_hash: &hash,
+        status,
+        change_report: &report,
+    };
     let version = state
         .store
-        .finalize(
-            &id,
-            &definition.name,
-            &definition_json,
-            &bundle.component,
-            &hash,
-            status,
-            &report,
-        )
+        .finalize(&id, integration.current_version.unwrap_or(0), &new)
         .await?;
     state
         .store

@@ -12,9 +12,7 @@ use serde_json_path::JsonPath;
 use super::installations::{invoke_problem, reachable, run_action};
 use crate::AppState;
 use crate::auth::Caller;
-use crate::problem::{ApiResult, Problem};
-
-type JsonBody<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
+use crate::problem::{ApiResult, JsonBody, Problem};
 
 /// Lowercase words of a name, without punctuation and legal-form suffixes.
 fn normalize(name: &str) -> String {
@@ -58,6 +56,17 @@ pub async fn set_source(
         ));
     }
     state.store.set_tenant_source(&id, &source).await?;
+    let installation = state.store.installation(&id).await?;
+    state
+        .store
+        .audit(
+            Some(&installation.organization_id),
+            Some(&caller.0.id),
+            "tenant.source",
+            &id,
+            &source.action_id,
+        )
+        .await?;
     Ok(Json(source))
 }
 
@@ -71,9 +80,22 @@ pub async fn fetch(
     let installation = reachable(&state, &caller, &id).await?;
     caller.require(Role::Editor)?;
     let source = state.store.tenant_source(&id).await?;
-    let output = run_action(&state, &installation, &source.action_id, &json!({}), None)
-        .await?
-        .map_err(invoke_problem)?;
+    let result = run_action(&state, &installation, &source.action_id, &json!({}), None).await?;
+    state
+        .store
+        .audit(
+            Some(&installation.organization_id),
+            Some(&caller.0.id),
+            "invoke",
+            &format!("{id}/{}", source.action_id),
+            if result.is_ok() {
+                "ok (tenant list)"
+            } else {
+                "failed (tenant list)"
+            },
+        )
+        .await?;
+    let output = result.map_err(invoke_problem)?;
     let ids = compile(&source.id_path, "id_path")?.query(&output).all();
     let names = compile(&source.name_path, "name_path")?
         .query(&output)
