@@ -3,8 +3,10 @@
 //! The action table is compiled into the engine's binary table format
 //! ([`plugboard_engine::table`]) and patched into a copy of the prebuilt engine component
 //! ([`patch`]): no compiler runs, and the cost is a copy of the engine plus the table.
+//! [`sign`] signs and verifies bundles (Ed25519, carried in the component).
 
 mod patch;
+pub mod sign;
 
 use std::collections::BTreeMap;
 
@@ -34,6 +36,9 @@ pub enum Error {
     /// The action table does not fit in a 32-bit linear memory.
     #[error("the action table is too large ({0} bytes)")]
     TooLarge(usize),
+    /// Signing or verifying a bundle failed.
+    #[error("bundle signature: {0}")]
+    Signature(String),
 }
 
 /// `Result` with this crate's [`Error`].

@@ -44,10 +44,14 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
-    /// Print a component's manifest as JSON: hosts, auth, pagination, actions and schemas.
+    /// Print a component's manifest as JSON: hosts, auth, pagination, config, secrets,
+    /// actions and schemas, plus its signature and the limits the host applies by default.
     Inspect {
         /// The component.
         bundle: PathBuf,
+        /// A trusted public key file, for the signature status (repeatable).
+        #[arg(long = "trust-key", value_name = "KEY.pub")]
+        trusted: Vec<PathBuf>,
     },
     /// Run one action of a component and print its JSON output.
     Invoke(InvokeArgs),
@@ -68,6 +72,14 @@ enum Command {
     Actions(cmd::actions::Args),
     /// Run the platform's REST API (organizations, integrations, installations, invoke).
     Serve(cmd::serve::Args),
+    /// Make an Ed25519 key pair for signing bundles.
+    Keygen(cmd::signing::KeygenArgs),
+    /// Sign a bundle (the signature travels inside the .wasm).
+    Sign(cmd::signing::SignArgs),
+    /// Check a bundle's signature against trusted keys.
+    Verify(cmd::signing::VerifyArgs),
+    /// Load a reviewed, signed bundle into a running platform.
+    Upload(cmd::upload::Args),
     /// OAuth 2.0 credentials: log in (authorization code), status, logout.
     Auth {
         #[command(subcommand)]
@@ -108,6 +120,12 @@ struct InvokeArgs {
     /// Outbound requests per call.
     #[arg(long, default_value_t = 50)]
     max_requests: u32,
+    /// A trusted public key file (repeatable; for --require-signature).
+    #[arg(long = "trust-key", value_name = "KEY.pub")]
+    trusted: Vec<PathBuf>,
+    /// Refuse a bundle that is not signed by a trusted key.
+    #[arg(long)]
+    require_signature: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -162,11 +180,35 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let token_store = cli.token_store;
     match cli.command {
         Command::Build { definition, output } => done(build(&definition, &output)),
-        Command::Inspect { bundle } => {
+        Command::Inspect { bundle, trusted } => {
             let runtime = runtime(cache_dir, None)?;
-            let bundle = load(&runtime, &bundle).await?;
-            done(print_json(&*bundle.manifest))
+            let bytes = std::fs::read(&bundle)
+                .with_context(|| format!("cannot read {}", bundle.display()))?;
+            let trusted = cmd::signing::read_trusted(&trusted)?;
+            let loaded = load(&runtime, &bundle).await?;
+            let mut json = serde_json::to_value(&*loaded.manifest)?;
+            if let Some(object) = json.as_object_mut() {
+                object.insert(
+                    "signature".into(),
+                    cmd::signing::signature_json(&bytes, &trusted),
+                );
+                let limits = Limits::default();
+                object.insert(
+                    "default_limits".into(),
+                    serde_json::json!({
+                        "timeout_ms": limits.timeout.as_millis(),
+                        "memory_bytes": limits.memory_bytes,
+                        "response_bytes": limits.response_bytes,
+                        "max_requests": limits.max_requests,
+                    }),
+                );
+            }
+            done(print_json(&json))
         }
+        Command::Keygen(args) => cmd::signing::keygen(args),
+        Command::Sign(args) => cmd::signing::sign_bundle(args),
+        Command::Verify(args) => cmd::signing::verify(args),
+        Command::Upload(args) => cmd::upload::run(args).await,
         Command::Invoke(args) => done(invoke(args, cache_dir, token_store).await),
         Command::Serve(args) => cmd::serve::run(args, cache_dir).await,
         Command::Auth { command } => {
@@ -201,6 +243,12 @@ async fn invoke(
     token_store: Option<PathBuf>,
 ) -> Result<()> {
     let input = read_input(&args.input)?;
+    if args.require_signature {
+        let bytes = std::fs::read(&args.bundle)
+            .with_context(|| format!("cannot read {}", args.bundle.display()))?;
+        let trusted = cmd::signing::read_trusted(&args.trusted)?;
+        cmd::signing::require_trusted(&bytes, &trusted, &args.bundle)?;
+    }
     let options = InvokeOptions {
         credentials: pairs(&args.credentials, "--credential")?
             .into_iter()

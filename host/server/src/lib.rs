@@ -50,6 +50,17 @@ pub struct AppState {
     /// Loaded components by content hash (versions are immutable, so entries never go stale).
     pub bundles:
         Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<plugboard_runtime::Bundle>>>>,
+    /// Who may sign third-party bundles.
+    pub trust: Arc<BundleTrust>,
+}
+
+/// Which third-party bundles the platform accepts.
+#[derive(Debug, Clone, Default)]
+pub struct BundleTrust {
+    /// Trusted Ed25519 public keys (base64).
+    pub keys: Vec<String>,
+    /// Accept unsigned bundles and bundles signed by other keys too (an operator's choice).
+    pub allow_untrusted: bool,
 }
 
 impl AppState {
@@ -60,7 +71,14 @@ impl AppState {
             runtime,
             sealer,
             bundles: Arc::default(),
+            trust: Arc::default(),
         }
+    }
+
+    /// The same state with a bundle trust policy.
+    pub fn with_trust(mut self, trust: BundleTrust) -> AppState {
+        self.trust = Arc::new(trust);
+        self
     }
 }
 
@@ -86,6 +104,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/organizations/{org}/integrations/import",
             post(int::import),
+        )
+        .route(
+            "/v1/organizations/{org}/integrations/bundle",
+            post(routes::bundles::upload),
         )
         .route("/v1/integrations/{id}", get(int::get))
         .route("/v1/integrations/{id}/definition", put(int::update))

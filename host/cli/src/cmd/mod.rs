@@ -10,3 +10,5 @@ pub mod import;
 pub mod lint;
 pub mod oauth_flags;
 pub mod serve;
+pub mod signing;
+pub mod upload;

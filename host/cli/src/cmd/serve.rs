@@ -23,6 +23,12 @@ pub struct Args {
     /// Database URL (default: `sqlite://<data dir>/plugboard.db`; or `postgres://...`).
     #[arg(long, env = "PLUGBOARD_DATABASE_URL")]
     pub database: Option<String>,
+    /// A public key file whose signatures on third-party bundles are trusted (repeatable).
+    #[arg(long = "trusted-key", value_name = "KEY.pub")]
+    pub trusted_keys: Vec<PathBuf>,
+    /// Accept third-party bundles that are unsigned or signed by untrusted keys.
+    #[arg(long)]
+    pub allow_untrusted_bundles: bool,
 }
 
 /// Runs the server until the process ends.
@@ -53,7 +59,11 @@ pub async fn run(args: Args, cache_dir: Option<PathBuf>) -> Result<ExitCode> {
             "plugboard: new database: created the root organization and its admin; API token (shown once):\n{token}"
         );
     }
-    let state = plugboard_server::AppState::new(store, runtime, sealer);
+    let trust = plugboard_server::BundleTrust {
+        keys: crate::cmd::signing::read_trusted(&args.trusted_keys)?,
+        allow_untrusted: args.allow_untrusted_bundles,
+    };
+    let state = plugboard_server::AppState::new(store, runtime, sealer).with_trust(trust);
     plugboard_server::serve(state, args.listen).await?;
     Ok(ExitCode::SUCCESS)
 }

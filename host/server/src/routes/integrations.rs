@@ -167,6 +167,17 @@ async fn owned(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Integra
     Ok(integration)
 }
 
+/// Refuses definition changes to an uploaded bundle (it has no definition to edit).
+fn definition_based(integration: &Integration) -> ApiResult<()> {
+    if integration.definition["kind"] == super::bundles::BUNDLE_KIND {
+        return Err(Problem::conflict(format!(
+            "integration `{}` is an uploaded bundle: it has no definition to edit or finalize",
+            integration.id
+        )));
+    }
+    Ok(())
+}
+
 /// `GET /v1/integrations/{id}`.
 pub async fn get(
     State(state): State<AppState>,
@@ -193,7 +204,7 @@ pub async fn update(
     body: JsonBody<Value>,
 ) -> ApiResult<Json<Integration>> {
     let Json(body) = body?;
-    owned(&state, &caller, &id).await?;
+    definition_based(&owned(&state, &caller, &id).await?)?;
     let definition = parse_definition(&body)?;
     let integration = state
         .store
@@ -245,6 +256,7 @@ pub async fn finalize(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let body: Finalize = optional_body(&body)?;
     let integration = owned(&state, &caller, &id).await?;
+    definition_based(&integration)?;
     let status = parse_status(body.status.as_deref().unwrap_or("published"))?;
     let definition_json = body.definition.unwrap_or(integration.definition.clone());
     let definition = parse_definition(&definition_json)?;
