@@ -128,6 +128,6 @@ pub fn invoke(
     } else {
         let response = transport.send(prepared.to_request(&[])?)?;
         request::check_status(&prepared.method, &prepared.display_path, &response)?;
-        Ok(request::body_to_json(&response))
+        request::body_to_json(&response)
     }
 }

@@ -265,10 +265,28 @@ pub fn check_status(method: &str, path: &str, response: &HttpResponse) -> Result
         300..=399 => "; redirects to another origin are not followed",
         _ => "",
     };
+    // The host says how often it tried and why it stopped.
+    let header = |name: &str| {
+        response
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let mut retries = String::new();
+    if let Some(attempts) = header("x-plugboard-attempts") {
+        retries.push_str(&format!("; {attempts} attempts"));
+    }
+    if let Some(why) = header("x-plugboard-gave-up") {
+        retries.push_str(&format!("; {why}"));
+    }
     Err(EngineError::UpstreamStatus {
         status: response.status,
         body_excerpt,
-        message: format!("{method} {path} returned status {}{hint}", response.status),
+        message: format!(
+            "{method} {path} returned status {}{hint}{retries}",
+            response.status
+        ),
     })
 }
 
@@ -282,21 +300,30 @@ fn floor_char_boundary(bytes: &[u8], max: usize) -> usize {
 }
 
 /// The body of a non-paginated response as JSON: JSON as it is; an empty body as `null`;
-/// UTF-8 text as a string; other bytes as `{"content_type": ..., "base64": ...}`.
-pub fn body_to_json(response: &HttpResponse) -> Value {
+/// UTF-8 text as a string; other bytes as `{"content_type": ..., "base64": ...}`. A body that
+/// claims to be JSON (`application/json`, `...+json`) but is not is an error, not text.
+pub fn body_to_json(response: &HttpResponse) -> Result<Value, EngineError> {
     if response.body.iter().all(u8::is_ascii_whitespace) {
-        return Value::Null;
+        return Ok(Value::Null);
     }
-    if let Ok(value) = serde_json::from_slice(&response.body) {
-        return value;
+    let error = match serde_json::from_slice(&response.body) {
+        Ok(value) => return Ok(value),
+        Err(error) => error,
+    };
+    let content_type = response.header("content-type").unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if essence.eq_ignore_ascii_case("application/json") || essence.ends_with("+json") {
+        return Err(EngineError::Internal(format!(
+            "the upstream answered `{essence}` that is not valid JSON: {error}"
+        )));
     }
-    match std::str::from_utf8(&response.body) {
+    Ok(match std::str::from_utf8(&response.body) {
         Ok(text) => Value::String(text.to_string()),
         Err(_) => serde_json::json!({
             "content_type": response.header("content-type"),
             "base64": base64::engine::general_purpose::STANDARD.encode(&response.body),
         }),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -409,14 +436,15 @@ mod tests {
             headers: vec![("content-type".into(), ct.into())],
             body: body.to_vec(),
         };
-        assert_eq!(body_to_json(&r(b"", "")), Value::Null);
+        assert_eq!(body_to_json(&r(b"", "")).unwrap(), Value::Null);
+        assert!(body_to_json(&r(b"{\"a\": [1", "application/json; charset=utf-8")).is_err());
         assert_eq!(
-            body_to_json(&r(b"{\"a\":1}", "application/json")),
+            body_to_json(&r(b"{\"a\":1}", "application/json")).unwrap(),
             json!({"a": 1})
         );
-        assert_eq!(body_to_json(&r(b"hi", "text/plain")), json!("hi"));
+        assert_eq!(body_to_json(&r(b"hi", "text/plain")).unwrap(), json!("hi"));
         assert_eq!(
-            body_to_json(&r(&[0xff, 0x00], "application/octet-stream")),
+            body_to_json(&r(&[0xff, 0x00], "application/octet-stream")).unwrap(),
             json!({"content_type": "application/octet-stream", "base64": "/wA="})
         );
     }

@@ -16,7 +16,9 @@ mod files;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
 use plugboard_definition::Definition;
-use plugboard_runtime::{Credentials, InvokeOptions, Limits, Runtime, RuntimeConfig};
+use plugboard_runtime::{
+    Credentials, InvokeOptions, Limits, RateLimit, RetryPolicy, Runtime, RuntimeConfig,
+};
 
 /// Plugboard turns REST API definitions into sandboxed WebAssembly integrations.
 #[derive(Debug, Parser)]
@@ -126,6 +128,12 @@ struct InvokeArgs {
     /// Refuse a bundle that is not signed by a trusted key.
     #[arg(long)]
     require_signature: bool,
+    /// Retries of an idempotent request that gets 429, a 5xx or a transport error.
+    #[arg(long, default_value_t = 2)]
+    retries: u32,
+    /// Requests per second at most (a rate budget for this call).
+    #[arg(long, value_name = "PER_SECOND")]
+    rate_limit: Option<f64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -261,6 +269,20 @@ async fn invoke(
             max_requests: args.max_requests,
         },
         credential_key: args.credential_key,
+        retry: RetryPolicy {
+            max_retries: args.retries,
+            ..RetryPolicy::default()
+        },
+        rate_limit: match args.rate_limit {
+            Some(per_second) if per_second > 0.0 && per_second.is_finite() => Some(RateLimit {
+                per_second,
+                burst: 1,
+            }),
+            Some(other) => {
+                bail!("--rate-limit must be a positive number of requests per second, got {other}")
+            }
+            None => None,
+        },
     };
     let runtime = runtime(cache_dir, Some(token_store))?;
     let bundle = load(&runtime, &args.bundle).await?;

@@ -15,6 +15,7 @@ mod host;
 mod limits;
 pub mod manifest;
 mod outbound;
+mod resilience;
 mod runtime;
 
 use std::time::Duration;
@@ -24,6 +25,7 @@ use serde::Serialize;
 pub use limits::Limits;
 pub use manifest::Manifest;
 pub use outbound::Credentials;
+pub use resilience::{RateLimit, RetryPolicy};
 pub use runtime::{Bundle, HeldInstance, InvokeOptions, Runtime, RuntimeConfig, oauth_client};
 
 /// Errors from loading or invoking a component.

@@ -11,6 +11,8 @@ use std::time::Instant;
 
 use base64::Engine as _;
 use plugboard_oauth::{Client as OAuthClient, OAuth2Config, TokenManager};
+
+use crate::resilience::{Budget, RetryPolicy, backoff, retry_after, retryable_status};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
@@ -168,6 +170,7 @@ pub(crate) fn missing_credentials(auth: &Auth, credentials: &Credentials) -> Vec
 }
 
 /// The OAuth 2.0 credential of one call: tokens come from the shared manager.
+#[derive(Clone)]
 pub(crate) struct OAuthCall {
     pub(crate) manager: Arc<TokenManager>,
     pub(crate) config: Arc<OAuth2Config>,
@@ -194,6 +197,8 @@ pub(crate) struct Outbound {
     pub(crate) policy: Arc<HostPolicy>,
     pub(crate) credentials: Arc<Credentials>,
     pub(crate) oauth: Option<OAuthCall>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) budget: Budget,
     pub(crate) deadline: Instant,
     pub(crate) response_bytes: usize,
     pub(crate) max_requests: u32,
@@ -258,15 +263,17 @@ impl Outbound {
         if primary {
             apply_auth(&self.policy.auth, &self.credentials, &mut url, &mut headers)?;
         }
-        let oauth = self.oauth.as_ref().filter(|_| primary);
+        let oauth = self.oauth.clone().filter(|_| primary);
         let mut token = None;
-        if let Some(oauth) = oauth {
+        if let Some(oauth) = &oauth {
             let (value, header) = oauth.authorization().await?;
             headers.insert(reqwest::header::AUTHORIZATION, header);
             token = Some(value);
         }
         let body = request.body.map(bytes::Bytes::from);
-        let response = self.exchange(&method, &url, &headers, &body).await?;
+        let response = self
+            .exchange_retrying(&method, &url, &headers, &body)
+            .await?;
         let idempotent = method.is_idempotent();
         if let (Some(oauth), Some(token)) = (oauth, token)
             && oauth
@@ -293,9 +300,103 @@ impl Outbound {
                 )));
             }
             self.sent += 1;
-            return self.exchange(&method, &url, &headers, &body).await;
+            return self.exchange_retrying(&method, &url, &headers, &body).await;
         }
         Ok(response)
+    }
+
+    /// Waits for the credential's rate budget, within the call's deadline.
+    async fn wait_for_budget(&self) -> Result<(), GuestError> {
+        let wait = self.budget.reserve();
+        if wait.is_zero() {
+            return Ok(());
+        }
+        if Instant::now() + wait >= self.deadline {
+            self.budget.release();
+            return Err(GuestError::LimitExceeded(format!(
+                "rate budget: the next request may go in {:.1} s, after the call's time limit",
+                wait.as_secs_f64()
+            )));
+        }
+        tracing::debug!(
+            wait_ms = wait.as_millis() as u64,
+            "waiting for the rate budget"
+        );
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+
+    /// [`Outbound::exchange`] with the rate budget and retries: an idempotent request that
+    /// gets 429, a 5xx (not 501/505) or a transport error is retried after `Retry-After`
+    /// (up to its cap) or an exponential backoff with jitter, while retries, requests and
+    /// time are left. The response says how it went (`x-plugboard-attempts`,
+    /// `x-plugboard-gave-up`), so the error the component reports can explain it.
+    async fn exchange_retrying(
+        &mut self,
+        method: &reqwest::Method,
+        url: &Url,
+        headers: &HeaderMap,
+        body: &Option<bytes::Bytes>,
+    ) -> Result<Response, GuestError> {
+        let idempotent = method.is_idempotent();
+        let mut retries = 0u32;
+        loop {
+            self.wait_for_budget().await?;
+            let result = self.exchange(method, url, headers, body).await;
+            if let Ok(response) = &result {
+                self.budget.learn(&response.headers);
+            }
+            let failed = match &result {
+                Ok(response) => retryable_status(response.status),
+                Err(GuestError::Transport(_)) => true,
+                Err(_) => false,
+            };
+            if !failed {
+                return result.map(|r| annotate(r, retries, None));
+            }
+            let asked = match &result {
+                Ok(response) => retry_after(&response.headers),
+                Err(_) => None,
+            };
+            let delay = asked.unwrap_or_else(|| backoff(&self.retry, retries));
+            let give_up = if !idempotent {
+                Some(format!("not retried: {method} is not idempotent"))
+            } else if retries >= self.retry.max_retries {
+                Some(format!("gave up after {} attempts", retries + 1))
+            } else if asked.is_some_and(|a| a > self.retry.max_retry_after) {
+                Some(format!(
+                    "not retried: Retry-After of {} s is longer than the {} s the host waits",
+                    delay.as_secs(),
+                    self.retry.max_retry_after.as_secs()
+                ))
+            } else if Instant::now() + delay >= self.deadline {
+                Some("not retried: the call's time limit would pass first".to_string())
+            } else if self.sent >= self.max_requests {
+                Some(format!(
+                    "not retried: the call's limit of {} requests is reached",
+                    self.max_requests
+                ))
+            } else {
+                None
+            };
+            if let Some(why) = give_up {
+                return match result {
+                    Ok(response) => Ok(annotate(response, retries, Some(why))),
+                    Err(GuestError::Transport(message)) => {
+                        Err(GuestError::Transport(format!("{message} ({why})")))
+                    }
+                    Err(other) => Err(other),
+                };
+            }
+            tracing::debug!(
+                retry = retries + 1,
+                delay_ms = delay.as_millis() as u64,
+                "retrying an idempotent request"
+            );
+            tokio::time::sleep(delay).await;
+            self.sent += 1;
+            retries += 1;
+        }
     }
 
     /// Sends one prepared request and reads the response within the limits.
@@ -431,6 +532,19 @@ fn apply_auth(
         }
     }
     Ok(())
+}
+
+/// Adds the host's account of the attempts to a response the component gets.
+fn annotate(mut response: Response, retries: u32, gave_up: Option<String>) -> Response {
+    if retries > 0 {
+        response
+            .headers
+            .push(("x-plugboard-attempts".into(), (retries + 1).to_string()));
+    }
+    if let Some(why) = gave_up {
+        response.headers.push(("x-plugboard-gave-up".into(), why));
+    }
+    response
 }
 
 /// A header value marked sensitive (kept out of debug output by the HTTP stack).

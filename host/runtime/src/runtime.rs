@@ -15,10 +15,12 @@ use crate::host::State;
 use crate::limits::CallLimiter;
 use crate::manifest::Manifest;
 use crate::outbound::{HostPolicy, OAuthCall, Outbound, missing_credentials};
+use crate::resilience::{RateBudgets, RateLimit, RetryPolicy};
 use crate::{Credentials, Error, GuestFailure, Limits, Result, cache};
 use plugboard_oauth::{
     DEFAULT_COOLDOWN, MemoryStore, OAuth2Config, TokenManager, TokenStore, credential_key,
 };
+use sha2::Digest as _;
 
 /// How often the epoch advances; the wall-time limit is enforced in these steps.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -80,8 +82,13 @@ pub struct InvokeOptions {
     /// Limits for this call.
     pub limits: Limits,
     /// Which OAuth 2.0 credential this is (tokens are cached and stored per key); `None`
-    /// derives it from the token URL, client id and scope.
+    /// derives it from the token URL, client id and scope. Also keys the rate budget.
     pub credential_key: Option<String>,
+    /// Retries of failed idempotent requests.
+    pub retry: RetryPolicy,
+    /// A rate budget for this credential (shared by all its calls); `None`: only what the
+    /// API's rate-limit headers say.
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// A loaded bundle: compiled, linked, with its manifest read.
@@ -114,6 +121,7 @@ pub struct Runtime {
     bundles: Mutex<HashMap<String, Arc<Bundle>>>,
     ticker_stop: Arc<AtomicBool>,
     tokens: Arc<TokenManager>,
+    budgets: RateBudgets,
 }
 
 impl Runtime {
@@ -154,6 +162,7 @@ impl Runtime {
                 .with_cooldown(config.token_cooldown),
         );
         Ok(Runtime {
+            budgets: RateBudgets::default(),
             tokens,
             engine,
             linker,
@@ -259,7 +268,20 @@ impl Runtime {
         let limits = &options.limits;
         let credentials = Arc::new(options.credentials.clone());
         let deadline = Instant::now() + limits.timeout;
+        let budget_key = options.credential_key.clone().unwrap_or_else(|| {
+            let mut hash = sha2::Sha256::new();
+            hash.update(bundle.hash.as_bytes());
+            for name in options.credentials.names() {
+                hash.update([0]);
+                hash.update(name.as_bytes());
+                hash.update([0]);
+                hash.update(options.credentials.get(name).unwrap_or("").as_bytes());
+            }
+            hex::encode(hash.finalize())
+        });
         let outbound = Outbound {
+            retry: options.retry,
+            budget: self.budgets.budget(&budget_key, options.rate_limit),
             client: self.client.clone(),
             policy: bundle.policy.clone(),
             credentials: credentials.clone(),

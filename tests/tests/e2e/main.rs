@@ -4,6 +4,7 @@
 mod support;
 
 mod auth;
+mod faults;
 mod hostile;
 mod import;
 mod oauth;
