@@ -1,15 +1,25 @@
-//! Builds the hostile test component from source and exposes its path to the tests as
-//! `PLUGBOARD_HOSTILE_WASM`.
+//! Builds the hostile test component and the custom-code example from source and exposes their
+//! paths to the tests as `PLUGBOARD_HOSTILE_WASM` and `PLUGBOARD_EXAMPLE_CUSTOM_WASM`.
 
 fn main() {
-    match plugboard_guest_build::build(
-        "plugboard-hostile",
-        &["tests/components", "guest-sdk/src", "wit"],
-    ) {
-        Ok(path) => println!("cargo:rustc-env=PLUGBOARD_HOSTILE_WASM={}", path.display()),
-        Err(message) => {
-            eprintln!("{message}");
-            std::process::exit(1);
+    for (package, variable, watch) in [
+        (
+            "plugboard-hostile",
+            "PLUGBOARD_HOSTILE_WASM",
+            ["tests/components", "guest-sdk/src", "wit"],
+        ),
+        (
+            "plugboard-example-custom",
+            "PLUGBOARD_EXAMPLE_CUSTOM_WASM",
+            ["examples/custom-code", "guest-sdk/src", "wit"],
+        ),
+    ] {
+        match plugboard_guest_build::build(package, &watch) {
+            Ok(path) => println!("cargo:rustc-env={variable}={}", path.display()),
+            Err(message) => {
+                eprintln!("{message}");
+                std::process::exit(1);
+            }
         }
     }
 }

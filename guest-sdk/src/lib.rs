@@ -2,8 +2,9 @@
 //!
 //! Components are built for `wasm32-wasip2` and implement the `integration` world of
 //! `wit/plugboard.wit`: export `manifest` and `invoke`, import `http`, `config`, `secrets` and
-//! `logging` from the host. Implement [`bindings::Guest`] and call
-//! `plugboard_guest::export!(YourType);`.
+//! `logging` from the host. Either describe a custom-code integration with typed actions
+//! ([`Integration`], exported with [`integration!`]), or implement [`bindings::Guest`] yourself
+//! and call `plugboard_guest::export!(YourType);`.
 
 /// Bindings generated from `wit/plugboard.wit`.
 #[allow(missing_docs, unsafe_op_in_unsafe_fn, clippy::all)]
@@ -17,6 +18,9 @@ pub mod bindings {
     });
 }
 
+mod integration;
+
 pub use bindings::plugboard::integration::types::{self, Error};
 pub use bindings::plugboard::integration::{config, http, logging, secrets};
 pub use bindings::{Guest, Manifest, export};
+pub use integration::{Integration, config_value, get_json, send_json};

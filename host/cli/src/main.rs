@@ -74,6 +74,8 @@ enum Command {
     Actions(cmd::actions::Args),
     /// Run the platform's REST API (organizations, integrations, installations, invoke).
     Serve(cmd::serve::Args),
+    /// Scaffold a custom-code integration crate (typed actions with the guest SDK).
+    New(cmd::new::Args),
     /// Make an Ed25519 key pair for signing bundles.
     Keygen(cmd::signing::KeygenArgs),
     /// Sign a bundle (the signature travels inside the .wasm).
@@ -213,6 +215,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             done(print_json(&json))
         }
+        Command::New(args) => cmd::new::run(args),
         Command::Keygen(args) => cmd::signing::keygen(args),
         Command::Sign(args) => cmd::signing::sign_bundle(args),
         Command::Verify(args) => cmd::signing::verify(args),

@@ -318,6 +318,13 @@ impl Runtime {
             }
             failure => Error::Guest(failure),
         })?;
+        if output.len() > limits.response_bytes {
+            return Err(Error::BadOutput(format!(
+                "the output is {} bytes, more than the {} byte limit",
+                output.len(),
+                limits.response_bytes
+            )));
+        }
         serde_json::from_str(&output).map_err(|e| Error::BadOutput(e.to_string()))
     }
 

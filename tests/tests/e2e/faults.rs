@@ -53,6 +53,8 @@ async fn idempotent_requests_are_retried_and_give_ups_are_explained() {
         get("reset", "/reset/g/1"),
         get("truncated", "/truncated"),
         get("invalid_json", "/invalid-json"),
+        get("slow", "/slow/3000"),
+        get("big", "/big/3"),
     ]);
     let runtime = runtime();
     let bundle = load(&runtime, &definition(&server, actions)).await;
@@ -112,6 +114,30 @@ async fn idempotent_requests_are_retried_and_give_ups_are_explained() {
     }
     let error = call("invalid_json").await.expect_err("invalid JSON");
     assert!(error.to_string().to_lowercase().contains("json"), "{error}");
+
+    // A slow answer meets the call's time limit; an oversized body the response limit.
+    let limited = InvokeOptions {
+        limits: Limits {
+            timeout: Duration::from_millis(500),
+            response_bytes: 1 << 20,
+            ..Limits::default()
+        },
+        ..fast_retries()
+    };
+    let error = runtime
+        .invoke(&bundle, "slow", "{}", &limited)
+        .await
+        .expect_err("too slow");
+    assert!(matches!(error, Error::Timeout(_)), "{error:?}");
+    match runtime.invoke(&bundle, "big", "{}", &limited).await {
+        Err(Error::Guest(GuestFailure::LimitExceeded { message })) => {
+            assert!(
+                message.contains("larger than the 1048576 byte limit"),
+                "{message}"
+            )
+        }
+        other => panic!("expected the response limit, got {other:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

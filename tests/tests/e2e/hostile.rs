@@ -155,6 +155,31 @@ async fn request_storms_undeclared_secrets_and_config_and_panics_are_contained()
         matches!(&auth_secret, Error::Guest(GuestFailure::Denied { message }) if message.contains("`client_secret` is an auth credential")),
         "{auth_secret:?}"
     );
+    // Each call reads its own installation's config, however many run at once.
+    let with_region = |region: &str| {
+        let mut o = options(5_000);
+        o.config.insert("region".into(), region.into());
+        o
+    };
+    let (eu, us) = (with_region("eu-west"), with_region("us-east"));
+    let calls = (0..20).map(|i| {
+        let (runtime, bundle) = (&runtime, &bundle);
+        let options = if i % 2 == 0 { &eu } else { &us };
+        async move { (i, runtime.invoke(bundle, "region", "{}", options).await) }
+    });
+    for (i, result) in futures_util::future::join_all(calls).await {
+        let expected = if i % 2 == 0 { "eu-west" } else { "us-east" };
+        assert_eq!(result.expect("region"), expected);
+    }
+    // Huge output: refused with the size, not handed on.
+    let mut small = options(5_000);
+    small.limits.memory_bytes = 128 << 20;
+    small.limits.response_bytes = 1 << 20;
+    let flood = runtime
+        .invoke(&bundle, "flood", "{}", &small)
+        .await
+        .expect_err("flood");
+    assert!(flood.to_string().contains("byte limit"), "{flood}");
     let config = runtime
         .invoke(&bundle, "config", "{}", &options(2_000))
         .await

@@ -4,6 +4,7 @@
 mod support;
 
 mod auth;
+mod examples;
 mod faults;
 mod hostile;
 mod import;

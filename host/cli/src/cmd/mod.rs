@@ -8,6 +8,7 @@ pub mod convert;
 pub mod definition;
 pub mod import;
 pub mod lint;
+pub mod new;
 pub mod oauth_flags;
 pub mod serve;
 pub mod signing;

@@ -4,7 +4,8 @@
 //! Actions: `echo` (behaves), `spin` (endless loop), `hog` (unbounded allocation), `fetch`
 //! (requests the `url` in its input, meant for a host outside the allowlist), `storm` (requests
 //! forever), `secret` (reads an undeclared secret), `auth-secret` (declares and reads the
-//! installation's OAuth `client_secret`), `config` (reads an undeclared config value), `panic`.
+//! installation's OAuth `client_secret`), `config` (reads an undeclared config value), `region`
+//! (reads its declared config), `flood` (24 MiB of output), `panic`.
 
 use plugboard_guest::bindings::plugboard::integration::types as wit;
 use plugboard_guest::{Guest, config, http, secrets};
@@ -20,6 +21,8 @@ const ACTIONS: &[&str] = &[
     "secret",
     "auth-secret",
     "config",
+    "region",
+    "flood",
     "panic",
 ];
 
@@ -110,6 +113,15 @@ impl Guest for Hostile {
                 let value = config::get("someone_elses_setting")?;
                 Ok(format!("{:?}", value.is_some()))
             }
+            "region" => {
+                // Its own declared config: what this installation set, nobody else's.
+                let value = config::get("region")?;
+                Ok(serde_json_string(value.as_deref().unwrap_or("")))
+            }
+            "flood" => {
+                // 24 MiB of output.
+                Ok(format!("\"{}\"", "x".repeat(24 << 20)))
+            }
             "panic" => panic!("hostile component panicked on purpose"),
             other => Err(wit::Error::InvalidInput(format!("no action {other}"))),
         }
@@ -126,3 +138,8 @@ fn request(url: String) -> http::Request {
 }
 
 plugboard_guest::export!(Hostile with_types_in plugboard_guest::bindings);
+
+/// A JSON string literal (no serde in this component).
+fn serde_json_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}

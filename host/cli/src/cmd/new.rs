@@ -1,0 +1,179 @@
+//! `plugboard new <name>`: scaffolds a custom-code integration crate that builds to a bundle
+//! with the guest SDK (typed actions, HTTP through the host, declared config).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+
+/// Arguments of `plugboard new`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Crate name (letters, digits, `-`, `_`); also the folder created.
+    pub name: String,
+    /// Where to create the folder (default: the current directory).
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// The API host the integration calls.
+    #[arg(long, default_value = "api.example.com")]
+    pub hostname: String,
+}
+
+/// The guest SDK of this Plugboard checkout (the scaffold depends on it by path).
+fn sdk_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guest-sdk")
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let valid = !args.name.is_empty()
+        && args.name.len() <= 64
+        && args
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && args.name.starts_with(|c: char| c.is_ascii_alphabetic());
+    if !valid {
+        bail!(
+            "`{}` is not a crate name: start with a letter; letters, digits, `-` and `_`",
+            args.name
+        );
+    }
+    if args.hostname.contains("://") || args.hostname.contains('/') {
+        bail!("--hostname takes a host without scheme or path, such as api.example.com");
+    }
+    let root = args.dir.join(&args.name);
+    if root.exists() {
+        bail!("{} exists; not overwriting it", root.display());
+    }
+    let sdk = sdk_path()
+        .canonicalize()
+        .context("the guest SDK of this Plugboard checkout is missing")?;
+    let files = [
+        ("Cargo.toml", cargo_toml(&args.name, &sdk)),
+        ("src/lib.rs", lib_rs(&args.name, &args.hostname)),
+        (".cargo/config.toml", CARGO_CONFIG.to_string()),
+        ("README.md", readme(&args.name)),
+    ];
+    for (path, text) in files {
+        let path = root.join(path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    eprintln!(
+        "created {}: build it with `cargo build --release` there; the component is target/wasm32-wasip2/release/{}.wasm",
+        root.display(),
+        args.name.replace('-', "_")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cargo_toml(name: &str, sdk: &Path) -> String {
+    format!(
+        r#"[package]
+name = "{name}"
+version = "0.1.0"
+edition = "2024"
+publish = false
+
+# Its own workspace: a Plugboard integration builds on its own.
+[workspace]
+
+[lib]
+crate-type = ["cdylib"]
+
+[dependencies]
+plugboard-guest = {{ path = "{sdk}" }}
+serde = {{ version = "1", features = ["derive"] }}
+serde_json = "1"
+
+[profile.release]
+opt-level = "s"
+lto = true
+panic = "abort"
+"#,
+        sdk = sdk.display().to_string().replace('\\', "/")
+    )
+}
+
+/// Builds for the component target with the stack size the host expects.
+const CARGO_CONFIG: &str = r#"[build]
+target = "wasm32-wasip2"
+
+[target.wasm32-wasip2]
+rustflags = ["-C", "link-arg=-zstack-size=131072"]
+"#;
+
+fn lib_rs(name: &str, hostname: &str) -> String {
+    format!(
+        r#"//! {name}: a custom-code Plugboard integration.
+
+use plugboard_guest::{{Error, Integration, config_value, get_json}};
+use serde::{{Deserialize, Serialize}};
+
+/// Input of `hello`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HelloInput {{
+    /// Who to greet.
+    name: String,
+}}
+
+/// Output of `hello`.
+#[derive(Serialize)]
+struct HelloOutput {{
+    greeting: String,
+}}
+
+fn hello(input: HelloInput) -> Result<HelloOutput, Error> {{
+    let greeting = config_value("greeting")?.unwrap_or_else(|| "Hello".into());
+    Ok(HelloOutput {{
+        greeting: format!("{{greeting}}, {{}}!", input.name),
+    }})
+}}
+
+/// Input of `get`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GetInput {{
+    /// Path on the API, such as `/v1/things`.
+    path: String,
+}}
+
+fn get(input: GetInput) -> Result<serde_json::Value, Error> {{
+    // The host adds the installation's credentials and refuses hosts not declared below.
+    get_json(&format!("https://{hostname}{{}}", input.path))
+}}
+
+fn build() -> Integration {{
+    Integration::new("{name}", "A custom-code integration", "{hostname}")
+        .config("greeting", "How to greet", Some("Hello"))
+        .action("hello", "Hello", "Greets `name`", hello)
+        .action("get", "Get", "GET a path of the API", get)
+}}
+
+plugboard_guest::integration!(build);
+"#
+    )
+}
+
+fn readme(name: &str) -> String {
+    let file = name.replace('-', "_");
+    format!(
+        r#"# {name}
+
+A custom-code Plugboard integration: typed actions in `src/lib.rs`.
+
+```sh
+rustup target add wasm32-wasip2
+cargo build --release
+plugboard inspect target/wasm32-wasip2/release/{file}.wasm
+plugboard invoke target/wasm32-wasip2/release/{file}.wasm hello --input '{{"name": "Ada"}}'
+plugboard keygen -o vendor && plugboard sign target/wasm32-wasip2/release/{file}.wasm --key vendor.key
+```
+"#
+    )
+}

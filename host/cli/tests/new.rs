@@ -1,0 +1,79 @@
+//! `plugboard new` scaffolds a custom-code crate that builds to a bundle: the test builds the
+//! scaffold for wasm32-wasip2 and invokes its typed actions through the CLI.
+
+use std::path::Path;
+use std::process::Command;
+
+fn plugboard(args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_plugboard"))
+        .args(args)
+        .output()
+        .expect("run plugboard");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[allow(clippy::unwrap_used)]
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn the_scaffold_builds_to_a_bundle_that_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (ok, _, err) = plugboard(&["new", "9lives", "--dir", path(dir.path())]);
+    assert!(!ok && err.contains("start with a letter"), "{err}");
+    let (ok, _, err) = plugboard(&["new", "hello-api", "--dir", path(dir.path())]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = plugboard(&["new", "hello-api", "--dir", path(dir.path())]);
+    assert!(!ok && err.contains("exists"), "{err}");
+    let crate_dir = dir.path().join("hello-api");
+    // A target directory kept between runs, so the SDK's dependencies build once.
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scaffold-target");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let build = |offline: bool| {
+        let mut command = Command::new(&cargo);
+        command
+            .current_dir(&crate_dir)
+            .args(["build", "--release", "--quiet"])
+            .env("CARGO_TARGET_DIR", &target)
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS");
+        if offline {
+            command.arg("--offline");
+        }
+        command.output().expect("cargo")
+    };
+    let mut output = build(true);
+    if !output.status.success() {
+        output = build(false);
+    }
+    assert!(
+        output.status.success(),
+        "the scaffold does not build: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let wasm = target.join("wasm32-wasip2/release/hello_api.wasm");
+    let (ok, out, err) = plugboard(&["inspect", path(&wasm)]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("\"hello\"") && out.contains("\"greeting\""),
+        "{out}"
+    );
+    let (ok, out, err) = plugboard(&[
+        "invoke",
+        path(&wasm),
+        "hello",
+        "--input",
+        r#"{"name": "Ada"}"#,
+        "--config",
+        "greeting=Welcome",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Welcome, Ada!"), "{out}");
+    let (ok, _, err) = plugboard(&["invoke", path(&wasm), "hello", "--input", r#"{"nam": 1}"#]);
+    assert!(!ok && err.contains("nam"), "{err}");
+}
