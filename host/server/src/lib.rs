@@ -1,6 +1,7 @@
 //! The Plugboard platform's REST API (axum).
 //!
-//! Every route but `/openapi.json` and `/healthz` needs an API token. Roles: a viewer reads, an
+//! Every route but the console's files (`/`, `/console/...`), `/openapi.json` and `/healthz`
+//! needs an API token. Roles: a viewer reads, an
 //! editor also authors, finalizes, installs and invokes, an admin also manages organizations,
 //! users and the custom-integrations switch. A caller reaches their organization and every
 //! organization below it; anything else answers 404, as if it did not exist. Errors are
@@ -86,6 +87,9 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     use routes::{installations as ins, integrations as int, organizations as org};
     Router::new()
+        .route("/", get(routes::console_page))
+        .route("/console/app.js", get(routes::console_script))
+        .route("/console/app.css", get(routes::console_style))
         .route("/openapi.json", get(routes::openapi))
         .route("/healthz", get(routes::health))
         .route("/v1/me", get(org::me))
@@ -97,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/organizations/{org}/users", post(org::create_user))
         .route("/v1/organizations/{org}/audit", get(org::audit))
         .route("/v1/lint", post(int::lint))
+        .route("/v1/clean", post(int::clean))
         .route(
             "/v1/organizations/{org}/integrations",
             get(int::list).post(int::create),

@@ -31,6 +31,29 @@ pub async fn lint(_caller: Caller, body: String) -> ApiResult<Json<Value>> {
     })))
 }
 
+/// `POST /v1/clean`: the spec in the body repaired (as JSON text) and every change made.
+pub async fn clean(_caller: Caller, body: String) -> ApiResult<Json<Value>> {
+    let document = read_spec(&body)?;
+    let cleaned = plugboard_spec::repair::clean(&document.value, &Default::default())
+        .map_err(|e| Problem::unprocessable(format!("the spec cannot be repaired: {e}")))?;
+    let spec = serde_json::to_string_pretty(&cleaned.value).map_err(Problem::internal)?;
+    Ok(Json(json!({
+        "spec": spec,
+        "changes": cleaned.changes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+    })))
+}
+
+/// A definition with its icon made safe (an SVG without scripts or event handlers); an icon
+/// that is not SVG is refused.
+fn with_safe_icon(mut definition: Value) -> ApiResult<Value> {
+    if let Some(icon) = definition.get("icon").and_then(Value::as_str) {
+        let safe = plugboard_definition::edit::sanitize_svg(icon)
+            .map_err(|e| Problem::unprocessable(format!("icon: {e}")))?;
+        definition["icon"] = Value::String(safe);
+    }
+    Ok(definition)
+}
+
 /// Checks the caller may author in `org`: editor, reachable, custom integrations on.
 async fn may_author(state: &AppState, caller: &Caller, org: &str) -> ApiResult<()> {
     caller.reach(state, org).await?;
@@ -69,6 +92,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Integration>)> {
     let Json(body) = body?;
     may_author(&state, &caller, &org).await?;
+    let body = with_safe_icon(body)?;
     let definition = parse_definition(&body)?;
     let integration = state
         .store
@@ -205,6 +229,7 @@ pub async fn update(
 ) -> ApiResult<Json<Integration>> {
     let Json(body) = body?;
     definition_based(&owned(&state, &caller, &id).await?)?;
+    let body = with_safe_icon(body)?;
     let definition = parse_definition(&body)?;
     let integration = state
         .store
