@@ -4,6 +4,7 @@
 // loopback API and see the items. A screenshot of each step goes to $SCREENSHOTS.
 //
 // Environment: BASE (server URL), TOKEN (an admin API token), UPSTREAM (host:port of the API),
+// PETSTORE (examples/petstore/petstore.yaml, uploaded first),
 // SCREENSHOTS (a directory), NPM_PREFIX (where playwright-core is installed), CHROMIUM (the
 // browser, default /usr/bin/chromium).
 import { createRequire } from 'node:module';
@@ -71,6 +72,12 @@ try {
   await t('sign-in').click();
   await t('spec-input').waitFor();
   await shot('signed-in');
+
+  // A real public spec, uploaded as a file: its finding shows on its line.
+  await t('spec-file').setInputFiles(process.env.PETSTORE);
+  await t('check-spec').click();
+  await expectText(t('finding'), 'info-description', 'the uploaded spec\'s finding');
+  await shot('uploaded-petstore');
 
   await t('spec-input').fill(SPEC);
   await t('check-spec').click();

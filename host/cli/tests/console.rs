@@ -76,6 +76,10 @@ fn the_console_builds_publishes_installs_and_invokes() {
         .env("BASE", format!("http://127.0.0.1:{port}"))
         .env("TOKEN", token.expect("the admin token"))
         .env("UPSTREAM", upstream.host())
+        .env(
+            "PETSTORE",
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/petstore/petstore.yaml"),
+        )
         .env("SCREENSHOTS", &screenshots)
         .env("NPM_PREFIX", &npm_prefix)
         .env("CHROMIUM", &chromium)
