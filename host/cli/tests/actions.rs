@@ -1,24 +1,8 @@
 //! `plugboard definition new|set` and `plugboard actions ...` end to end.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
-fn plugboard(args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_plugboard"))
-        .args(args)
-        .output()
-        .expect("run plugboard");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-#[allow(clippy::unwrap_used)]
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::{path, plugboard};
 
 #[test]
 fn build_by_hand_and_edit() {

@@ -2,30 +2,15 @@
 //! made with the OAuth flags, a built component, the consent driven like a browser, the
 //! loopback redirect, the encrypted token store, and an API that checks the bearer token.
 
+mod common;
+
+use common::{path, plugboard};
+
 use std::io::{BufRead as _, BufReader};
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use plugboard_tests::api::{AuthCheck, TestApi};
 use plugboard_tests::oauth::{TokenEndpoint, TokenEndpointConfig};
-
-fn plugboard(args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_plugboard"))
-        .args(args)
-        .env_remove("PLUGBOARD_TOKEN_KEY")
-        .output()
-        .expect("run plugboard");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-#[allow(clippy::unwrap_used)]
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn login_then_invoke_with_the_stored_tokens() {

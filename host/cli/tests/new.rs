@@ -1,25 +1,12 @@
 //! `plugboard new` scaffolds a custom-code crate that builds to a bundle: the test builds the
 //! scaffold for wasm32-wasip2 and invokes its typed actions through the CLI.
 
+mod common;
+
+use common::{path, plugboard};
+
 use std::path::Path;
 use std::process::Command;
-
-fn plugboard(args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_plugboard"))
-        .args(args)
-        .output()
-        .expect("run plugboard");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-#[allow(clippy::unwrap_used)]
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 #[test]
 fn the_scaffold_builds_to_a_bundle_that_runs() {

@@ -1,28 +1,14 @@
 //! `plugboard keygen`, `sign`, `verify`, `inspect` and `invoke --require-signature` on a real
 //! bundle, with a tampered copy refused.
 
+mod common;
+
+use common::{path, plugboard};
+
 use std::path::Path;
-use std::process::Command;
 
 use plugboard_tests::api::{AuthCheck, TestApi};
 use serde_json::json;
-
-fn plugboard(args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_plugboard"))
-        .args(args)
-        .output()
-        .expect("run plugboard");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-#[allow(clippy::unwrap_used)]
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 #[test]
 fn sign_verify_inspect_and_require() {

@@ -90,27 +90,9 @@ async fn sealer(store: &Store, data_dir: &std::path::Path) -> Result<Sealer> {
                 );
             }
             let key = Sealer::generate_key()?;
-            write_private(&path, key.as_bytes())?;
+            crate::files::write_new_private(&path, key.as_bytes())?;
             Ok(Sealer::from_base64(&key)?)
         }
         Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
     }
-}
-
-/// Writes a new file readable by its owner only.
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write as _;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    Ok(())
 }

@@ -63,7 +63,7 @@ pub fn keygen(args: KeygenArgs) -> Result<ExitCode> {
     if private_path.exists() {
         bail!("{} exists; not overwriting a key", private_path.display());
     }
-    write_private(&private_path, private.as_bytes())?;
+    crate::files::write_new_private(&private_path, format!("{private}\n").as_bytes())?;
     crate::files::write_atomically(&public_path, format!("{public}\n").as_bytes())?;
     eprintln!(
         "wrote {} (keep it secret) and {} (key id {})",
@@ -72,23 +72,6 @@ pub fn keygen(args: KeygenArgs) -> Result<ExitCode> {
         sign::key_id(&public)?
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write as _;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(bytes)?;
-    file.write_all(b"\n")?;
-    Ok(())
 }
 
 /// Runs `sign`.
