@@ -91,19 +91,18 @@ pub async fn upload(
         change_report: &report,
     };
     let version = state.store.finalize(&integration.id, 0, &new).await?;
-    state
-        .store
-        .audit(
-            Some(&org),
-            Some(&caller.0.id),
-            "integration.bundle",
-            &integration.id,
-            &format!(
-                "{hash}, signed by {}",
-                new.definition["signer"].as_str().unwrap_or("nobody")
-            ),
-        )
-        .await?;
+    super::audit(
+        &state,
+        &caller,
+        Some(&org),
+        "integration.bundle",
+        &integration.id,
+        &format!(
+            "{hash}, signed by {}",
+            new.definition["signer"].as_str().unwrap_or("nobody")
+        ),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(

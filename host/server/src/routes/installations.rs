@@ -78,16 +78,15 @@ pub async fn install(
         )
         .await?;
     let version = installation.version;
-    state
-        .store
-        .audit(
-            Some(&org),
-            Some(&caller.0.id),
-            "installation.create",
-            &installation.id,
-            &format!("{} version {version}", integration.id),
-        )
-        .await?;
+    super::audit(
+        &state,
+        &caller,
+        Some(&org),
+        "installation.create",
+        &installation.id,
+        &format!("{} version {version}", integration.id),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(installation)))
 }
 
@@ -165,16 +164,15 @@ pub async fn configure(
             &state.sealer,
         )
         .await?;
-    state
-        .store
-        .audit(
-            Some(&installation.organization_id),
-            Some(&caller.0.id),
-            "installation.configure",
-            &id,
-            &name,
-        )
-        .await?;
+    super::audit(
+        &state,
+        &caller,
+        Some(&installation.organization_id),
+        "installation.configure",
+        &id,
+        &name,
+    )
+    .await?;
     Ok(Json(updated))
 }
 
@@ -321,16 +319,15 @@ pub async fn invoke(
         Ok(_) => format!("ok{on_behalf}"),
         Err(error) => format!("failed{on_behalf}: {}", failure_kind(error)),
     };
-    state
-        .store
-        .audit(
-            Some(&installation.organization_id),
-            Some(&caller.0.id),
-            "invoke",
-            &format!("{id}/{action}"),
-            &outcome,
-        )
-        .await?;
+    super::audit(
+        &state,
+        &caller,
+        Some(&installation.organization_id),
+        "invoke",
+        &format!("{id}/{action}"),
+        &outcome,
+    )
+    .await?;
     let output = result.map_err(invoke_problem)?;
     Ok(Json(json!({"output": output})))
 }

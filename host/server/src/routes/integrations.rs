@@ -98,16 +98,15 @@ pub async fn create(
         .store
         .create_integration(&org, &definition.name, &body)
         .await?;
-    state
-        .store
-        .audit(
-            Some(&org),
-            Some(&caller.0.id),
-            "integration.create",
-            &integration.id,
-            &integration.name,
-        )
-        .await?;
+    super::audit(
+        &state,
+        &caller,
+        Some(&org),
+        "integration.create",
+        &integration.id,
+        &integration.name,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(integration)))
 }
 
@@ -132,16 +131,15 @@ pub async fn import(
         .store
         .create_integration(&org, &imported.definition.name, &definition)
         .await?;
-    state
-        .store
-        .audit(
-            Some(&org),
-            Some(&caller.0.id),
-            "integration.import",
-            &integration.id,
-            &integration.name,
-        )
-        .await?;
+    super::audit(
+        &state,
+        &caller,
+        Some(&org),
+        "integration.import",
+        &integration.id,
+        &integration.name,
+    )
+    .await?;
     let summary = &imported.summary;
     Ok((
         StatusCode::CREATED,
@@ -235,16 +233,15 @@ pub async fn update(
         .store
         .update_draft(&id, &definition.name, &body)
         .await?;
-    state
-        .store
-        .audit(
-            Some(&integration.organization_id),
-            Some(&caller.0.id),
-            "integration.update",
-            &id,
-            &integration.name,
-        )
-        .await?;
+    super::audit(
+        &state,
+        &caller,
+        Some(&integration.organization_id),
+        "integration.update",
+        &id,
+        &integration.name,
+    )
+    .await?;
     Ok(Json(integration))
 }
 
@@ -314,21 +311,20 @@ pub async fn finalize(
         .store
         .finalize(&id, integration.current_version.unwrap_or(0), &new)
         .await?;
-    state
-        .store
-        .audit(
-            Some(&integration.organization_id),
-            Some(&caller.0.id),
-            "integration.finalize",
-            &id,
-            &format!(
-                "version {} ({}), {}",
-                version.version,
-                status.as_str(),
-                hash
-            ),
-        )
-        .await?;
+    super::audit(
+        &state,
+        &caller,
+        Some(&integration.organization_id),
+        "integration.finalize",
+        &id,
+        &format!(
+            "version {} ({}), {}",
+            version.version,
+            status.as_str(),
+            hash
+        ),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"version": version, "status": status, "actions": bundle.actions})),
@@ -353,16 +349,15 @@ pub async fn set_status(
     let integration = owned(&state, &caller, &id).await?;
     let status = parse_status(&body.status)?;
     let updated = state.store.set_status(&id, status).await?;
-    state
-        .store
-        .audit(
-            Some(&integration.organization_id),
-            Some(&caller.0.id),
-            "integration.status",
-            &id,
-            status.as_str(),
-        )
-        .await?;
+    super::audit(
+        &state,
+        &caller,
+        Some(&integration.organization_id),
+        "integration.status",
+        &id,
+        status.as_str(),
+    )
+    .await?;
     Ok(Json(updated))
 }
 

@@ -53,6 +53,22 @@ pub async fn console_style() -> impl IntoResponse {
     console("text/css; charset=utf-8", CONSOLE_CSS)
 }
 
+/// Records what a caller did in an organization's audit log (never secrets).
+pub(crate) async fn audit(
+    state: &crate::AppState,
+    caller: &crate::auth::Caller,
+    organization: Option<&str>,
+    action: &str,
+    target: &str,
+    detail: &str,
+) -> crate::problem::ApiResult<()> {
+    state
+        .store
+        .audit(organization, Some(&caller.0.id), action, target, detail)
+        .await?;
+    Ok(())
+}
+
 /// Liveness.
 pub async fn health() -> &'static str {
     "ok"

@@ -47,16 +47,15 @@ pub async fn create(
         .store
         .create_organization(&body.name, Some(&parent), false)
         .await?;
-    state
-        .store
-        .audit(
-            Some(&parent),
-            Some(&caller.0.id),
-            "organization.create",
-            &organization.id,
-            &organization.name,
-        )
-        .await?;
+    super::audit(
+        &state,
+        &caller,
+        Some(&parent),
+        "organization.create",
+        &organization.id,
+        &organization.name,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(organization)))
 }
 
@@ -81,16 +80,15 @@ pub async fn set_custom_integrations(
         .store
         .set_custom_integrations(&org, body.enabled)
         .await?;
-    state
-        .store
-        .audit(
-            Some(&org),
-            Some(&caller.0.id),
-            "organization.custom_integrations",
-            &org,
-            if body.enabled { "enabled" } else { "disabled" },
-        )
-        .await?;
+    super::audit(
+        &state,
+        &caller,
+        Some(&org),
+        "organization.custom_integrations",
+        &org,
+        if body.enabled { "enabled" } else { "disabled" },
+    )
+    .await?;
     Ok(Json(organization))
 }
 
@@ -117,16 +115,15 @@ pub async fn create_user(
         Problem::unprocessable(format!("role `{}`: use admin, editor or viewer", body.role))
     })?;
     let (user, token) = state.store.create_user(&org, &body.name, role).await?;
-    state
-        .store
-        .audit(
-            Some(&org),
-            Some(&caller.0.id),
-            "user.create",
-            &user.id,
-            role.as_str(),
-        )
-        .await?;
+    super::audit(
+        &state,
+        &caller,
+        Some(&org),
+        "user.create",
+        &user.id,
+        role.as_str(),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"user": user, "token": token})),

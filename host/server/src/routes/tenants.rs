@@ -57,16 +57,15 @@ pub async fn set_source(
     }
     state.store.set_tenant_source(&id, &source).await?;
     let installation = state.store.installation(&id).await?;
-    state
-        .store
-        .audit(
-            Some(&installation.organization_id),
-            Some(&caller.0.id),
-            "tenant.source",
-            &id,
-            &source.action_id,
-        )
-        .await?;
+    super::audit(
+        &state,
+        &caller,
+        Some(&installation.organization_id),
+        "tenant.source",
+        &id,
+        &source.action_id,
+    )
+    .await?;
     Ok(Json(source))
 }
 
@@ -81,20 +80,19 @@ pub async fn fetch(
     caller.require(Role::Editor)?;
     let source = state.store.tenant_source(&id).await?;
     let result = run_action(&state, &installation, &source.action_id, &json!({}), None).await?;
-    state
-        .store
-        .audit(
-            Some(&installation.organization_id),
-            Some(&caller.0.id),
-            "invoke",
-            &format!("{id}/{}", source.action_id),
-            if result.is_ok() {
-                "ok (tenant list)"
-            } else {
-                "failed (tenant list)"
-            },
-        )
-        .await?;
+    super::audit(
+        &state,
+        &caller,
+        Some(&installation.organization_id),
+        "invoke",
+        &format!("{id}/{}", source.action_id),
+        if result.is_ok() {
+            "ok (tenant list)"
+        } else {
+            "failed (tenant list)"
+        },
+    )
+    .await?;
     let output = result.map_err(invoke_problem)?;
     let ids = compile(&source.id_path, "id_path")?.query(&output).all();
     let names = compile(&source.name_path, "name_path")?
@@ -175,16 +173,15 @@ pub async fn map(
         tenant_name: body.tenant_name,
     };
     state.store.map_tenant(&id, &mapping).await?;
-    state
-        .store
-        .audit(
-            Some(&installation.organization_id),
-            Some(&caller.0.id),
-            "tenant.map",
-            &id,
-            &format!("{} -> {}", mapping.tenant_id, mapping.organization_id),
-        )
-        .await?;
+    super::audit(
+        &state,
+        &caller,
+        Some(&installation.organization_id),
+        "tenant.map",
+        &id,
+        &format!("{} -> {}", mapping.tenant_id, mapping.organization_id),
+    )
+    .await?;
     Ok(Json(
         json!({"mappings": state.store.tenant_mappings(&id).await?}),
     ))
