@@ -28,6 +28,7 @@ pub fn change_report(previous: Option<&Definition>, next: &Definition) -> Value 
             "first_version": true,
             "added": next.actions.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
             "removed": [], "renamed": [], "changed": [], "breaking": false,
+            "breaking_reasons": [],
         });
     };
     let before: BTreeMap<&str, &Action> = previous
@@ -79,6 +80,19 @@ pub fn change_report(previous: Option<&Definition>, next: &Definition) -> Value 
                 "action `{id}` now requires {}",
                 new_required.join(", ")
             ));
+        }
+        // A parameter whose schema changed (type, format, enum, ...) can refuse inputs that
+        // installed callers send today.
+        for parameter in &old.parameters {
+            if let Some(now) = new.parameters.iter().find(|p| p.name == parameter.name)
+                && now.schema != parameter.schema
+            {
+                what.push("a parameter's schema");
+                breaking_reasons.push(format!(
+                    "action `{id}` changed the schema of parameter `{}`",
+                    parameter.name
+                ));
+            }
         }
         let schema = |a: &Action| {
             serde_json::to_value((
@@ -154,6 +168,21 @@ mod tests {
         assert_eq!(report["changed"][0]["id"], "get");
         assert_eq!(report["breaking"], true);
         assert_eq!(report["breaking_reasons"].as_array().map(Vec::len), Some(2));
+        // A parameter's type changes: breaking.
+        let typed = |kind: &str| {
+            definition(
+                json!([{"id": "list", "name": "List", "method": "GET", "path": "/items",
+                    "parameters": [{"name": "limit", "in": "query", "schema": {"type": kind}}]}]),
+                "api.example.com",
+            )
+        };
+        let retyped = change_report(Some(&typed("integer")), &typed("string"));
+        assert_eq!(retyped["breaking"], true, "{retyped}");
+        assert!(
+            retyped["breaking_reasons"][0]
+                .as_str()
+                .is_some_and(|r| r.contains("`limit`"))
+        );
         let same = change_report(Some(&v1), &v1);
         assert_eq!(same["breaking"], false);
         assert_eq!(change_report(None, &v1)["first_version"], true);

@@ -110,6 +110,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/organizations/{org}/integrations/import",
             post(int::import),
         )
+        .route("/v1/organizations/{org}/installable", get(int::installable))
         .route(
             "/v1/organizations/{org}/integrations/bundle",
             post(routes::bundles::upload),

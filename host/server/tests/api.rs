@@ -420,6 +420,20 @@ async fn walkthrough(url: &str) {
         "a tenant cannot be mapped to an organization out of reach"
     );
 
+    // What an organization may install: the published integrations of itself and above.
+    let (status, installable) = api
+        .get(
+            &format!("/v1/organizations/{customer}/installable"),
+            &editor,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(installable["integrations"][0]["id"], integration.as_str());
+    let (status, _) = api
+        .get(&format!("/v1/organizations/{sibling}/installable"), &editor)
+        .await;
+    assert_eq!(status, 404, "another organization's list is out of reach");
+
     // A sub-organization sees the published integration, but cannot change it.
     let (status, _) = api
         .get(&format!("/v1/integrations/{integration}"), &editor)

@@ -92,6 +92,23 @@ impl Store {
         rows.iter().map(integration_from).collect()
     }
 
+    /// The published integrations an organization may install: its own and those of every
+    /// organization above it.
+    pub async fn installable(&self, organization: &str) -> Result<Vec<Integration>> {
+        let rows = sqlx::query(&format!(
+            "WITH RECURSIVE up(id, parent_id) AS (SELECT id, parent_id FROM organizations \
+             WHERE id = $1 UNION ALL SELECT o.id, o.parent_id FROM organizations o \
+             JOIN up u ON o.id = u.parent_id) \
+             SELECT {INTEGRATION_COLUMNS} FROM integrations \
+             WHERE status = 'published' AND organization_id IN (SELECT id FROM up) \
+             ORDER BY name, id"
+        ))
+        .bind(organization)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(integration_from).collect()
+    }
+
     /// Replaces a draft's definition; a finalized integration is refused.
     pub async fn update_draft(
         &self,

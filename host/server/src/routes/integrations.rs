@@ -77,6 +77,23 @@ pub async fn list(
     Ok(Json(json!({"integrations": integrations})))
 }
 
+/// `GET /v1/organizations/{org}/installable`: the published integrations the organization
+/// may install (its own and those above it), definitions as an export shows them.
+pub async fn installable(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> ApiResult<Json<Value>> {
+    caller.reach(&state, &org).await?;
+    let mut integrations = state.store.installable(&org).await?;
+    for integration in &mut integrations {
+        if integration.organization_id != org {
+            strip_sensitive_defaults(&mut integration.definition);
+        }
+    }
+    Ok(Json(json!({"integrations": integrations})))
+}
+
 /// A definition from JSON, with every problem and its path on failure.
 fn parse_definition(value: &Value) -> ApiResult<Definition> {
     Definition::from_json(&value.to_string())
