@@ -20,27 +20,43 @@ fn read_spec(body: &str) -> ApiResult<plugboard_spec::source::Document> {
         .map_err(|e| Problem::unprocessable(format!("the spec cannot be read: {e}")))
 }
 
+/// Runs CPU-bound work (reading a spec of tens of MB, finalize) on tokio's blocking threads,
+/// so the async workers keep serving other requests meanwhile.
+async fn off_thread<T: Send + 'static>(
+    work: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(Problem::internal)?
+}
+
 /// `POST /v1/lint`: the findings for the spec in the body.
 pub async fn lint(_caller: Caller, body: String) -> ApiResult<Json<Value>> {
-    let document = read_spec(&body)?;
-    let report = plugboard_spec::lint::lint_document(&document)
-        .map_err(|e| Problem::unprocessable(e.to_string()))?;
-    Ok(Json(json!({
-        "errors": report.error_count(),
-        "findings": report.findings,
-    })))
+    off_thread(move || {
+        let document = read_spec(&body)?;
+        let report = plugboard_spec::lint::lint_document(&document)
+            .map_err(|e| Problem::unprocessable(e.to_string()))?;
+        Ok(Json(json!({
+            "errors": report.error_count(),
+            "findings": report.findings,
+        })))
+    })
+    .await
 }
 
 /// `POST /v1/clean`: the spec in the body repaired (as JSON text) and every change made.
 pub async fn clean(_caller: Caller, body: String) -> ApiResult<Json<Value>> {
-    let document = read_spec(&body)?;
-    let cleaned = plugboard_spec::repair::clean(&document.value, &Default::default())
-        .map_err(|e| Problem::unprocessable(format!("the spec cannot be repaired: {e}")))?;
-    let spec = serde_json::to_string_pretty(&cleaned.value).map_err(Problem::internal)?;
-    Ok(Json(json!({
-        "spec": spec,
-        "changes": cleaned.changes.iter().map(ToString::to_string).collect::<Vec<_>>(),
-    })))
+    off_thread(move || {
+        let document = read_spec(&body)?;
+        let cleaned = plugboard_spec::repair::clean(&document.value, &Default::default())
+            .map_err(|e| Problem::unprocessable(format!("the spec cannot be repaired: {e}")))?;
+        let spec = serde_json::to_string_pretty(&cleaned.value).map_err(Problem::internal)?;
+        Ok(Json(json!({
+            "spec": spec,
+            "changes": cleaned.changes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        })))
+    })
+    .await
 }
 
 /// A definition with its icon made safe (an SVG without scripts or event handlers); an icon
@@ -135,15 +151,19 @@ pub async fn import(
     body: String,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     may_author(&state, &caller, &org).await?;
-    let document = read_spec(&body)?;
-    let converted = plugboard_spec::convert::into_openapi3(document.into_value())
-        .map_err(|e| Problem::unprocessable(format!("the spec cannot be converted: {e}")))?;
-    let imported = plugboard_spec::import::import(
-        &converted.value,
-        &plugboard_spec::import::Options::default(),
-    )
-    .map_err(|e| Problem::unprocessable(format!("the spec cannot be imported: {e}")))?;
-    let definition = serde_json::to_value(&imported.definition).map_err(Problem::internal)?;
+    let (imported, definition) = off_thread(move || {
+        let document = read_spec(&body)?;
+        let converted = plugboard_spec::convert::into_openapi3(document.into_value())
+            .map_err(|e| Problem::unprocessable(format!("the spec cannot be converted: {e}")))?;
+        let imported = plugboard_spec::import::import(
+            &converted.value,
+            &plugboard_spec::import::Options::default(),
+        )
+        .map_err(|e| Problem::unprocessable(format!("the spec cannot be imported: {e}")))?;
+        let definition = serde_json::to_value(&imported.definition).map_err(Problem::internal)?;
+        Ok((imported, definition))
+    })
+    .await?;
     let integration = state
         .store
         .create_integration(&org, &imported.definition.name, &definition)
@@ -299,9 +319,13 @@ pub async fn finalize(
     let status = parse_status(body.status.as_deref().unwrap_or("published"))?;
     let definition_json = body.definition.unwrap_or(integration.definition.clone());
     let definition = parse_definition(&definition_json)?;
-    let bundle = plugboard_bundle::finalize(&definition)
-        .map_err(|e| Problem::unprocessable(format!("finalize failed: {e}")))?;
-    let hash = hex::encode(Sha256::digest(&bundle.component));
+    let (definition, bundle, hash) = off_thread(move || {
+        let bundle = plugboard_bundle::finalize(&definition)
+            .map_err(|e| Problem::unprocessable(format!("finalize failed: {e}")))?;
+        let hash = hex::encode(Sha256::digest(&bundle.component));
+        Ok((definition, bundle, hash))
+    })
+    .await?;
     let previous = match integration.current_version {
         Some(version) => {
             let (_, json) = state.store.version(&id, version).await?;
