@@ -11,6 +11,57 @@ pub const REFRESH_BUFFER_RANGE: std::ops::RangeInclusive<u32> = 30..=3600;
 /// Smallest and largest Custom Interval, in seconds.
 pub const REFRESH_INTERVAL_RANGE: std::ops::RangeInclusive<u32> = 300..=86_400;
 
+/// Consent URL parameters the host sets itself (an extra parameter may not replace them: that
+/// would break the flow or weaken PKCE).
+pub const RESERVED_AUTHORIZATION_PARAMS: &[&str] = &[
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "scope",
+];
+
+/// Token request headers the host sets itself (lower case).
+pub const RESERVED_TOKEN_HEADERS: &[&str] = &[
+    "authorization",
+    "content-type",
+    "content-length",
+    "host",
+    "transfer-encoding",
+    "connection",
+];
+
+/// Why `text` cannot be an OAuth endpoint URL, or `None`: it must be an absolute `https` URL
+/// without a fragment; plain `http` only for loopback hosts (token requests carry the client
+/// secret).
+pub fn oauth_url_problem(text: &str) -> Option<String> {
+    let url = match url::Url::parse(text) {
+        Ok(url) => url,
+        Err(e) => return Some(format!("not an absolute URL: {e}")),
+    };
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return Some("must be an https URL with a host".into()),
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Some(
+                "must use https (plain http only for loopback hosts such as 127.0.0.1)".into(),
+            );
+        }
+        _ => return Some("must be an https URL".into()),
+    }
+    url.fragment()
+        .is_some()
+        .then(|| "must not have a fragment (`#...`)".into())
+}
+
 /// OAuth 2.0: the host obtains, caches and refreshes access tokens (credentials `client_id`
 /// and, for confidential clients, `client_secret`; the authorization code grant also needs a
 /// one-time consent, `plugboard auth login`).

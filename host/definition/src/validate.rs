@@ -10,7 +10,8 @@ use serde::Serialize;
 use crate::{
     Action, Auth, BODY_INPUT_KEY, Definition, LinkLocation, MAX_PAGE_LIMIT, MAX_PAGE_SIZE, OAuth2,
     OAuthGrantType, Pagination, PaginationType, ParameterLocation, REFRESH_BUFFER_RANGE,
-    REFRESH_INTERVAL_RANGE, TokenRefreshStrategy,
+    REFRESH_INTERVAL_RANGE, RESERVED_AUTHORIZATION_PARAMS, RESERVED_TOKEN_HEADERS,
+    TokenRefreshStrategy, oauth_url_problem,
 };
 
 /// One broken rule: where (a JSON path such as `$.actions[2].path`) and what.
@@ -259,53 +260,12 @@ fn check_auth(d: &Definition, out: &mut Vec<Problem>) {
     }
 }
 
-/// An absolute `https` URL (plain `http` only for loopback hosts: OAuth requests carry the
-/// client secret), or a problem at `path`.
+/// An OAuth endpoint URL (see [`oauth_url_problem`]), or a problem at `path`.
 fn check_oauth_url(path: &str, text: &str, out: &mut Vec<Problem>) {
-    let url = match url::Url::parse(text) {
-        Ok(url) => url,
-        Err(e) => return out.push(Problem::new(path, format!("not an absolute URL: {e}"))),
-    };
-    let loopback = match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => return out.push(Problem::new(path, "must be an https URL with a host")),
-    };
-    match url.scheme() {
-        "https" => {}
-        "http" if loopback => {}
-        "http" => out.push(Problem::new(
-            path,
-            "must use https (plain http only for loopback hosts such as 127.0.0.1)",
-        )),
-        _ => out.push(Problem::new(path, "must be an https URL")),
-    }
-    if url.fragment().is_some() {
-        out.push(Problem::new(path, "must not have a fragment (`#...`)"));
+    if let Some(problem) = oauth_url_problem(text) {
+        out.push(Problem::new(path, problem));
     }
 }
-
-/// Consent URL parameters the host sets itself.
-const RESERVED_AUTHORIZATION_PARAMS: &[&str] = &[
-    "response_type",
-    "client_id",
-    "redirect_uri",
-    "state",
-    "code_challenge",
-    "code_challenge_method",
-    "scope",
-];
-
-/// Token request headers the host sets itself (lower case).
-const RESERVED_TOKEN_HEADERS: &[&str] = &[
-    "authorization",
-    "content-type",
-    "content-length",
-    "host",
-    "transfer-encoding",
-    "connection",
-];
 
 /// The problems of OAuth 2.0 settings (paths under `$.auth`).
 pub(crate) fn check_oauth(o: &OAuth2, out: &mut Vec<Problem>) {

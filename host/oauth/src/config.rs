@@ -1,6 +1,7 @@
 //! How an integration talks to its OAuth 2.0 provider, and the client credentials of one
 //! installation.
 
+use plugboard_definition::{RESERVED_AUTHORIZATION_PARAMS, RESERVED_TOKEN_HEADERS};
 use serde::Serialize;
 
 /// The grant used to obtain access tokens.
@@ -199,48 +200,12 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     memchr::memmem::find(haystack, needle).is_some()
 }
 
-/// Consent URL parameters the host sets (an extra parameter may not replace them: that would
-/// break the flow or weaken PKCE).
-pub const RESERVED_AUTHORIZATION_PARAMS: &[&str] = &[
-    "response_type",
-    "client_id",
-    "redirect_uri",
-    "state",
-    "code_challenge",
-    "code_challenge_method",
-    "scope",
-];
-
-/// Token request headers the host sets (lower case).
-pub const RESERVED_TOKEN_HEADERS: &[&str] = &[
-    "authorization",
-    "content-type",
-    "content-length",
-    "host",
-    "transfer-encoding",
-    "connection",
-];
-
-/// An absolute http(s) URL with a host; plain http only for loopback hosts (a client secret
-/// must not cross a network unencrypted).
+/// An OAuth endpoint URL by the definition's rule (https; plain http only for loopback hosts,
+/// as a client secret must not cross a network unencrypted).
 fn check_url(what: &str, text: &str) -> std::result::Result<(), String> {
-    let url =
-        url::Url::parse(text).map_err(|e| format!("the {what} `{text}` is not a URL: {e}"))?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => return Err(format!("the {what} `{text}` has no host")),
-    };
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if loopback => Ok(()),
-        "http" => Err(format!(
-            "the {what} `{text}` must use https (plain http only for loopback hosts)"
-        )),
-        other => Err(format!(
-            "the {what} `{text}` has scheme `{other}`, not https"
-        )),
+    match plugboard_definition::oauth_url_problem(text) {
+        Some(problem) => Err(format!("the {what} `{text}` {problem}")),
+        None => Ok(()),
     }
 }
 

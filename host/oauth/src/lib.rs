@@ -19,10 +19,7 @@ mod exchange;
 mod manager;
 mod store;
 
-pub use config::{
-    Client, Grant, OAuth2Config, RESERVED_AUTHORIZATION_PARAMS, RESERVED_TOKEN_HEADERS,
-    RefreshStrategy, RequestFormat, RequestMethod,
-};
+pub use config::{Client, Grant, OAuth2Config, RefreshStrategy, RequestFormat, RequestMethod};
 pub use exchange::DEFAULT_LIFETIME;
 pub use manager::{
     CredentialStatus, DEFAULT_COOLDOWN, TOKEN_REQUEST_TIMEOUT, TokenManager, credential_key,

@@ -301,13 +301,11 @@ fn oauth_from_flows(
             Err(url::ParseError::RelativeUrlWithoutBase) => base.as_ref()?.join(text).ok()?,
             Err(_) => return None,
         };
-        // Plain http only for loopback hosts, as the definition requires.
-        let loopback = matches!(
-            absolute.host_str(),
-            Some("localhost" | "127.0.0.1" | "[::1]")
-        );
-        (absolute.scheme() == "https" || (absolute.scheme() == "http" && loopback))
-            .then(|| absolute.to_string())
+        // Only what the definition accepts (https; plain http only for loopback hosts).
+        let absolute = absolute.to_string();
+        plugboard_definition::oauth_url_problem(&absolute)
+            .is_none()
+            .then_some(absolute)
     };
     let mut oauth = if let Some(flow) = flows.get("authorizationCode")
         && let (Some(authorize), Some(token)) =
