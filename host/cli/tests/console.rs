@@ -4,10 +4,10 @@
 //! and the npm package `playwright-core` (installed by `.ci/run`; `PLUGBOARD_CHROMIUM` and
 //! `PLUGBOARD_NPM_PREFIX` point elsewhere).
 
-use std::io::{BufRead as _, BufReader};
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 use plugboard_tests::api::{AuthCheck, TestApi};
 
@@ -31,49 +31,17 @@ fn the_console_builds_publishes_installs_and_invokes() {
     let upstream =
         TestApi::start_blocking(AuthCheck::header("X-Api-Key", "demo-key")).expect("api");
     let data = tempfile::tempdir().expect("data dir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_plugboard"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(data.path())
-        .env_remove("PLUGBOARD_SECRET_KEY")
-        .env_remove("PLUGBOARD_DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start plugboard serve");
-    let stderr = server.stderr.take().expect("stderr");
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = sender.send(line);
-        }
-    });
-    let mut token = None;
-    loop {
-        let line = receiver
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the server starts");
-        if line.starts_with("pbt_") {
-            token = Some(line.clone());
-        }
-        if line.contains("serving on") {
-            break;
-        }
-    }
+    let mut server = common::start_serve(data.path());
+    let token = server
+        .wait_serving()
+        .into_iter()
+        .find(|line| line.starts_with("pbt_"));
     let screenshots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
     let _ = std::fs::remove_dir_all(&screenshots);
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/console/e2e.mjs");
     let output = Command::new("node")
         .arg(&script)
-        .env("BASE", format!("http://127.0.0.1:{port}"))
+        .env("BASE", &server.base)
         .env("TOKEN", token.expect("the admin token"))
         .env("UPSTREAM", upstream.host())
         .env(
@@ -85,8 +53,8 @@ fn the_console_builds_publishes_installs_and_invokes() {
         .env("CHROMIUM", &chromium)
         .output()
         .expect("run node");
-    let _ = server.kill();
-    let _ = server.wait();
+    let _ = server.child.kill();
+    let _ = server.child.wait();
     assert!(
         output.status.success(),
         "{}{}\n(screenshots in {})",

@@ -2,72 +2,14 @@
 //! restarted: nothing is half-written (every integration's current version has its row and its
 //! bundle, every installation has a default configuration whose credentials open).
 
-use std::io::{BufRead as _, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::Duration;
+
+use common::start_serve as start;
 
 use plugboard_store::{Sealer, Store};
 use serde_json::{Value, json};
-
-struct Server {
-    child: Child,
-    base: String,
-    stderr: std::sync::mpsc::Receiver<String>,
-}
-
-fn start(data_dir: &Path) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_plugboard"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(data_dir)
-        .env_remove("PLUGBOARD_SECRET_KEY")
-        .env_remove("PLUGBOARD_DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start plugboard serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if sender.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-        stderr: receiver,
-    }
-}
-
-impl Server {
-    /// Lines of stderr until the server says it is serving.
-    fn wait_serving(&self) -> Vec<String> {
-        let mut lines = Vec::new();
-        loop {
-            let line = self
-                .stderr
-                .recv_timeout(Duration::from_secs(60))
-                .unwrap_or_else(|_| panic!("the server did not start: {lines:?}"));
-            let done = line.contains("serving on");
-            lines.push(line);
-            if done {
-                return lines;
-            }
-        }
-    }
-}
 
 async fn call(
     http: &reqwest::Client,

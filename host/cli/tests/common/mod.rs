@@ -1,8 +1,10 @@
 //! Helpers shared by the CLI's test binaries (each uses some of them).
 #![allow(dead_code)]
 
+use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 /// Runs the `plugboard` binary; returns (success, stdout, stderr). The token key of the
 /// environment is not inherited, so key files are what a test uses.
@@ -23,4 +25,67 @@ pub fn plugboard(args: &[&str]) -> (bool, String, String) {
 #[allow(clippy::unwrap_used)]
 pub fn path(p: &Path) -> &str {
     p.to_str().unwrap()
+}
+
+/// A `plugboard serve` process on a free loopback port.
+pub struct Server {
+    /// The process.
+    pub child: Child,
+    /// `http://127.0.0.1:port`.
+    pub base: String,
+    stderr: std::sync::mpsc::Receiver<String>,
+}
+
+/// Starts `plugboard serve` on the data directory (embedded store, key file there).
+pub fn start_serve(data_dir: &Path) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plugboard"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .env_remove("PLUGBOARD_SECRET_KEY")
+        .env_remove("PLUGBOARD_DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start plugboard serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        stderr: receiver,
+    }
+}
+
+impl Server {
+    /// Lines of stderr until the server says it is serving.
+    pub fn wait_serving(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            let line = self
+                .stderr
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("the server did not start: {lines:?}"));
+            let done = line.contains("serving on");
+            lines.push(line);
+            if done {
+                return lines;
+            }
+        }
+    }
 }
