@@ -1,0 +1,295 @@
+//! The rules a host applies to a manifest it did not make (a custom-code component's, a
+//! third-party bundle's): every problem, with the JSON path it concerns.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::rules::{
+    HostPort, RESERVED_AUTHORIZATION_PARAMS, RESERVED_TOKEN_HEADERS, action_id_problem,
+    icon_problem, is_header_value, is_token, oauth_url_problem, value_name_problem,
+};
+use crate::{
+    Action, Auth, AuthCredential, Error, Grant, Header, MANIFEST_VERSION, Manifest, OAuth2,
+    REFRESH_BUFFER_RANGE, REFRESH_INTERVAL_RANGE, Refresh,
+};
+
+/// One broken rule: where (a JSON path such as `$.header.auth.token_url`) and what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// JSON path of the offending value.
+    pub path: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// One problem per line, `  path: message`.
+    pub fn list(problems: &[Problem]) -> String {
+        problems
+            .iter()
+            .map(|p| format!("  {}: {}", p.path, p.message))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Longest name or description line a host accepts.
+const MAX_NAME_LEN: usize = 200;
+
+impl Manifest {
+    /// Checks every rule; all problems at once.
+    pub fn check(&self) -> Result<(), Error> {
+        let mut out = Vec::new();
+        if self.manifest_version != MANIFEST_VERSION {
+            out.push(Problem::new(
+                "$.manifest_version",
+                format!("this host reads manifest version {MANIFEST_VERSION}"),
+            ));
+        }
+        self.header.problems("$.header", &mut out);
+        for (name, schema) in &self.schemas {
+            if !is_schema(schema) {
+                out.push(Problem::new(
+                    format!("$.schemas[{}]", quoted(name)),
+                    "a JSON Schema is an object or a boolean",
+                ));
+            }
+        }
+        let mut ids = HashSet::with_capacity(self.actions.len());
+        for (i, action) in self.actions.iter().enumerate() {
+            let at = format!("$.actions[{i}]");
+            if !ids.insert(action.id.as_str()) {
+                out.push(Problem::new(
+                    format!("{at}.id"),
+                    format!("duplicate action id `{}`", action.id),
+                ));
+            }
+            action.problems(&at, &mut out);
+        }
+        if self.actions.is_empty() {
+            out.push(Problem::new("$.actions", "an integration needs an action"));
+        }
+        finish(out)
+    }
+}
+
+impl Header {
+    /// Checks every rule of the header; all problems at once.
+    pub fn check(&self) -> Result<(), Error> {
+        let mut out = Vec::new();
+        self.problems("$.header", &mut out);
+        finish(out)
+    }
+
+    fn problems(&self, at: &str, out: &mut Vec<Problem>) {
+        let name = self.name.trim();
+        if name.is_empty() || name.len() > MAX_NAME_LEN || name.contains(char::is_control) {
+            out.push(Problem::new(
+                format!("{at}.name"),
+                format!("a name is one line of 1..={MAX_NAME_LEN} characters"),
+            ));
+        }
+        if let Some(problem) = self.icon.as_deref().and_then(icon_problem) {
+            out.push(Problem::new(format!("{at}.icon"), problem));
+        }
+        if let Err(problem) = HostPort::parse(&self.hostname) {
+            out.push(Problem::new(format!("{at}.hostname"), problem));
+        }
+        for (i, host) in self.allowed_hosts.iter().enumerate() {
+            if let Err(problem) = HostPort::parse(host) {
+                out.push(Problem::new(format!("{at}.allowed_hosts[{i}]"), problem));
+            }
+        }
+        match &self.auth {
+            Auth::None | Auth::Basic => {}
+            Auth::ApiKey(key) => {
+                if !is_token(&key.header_name) {
+                    out.push(Problem::new(
+                        format!("{at}.auth.header_name"),
+                        "not a valid header, parameter or cookie name",
+                    ));
+                }
+                if !is_header_value(&key.preamble) {
+                    out.push(Problem::new(
+                        format!("{at}.auth.preamble"),
+                        "the preamble must be one line",
+                    ));
+                }
+            }
+            Auth::OAuth2(oauth) => oauth.problems(&format!("{at}.auth"), out),
+        }
+        let mut names = HashSet::new();
+        for (i, config) in self.config.iter().enumerate() {
+            let path = format!("{at}.config[{i}].name");
+            if let Some(problem) = value_name_problem(&config.name) {
+                out.push(Problem::new(path.clone(), problem));
+            }
+            if !names.insert(config.name.as_str()) {
+                out.push(Problem::new(path, "declared twice"));
+            }
+        }
+        let mut secrets = HashSet::new();
+        for (i, secret) in self.secrets.iter().enumerate() {
+            let path = format!("{at}.secrets[{i}]");
+            if let Some(problem) = value_name_problem(secret) {
+                out.push(Problem::new(path.clone(), problem));
+            }
+            if AuthCredential::is_auth_credential(secret) {
+                out.push(Problem::new(
+                    path.clone(),
+                    format!(
+                        "`{secret}` is an auth credential: the host applies it, components never read it"
+                    ),
+                ));
+            }
+            if !secrets.insert(secret.as_str()) {
+                out.push(Problem::new(path, "declared twice"));
+            }
+        }
+    }
+}
+
+impl OAuth2 {
+    /// The problems of these settings, at `at` (`$.header.auth`).
+    fn problems(&self, at: &str, out: &mut Vec<Problem>) {
+        if let Some(problem) = oauth_url_problem(&self.token_url) {
+            out.push(Problem::new(format!("{at}.token_url"), problem));
+        }
+        match (self.grant, &self.authorization_url) {
+            (Grant::AuthorizationCode, None) => out.push(Problem::new(
+                format!("{at}.authorization_url"),
+                "the authorization code grant needs the consent URL",
+            )),
+            (_, Some(url)) => {
+                if let Some(problem) = oauth_url_problem(url) {
+                    out.push(Problem::new(format!("{at}.authorization_url"), problem));
+                }
+            }
+            (Grant::ClientCredentials, None) => {}
+        }
+        if !is_token(&self.token_scheme) {
+            out.push(Problem::new(
+                format!("{at}.token_scheme"),
+                "must be one word, such as `Bearer`",
+            ));
+        }
+        for (field, key) in [
+            ("token_key", &self.token_key),
+            ("expiration_key", &self.expiration_key),
+            ("refresh_token_key", &self.refresh_token_key),
+        ] {
+            if key.trim().is_empty() || key.split('.').any(str::is_empty) {
+                out.push(Problem::new(
+                    format!("{at}.{field}"),
+                    "must be a key or a dotted path such as `data.access_token`",
+                ));
+            }
+        }
+        let (field, seconds, range) = match self.refresh {
+            Refresh::Automatic { buffer_seconds } => {
+                ("buffer_seconds", buffer_seconds, REFRESH_BUFFER_RANGE)
+            }
+            Refresh::Interval { every_seconds } => {
+                ("every_seconds", every_seconds, REFRESH_INTERVAL_RANGE)
+            }
+        };
+        if !range.contains(&seconds) {
+            out.push(Problem::new(
+                format!("{at}.refresh.{field}"),
+                format!(
+                    "must be {}..={} seconds, got {seconds}",
+                    range.start(),
+                    range.end()
+                ),
+            ));
+        }
+        if let Some(status) = self
+            .refresh_on_status
+            .iter()
+            .find(|s| !(400..=599).contains(*s))
+        {
+            out.push(Problem::new(
+                format!("{at}.refresh_on_status"),
+                format!("{status} is not an error status (400..=599)"),
+            ));
+        }
+        for (i, (name, value)) in self.token_request_headers.iter().enumerate() {
+            let path = format!("{at}.token_request_headers[{i}]");
+            if !is_token(name) {
+                out.push(Problem::new(path, format!("`{name}` is not a header name")));
+            } else if RESERVED_TOKEN_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+                out.push(Problem::new(
+                    path,
+                    format!("`{name}` is set by the host and cannot be replaced"),
+                ));
+            } else if !is_header_value(value) {
+                out.push(Problem::new(
+                    path,
+                    format!("the value of `{name}` has line breaks or control characters"),
+                ));
+            }
+        }
+        for (i, (name, _)) in self.authorization_params.iter().enumerate() {
+            if RESERVED_AUTHORIZATION_PARAMS.contains(&name.as_str()) {
+                out.push(Problem::new(
+                    format!("{at}.authorization_params[{i}]"),
+                    format!("`{name}` is set by the host and cannot be replaced"),
+                ));
+            }
+        }
+    }
+}
+
+impl Action {
+    fn problems(&self, at: &str, out: &mut Vec<Problem>) {
+        if let Some(problem) = action_id_problem(&self.id) {
+            out.push(Problem::new(format!("{at}.id"), problem));
+        }
+        if self.name.trim().is_empty() || self.name.contains(char::is_control) {
+            out.push(Problem::new(format!("{at}.name"), "a name is one line"));
+        }
+        for (field, schema) in [
+            ("input_schema", &self.input_schema),
+            ("output_schema", &self.output_schema),
+        ] {
+            if !is_schema(schema) {
+                out.push(Problem::new(
+                    format!("{at}.{field}"),
+                    "a JSON Schema is an object or a boolean",
+                ));
+            }
+        }
+    }
+}
+
+fn is_schema(value: &Value) -> bool {
+    value.is_object() || value.is_boolean()
+}
+
+fn quoted(name: &str) -> String {
+    serde_json::to_string(name).unwrap_or_default()
+}
+
+fn finish(problems: Vec<Problem>) -> Result<(), Error> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(problems))
+    }
+}

@@ -1,0 +1,272 @@
+//! Rules that authoring (definitions, the importer) and running (the host's manifest check, the
+//! OAuth client) share, so that both sides agree on what is acceptable.
+
+/// Consent URL parameters the host sets itself (an extra parameter may not replace them: that
+/// would break the flow or weaken PKCE).
+pub const RESERVED_AUTHORIZATION_PARAMS: &[&str] = &[
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "scope",
+];
+
+/// Token request headers the host sets itself (lower case).
+pub const RESERVED_TOKEN_HEADERS: &[&str] = &[
+    "authorization",
+    "content-type",
+    "content-length",
+    "host",
+    "transfer-encoding",
+    "connection",
+];
+
+/// Longest action id.
+pub const MAX_ACTION_ID_LEN: usize = 128;
+/// Largest icon, in bytes.
+pub const MAX_ICON_BYTES: usize = 256 * 1024;
+
+/// Why `text` cannot be an OAuth endpoint URL, or `None`: it must be an absolute `https` URL
+/// without a fragment; plain `http` only for loopback hosts (token requests carry the client
+/// secret).
+pub fn oauth_url_problem(text: &str) -> Option<String> {
+    let url = match url::Url::parse(text) {
+        Ok(url) => url,
+        Err(e) => return Some(format!("not an absolute URL: {e}")),
+    };
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return Some("must be an https URL with a host".into()),
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Some(
+                "must use https (plain http only for loopback hosts such as 127.0.0.1)".into(),
+            );
+        }
+        _ => return Some("must be an https URL".into()),
+    }
+    url.fragment()
+        .is_some()
+        .then(|| "must not have a fragment (`#...`)".into())
+}
+
+/// The JSON type of a value as messages name it: `an array`, `a string`, `null`, ...
+pub fn json_kind(value: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Whether `text` is an HTTP token (RFC 9110): a header name, or a word such as `Bearer`.
+pub fn is_token(text: &str) -> bool {
+    !text.is_empty()
+        && text.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'!' | b'#'
+                        | b'$'
+                        | b'%'
+                        | b'&'
+                        | b'\''
+                        | b'*'
+                        | b'+'
+                        | b'-'
+                        | b'.'
+                        | b'^'
+                        | b'_'
+                        | b'`'
+                        | b'|'
+                        | b'~'
+                )
+        })
+}
+
+/// Whether `text` may be a header value: no line breaks or other control characters but tab.
+pub fn is_header_value(text: &str) -> bool {
+    !text.chars().any(|c| c.is_control() && c != '\t')
+}
+
+/// A host with an optional port, as hostnames and allowed hosts are written
+/// (`api.example.com`, `127.0.0.1:8080`). The name is kept in lower case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HostPort {
+    /// Host name or IPv4 address, lower case.
+    pub host: String,
+    /// The port; `None` means the scheme's default.
+    pub port: Option<u16>,
+}
+
+impl HostPort {
+    /// Parses `host[:port]`, or says what is wrong with it.
+    pub fn parse(text: &str) -> Result<HostPort, String> {
+        if text.contains("://") {
+            return Err(format!(
+                "write the host without a scheme (`{}`)",
+                text.split("://").nth(1).unwrap_or(text)
+            ));
+        }
+        if text.contains('/') {
+            return Err("write the host without a path".into());
+        }
+        let (host, port) = match text.rsplit_once(':') {
+            Some((host, port)) => {
+                let port = port
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|p| *p != 0 && !port.starts_with('+'))
+                    .ok_or_else(|| "the port must be 1..=65535".to_string())?;
+                (host, Some(port))
+            }
+            None => (text, None),
+        };
+        if !is_host_name(host) {
+            return Err(
+                "not a host name (letters, digits, `-` and `.`, with an optional `:port`)".into(),
+            );
+        }
+        Ok(HostPort {
+            host: host.to_ascii_lowercase(),
+            port,
+        })
+    }
+
+    /// Whether a URL's host and port are this one (`port: None` matches the scheme default).
+    pub fn matches(&self, host: &str, port: u16, default_port: u16) -> bool {
+        self.host.eq_ignore_ascii_case(host) && self.port.unwrap_or(default_port) == port
+    }
+}
+
+impl std::fmt::Display for HostPort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.port {
+            Some(port) => write!(f, "{}:{port}", self.host),
+            None => f.write_str(&self.host),
+        }
+    }
+}
+
+/// DNS labels of letters, digits and inner `-`, 1..=63 bytes each, separated by `.`.
+fn is_host_name(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// Why `id` cannot be an action id (`A-Z a-z 0-9 _ . -`, 1..=128), or `None`.
+pub fn action_id_problem(id: &str) -> Option<String> {
+    let fine = !id.is_empty()
+        && id.len() <= MAX_ACTION_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    (!fine).then(|| {
+        format!("use 1..={MAX_ACTION_ID_LEN} of `A-Z a-z 0-9 _ . -` (kept across renames)")
+    })
+}
+
+/// Why `name` cannot name a config value or a secret (`A-Z a-z 0-9 _ . -`, 1..=128), or `None`.
+pub fn value_name_problem(name: &str) -> Option<String> {
+    action_id_problem(name).map(|_| "use 1..=128 of `A-Z a-z 0-9 _ . -`".to_string())
+}
+
+/// Why `icon` cannot be an integration's icon, or `None`: it must be SVG markup of at most
+/// [`MAX_ICON_BYTES`] without scripts or event handlers (consoles show it).
+pub fn icon_problem(icon: &str) -> Option<String> {
+    let lower = icon.trim_start().to_ascii_lowercase();
+    let body = lower
+        .strip_prefix("<?xml")
+        .and_then(|rest| rest.split_once("?>").map(|(_, tail)| tail.trim_start()))
+        .unwrap_or(&lower);
+    if !body.starts_with("<svg") {
+        return Some("the icon must be SVG markup (`<svg ...>`)".into());
+    }
+    // URL parsers drop tabs and newlines, so `java\tscript:` is still a javascript: URL.
+    let compact: String = lower
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    if lower.contains("<script") || compact.contains("javascript:") || has_event_handler(&lower) {
+        return Some("the icon must not contain scripts or event handlers".into());
+    }
+    (icon.len() > MAX_ICON_BYTES).then(|| format!("the icon is larger than {MAX_ICON_BYTES} bytes"))
+}
+
+/// True when markup has an attribute such as `onload=`. HTML parsers start an attribute after
+/// any whitespace, after `/` (`<svg/onload=...>`) and right after a quoted value
+/// (`<svg a="x"onload=...>`), so all of those count as separators.
+fn has_event_handler(lower: &str) -> bool {
+    lower.match_indices("on").any(|(i, _)| {
+        let separated = lower[..i]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_whitespace() || matches!(c, '/' | '"' | '\''));
+        let rest = &lower[i + 2..];
+        let name_len = rest.chars().take_while(|c| c.is_ascii_alphabetic()).count();
+        separated && name_len > 0 && rest[name_len..].trim_start().starts_with('=')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts() {
+        let ok = |t: &str| HostPort::parse(t).unwrap();
+        assert_eq!(ok("API.example.com").host, "api.example.com");
+        assert_eq!(ok("127.0.0.1:8080").port, Some(8080));
+        for bad in [
+            "",
+            "https://x.com",
+            "x.com/v1",
+            "x.com:0",
+            "x.com:99999",
+            "x.com:+80",
+            "-x.com",
+            "x..com",
+            "x.com:",
+            "[::1]:80",
+            "a b",
+        ] {
+            assert!(HostPort::parse(bad).is_err(), "{bad}");
+        }
+        assert!(ok("h:8080").matches("H", 8080, 443));
+        assert!(ok("h").matches("h", 443, 443));
+        assert!(!ok("h").matches("h", 8443, 443));
+    }
+
+    #[test]
+    fn tokens_ids_and_icons() {
+        assert!(is_token("X-Api-Key") && is_token("Bearer"));
+        assert!(!is_token("") && !is_token("a b") && !is_token("a:b"));
+        assert!(action_id_problem("list_items.v2-x").is_none());
+        assert!(action_id_problem("a/b").is_some() && action_id_problem("").is_some());
+        assert!(icon_problem("<svg viewBox='0 0 1 1'/>").is_none());
+        assert!(icon_problem("<svg/onload=alert(1)>").is_some());
+        assert!(icon_problem("<png/>").is_some());
+        assert!(oauth_url_problem("http://127.0.0.1:1/token").is_none());
+        assert!(oauth_url_problem("http://auth.example.com/token").is_some());
+    }
+}
