@@ -19,7 +19,7 @@ fi
 
 seeds() {
     case "$1" in
-        spec) echo host/spec/tests/fixtures/convert host/spec/tests/fixtures/import host/spec/tests/fixtures/lint host/spec/tests/fixtures/source ;;
+        spec) echo host/openapi/tests/fixtures/convert host/openapi/tests/fixtures/import host/openapi/tests/fixtures/lint host/openapi/tests/fixtures/source ;;
         definition) echo examples/demo host/definition/tests/ui ;;
         *) echo "" ;;
     esac

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetches large real specs from the npm registry for the real-spec tests
-# (`cargo test -p plugboard-spec --test real_specs -- --ignored`), into
+# (`cargo test -p plugboard-openapi --test real_specs -- --ignored`), into
 # ${REAL_SPECS_DIR:-$HOME/.cache/plugboard/real-specs}:
 #   kubernetes-1.13.json  Swagger 2.0, 4.2 MB   (kubernetes-client 9.0.0, lib/specs/swagger-1.13.json.gz)
 #   github.json           OpenAPI 3.0, 13 MB    (@octokit/openapi 23.0.2, generated/api.github.com.json)

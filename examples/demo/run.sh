@@ -18,7 +18,7 @@ step "toolchain: the wasm32-wasip2 target (the engine component is built from so
 rustup target add wasm32-wasip2
 
 step "build plugboard and the demo API (first build compiles wasmtime: a few minutes)"
-cargo build --quiet -p plugboard -p plugboard-tests --bin plugboard --bin demo-api
+cargo build --quiet -p plugboard-cli -p plugboard-tests --bin plugboard --bin demo-api
 plugboard="$target/debug/plugboard"
 
 step "start the demo API on 127.0.0.1:$port (requires X-Api-Key: demo-key)"

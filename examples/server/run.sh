@@ -17,7 +17,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "build plugboard and the demo API (the first build compiles wasmtime: a few minutes)"
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || true
-cargo build --quiet -p plugboard -p plugboard-tests --bin plugboard --bin demo-api
+cargo build --quiet -p plugboard-cli -p plugboard-tests --bin plugboard --bin demo-api
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }

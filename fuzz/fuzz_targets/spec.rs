@@ -2,7 +2,7 @@
 //! import never panic, whatever the input.
 #![no_main]
 
-use plugboard_spec::{convert, import, lint, repair, source::Document};
+use plugboard_openapi::{convert, import, lint, repair, source::Document};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

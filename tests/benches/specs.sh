@@ -4,7 +4,7 @@
 # here (shared README, section 5a). Prints a Markdown table, the versions used, and the number of
 # findings per rule for each linter.
 #
-#   tests/benches/specs.sh            # needs target/release/plugboard (cargo build --release -p plugboard)
+#   tests/benches/specs.sh            # needs target/release/plugboard (cargo build --release -p plugboard-cli)
 #
 # Not run by CI: it installs the peers and the spec packages from npm into a cache directory.
 #
@@ -79,7 +79,7 @@ declare -A VACUUM_SECONDS=([github]=9.9 [graph]=82)
 say() { printf '%s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-[[ -x $PLUGBOARD ]] || die "$PLUGBOARD not found: cargo build --release -p plugboard"
+[[ -x $PLUGBOARD ]] || die "$PLUGBOARD not found: cargo build --release -p plugboard-cli"
 command -v node >/dev/null && command -v npm >/dev/null || die "node and npm are needed"
 command -v python3 >/dev/null || die "python3 is needed"
 

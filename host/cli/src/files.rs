@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use plugboard_spec::source::Document;
+use plugboard_openapi::source::Document;
 
 /// Specs at least this large get a progress display on a terminal.
 const PROGRESS_MIN_BYTES: usize = 2 << 20;

@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use plugboard_spec::source::Document;
+use plugboard_openapi::source::Document;
 use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {

@@ -541,11 +541,11 @@ async fn walkthrough(url: &str) {
     // The API's own OpenAPI document lints without errors.
     let (status, document, _) = api.call("GET", "/openapi.json", None, None).await;
     assert_eq!(status, 200);
-    let findings = plugboard_spec::lint::lint(&document);
+    let findings = plugboard_openapi::lint::lint(&document);
     assert!(
         findings
             .iter()
-            .all(|f| f.severity != plugboard_spec::lint::Severity::Error),
+            .all(|f| f.severity != plugboard_openapi::lint::Severity::Error),
         "{findings:?}"
     );
 }

@@ -3,7 +3,7 @@
 //! with the guest SDK (examples/custom-code, built from source by this crate's build script).
 
 use plugboard_runtime::{Error, GuestFailure, InvokeOptions};
-use plugboard_spec::source::Document;
+use plugboard_openapi::source::Document;
 use plugboard_tests::api::{AuthCheck, TestApi};
 use plugboard_tests::faults::FaultServer;
 use serde_json::json;
@@ -14,22 +14,22 @@ use crate::support::runtime;
 async fn petstore_from_its_public_spec() {
     let text = include_str!("../../../examples/petstore/petstore.yaml");
     let document = Document::parse(text).expect("the spec reads");
-    let report = plugboard_spec::lint::lint_document(&document).expect("lint");
+    let report = plugboard_openapi::lint::lint_document(&document).expect("lint");
     let rules: Vec<&str> = report
         .findings
         .iter()
-        .filter(|f| f.severity == plugboard_spec::lint::Severity::Error)
+        .filter(|f| f.severity == plugboard_openapi::lint::Severity::Error)
         .map(|f| f.rule)
         .collect();
     assert_eq!(rules, ["info-description"]);
     let cleaned =
-        plugboard_spec::repair::clean(&document.value, &Default::default()).expect("clean");
+        plugboard_openapi::repair::clean(&document.value, &Default::default()).expect("clean");
     let server = FaultServer::start().await;
-    let options = plugboard_spec::import::Options {
+    let options = plugboard_openapi::import::Options {
         hostname: Some(server.host()),
         pagination: None,
     };
-    let mut imported = plugboard_spec::import::import(&cleaned.value, &options).expect("import");
+    let mut imported = plugboard_openapi::import::import(&cleaned.value, &options).expect("import");
     imported.definition.scheme = plugboard_definition::Scheme::Http;
     let ids: Vec<&str> = imported
         .definition

@@ -1,7 +1,7 @@
 //! A spec all the way through: OpenAPI (YAML) and Swagger 2.0 (JSON) -> lint, import -> finalize
 //! -> invoke against the loopback API, with the auth and pagination the importer suggested.
 
-use plugboard_spec::{convert, import, lint, source::Document};
+use plugboard_openapi::{convert, import, lint, source::Document};
 use plugboard_tests::api::{AuthCheck, TestApi, all_items};
 use serde_json::{Value, json};
 

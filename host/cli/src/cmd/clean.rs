@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use plugboard_spec::repair::{CleanOptions, clean};
-use plugboard_spec::source::Format;
+use plugboard_openapi::repair::{CleanOptions, clean};
+use plugboard_openapi::source::Format;
 
 use super::lint::{EXIT_INPUT, load};
 

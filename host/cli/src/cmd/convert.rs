@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
-use plugboard_spec::Error;
-use plugboard_spec::convert::{TARGET_VERSION, to_openapi3};
-use plugboard_spec::source::{Document, Format};
+use plugboard_openapi::Error;
+use plugboard_openapi::convert::{TARGET_VERSION, to_openapi3};
+use plugboard_openapi::source::{Document, Format};
 use serde_json::Value;
 
 /// Arguments of `plugboard convert`.

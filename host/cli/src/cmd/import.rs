@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use plugboard_definition::edit;
-use plugboard_spec::import::{Options, import};
+use plugboard_openapi::import::{Options, import};
 
 use super::definition::{SettingsArgs, save};
 
@@ -49,7 +49,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
 /// The spec as OpenAPI 3.x: Swagger 2.0 is converted first.
 fn openapi3(value: serde_json::Value) -> Result<serde_json::Value> {
-    let converted = plugboard_spec::convert::into_openapi3(value)?;
+    let converted = plugboard_openapi::convert::into_openapi3(value)?;
     if converted.from_swagger2 {
         eprintln!("note: converted from Swagger 2.0 to OpenAPI 3.0");
     }

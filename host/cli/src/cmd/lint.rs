@@ -4,8 +4,8 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use plugboard_spec::lint::lint_document;
-use plugboard_spec::source::Document;
+use plugboard_openapi::lint::lint_document;
+use plugboard_openapi::source::Document;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

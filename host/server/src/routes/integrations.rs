@@ -15,8 +15,8 @@ use crate::auth::Caller;
 use crate::problem::{ApiResult, JsonBody, Problem, not_found_as, optional_body};
 
 /// Reads a spec (JSON or YAML, OpenAPI 3.x or Swagger 2.0) sent as the request body.
-fn read_spec(body: &str) -> ApiResult<plugboard_spec::source::Document> {
-    plugboard_spec::source::Document::parse(body)
+fn read_spec(body: &str) -> ApiResult<plugboard_openapi::source::Document> {
+    plugboard_openapi::source::Document::parse(body)
         .map_err(|e| Problem::unprocessable(format!("the spec cannot be read: {e}")))
 }
 
@@ -34,7 +34,7 @@ async fn off_thread<T: Send + 'static>(
 pub async fn lint(_caller: Caller, body: String) -> ApiResult<Json<Value>> {
     off_thread(move || {
         let document = read_spec(&body)?;
-        let report = plugboard_spec::lint::lint_document(&document)
+        let report = plugboard_openapi::lint::lint_document(&document)
             .map_err(|e| Problem::unprocessable(e.to_string()))?;
         Ok(Json(json!({
             "errors": report.error_count(),
@@ -48,7 +48,7 @@ pub async fn lint(_caller: Caller, body: String) -> ApiResult<Json<Value>> {
 pub async fn clean(_caller: Caller, body: String) -> ApiResult<Json<Value>> {
     off_thread(move || {
         let document = read_spec(&body)?;
-        let cleaned = plugboard_spec::repair::clean(&document.value, &Default::default())
+        let cleaned = plugboard_openapi::repair::clean(&document.value, &Default::default())
             .map_err(|e| Problem::unprocessable(format!("the spec cannot be repaired: {e}")))?;
         let spec = serde_json::to_string_pretty(&cleaned.value).map_err(Problem::internal)?;
         Ok(Json(json!({
@@ -153,11 +153,11 @@ pub async fn import(
     may_author(&state, &caller, &org).await?;
     let (imported, definition) = off_thread(move || {
         let document = read_spec(&body)?;
-        let converted = plugboard_spec::convert::into_openapi3(document.into_value())
+        let converted = plugboard_openapi::convert::into_openapi3(document.into_value())
             .map_err(|e| Problem::unprocessable(format!("the spec cannot be converted: {e}")))?;
-        let imported = plugboard_spec::import::import(
+        let imported = plugboard_openapi::import::import(
             &converted.value,
-            &plugboard_spec::import::Options::default(),
+            &plugboard_openapi::import::Options::default(),
         )
         .map_err(|e| Problem::unprocessable(format!("the spec cannot be imported: {e}")))?;
         let definition = serde_json::to_value(&imported.definition).map_err(Problem::internal)?;

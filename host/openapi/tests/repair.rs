@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use plugboard_spec::lint::{REPAIRED_RULES, lint};
-use plugboard_spec::repair::{Change, CleanOptions, Cleaned, clean};
-use plugboard_spec::source::Document;
+use plugboard_openapi::lint::{REPAIRED_RULES, lint};
+use plugboard_openapi::repair::{Change, CleanOptions, Cleaned, clean};
+use plugboard_openapi::source::Document;
 use serde_json::{Value, json};
 
 fn base(paths: Value, schemas: Value) -> Value {

@@ -1,15 +1,15 @@
 //! Golden tests for Swagger 2.0 -> OpenAPI 3.0 conversion: every `<name>.swagger.{json,yaml}`
 //! in `tests/fixtures/convert/` must convert to `<name>.openapi.json` next to it.
-//! `BLESS=1 cargo test -p plugboard-spec --test convert` rewrites the expectations.
+//! `BLESS=1 cargo test -p plugboard-openapi --test convert` rewrites the expectations.
 
 // Test helpers outside `#[test]` functions unwrap too.
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 
-use plugboard_spec::Error;
-use plugboard_spec::convert::{Converted, to_openapi3};
-use plugboard_spec::source::Document;
+use plugboard_openapi::Error;
+use plugboard_openapi::convert::{Converted, to_openapi3};
+use plugboard_openapi::source::Document;
 use serde_json::{Value, json};
 
 fn fixtures() -> PathBuf {

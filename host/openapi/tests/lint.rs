@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use plugboard_spec::lint::{Finding, Report, Severity, lint_document};
-use plugboard_spec::source::Document;
+use plugboard_openapi::lint::{Finding, Report, Severity, lint_document};
+use plugboard_openapi::source::Document;
 
 fn fixture_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

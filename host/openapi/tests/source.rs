@@ -1,12 +1,12 @@
 //! Reading specs: values, positions by JSON pointer, errors with line:col, budgets.
 //!
 //! The speed check is ignored by default; run it in release with
-//! `cargo test -p plugboard-spec --release --test source -- --ignored --nocapture`.
+//! `cargo test -p plugboard-openapi --release --test source -- --ignored --nocapture`.
 
 use std::time::{Duration, Instant};
 
-use plugboard_spec::Error;
-use plugboard_spec::source::{Budget, Document, Format, Position, escape_segment};
+use plugboard_openapi::Error;
+use plugboard_openapi::source::{Budget, Document, Format, Position, escape_segment};
 use serde_json::{Value, json};
 
 fn fixture(name: &str) -> String {
@@ -737,7 +737,7 @@ fn time<T>(label: &str, f: impl FnOnce() -> T) -> T {
 }
 
 #[test]
-#[ignore = "speed check: cargo test -p plugboard-spec --release --test source -- --ignored --nocapture"]
+#[ignore = "speed check: cargo test -p plugboard-openapi --release --test source -- --ignored --nocapture"]
 fn speed_on_20_mb_specs() {
     // About 20 MB of text each.
     for (name, paths) in [

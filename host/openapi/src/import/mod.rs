@@ -9,7 +9,7 @@
 //! let spec = serde_json::json!({"openapi": "3.0.3", "info": {"title": "Pets", "version": "1"},
 //!   "servers": [{"url": "https://api.example.com/v1"}],
 //!   "paths": {"/pets": {"get": {"operationId": "listPets", "responses": {"200": {"description": "ok"}}}}}});
-//! let imported = plugboard_spec::import::import(&spec, &Default::default()).unwrap();
+//! let imported = plugboard_openapi::import::import(&spec, &Default::default()).unwrap();
 //! assert_eq!(imported.definition.hostname, "api.example.com");
 //! assert_eq!(imported.definition.actions[0].id, "listPets");
 //! ```
@@ -100,7 +100,7 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
     if detect(spec)? == SpecVersion::Swagger2 {
         return Err(Error::Import {
             pointer: "/swagger".into(),
-            message: "this is Swagger 2.0: convert it to OpenAPI 3.0 first (`plugboard_spec::convert::to_openapi3`)".into(),
+            message: "this is Swagger 2.0: convert it to OpenAPI 3.0 first (`plugboard_openapi::convert::to_openapi3`)".into(),
         });
     }
     let mut notes = Vec::new();

@@ -3,8 +3,8 @@
 
 use plugboard_definition::edit::{Settings, apply_settings};
 use plugboard_definition::{Auth, LinkLocation, OAuthGrantType, PaginationType, ParameterLocation};
-use plugboard_spec::import::{Imported, Options, import};
-use plugboard_spec::source::Document;
+use plugboard_openapi::import::{Imported, Options, import};
+use plugboard_openapi::source::Document;
 use serde_json::json;
 
 #[allow(clippy::unwrap_used)]
@@ -182,7 +182,7 @@ fn oauth_client_credentials_with_required_scopes_and_overrides() {
                 "responses": {"201": {"description": "ok"}}}
         }}
     });
-    let imported = plugboard_spec::import::import(&spec, &Options::default()).unwrap();
+    let imported = plugboard_openapi::import::import(&spec, &Options::default()).unwrap();
     let Auth::OAuth2(oauth) = &imported.definition.auth else {
         panic!("expected OAuth 2.0, got {:?}", imported.definition.auth);
     };
@@ -196,7 +196,7 @@ fn oauth_client_credentials_with_required_scopes_and_overrides() {
     relative["servers"] = json!([{"url": "https://api.example.com/v2/"}]);
     relative["components"]["securitySchemes"]["cc"]["flows"]["clientCredentials"]["tokenUrl"] =
         json!("oauth/token");
-    let imported = plugboard_spec::import::import(&relative, &Options::default()).unwrap();
+    let imported = plugboard_openapi::import::import(&relative, &Options::default()).unwrap();
     let Auth::OAuth2(oauth) = &imported.definition.auth else {
         panic!("expected OAuth 2.0, got {:?}", imported.definition.auth);
     };
