@@ -26,7 +26,7 @@ seeds() {
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(spec definition engine_table engine_response)
+[ ${#targets[@]} -gt 0 ] || targets=(spec definition manifest engine_table engine_response)
 for target in "${targets[@]}"; do
     mkdir -p "fuzz/corpus/$target"
     echo "== fuzz $target for ${seconds}s"

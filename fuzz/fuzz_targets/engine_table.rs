@@ -6,13 +6,11 @@ use plugboard_engine::table::Table;
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     if let Ok(table) = Table::new(data) {
         let _ = table.meta();
-        let _ = table.icon();
         for i in 0..table.len().min(64) {
-            if let Ok(entry) = table.entry(i) {
-                let _ = entry.parse_record();
-                let _ = table.find(entry.id);
+            if let Ok(id) = table.id(i) {
+                let _ = table.record(id);
             }
         }
-        let _ = table.find("list_items");
+        let _ = table.record("list_items");
     }
 });

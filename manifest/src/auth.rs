@@ -8,6 +8,24 @@ pub const REFRESH_BUFFER_RANGE: std::ops::RangeInclusive<u32> = 30..=3600;
 /// Smallest and largest refresh interval, in seconds.
 pub const REFRESH_INTERVAL_RANGE: std::ops::RangeInclusive<u32> = 300..=86_400;
 
+/// The OAuth 2.0 defaults, shown by the wizard and applied when a definition is resolved.
+pub mod defaults {
+    /// Word before the token in `Authorization`.
+    pub const TOKEN_SCHEME: &str = "Bearer";
+    /// Dotted path of the access token in the token response.
+    pub const TOKEN_KEY: &str = "access_token";
+    /// Dotted path of the lifetime in the token response.
+    pub const EXPIRATION_KEY: &str = "expires_in";
+    /// Dotted path of the refresh token in the token response.
+    pub const REFRESH_TOKEN_KEY: &str = "refresh_token";
+    /// Refresh this many seconds before expiry.
+    pub const REFRESH_BUFFER_SECONDS: u32 = 300;
+    /// Statuses that mean the token was rejected.
+    pub const REFRESH_ON_STATUS: &[u16] = &[401];
+    /// Send the client id and secret with refresh requests.
+    pub const CLIENT_CONFIG_ON_REFRESH: bool = true;
+}
+
 /// The credentials an installation supplies and the host applies; the `secrets` import never
 /// hands them to a component.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -201,6 +219,35 @@ pub struct OAuth2 {
     /// A text that, found in a response body, means the token was rejected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expired_body_marker: Option<String>,
+}
+
+impl OAuth2 {
+    /// Settings for `grant` at `token_url`, every other field at its [default](defaults) (the
+    /// authorization code grant also needs `authorization_url`).
+    pub fn new(grant: Grant, token_url: impl Into<String>) -> OAuth2 {
+        OAuth2 {
+            grant,
+            token_scheme: defaults::TOKEN_SCHEME.into(),
+            authorization_url: None,
+            token_url: token_url.into(),
+            token_key: defaults::TOKEN_KEY.into(),
+            expiration_key: defaults::EXPIRATION_KEY.into(),
+            refresh_token_key: defaults::REFRESH_TOKEN_KEY.into(),
+            request_format: RequestFormat::default(),
+            request_method: RequestMethod::default(),
+            scope: String::new(),
+            basic_auth_token_exchange: false,
+            client_config_on_refresh: defaults::CLIENT_CONFIG_ON_REFRESH,
+            redirect_uri_on_refresh: false,
+            refresh: Refresh::Automatic {
+                buffer_seconds: defaults::REFRESH_BUFFER_SECONDS,
+            },
+            authorization_params: Vec::new(),
+            token_request_headers: Vec::new(),
+            refresh_on_status: defaults::REFRESH_ON_STATUS.to_vec(),
+            expired_body_marker: None,
+        }
+    }
 }
 
 /// An OAuth 2.0 grant.

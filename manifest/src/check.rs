@@ -293,3 +293,107 @@ fn finish(problems: Vec<Problem>) -> Result<(), Error> {
         Err(Error::Invalid(problems))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ConfigDeclaration, RequestFormat, Scheme};
+    use serde_json::json;
+
+    fn manifest() -> Manifest {
+        Manifest::new(
+            Header {
+                name: "Items".into(),
+                description: String::new(),
+                icon: None,
+                hostname: "api.example.com".into(),
+                scheme: Scheme::Https,
+                allowed_hosts: vec![],
+                auth: Auth::None,
+                config: vec![],
+                secrets: vec![],
+            },
+            Default::default(),
+            vec![Action {
+                id: "list".into(),
+                name: "List".into(),
+                description: String::new(),
+                input_schema: json!({"type": "object"}),
+                output_schema: json!(true),
+            }],
+        )
+    }
+
+    fn paths(manifest: &Manifest) -> Vec<String> {
+        match manifest.check() {
+            Ok(()) => Vec::new(),
+            Err(Error::Invalid(problems)) => problems.into_iter().map(|p| p.path).collect(),
+            Err(other) => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn what_a_host_refuses_to_run() {
+        assert!(paths(&manifest()).is_empty());
+        let mut m = manifest();
+        m.header.secrets = vec!["client_secret".into(), "mine".into(), "mine".into()];
+        m.header.hostname = "https://api.example.com/v1".into();
+        m.header.allowed_hosts = vec!["169.254.169.254:0".into()];
+        m.header.config = vec![ConfigDeclaration {
+            name: "a b".into(),
+            description: String::new(),
+            default_value: None,
+        }];
+        m.actions.push(m.actions[0].clone());
+        m.actions[1].input_schema = json!("not a schema");
+        assert_eq!(
+            paths(&m),
+            [
+                "$.header.hostname",
+                "$.header.allowed_hosts[0]",
+                "$.header.config[0].name",
+                "$.header.secrets[0]",
+                "$.header.secrets[2]",
+                "$.actions[1].id",
+                "$.actions[1].input_schema",
+            ]
+        );
+    }
+
+    #[test]
+    fn oauth_settings_a_host_refuses() {
+        let mut oauth = OAuth2::new(Grant::AuthorizationCode, "http://auth.example.com/token");
+        oauth.refresh = Refresh::Interval { every_seconds: 10 };
+        oauth.refresh_on_status = vec![200];
+        oauth.token_request_headers = vec![("Authorization".into(), "x".into())];
+        oauth.authorization_params = vec![("code_challenge_method".into(), "plain".into())];
+        oauth.request_format = RequestFormat::Json;
+        let mut m = manifest();
+        m.header.auth = Auth::OAuth2(Box::new(oauth));
+        assert_eq!(
+            paths(&m),
+            [
+                "$.header.auth.token_url",
+                "$.header.auth.authorization_url",
+                "$.header.auth.refresh.every_seconds",
+                "$.header.auth.refresh_on_status",
+                "$.header.auth.token_request_headers[0]",
+                "$.header.auth.authorization_params[0]",
+            ]
+        );
+        // Unknown values are errors when read, never a fallback to a default.
+        for (from, to) in [
+            ("\"authorization_code\"", "\"implicit\""),
+            ("\"application/json\"", "\"text/plain\""),
+            ("\"automatic\"", "\"sometimes\""),
+        ] {
+            let mut oauth = OAuth2::new(Grant::AuthorizationCode, "https://a/t");
+            oauth.authorization_url = Some("https://a/a".into());
+            oauth.request_format = RequestFormat::Json;
+            let text = serde_json::to_string(&Auth::OAuth2(Box::new(oauth)))
+                .unwrap()
+                .replace(from, to);
+            assert!(serde_json::from_str::<Auth>(&text).is_err(), "{text}");
+        }
+    }
+}

@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use auth::defaults as auth_defaults;
 pub use auth::{
     ApiKey, ApiKeyLocation, Auth, AuthCredential, Grant, OAuth2, REFRESH_BUFFER_RANGE,
     REFRESH_INTERVAL_RANGE, Refresh, RequestFormat, RequestMethod,
@@ -68,16 +69,16 @@ pub struct Header {
     /// The primary host's scheme.
     pub scheme: Scheme,
     /// Other hosts (with an optional `:port`) the integration may call, never with credentials.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub allowed_hosts: Vec<String>,
     /// How the host authenticates requests to the primary host.
     pub auth: Auth,
     /// Non-secret config values the integration reads.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub config: Vec<ConfigDeclaration>,
     /// Names of installation secrets the integration reads (custom code only); never the
     /// credentials the host applies for auth.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub secrets: Vec<String>,
 }
 

@@ -42,9 +42,13 @@ fn main() -> anyhow::Result<()> {
     }
 
     // Instantiate + first call, and call overhead.
-    let cache = std::env::temp_dir().join("plugboard-bench-cache");
+    let temp = std::env::temp_dir();
+    let cache = plugboard_runtime::CompileCache::open(
+        temp.join("plugboard-bench-cache"),
+        &temp.join("plugboard-bench-cache.key"),
+    )?;
     let runtime = Runtime::new(RuntimeConfig {
-        cache_dir: Some(cache),
+        cache: Some(cache),
         max_instances: 1_100,
         pooling: true,
         ..RuntimeConfig::default()

@@ -28,7 +28,13 @@ fn main() -> anyhow::Result<()> {
     let key_api = TestApi::start_blocking(AuthCheck::header("X-Api-Key", "k-1"))?;
     let oauth_api = TestApi::start_blocking(AuthCheck::bearer(endpoint.validator()))?;
     let runtime = Runtime::new(RuntimeConfig {
-        cache_dir: Some(std::env::temp_dir().join("plugboard-bench-cache")),
+        cache: Some(
+            plugboard_runtime::CompileCache::open(
+                std::env::temp_dir().join("plugboard-bench-cache"),
+                &std::env::temp_dir().join("plugboard-bench-cache.key"),
+            )
+            .expect("compile cache"),
+        ),
         max_instances: 16,
         ..RuntimeConfig::default()
     })?;

@@ -31,7 +31,13 @@ fn main() -> anyhow::Result<()> {
     )?;
     let component = plugboard_bundle::finalize(&definition)?.component;
     let runtime = Runtime::new(RuntimeConfig {
-        cache_dir: Some(std::env::temp_dir().join("plugboard-bench-cache")),
+        cache: Some(
+            plugboard_runtime::CompileCache::open(
+                std::env::temp_dir().join("plugboard-bench-cache"),
+                &std::env::temp_dir().join("plugboard-bench-cache.key"),
+            )
+            .expect("compile cache"),
+        ),
         max_instances: 16,
         ..RuntimeConfig::default()
     })?;

@@ -40,7 +40,13 @@ fn main() -> anyhow::Result<()> {
         let store = Store::open(&format!("sqlite://{}", dir.path().join("bench.db").display())).await?;
         let admin = plugboard_server::bootstrap(&store).await?.ok_or_else(|| anyhow::anyhow!("no admin"))?;
         let runtime = Arc::new(Runtime::new(RuntimeConfig {
-            cache_dir: Some(std::env::temp_dir().join("plugboard-bench-cache")),
+            cache: Some(
+            plugboard_runtime::CompileCache::open(
+                std::env::temp_dir().join("plugboard-bench-cache"),
+                &std::env::temp_dir().join("plugboard-bench-cache.key"),
+            )
+            .expect("compile cache"),
+        ),
             max_instances: 64,
             ..RuntimeConfig::default()
         })?);

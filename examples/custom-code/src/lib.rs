@@ -1,13 +1,14 @@
 //! A custom-code integration: typed actions that do what a declarative definition cannot, here
 //! walking every page of the demo API's items and summarising them. Build it with
-//! `cargo build -p plugboard-example-custom --target wasm32-wasip2 --release`; the `.wasm` is a
-//! Plugboard component (`plugboard inspect`, `plugboard invoke`).
+//! `cargo build -p plugboard-example-custom --target wasm32-wasip2 --release`, then record its
+//! manifest with `plugboard build <the .wasm> -o bundle.wasm`; the bundle is a Plugboard
+//! component (`plugboard inspect`, `plugboard sign`, `plugboard invoke`).
 //!
-//! The API it calls is the host and port of config `api` (default `127.0.0.1:8787`, the demo
-//! API); the host applies the installation's API key (`X-Api-Key`).
+//! The API it calls is the demo API on `127.0.0.1:8787`; the host applies the installation's API
+//! key (`X-Api-Key`).
 
-use plugboard_guest::types::{ApiKeyAuth, ApiKeyLocation, AuthRequirement};
-use plugboard_guest::{Error, Integration, config_value, get_json};
+use plugboard_guest::manifest::{ApiKey, ApiKeyLocation, Auth};
+use plugboard_guest::{Failure, Integration, config_value, get_json};
 use serde::{Deserialize, Serialize};
 
 /// The API host (fixed at build time: the host allowlists it).
@@ -50,7 +51,7 @@ struct Summary {
     pages: u32,
 }
 
-fn summarize(input: SummarizeInput) -> Result<Summary, Error> {
+fn summarize(input: SummarizeInput) -> Result<Summary, Failure> {
     let per_page = config_value("per_page")?.unwrap_or_else(|| "10".into());
     let mut items = Vec::new();
     let mut pages = 0;
@@ -83,7 +84,7 @@ fn build() -> Integration {
         API,
     )
     .http()
-    .auth(AuthRequirement::ApiKey(ApiKeyAuth {
+    .auth(Auth::ApiKey(ApiKey {
         header_name: "X-Api-Key".into(),
         preamble: String::new(),
         location: ApiKeyLocation::Header,

@@ -51,55 +51,12 @@ impl HttpResponse {
     }
 }
 
-/// Why an invocation failed; mirrors the WIT `error` variant.
-#[derive(Debug, Clone, PartialEq)]
-pub enum EngineError {
-    /// The input does not fit the action.
-    InvalidInput(String),
-    /// The upstream answered with a non-success status.
-    UpstreamStatus {
-        /// Status code.
-        status: u16,
-        /// Start of the body.
-        body_excerpt: String,
-        /// What was being done.
-        message: String,
-    },
-    /// No response.
-    Transport(String),
-    /// Refused by the host.
-    Denied(String),
-    /// A limit was reached.
-    LimitExceeded(String),
-    /// Anything else.
-    Internal(String),
-}
-
-impl std::fmt::Display for EngineError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            EngineError::InvalidInput(m) => write!(f, "invalid input: {m}"),
-            EngineError::UpstreamStatus {
-                status, message, ..
-            } => write!(f, "{message} (status {status})"),
-            EngineError::Transport(m) => write!(f, "transport: {m}"),
-            EngineError::Denied(m) => write!(f, "denied: {m}"),
-            EngineError::LimitExceeded(m) => write!(f, "limit exceeded: {m}"),
-            EngineError::Internal(m) => write!(f, "internal: {m}"),
-        }
-    }
-}
-
-impl From<table::TableError> for EngineError {
-    fn from(e: table::TableError) -> Self {
-        EngineError::Internal(e.to_string())
-    }
-}
+pub use plugboard_manifest::Failure;
 
 /// Sends requests for the engine (the host's `http` import inside a component).
 pub trait Transport {
     /// Sends one request.
-    fn send(&mut self, request: HttpRequest) -> Result<HttpResponse, EngineError>;
+    fn send(&mut self, request: HttpRequest) -> Result<HttpResponse, Failure>;
     /// Records a diagnostic message.
     fn log(&mut self, _message: &str) {}
 }
@@ -110,17 +67,16 @@ pub fn invoke(
     action_id: &str,
     input: &str,
     transport: &mut dyn Transport,
-) -> Result<Value, EngineError> {
-    let entry = table
-        .find(action_id)?
-        .ok_or_else(|| EngineError::InvalidInput(format!("unknown action `{action_id}`")))?;
-    let record = entry.parse_record()?;
+) -> Result<Value, Failure> {
+    let record = table
+        .record(action_id)?
+        .ok_or_else(|| Failure::invalid_input(format!("unknown action `{action_id}`")))?;
     let meta = table.meta()?;
     let input: Value = if input.trim().is_empty() {
         Value::Object(Default::default())
     } else {
         serde_json::from_str(input)
-            .map_err(|e| EngineError::InvalidInput(format!("input is not JSON: {e}")))?
+            .map_err(|e| Failure::invalid_input(format!("input is not JSON: {e}")))?
     };
     let prepared = request::prepare(&meta, &record, &input)?;
     if record.paginated {

@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::request::{Prepared, check_status, kind};
 use crate::table::{PaginationConfig, PaginationStyle};
-use crate::{EngineError, HttpRequest, Transport, link_header};
+use crate::{Failure, HttpRequest, Transport, link_header};
 
 /// Where the next page comes from.
 enum Next {
@@ -30,7 +30,7 @@ pub fn run(
     config: &PaginationConfig,
     prepared: Prepared,
     transport: &mut dyn Transport,
-) -> Result<Value, EngineError> {
+) -> Result<Value, Failure> {
     let page_size = page_size(config, &prepared)?;
     let size_pair: Vec<(&str, String)> = if config.page_size_param.is_empty() {
         Vec::new()
@@ -40,7 +40,7 @@ pub fn run(
     let cursor_path = match &config.style {
         PaginationStyle::Pointer { jsonpath, .. } => {
             Some(JsonPath::parse(jsonpath).map_err(|e| {
-                EngineError::Internal(format!("pointer JSONPath `{jsonpath}` is invalid: {e}"))
+                Failure::internal(format!("pointer JSONPath `{jsonpath}` is invalid: {e}"))
             })?)
         }
         _ => None,
@@ -52,11 +52,11 @@ pub fn run(
         PaginationStyle::Pointer { .. } => Next::Cursor(None),
         PaginationStyle::LinkHeader { .. } | PaginationStyle::LinkBody { .. } => {
             let first = prepared.to_request(&size_pair)?;
-            Next::Link(Url::parse(&first.url).map_err(|e| EngineError::Internal(e.to_string()))?)
+            Next::Link(Url::parse(&first.url).map_err(|e| Failure::internal(e.to_string()))?)
         }
         PaginationStyle::None => {
-            return Err(EngineError::Internal(
-                "the action is paginated but the integration has no pagination type".into(),
+            return Err(Failure::internal(
+                "the action is paginated but the integration has no pagination type",
             ));
         }
     };
@@ -73,12 +73,12 @@ pub fn run(
         }
         let request = build_request(config, &prepared, &next, &size_pair)?;
         let request_url = Url::parse(&request.url)
-            .map_err(|e| EngineError::Internal(format!("bad page URL: {e}")))?;
+            .map_err(|e| Failure::internal(format!("bad page URL: {e}")))?;
         let response = transport.send(request)?;
         check_status(&prepared.method, &prepared.display_path, &response)?;
         pages += 1;
         let body: Value = serde_json::from_slice(&response.body).map_err(|e| {
-            EngineError::Internal(format!(
+            Failure::internal(format!(
                 "page {pages} of {} {} is not JSON: {e}",
                 prepared.method, prepared.display_path
             ))
@@ -141,7 +141,7 @@ pub fn run(
                         }
                     }
                     Some(other) => {
-                        return Err(EngineError::Internal(format!(
+                        return Err(Failure::internal(format!(
                             "next page key `{next_page_key}` holds {}, not a link",
                             kind(other)
                         )));
@@ -158,7 +158,7 @@ pub fn run(
                     Some(Value::String(s)) => s,
                     Some(Value::Number(n)) => n.to_string(),
                     Some(other) => {
-                        return Err(EngineError::Internal(format!(
+                        return Err(Failure::internal(format!(
                             "pointer `{jsonpath}` selects {}, not a cursor",
                             kind(&other)
                         )));
@@ -182,7 +182,7 @@ pub fn run(
 }
 
 /// The page size: the input's value for the page size parameter, else the configured default.
-fn page_size(config: &PaginationConfig, prepared: &Prepared) -> Result<u32, EngineError> {
+fn page_size(config: &PaginationConfig, prepared: &Prepared) -> Result<u32, Failure> {
     let Some(value) = prepared.query_inputs.get(&config.page_size_param) else {
         return Ok(config.page_size);
     };
@@ -193,7 +193,7 @@ fn page_size(config: &PaginationConfig, prepared: &Prepared) -> Result<u32, Engi
     };
     match parsed {
         Some(n @ 1..=1000) => Ok(n as u32),
-        _ => Err(EngineError::InvalidInput(format!(
+        _ => Err(Failure::invalid_input(format!(
             "`{}` must be a page size of 1..=1000",
             config.page_size_param
         ))),
@@ -205,7 +205,7 @@ fn build_request(
     prepared: &Prepared,
     next: &Next,
     size_pair: &[(&str, String)],
-) -> Result<HttpRequest, EngineError> {
+) -> Result<HttpRequest, Failure> {
     let mut extra: Vec<(&str, String)> = size_pair.to_vec();
     match (&config.style, next) {
         (PaginationStyle::Index { param }, Next::Offset(offset)) => {
@@ -250,7 +250,7 @@ fn follow(
 }
 
 /// The items at `results_key` (empty for the body itself). Missing or null means no items.
-fn extract_results(body: &Value, results_key: &str, page: u32) -> Result<Vec<Value>, EngineError> {
+fn extract_results(body: &Value, results_key: &str, page: u32) -> Result<Vec<Value>, Failure> {
     let found = if results_key.is_empty() {
         Some(body)
     } else {
@@ -259,7 +259,7 @@ fn extract_results(body: &Value, results_key: &str, page: u32) -> Result<Vec<Val
     match found {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(items)) => Ok(items.clone()),
-        Some(other) => Err(EngineError::Internal(format!(
+        Some(other) => Err(Failure::internal(format!(
             "results key `{}` in page {page} holds {}, not an array; set Results Key to the path of the list",
             if results_key.is_empty() {
                 "(the body)"

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use crate::table::{ActionRecord, Meta, ParamLocation};
-use crate::{EngineError, HttpRequest, HttpResponse};
+use crate::{Failure, HttpRequest, HttpResponse};
 
 /// Input key carrying the request body.
 pub const BODY_KEY: &str = "body";
@@ -41,7 +41,7 @@ pub struct Prepared {
 
 impl Prepared {
     /// The request with `extra` query parameters set (replacing same-named ones).
-    pub fn to_request(&self, extra: &[(&str, String)]) -> Result<HttpRequest, EngineError> {
+    pub fn to_request(&self, extra: &[(&str, String)]) -> Result<HttpRequest, Failure> {
         let mut url = self.url.clone();
         if !extra.is_empty() {
             let kept: Vec<(String, String)> = url
@@ -78,9 +78,9 @@ impl Prepared {
 }
 
 /// Validates the input against the action and builds the request.
-pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prepared, EngineError> {
+pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prepared, Failure> {
     let Value::Object(input) = input else {
-        return Err(EngineError::InvalidInput(format!(
+        return Err(Failure::invalid_input(format!(
             "the input must be a JSON object, got {}",
             kind(input)
         )));
@@ -93,7 +93,7 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
             if record.body.is_some() {
                 allowed.push(BODY_KEY);
             }
-            return Err(EngineError::InvalidInput(format!(
+            return Err(Failure::invalid_input(format!(
                 "unknown input key `{key}`; this action takes: {}",
                 if allowed.is_empty() {
                     "nothing".to_string()
@@ -113,7 +113,7 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
         .chain((record.body == Some(true) && is_absent(input.get(BODY_KEY))).then_some(BODY_KEY))
         .collect();
     if !missing.is_empty() {
-        return Err(EngineError::InvalidInput(format!(
+        return Err(Failure::invalid_input(format!(
             "missing required input: {}",
             missing.join(", ")
         )));
@@ -149,7 +149,7 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
             ParamLocation::Header => {
                 let text = scalar(&param.name, value)?;
                 if text.contains(['\r', '\n']) {
-                    return Err(EngineError::InvalidInput(format!(
+                    return Err(Failure::invalid_input(format!(
                         "header `{}` must be one line",
                         param.name
                     )));
@@ -158,10 +158,14 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
             }
         }
     }
-    let base = format!("{}://{}{}", meta.scheme, meta.hostname, meta.base_path);
-    let mut url = Url::parse(&format!("{base}{path}")).map_err(|e| {
-        EngineError::Internal(format!("cannot build a URL from `{base}{path}`: {e}"))
-    })?;
+    let base = format!(
+        "{}://{}{}",
+        meta.scheme.as_str(),
+        meta.hostname,
+        meta.base_path
+    );
+    let mut url = Url::parse(&format!("{base}{path}"))
+        .map_err(|e| Failure::internal(format!("cannot build a URL from `{base}{path}`: {e}")))?;
     if !query.is_empty() {
         let mut pairs = url.query_pairs_mut();
         for (k, v) in &query {
@@ -171,7 +175,7 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
     let body = match input.get(BODY_KEY) {
         Some(body) if record.body.is_some() && !body.is_null() => {
             headers.push(("content-type".into(), "application/json".into()));
-            Some(serde_json::to_vec(body).map_err(|e| EngineError::Internal(e.to_string()))?)
+            Some(serde_json::to_vec(body).map_err(|e| Failure::internal(e.to_string()))?)
         }
         _ => None,
     };
@@ -187,7 +191,7 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
 
 /// Checks a parameter value against its schema's types. Text that reads as the declared
 /// scalar type (`"5"` for an integer) is accepted: it is sent as text either way.
-fn check_type(name: &str, types: &[String], value: &Value) -> Result<(), EngineError> {
+fn check_type(name: &str, types: &[String], value: &Value) -> Result<(), Failure> {
     if types.is_empty() {
         return Ok(());
     }
@@ -215,7 +219,7 @@ fn check_type(name: &str, types: &[String], value: &Value) -> Result<(), EngineE
     } else {
         shown
     };
-    Err(EngineError::InvalidInput(format!(
+    Err(Failure::invalid_input(format!(
         "`{name}` must be {}, got {shown}",
         types.join(" or ")
     )))
@@ -226,12 +230,12 @@ fn is_absent(value: Option<&Value>) -> bool {
 }
 
 /// A parameter value as text: strings as they are, numbers and booleans printed.
-fn scalar(name: &str, value: &Value) -> Result<String, EngineError> {
+fn scalar(name: &str, value: &Value) -> Result<String, Failure> {
     match value {
         Value::String(s) => Ok(s.clone()),
         Value::Number(n) => Ok(n.to_string()),
         Value::Bool(b) => Ok(b.to_string()),
-        other => Err(EngineError::InvalidInput(format!(
+        other => Err(Failure::invalid_input(format!(
             "`{name}` must be a string, number or boolean, got {}",
             kind(other)
         ))),
@@ -251,7 +255,7 @@ pub fn kind(value: &Value) -> &'static str {
 }
 
 /// Fails with `upstream-status` unless the status is 2xx.
-pub fn check_status(method: &str, path: &str, response: &HttpResponse) -> Result<(), EngineError> {
+pub fn check_status(method: &str, path: &str, response: &HttpResponse) -> Result<(), Failure> {
     if (200..300).contains(&response.status) {
         return Ok(());
     }
@@ -280,7 +284,7 @@ pub fn check_status(method: &str, path: &str, response: &HttpResponse) -> Result
     if let Some(why) = header("x-plugboard-gave-up") {
         retries.push_str(&format!("; {why}"));
     }
-    Err(EngineError::UpstreamStatus {
+    Err(Failure::UpstreamStatus {
         status: response.status,
         body_excerpt,
         message: format!(
@@ -302,7 +306,7 @@ fn floor_char_boundary(bytes: &[u8], max: usize) -> usize {
 /// The body of a non-paginated response as JSON: JSON as it is; an empty body as `null`;
 /// UTF-8 text as a string; other bytes as `{"content_type": ..., "base64": ...}`. A body that
 /// claims to be JSON (`application/json`, `...+json`) but is not is an error, not text.
-pub fn body_to_json(response: &HttpResponse) -> Result<Value, EngineError> {
+pub fn body_to_json(response: &HttpResponse) -> Result<Value, Failure> {
     if response.body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
@@ -313,7 +317,7 @@ pub fn body_to_json(response: &HttpResponse) -> Result<Value, EngineError> {
     let content_type = response.header("content-type").unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim();
     if essence.eq_ignore_ascii_case("application/json") || essence.ends_with("+json") {
-        return Err(EngineError::Internal(format!(
+        return Err(Failure::internal(format!(
             "the upstream answered `{essence}` that is not valid JSON: {error}"
         )));
     }
@@ -329,17 +333,15 @@ pub fn body_to_json(response: &HttpResponse) -> Result<Value, EngineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::{AuthInfo, PaginationConfig, PaginationStyle, ParamRecord};
+    use crate::table::{PaginationConfig, PaginationStyle, ParamRecord};
+    use plugboard_manifest::Scheme;
     use serde_json::json;
 
     pub(crate) fn meta() -> Meta {
         Meta {
-            name: "T".into(),
-            description: "t".into(),
             hostname: "api.test:8080".into(),
             base_path: "/v1".into(),
-            scheme: "http".into(),
-            auth: AuthInfo::None,
+            scheme: Scheme::Http,
             pagination: PaginationConfig {
                 style: PaginationStyle::None,
                 results_key: String::new(),
@@ -347,7 +349,6 @@ mod tests {
                 page_size: 10,
                 page_limit: 5,
             },
-            allowed_hosts: vec!["api.test:8080".into()],
             extra_request_headers: vec![("x-extra".into(), "1".into())],
         }
     }
@@ -364,8 +365,6 @@ mod tests {
             },
         };
         ActionRecord {
-            name: "Get".into(),
-            description: String::new(),
             method: "POST".into(),
             path: "/users/{id}/files/{file}".into(),
             params: vec![
@@ -396,18 +395,15 @@ mod tests {
     #[test]
     fn input_errors_name_the_key() {
         let err = prepare(&meta(), &record(), &json!({"id": 1})).unwrap_err();
-        assert_eq!(
-            err,
-            EngineError::InvalidInput("missing required input: file".into())
-        );
+        assert_eq!(err, Failure::invalid_input("missing required input: file"));
         let err = prepare(&meta(), &record(), &json!({"id": 1, "file": 2, "nope": 1})).unwrap_err();
         assert!(
-            matches!(err, EngineError::InvalidInput(m) if m.contains("`nope`") && m.contains("tag"))
+            matches!(err, Failure::InvalidInput { message: m } if m.contains("`nope`") && m.contains("tag"))
         );
         let err = prepare(&meta(), &record(), &json!({"id": {}, "file": 2})).unwrap_err();
-        assert!(matches!(err, EngineError::InvalidInput(m) if m.contains("`id`")));
+        assert!(matches!(err, Failure::InvalidInput { message: m } if m.contains("`id`")));
         let err = prepare(&meta(), &record(), &json!([1])).unwrap_err();
-        assert!(matches!(err, EngineError::InvalidInput(m) if m.contains("object")));
+        assert!(matches!(err, Failure::InvalidInput { message: m } if m.contains("object")));
     }
 
     #[test]
@@ -419,7 +415,7 @@ mod tests {
         let err = check_type("n", &types(&["integer"]), &json!("abc")).unwrap_err();
         assert_eq!(
             err,
-            EngineError::InvalidInput("`n` must be integer, got \"abc\"".into())
+            Failure::invalid_input("`n` must be integer, got \"abc\"")
         );
         assert!(check_type("n", &types(&["integer"]), &json!(5.5)).is_err());
         assert!(check_type("b", &types(&["boolean"]), &json!("true")).is_ok());
@@ -456,7 +452,7 @@ mod tests {
             headers: vec![],
             body: "é".repeat(400).into_bytes(),
         };
-        let EngineError::UpstreamStatus {
+        let Failure::UpstreamStatus {
             status,
             body_excerpt,
             message,

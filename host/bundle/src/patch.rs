@@ -15,6 +15,7 @@ use plugboard_engine::table::SLOT_MAGIC;
 use wasm_encoder::{ConstExpr, Encode, MemorySection, MemoryType};
 use wasmparser::{BinaryReader, MemorySectionReader};
 
+use crate::sections::{push_section, sections};
 use crate::{Error, Result};
 
 const WASM_PAGE: u64 = 65536;
@@ -150,48 +151,6 @@ fn memory_section_bytes(section: &MemorySection) -> Vec<u8> {
     bytes[reader.current_position()..].to_vec()
 }
 
-/// One section of a module or component: where its header starts and its content range.
-struct Section {
-    id: u8,
-    start: usize,
-    content: std::ops::Range<usize>,
-}
-
-/// The top-level sections after the 8-byte preamble.
-fn sections(bytes: &[u8]) -> Result<Vec<Section>> {
-    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
-        return Err(engine_error("not a WebAssembly binary"));
-    }
-    let mut out = Vec::new();
-    let mut pos = 8;
-    while pos < bytes.len() {
-        let id = bytes[pos];
-        let mut reader = BinaryReader::new(&bytes[pos + 1..], pos + 1);
-        let size = reader
-            .read_var_u32()
-            .map_err(|e| engine_error(format!("section header at byte {pos}: {e}")))?
-            as usize;
-        let content_start = reader.original_position();
-        let end = content_start
-            .checked_add(size)
-            .filter(|&end| end <= bytes.len())
-            .ok_or_else(|| engine_error(format!("section at byte {pos} runs past the end")))?;
-        out.push(Section {
-            id,
-            start: pos,
-            content: content_start..end,
-        });
-        pos = end;
-    }
-    Ok(out)
-}
-
-fn push_section(out: &mut Vec<u8>, id: u8, content: &[u8]) {
-    out.push(id);
-    (content.len() as u32).encode(out);
-    out.extend_from_slice(content);
-}
-
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
@@ -221,7 +180,10 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_an_engine() {
-        assert!(matches!(patch_engine(b"nope", &[1]), Err(Error::Engine(_))));
+        assert!(matches!(
+            patch_engine(b"nope", &[1]),
+            Err(Error::Component(_))
+        ));
         assert!(
             matches!(patch_engine(b"\0asm\x0d\0\x01\0", &[1]), Err(Error::Engine(m)) if m.contains("table slot"))
         );

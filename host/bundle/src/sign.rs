@@ -6,14 +6,12 @@
 //! its PKCS#8 document, a public key its 32 raw bytes; a key id is the first 16 hex digits of
 //! the SHA-256 of the public key.
 
+use crate::sections::{CUSTOM, custom, custom_section, sections};
+use crate::{Error, Result};
 use base64::Engine as _;
 use ring::signature::{ED25519, Ed25519KeyPair, KeyPair as _, UnparsedPublicKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use wasm_encoder::Section as _;
-use wasmparser::{Parser, Payload};
-
-use crate::{Error, Result};
 
 /// The custom section that carries the signature.
 pub const SIGNATURE_SECTION: &str = "plugboard-signature";
@@ -58,31 +56,27 @@ fn decode_public(public_key: &str) -> Result<[u8; 32]> {
 /// top-level custom section that ends the component counts; a signature section anywhere
 /// else is an error (it could not have been verified as written).
 fn split(component: &[u8]) -> Result<(&[u8], Option<SignatureBody>)> {
-    let mut depth = 0usize;
+    let sections = sections(component)?;
     let mut found: Option<(usize, SignatureBody)> = None;
-    for payload in Parser::new(0).parse_all(component) {
-        let payload =
-            payload.map_err(|e| Error::Signature(format!("not a WebAssembly component: {e}")))?;
-        match payload {
-            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
-            Payload::End(_) => depth = depth.saturating_sub(1),
-            Payload::CustomSection(reader) if depth == 0 && reader.name() == SIGNATURE_SECTION => {
-                if found.is_some() {
-                    return Err(Error::Signature("more than one signature section".into()));
-                }
-                let body: SignatureBody = serde_json::from_slice(reader.data())
-                    .map_err(|e| Error::Signature(format!("unreadable signature: {e}")))?;
-                // Rebuild the section to learn where it starts: it must end the component.
-                let section = encode_section(&body)?;
-                if !component.ends_with(&section) {
-                    return Err(Error::Signature(
-                        "the signature section is not the last section".into(),
-                    ));
-                }
-                found = Some((component.len() - section.len(), body));
-            }
-            _ => {}
+    for (index, section) in sections.iter().enumerate() {
+        if section.id != CUSTOM {
+            continue;
         }
+        let (name, data) = custom(component, section)?;
+        if name != SIGNATURE_SECTION {
+            continue;
+        }
+        if found.is_some() {
+            return Err(Error::Signature("more than one signature section".into()));
+        }
+        if index + 1 != sections.len() {
+            return Err(Error::Signature(
+                "the signature section is not the last section".into(),
+            ));
+        }
+        let body: SignatureBody = serde_json::from_slice(data)
+            .map_err(|e| Error::Signature(format!("unreadable signature: {e}")))?;
+        found = Some((section.start, body));
     }
     Ok(match found {
         Some((end, body)) => (&component[..end], Some(body)),
@@ -92,13 +86,12 @@ fn split(component: &[u8]) -> Result<(&[u8], Option<SignatureBody>)> {
 
 fn encode_section(body: &SignatureBody) -> Result<Vec<u8>> {
     let data = serde_json::to_vec(body).map_err(|e| Error::Signature(e.to_string()))?;
-    let section = wasm_encoder::CustomSection {
-        name: SIGNATURE_SECTION.into(),
-        data: data.into(),
-    };
-    let mut bytes = Vec::new();
-    section.append_to(&mut bytes);
-    Ok(bytes)
+    Ok(custom_section(SIGNATURE_SECTION, &data))
+}
+
+/// Whether the component carries a signature section (valid or not).
+pub fn is_signed(component: &[u8]) -> Result<bool> {
+    Ok(split(component)?.1.is_some())
 }
 
 /// Signs a component with a base64 private key (replacing an earlier signature).
@@ -166,7 +159,7 @@ pub fn verify(component: &[u8], trusted: &[String]) -> Result<Verified> {
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "finalize"))]
 mod tests {
     use super::*;
 

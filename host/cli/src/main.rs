@@ -17,7 +17,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
 use plugboard_definition::Definition;
 use plugboard_runtime::{
-    Credentials, InvokeOptions, Limits, RateLimit, RetryPolicy, Runtime, RuntimeConfig,
+    CompileCache, Credentials, InvokeOptions, Limits, RateLimit, RetryPolicy, Runtime,
+    RuntimeConfig,
 };
 
 /// Plugboard turns REST API definitions into sandboxed WebAssembly integrations.
@@ -38,16 +39,17 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Finalize a definition into a self-contained component (.wasm).
+    /// Finalize a definition into a self-contained component (.wasm), or record a custom-code
+    /// component's manifest (a .wasm built with the guest SDK) so that it can be signed.
     Build {
-        /// The definition (JSON).
+        /// The definition (JSON), or a custom-code component (.wasm).
         definition: PathBuf,
         /// Where to write the component.
         #[arg(short, long)]
         output: PathBuf,
     },
-    /// Print a component's manifest as JSON: hosts, auth, pagination, config, secrets,
-    /// actions and schemas, plus its signature and the limits the host applies by default.
+    /// Print a component's manifest section as JSON: hosts, auth, config, secrets, actions and
+    /// schemas, plus its signature and the limits the host applies by default.
     Inspect {
         /// The component.
         bundle: PathBuf,
@@ -189,14 +191,18 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let done = |result: Result<()>| result.map(|()| ExitCode::SUCCESS);
     let token_store = cli.token_store;
     match cli.command {
-        Command::Build { definition, output } => done(build(&definition, &output)),
+        Command::Build { definition, output } => done(build(&definition, &output, cache_dir).await),
         Command::Inspect { bundle, trusted } => {
             let runtime = runtime(cache_dir, None)?;
             let bytes = std::fs::read(&bundle)
                 .with_context(|| format!("cannot read {}", bundle.display()))?;
             let trusted = cmd::signing::read_trusted(&trusted)?;
             let loaded = load(&runtime, &bundle).await?;
-            let mut json = serde_json::to_value(&*loaded.manifest)?;
+            let manifest = loaded
+                .manifest
+                .to_manifest()
+                .with_context(|| format!("cannot read the manifest of {}", bundle.display()))?;
+            let mut json = serde_json::to_value(&manifest)?;
             if let Some(object) = json.as_object_mut() {
                 object.insert(
                     "signature".into(),
@@ -291,15 +297,71 @@ async fn invoke(
     let bundle = load(&runtime, &args.bundle).await?;
     let output = runtime
         .invoke(&bundle, &args.action_id, &input, &options)
-        .await?;
+        .await
+        .map_err(|e| invoke_error(e, &args.bundle))?;
     print_json(&output)
+}
+
+/// A runtime error with the CLI's advice: which flag or command supplies what is missing.
+fn invoke_error(error: plugboard_runtime::Error, bundle: &Path) -> anyhow::Error {
+    use plugboard_runtime::Error as E;
+    let advice = match &error {
+        E::MissingCredentials { names, .. } => Some(format!(
+            "pass {}",
+            names
+                .iter()
+                .map(|n| format!("--credential {n}=VALUE"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )),
+        E::NeedsConsent(_) => Some(format!(
+            "authorize it: plugboard auth login {} --credential client_id=...",
+            bundle.display()
+        )),
+        E::UnknownAction { .. } => Some(format!(
+            "`plugboard inspect {}` lists the actions",
+            bundle.display()
+        )),
+        _ => None,
+    };
+    match advice {
+        Some(advice) => anyhow::anyhow!("{error}; {advice}"),
+        None => error.into(),
+    }
+}
+
+/// The compilation cache in `cache_dir`, vouched for by the key `cache.key` in `key_dir` (a
+/// data directory, never the cache directory itself).
+pub(crate) fn compile_cache(
+    cache_dir: Option<PathBuf>,
+    key_dir: &Path,
+) -> Result<Option<CompileCache>> {
+    let Some(dir) = cache_dir else {
+        return Ok(None);
+    };
+    let key_file = key_dir.join("cache.key");
+    Ok(Some(CompileCache::open(dir, &key_file).with_context(
+        || {
+            format!(
+                "cannot open the compilation cache key {}",
+                key_file.display()
+            )
+        },
+    )?))
+}
+
+/// The CLI's data directory (the cache key lives there).
+fn data_dir() -> Result<PathBuf> {
+    Ok(dirs::data_dir()
+        .context("no user data directory (set HOME or XDG_DATA_HOME)")?
+        .join("plugboard"))
 }
 
 /// A runtime for the CLI; `token_store: Some(path)` opens the (file) token store for OAuth
 /// 2.0 components, `None` keeps tokens in memory.
 fn runtime(cache_dir: Option<PathBuf>, token_store: Option<Option<PathBuf>>) -> Result<Runtime> {
     let mut config = RuntimeConfig {
-        cache_dir,
+        cache: compile_cache(cache_dir, &data_dir()?)?,
         // One call at a time from the CLI: a small pool.
         max_instances: 4,
         pooling: true,
@@ -346,9 +408,42 @@ fn read_definition(path: &Path) -> Result<Definition> {
         .with_context(|| format!("{} is not a valid definition", path.display()))
 }
 
-fn build(definition_path: &Path, output: &Path) -> Result<()> {
+/// `plugboard build`: finalize a definition, or record a custom-code component's manifest.
+async fn build(input: &Path, output: &Path, cache_dir: Option<PathBuf>) -> Result<()> {
     let started = Instant::now();
-    let definition = read_definition(definition_path)?;
+    let bytes = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
+    if bytes.starts_with(b"\0asm") {
+        let runtime = runtime(cache_dir, None)?;
+        let manifest = runtime
+            .describe(&bytes)
+            .await
+            .with_context(|| format!("cannot record the manifest of {}", input.display()))?;
+        let component = plugboard_bundle::embed_manifest(&bytes, &manifest)
+            .with_context(|| format!("cannot record the manifest of {}", input.display()))?;
+        files::write_atomically(output, &component)?;
+        eprintln!(
+            "built {} from custom code `{}`: {} action(s), manifest recorded (hosts: {}), {} byte component, {:.1} ms",
+            output.display(),
+            manifest.header.name,
+            manifest.actions.len(),
+            std::iter::once(&manifest.header.hostname)
+                .chain(&manifest.header.allowed_hosts)
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+            component.len(),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+        return Ok(());
+    }
+    let text = String::from_utf8(bytes).with_context(|| {
+        format!(
+            "{} is neither a definition (JSON) nor a component",
+            input.display()
+        )
+    })?;
+    let definition = Definition::from_json(&text)
+        .with_context(|| format!("{} is not a valid definition", input.display()))?;
     let bundle = plugboard_bundle::finalize(&definition)?;
     let elapsed = started.elapsed();
     files::write_atomically(output, &bundle.component)?;

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../spec/tests/fixtures/convert")
+        .join("../openapi/tests/fixtures/convert")
         .join(name)
 }
 

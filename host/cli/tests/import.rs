@@ -11,7 +11,7 @@ fn plugboard(args: &[&str]) -> std::process::Output {
 
 fn fixture(name: &str) -> String {
     format!(
-        "{}/../spec/tests/fixtures/import/{name}",
+        "{}/../openapi/tests/fixtures/import/{name}",
         env!("CARGO_MANIFEST_DIR")
     )
 }

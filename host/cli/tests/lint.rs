@@ -19,7 +19,7 @@ fn run(args: &[&str]) -> Output {
 
 fn fixture(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../spec/tests/fixtures/lint")
+        .join("../openapi/tests/fixtures/lint")
         .join(name)
         .to_string_lossy()
         .into_owned()

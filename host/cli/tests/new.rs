@@ -43,7 +43,13 @@ fn the_scaffold_builds_to_a_bundle_that_runs() {
         "the scaffold does not build: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let wasm = target.join("wasm32-wasip2/release/hello_api.wasm");
+    let component = target.join("wasm32-wasip2/release/hello_api.wasm");
+    // What `cargo build` makes has no manifest yet: refused, with the way to record it.
+    let (ok, _, err) = plugboard(&["inspect", path(&component)]);
+    assert!(!ok && err.contains("plugboard build"), "{err}");
+    let wasm = dir.path().join("hello_api.bundle.wasm");
+    let (ok, _, err) = plugboard(&["build", path(&component), "-o", path(&wasm)]);
+    assert!(ok, "{err}");
     let (ok, out, err) = plugboard(&["inspect", path(&wasm)]);
     assert!(ok, "{err}");
     assert!(

@@ -1,5 +1,6 @@
 //! `plugboard keygen`, `sign`, `verify`, `inspect` and `invoke --require-signature` on a real
-//! bundle, with a tampered copy refused.
+//! bundle, with a tampered copy refused; custom code built, its manifest recorded, signed and
+//! pinned.
 
 mod common;
 
@@ -59,7 +60,12 @@ fn sign_verify_inspect_and_require() {
     let manifest: serde_json::Value = serde_json::from_str(&out).expect("inspect JSON");
     assert_eq!(manifest["signature"]["status"], "trusted");
     assert_eq!(manifest["default_limits"]["max_requests"], 50);
-    assert!(manifest["allowed_hosts"].is_array() && manifest["secrets"].is_array());
+    assert_eq!(manifest["manifest_version"], 1);
+    assert_eq!(manifest["header"]["hostname"], api.host().as_str());
+    assert!(
+        manifest["header"]["allowed_hosts"].is_array() && manifest["header"]["secrets"].is_array()
+    );
+    assert_eq!(manifest["actions"][0]["id"], "get");
 
     let invoke = |bundle: &Path, trust: &Path| {
         plugboard(&[
@@ -87,5 +93,83 @@ fn sign_verify_inspect_and_require() {
     let (ok, _, err) = plugboard(&["verify", path(&tampered), "--trust", path(&public)]);
     assert!(!ok && err.contains("altered"), "{err}");
     let (ok, _, err) = invoke(&tampered, &public);
+    assert!(!ok && err.contains("altered"), "{err}");
+}
+
+/// The custom-code path as a vendor runs it: `plugboard build` on the component `cargo build`
+/// made records its manifest (its description under a fixed clock), `sign` covers it, and every
+/// later `inspect` and `invoke` enforces that record: the hostile component's time bomb (a
+/// description that names another host after 2020) never takes effect, and an edit of the
+/// recorded host is refused as altered.
+#[test]
+fn custom_code_manifests_are_recorded_at_build_and_pinned_by_the_signature() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let raw = plugboard_tests::components::HOSTILE_WASM;
+    let built = dir.path().join("hostile.bundle.wasm");
+    let signed = dir.path().join("hostile.signed.wasm");
+    let key = dir.path().join("vendor");
+
+    let (ok, _, err) = plugboard(&["invoke", raw, "echo"]);
+    assert!(
+        !ok && err.contains("no `plugboard-manifest` section") && err.contains("plugboard build"),
+        "{err}"
+    );
+    let (ok, _, err) = plugboard(&["build", raw, "-o", path(&built)]);
+    assert!(
+        ok && err.contains("manifest recorded (hosts: allowed.invalid)"),
+        "{err}"
+    );
+    plugboard(&["keygen", "-o", path(&key)]);
+    let (ok, _, err) = plugboard(&[
+        "sign",
+        path(&built),
+        "--key",
+        path(&key.with_extension("key")),
+        "-o",
+        path(&signed),
+    ]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = plugboard(&["inspect", path(&signed)]);
+    assert!(ok, "{err}");
+    let manifest: serde_json::Value = serde_json::from_str(&out).expect("inspect JSON");
+    assert_eq!(manifest["header"]["hostname"], "allowed.invalid");
+    assert_eq!(manifest["header"]["secrets"], json!(["declared_secret"]));
+
+    let public = key.with_extension("pub");
+    let (ok, _, err) = plugboard(&[
+        "invoke",
+        path(&signed),
+        "timebomb",
+        "--credential",
+        "api_key=the-customers-key",
+        "--require-signature",
+        "--trust-key",
+        path(&public),
+    ]);
+    assert!(
+        !ok && err.contains("denied") && err.contains("elsewhere.invalid"),
+        "{err}"
+    );
+    assert!(!err.contains("the-customers-key"), "{err}");
+
+    let bytes = std::fs::read(&signed).expect("signed");
+    let at = bytes
+        .windows(b"allowed.invalid".len())
+        .rposition(|w| w == b"allowed.invalid")
+        .expect("the recorded host");
+    let mut edited = bytes.clone();
+    edited[at..at + 7].copy_from_slice(b"evilxyz");
+    let edited_path = dir.path().join("edited.wasm");
+    std::fs::write(&edited_path, edited).expect("write");
+    let (ok, _, err) = plugboard(&["verify", path(&edited_path), "--trust", path(&public)]);
+    assert!(!ok && err.contains("altered"), "{err}");
+    let (ok, _, err) = plugboard(&[
+        "invoke",
+        path(&edited_path),
+        "echo",
+        "--require-signature",
+        "--trust-key",
+        path(&public),
+    ]);
     assert!(!ok && err.contains("altered"), "{err}");
 }

@@ -16,6 +16,7 @@ mod action_schema;
 pub mod edit;
 mod model;
 mod oauth;
+mod resolve;
 mod validate;
 
 pub use action_schema::{
@@ -24,7 +25,8 @@ pub use action_schema::{
 };
 pub use model::*;
 pub use oauth::*;
-pub use validate::Problem;
+pub use plugboard_manifest::Problem;
+pub use plugboard_manifest::rules::json_kind;
 
 /// The definition format version this crate reads and writes.
 pub const DEFINITION_VERSION: u32 = 1;
@@ -138,37 +140,12 @@ impl Definition {
     pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
-
-    /// Hosts (with optional port) the integration may call: the hostname first, then extras.
-    pub fn allowed_hosts(&self) -> Vec<String> {
-        let mut hosts = vec![self.hostname.to_ascii_lowercase()];
-        for host in &self.extra_hosts {
-            let host = host.to_ascii_lowercase();
-            if !hosts.contains(&host) {
-                hosts.push(host);
-            }
-        }
-        hosts
-    }
 }
 
 /// The published JSON Schema of the definition format, as pretty JSON.
 pub fn json_schema() -> String {
     let schema = schemars::schema_for!(Definition);
     serde_json::to_string_pretty(&schema).unwrap_or_default()
-}
-
-/// The JSON type of a value as messages name it: `an array`, `a string`, `null`, ...
-pub fn json_kind(value: &serde_json::Value) -> &'static str {
-    use serde_json::Value;
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// A [`Error::Parse`] from a serde_json error. serde_json's Display ends with

@@ -50,26 +50,7 @@ pub struct Definition {
     pub actions: Vec<Action>,
 }
 
-/// URL scheme of the API.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Scheme {
-    /// HTTPS (the default).
-    #[default]
-    Https,
-    /// Plain HTTP, for local testing.
-    Http,
-}
-
-impl Scheme {
-    /// `https` or `http`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scheme::Https => "https",
-            Scheme::Http => "http",
-        }
-    }
-}
+pub use plugboard_manifest::{ApiKeyLocation, Scheme};
 
 /// Authentication method.
 // Deserialize goes through `AuthRepr`: serde ignores `deny_unknown_fields` on the unit variants
@@ -140,19 +121,6 @@ impl<'de> Deserialize<'de> for Auth {
             AuthRepr::OAuth2(settings) => Auth::OAuth2(settings),
         })
     }
-}
-
-/// Where an API key is placed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ApiKeyLocation {
-    /// A request header (the default).
-    #[default]
-    Header,
-    /// A query parameter.
-    Query,
-    /// A cookie.
-    Cookie,
 }
 
 /// Pagination type.

@@ -6,61 +6,14 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// Smallest and largest Refresh Buffer (automatic refresh), in seconds.
-pub const REFRESH_BUFFER_RANGE: std::ops::RangeInclusive<u32> = 30..=3600;
-/// Smallest and largest Custom Interval, in seconds.
-pub const REFRESH_INTERVAL_RANGE: std::ops::RangeInclusive<u32> = 300..=86_400;
-
-/// Consent URL parameters the host sets itself (an extra parameter may not replace them: that
-/// would break the flow or weaken PKCE).
-pub const RESERVED_AUTHORIZATION_PARAMS: &[&str] = &[
-    "response_type",
-    "client_id",
-    "redirect_uri",
-    "state",
-    "code_challenge",
-    "code_challenge_method",
-    "scope",
-];
-
-/// Token request headers the host sets itself (lower case).
-pub const RESERVED_TOKEN_HEADERS: &[&str] = &[
-    "authorization",
-    "content-type",
-    "content-length",
-    "host",
-    "transfer-encoding",
-    "connection",
-];
-
-/// Why `text` cannot be an OAuth endpoint URL, or `None`: it must be an absolute `https` URL
-/// without a fragment; plain `http` only for loopback hosts (token requests carry the client
-/// secret).
-pub fn oauth_url_problem(text: &str) -> Option<String> {
-    let url = match url::Url::parse(text) {
-        Ok(url) => url,
-        Err(e) => return Some(format!("not an absolute URL: {e}")),
-    };
-    let loopback = match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => return Some("must be an https URL with a host".into()),
-    };
-    match url.scheme() {
-        "https" => {}
-        "http" if loopback => {}
-        "http" => {
-            return Some(
-                "must use https (plain http only for loopback hosts such as 127.0.0.1)".into(),
-            );
-        }
-        _ => return Some("must be an https URL".into()),
-    }
-    url.fragment()
-        .is_some()
-        .then(|| "must not have a fragment (`#...`)".into())
-}
+use plugboard_manifest::auth_defaults as defaults;
+pub use plugboard_manifest::rules::{
+    RESERVED_AUTHORIZATION_PARAMS, RESERVED_TOKEN_HEADERS, oauth_url_problem,
+};
+pub use plugboard_manifest::{
+    Grant as OAuthGrantType, REFRESH_BUFFER_RANGE, REFRESH_INTERVAL_RANGE,
+    RequestFormat as TokenRequestContentType, RequestMethod as TokenRequestMethod,
+};
 
 /// OAuth 2.0: the host obtains, caches and refreshes access tokens (credentials `client_id`
 /// and, for confidential clients, `client_secret`; the authorization code grant also needs a
@@ -149,7 +102,7 @@ impl OAuth2 {
             token_request_method: TokenRequestMethod::default(),
             scope: String::new(),
             token_exchange_basic_auth: false,
-            include_client_config_on_refresh: true,
+            include_client_config_on_refresh: default_true(),
             include_redirect_uri_on_refresh: false,
             token_refresh_strategy: TokenRefreshStrategy::default(),
             refresh_buffer_seconds: default_refresh_buffer(),
@@ -163,68 +116,25 @@ impl OAuth2 {
 }
 
 fn default_token_scheme() -> String {
-    "Bearer".into()
+    defaults::TOKEN_SCHEME.into()
 }
 fn default_expiration_key() -> String {
-    "expires_in".into()
+    defaults::EXPIRATION_KEY.into()
 }
 fn default_token_key() -> String {
-    "access_token".into()
+    defaults::TOKEN_KEY.into()
 }
 fn default_refresh_token_key() -> String {
-    "refresh_token".into()
+    defaults::REFRESH_TOKEN_KEY.into()
 }
 fn default_true() -> bool {
-    true
+    defaults::CLIENT_CONFIG_ON_REFRESH
 }
 fn default_refresh_buffer() -> u32 {
-    300
+    defaults::REFRESH_BUFFER_SECONDS
 }
 fn default_refresh_on_status() -> Vec<u16> {
-    vec![401]
-}
-
-/// OAuth Grant Type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OAuthGrantType {
-    /// Authorization code (with PKCE): a user consents once.
-    AuthorizationCode,
-    /// Client credentials: machine to machine.
-    ClientCredentials,
-}
-
-impl OAuthGrantType {
-    /// `authorization_code` or `client_credentials`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OAuthGrantType::AuthorizationCode => "authorization_code",
-            OAuthGrantType::ClientCredentials => "client_credentials",
-        }
-    }
-}
-
-/// Token Request Content Type.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum TokenRequestContentType {
-    /// Form encoding (RFC 6749).
-    #[default]
-    #[serde(rename = "application/x-www-form-urlencoded")]
-    Form,
-    /// A JSON object.
-    #[serde(rename = "application/json")]
-    Json,
-}
-
-/// Token Request Method.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum TokenRequestMethod {
-    /// POST (RFC 6749).
-    #[default]
-    Post,
-    /// GET, parameters in the query string.
-    Get,
+    defaults::REFRESH_ON_STATUS.to_vec()
 }
 
 /// Token Refresh Strategy.

@@ -4,57 +4,18 @@
 use std::collections::{BTreeSet, HashSet};
 use std::sync::LazyLock;
 
+use plugboard_manifest::rules::{HostPort, icon_problem, is_token};
 use regex::Regex;
-use serde::Serialize;
 
 use crate::{
     Action, Auth, BODY_INPUT_KEY, Definition, LinkLocation, MAX_PAGE_LIMIT, MAX_PAGE_SIZE, OAuth2,
-    OAuthGrantType, Pagination, PaginationType, ParameterLocation, REFRESH_BUFFER_RANGE,
+    OAuthGrantType, Pagination, PaginationType, ParameterLocation, Problem, REFRESH_BUFFER_RANGE,
     REFRESH_INTERVAL_RANGE, RESERVED_AUTHORIZATION_PARAMS, RESERVED_TOKEN_HEADERS,
     TokenRefreshStrategy, oauth_url_problem,
 };
 
-/// One broken rule: where (a JSON path such as `$.actions[2].path`) and what.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
-    /// JSON path of the offending value.
-    pub path: String,
-    /// What is wrong and how to fix it.
-    pub message: String,
-}
-
-impl Problem {
-    fn new(path: impl Into<String>, message: impl Into<String>) -> Problem {
-        Problem {
-            path: path.into(),
-            message: message.into(),
-        }
-    }
-
-    /// One problem per line, `  path: message`.
-    pub fn list(problems: &[Problem]) -> String {
-        problems
-            .iter()
-            .map(|p| format!("  {}: {}", p.path, p.message))
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.path, self.message)
-    }
-}
-
 static NAME: LazyLock<Regex> = LazyLock::new(|| regex_or_panic(r"^[A-Za-z0-9 _-]+$"));
 static ACTION_ID: LazyLock<Regex> = LazyLock::new(|| regex_or_panic(r"^[A-Za-z0-9_.-]{1,128}$"));
-static HOST: LazyLock<Regex> = LazyLock::new(|| {
-    regex_or_panic(
-        r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(:[0-9]{1,5})?$",
-    )
-});
-static TOKEN: LazyLock<Regex> = LazyLock::new(|| regex_or_panic(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"));
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| regex_or_panic(r"\{([^{}]*)\}"));
 
 /// The patterns above are constants; a failure is a bug caught by every test run.
@@ -65,8 +26,6 @@ fn regex_or_panic(pattern: &str) -> Regex {
 
 /// Longest accepted name.
 const MAX_NAME_LEN: usize = 100;
-/// Largest accepted icon.
-const MAX_ICON_BYTES: usize = 256 * 1024;
 
 pub(crate) fn problems(definition: &Definition) -> Vec<Problem> {
     let mut out = Vec::new();
@@ -151,7 +110,7 @@ fn check_metadata(d: &Definition, out: &mut Vec<Problem>) {
     for (name, value) in &d.extra_request_headers {
         let mut at = String::from("$.extra_request_headers");
         crate::push_member(&mut at, name);
-        if !TOKEN.is_match(name) {
+        if !is_token(name) {
             out.push(Problem::new(at.clone(), "not a valid header name"));
         }
         if value.chars().any(|c| c.is_control() && c != '\t') {
@@ -164,49 +123,9 @@ fn check_metadata(d: &Definition, out: &mut Vec<Problem>) {
 }
 
 fn check_icon(icon: &str, out: &mut Vec<Problem>) {
-    let lower = icon.trim_start().to_ascii_lowercase();
-    let body = lower
-        .strip_prefix("<?xml")
-        .and_then(|rest| rest.split_once("?>").map(|(_, tail)| tail.trim_start()))
-        .unwrap_or(&lower);
-    if !body.starts_with("<svg") {
-        out.push(Problem::new(
-            "$.icon",
-            "the icon must be SVG markup (`<svg ...>`)",
-        ));
+    if let Some(problem) = icon_problem(icon) {
+        out.push(Problem::new("$.icon", problem));
     }
-    // URL parsers drop tabs and newlines, so `java\tscript:` is still a javascript: URL.
-    let compact: String = lower
-        .chars()
-        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
-        .collect();
-    if lower.contains("<script") || compact.contains("javascript:") || has_event_handler(&lower) {
-        out.push(Problem::new(
-            "$.icon",
-            "the icon must not contain scripts or event handlers",
-        ));
-    }
-    if icon.len() > MAX_ICON_BYTES {
-        out.push(Problem::new(
-            "$.icon",
-            format!("the icon is larger than {MAX_ICON_BYTES} bytes"),
-        ));
-    }
-}
-
-/// True when markup has an attribute such as `onload=`. HTML parsers start an attribute after
-/// any whitespace, after `/` (`<svg/onload=...>`) and right after a quoted value
-/// (`<svg a="x"onload=...>`), so all of those count as separators.
-fn has_event_handler(lower: &str) -> bool {
-    lower.match_indices("on").any(|(i, _)| {
-        let separated = lower[..i]
-            .chars()
-            .next_back()
-            .is_some_and(|c| c.is_ascii_whitespace() || matches!(c, '/' | '"' | '\''));
-        let rest = &lower[i + 2..];
-        let name_len = rest.chars().take_while(|c| c.is_ascii_alphabetic()).count();
-        separated && name_len > 0 && rest[name_len..].trim_start().starts_with('=')
-    })
 }
 
 fn check_host(host: &str, path: &str, out: &mut Vec<Problem>) {
@@ -223,15 +142,8 @@ fn check_host(host: &str, path: &str, out: &mut Vec<Problem>) {
             path,
             "write the host without a path; put the path prefix in `base_path`",
         ));
-    } else if !HOST.is_match(host) {
-        out.push(Problem::new(
-            path,
-            "not a host name (letters, digits, `-` and `.`, with an optional `:port`)",
-        ));
-    } else if let Some((_, port)) = host.rsplit_once(':')
-        && port.parse::<u16>().map_or(true, |p| p == 0)
-    {
-        out.push(Problem::new(path, "the port must be 1..=65535"));
+    } else if let Err(problem) = HostPort::parse(host) {
+        out.push(Problem::new(path, problem));
     }
 }
 
@@ -245,7 +157,7 @@ fn check_auth(d: &Definition, out: &mut Vec<Problem>) {
         ..
     } = &d.auth
     {
-        if !TOKEN.is_match(api_key_header_name) {
+        if !is_token(api_key_header_name) {
             out.push(Problem::new(
                 "$.auth.api_key_header_name",
                 "not a valid header name",
@@ -279,7 +191,7 @@ pub(crate) fn check_oauth(o: &OAuth2, out: &mut Vec<Problem>) {
         (_, Some(url)) => check_oauth_url(&format!("{at}.authorization_code_url"), url, out),
         (OAuthGrantType::ClientCredentials, None) => {}
     }
-    if !TOKEN.is_match(&o.access_token_scheme) {
+    if !is_token(&o.access_token_scheme) {
         out.push(Problem::new(
             format!("{at}.access_token_scheme"),
             "must be one word, such as `Bearer`",
@@ -329,7 +241,7 @@ pub(crate) fn check_oauth(o: &OAuth2, out: &mut Vec<Problem>) {
     }
     for (name, value) in &o.extra_request_headers {
         let path = format!("{at}.extra_request_headers.{name}");
-        if !TOKEN.is_match(name) {
+        if !is_token(name) {
             out.push(Problem::new(path, "not a valid header name"));
         } else if RESERVED_TOKEN_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
             out.push(Problem::new(path, "set by the host; it cannot be replaced"));
@@ -458,7 +370,7 @@ fn check_pagination(p: &Pagination, out: &mut Vec<Problem>) {
         }
     }
     if let Some(v) = &p.response_header_name
-        && !TOKEN.is_match(v)
+        && !is_token(v)
     {
         out.push(Problem::new(
             format!("{at}.response_header_name"),
@@ -560,7 +472,7 @@ fn check_action(action: &Action, at: &str, pagination: PaginationType, out: &mut
                     ),
                 ))
             }
-            ParameterLocation::Header if !TOKEN.is_match(&param.name) => out.push(Problem::new(
+            ParameterLocation::Header if !is_token(&param.name) => out.push(Problem::new(
                 format!("{p_at}.name"),
                 "not a valid header name",
             )),

@@ -321,7 +321,7 @@ fn parse_errors_carry_path_line_and_column() {
 }
 
 #[test]
-fn allowed_hosts_are_lowercase_and_unique_with_the_hostname_first() {
+fn resolved_hosts_are_lowercase_and_unique_without_the_hostname() {
     let d = definition(json!({
         "definition_version": 1,
         "name": "Hosts",
@@ -330,13 +330,11 @@ fn allowed_hosts_are_lowercase_and_unique_with_the_hostname_first() {
         "extra_hosts": ["cdn.example.com", "api.example.com", "CDN.example.com", "files.example.com:8443"],
         "actions": [{"id": "a", "name": "A", "method": "GET", "path": "/"}]
     }));
+    let header = d.resolve().header;
+    assert_eq!(header.hostname, "api.example.com");
     assert_eq!(
-        d.allowed_hosts(),
-        [
-            "api.example.com",
-            "cdn.example.com",
-            "files.example.com:8443"
-        ]
+        header.allowed_hosts,
+        ["cdn.example.com", "files.example.com:8443"]
     );
 }
 

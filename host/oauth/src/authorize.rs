@@ -5,8 +5,9 @@ use base64::Engine as _;
 use ring::rand::{SecureRandom, SystemRandom};
 use sha2::{Digest, Sha256};
 
-use crate::config::{Client, OAuth2Config};
+use crate::config::Client;
 use crate::{Error, Result};
+use plugboard_manifest::OAuth2;
 
 /// A consent in progress: what must come back (`state`) and what proves it is ours
 /// (`verifier`). Keep it until the callback arrives; it is single-use.
@@ -47,22 +48,14 @@ pub fn pkce_challenge(verifier: &str) -> String {
 
 /// Starts an authorization: the consent URL for `client` with a fresh state and PKCE
 /// verifier, the configured scope and extra parameters.
-pub fn begin(
-    config: &OAuth2Config,
-    client: &Client,
-    redirect_uri: &str,
-) -> Result<PendingAuthorization> {
-    if config.authorization_url.is_empty() {
+pub fn begin(config: &OAuth2, client: &Client, redirect_uri: &str) -> Result<PendingAuthorization> {
+    let Some(authorization_url) = config.authorization_url.as_deref() else {
         return Err(Error::Config(
             "the integration has no authorization URL (it uses client credentials)".into(),
         ));
-    }
-    let mut url = url::Url::parse(&config.authorization_url).map_err(|e| {
-        Error::Config(format!(
-            "authorization URL `{}`: {e}",
-            config.authorization_url
-        ))
-    })?;
+    };
+    let mut url = url::Url::parse(authorization_url)
+        .map_err(|e| Error::Config(format!("authorization URL `{authorization_url}`: {e}")))?;
     let state = random_text(24)?;
     // 32 random bytes give a 43-character verifier, the shortest RFC 7636 allows.
     let verifier = random_text(32)?;
@@ -133,7 +126,7 @@ pub fn code_from_callback(pending: &PendingAuthorization, query: &str) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Grant;
+    use plugboard_manifest::Grant;
 
     #[test]
     fn rfc7636_example_challenge() {
@@ -145,9 +138,9 @@ mod tests {
 
     #[test]
     fn consent_url_and_callback() {
-        let mut config = OAuth2Config::client_credentials("http://127.0.0.1:1/token");
+        let mut config = OAuth2::new(Grant::ClientCredentials, "http://127.0.0.1:1/token");
         config.grant = Grant::AuthorizationCode;
-        config.authorization_url = "http://127.0.0.1:1/authorize?tenant=x".into();
+        config.authorization_url = Some("http://127.0.0.1:1/authorize?tenant=x".into());
         config.scope = "read write".into();
         config.authorization_params = vec![("access_type".into(), "offline".into())];
         let client = Client {

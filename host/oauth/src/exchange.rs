@@ -7,8 +7,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::config::{Client, OAuth2Config, RequestFormat, RequestMethod};
+use crate::config::Client;
 use crate::{Error, Result};
+use plugboard_manifest::{OAuth2, RequestFormat, RequestMethod};
 
 /// Largest token response read (a token response is a few KiB).
 const MAX_RESPONSE_BYTES: usize = 256 << 10;
@@ -99,7 +100,7 @@ pub(crate) fn now() -> u64 {
 /// Sends one token request and reads the answer.
 pub(crate) async fn request_token(
     http: &reqwest::Client,
-    config: &OAuth2Config,
+    config: &OAuth2,
     client: &Client,
     grant: GrantRequest<'_>,
     timeout: Duration,
@@ -304,7 +305,7 @@ fn provider_error(status: u16, value: Option<&Value>, body: &[u8]) -> Error {
 }
 
 /// Reads the token, expiry and refresh token from a token response.
-pub(crate) fn issued_from(config: &OAuth2Config, value: &Value, now: u64) -> Result<Issued> {
+pub(crate) fn issued_from(config: &OAuth2, value: &Value, now: u64) -> Result<Issued> {
     let access_token = match lookup(value, &config.token_key) {
         Some(Value::String(token)) if !token.is_empty() => token.clone(),
         Some(_) => {
@@ -330,7 +331,7 @@ pub(crate) fn issued_from(config: &OAuth2Config, value: &Value, now: u64) -> Res
             Error::BadResponse(format!(
                 "`{}` in the token response is neither seconds nor a date (it is {})",
                 config.expiration_key,
-                json_kind(expiry)
+                plugboard_manifest::rules::json_kind(expiry)
             ))
         })?,
     };
@@ -344,18 +345,6 @@ pub(crate) fn issued_from(config: &OAuth2Config, value: &Value, now: u64) -> Res
         expires_at,
         refresh_token,
     })
-}
-
-/// The JSON type of a value with its article, for messages that must not show the value.
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// A value at a dotted path (`data.auth.token`); an exact key with dots wins over nesting.
@@ -404,8 +393,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn config() -> OAuth2Config {
-        OAuth2Config::client_credentials("http://127.0.0.1/token")
+    fn config() -> OAuth2 {
+        OAuth2::new(
+            plugboard_manifest::Grant::ClientCredentials,
+            "http://127.0.0.1/token",
+        )
     }
 
     #[test]

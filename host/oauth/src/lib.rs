@@ -1,7 +1,7 @@
 //! OAuth 2.0 for Plugboard hosts.
 //!
-//! - [`OAuth2Config`]: how an integration talks to its provider (grant, URLs, token keys,
-//!   request encoding, refresh strategy, what counts as a rejected token).
+//! - An integration's OAuth settings are its manifest's [`plugboard_manifest::OAuth2`];
+//!   [`rejects_token`] says what counts as a rejected token.
 //! - [`TokenManager`]: access tokens per credential key, cached in memory and in a
 //!   [`TokenStore`]; refreshed before they expire and after an API rejects one; one token
 //!   request in flight per credential; a rotated refresh token saved with its access token in
@@ -19,12 +19,15 @@ mod exchange;
 mod manager;
 mod store;
 
-pub use config::{Client, Grant, OAuth2Config, RefreshStrategy, RequestFormat, RequestMethod};
+pub use config::{Client, rejects_token};
 pub use exchange::DEFAULT_LIFETIME;
 pub use manager::{
     CredentialStatus, DEFAULT_COOLDOWN, TOKEN_REQUEST_TIMEOUT, TokenManager, credential_key,
 };
-pub use store::{Failure, FileStore, KEY_LEN, MemoryStore, TokenRecord, TokenStore, parse_key};
+pub use store::{
+    Failure, FileStore, KEY_LEN, MemoryStore, TokenRecord, TokenStore, load_or_create_key,
+    parse_key,
+};
 
 /// Errors of OAuth token handling.
 #[derive(Debug, thiserror::Error)]

@@ -13,10 +13,11 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use crate::authorize::PendingAuthorization;
-use crate::config::{Client, Grant, OAuth2Config, RefreshStrategy};
+use crate::config::Client;
 use crate::exchange::{GrantRequest, Issued, now, request_token};
 use crate::store::{Failure, TokenRecord, TokenStore};
 use crate::{Error, Result};
+use plugboard_manifest::{Grant, OAuth2, Refresh};
 
 /// How long after a failed token request the next one may be tried (calls in between get the
 /// stored error, or the old token while it is still valid, instead of hammering the provider).
@@ -29,7 +30,7 @@ pub const TOKEN_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// the same token endpoint, client id and scope, so that a login and later calls meet. Meant
 /// for one user per client (the CLI); a platform with many installations of one OAuth app
 /// passes its own key per installation.
-pub fn credential_key(config: &OAuth2Config, client: &Client) -> String {
+pub fn credential_key(config: &OAuth2, client: &Client) -> String {
     let mut hash = Sha256::new();
     for part in [&config.token_url, &client.id, &config.scope] {
         hash.update(part.as_bytes());
@@ -60,7 +61,7 @@ struct Slot {
 }
 
 impl Slot {
-    fn fresh(&self, config: &OAuth2Config, now: u64) -> Option<Arc<str>> {
+    fn fresh(&self, config: &OAuth2, now: u64) -> Option<Arc<str>> {
         let cached = self.cached.lock().ok()?;
         let cached = cached.as_ref()?;
         let usable = !stale(config, cached.obtained_at, cached.expires_at, now)
@@ -103,17 +104,17 @@ impl Slot {
 
 /// Whether a token obtained at `obtained_at` and expiring at `expires_at` must be replaced
 /// before use at `now`.
-fn stale(config: &OAuth2Config, obtained_at: u64, expires_at: u64, now: u64) -> bool {
+fn stale(config: &OAuth2, obtained_at: u64, expires_at: u64, now: u64) -> bool {
     if now >= expires_at {
         return true;
     }
     match config.refresh {
-        RefreshStrategy::Automatic { buffer_seconds } => {
+        Refresh::Automatic { buffer_seconds } => {
             let lifetime = expires_at.saturating_sub(obtained_at);
-            now.saturating_add(buffer_seconds.min(lifetime / 2)) >= expires_at
+            now.saturating_add(u64::from(buffer_seconds).min(lifetime / 2)) >= expires_at
         }
-        RefreshStrategy::Interval { every_seconds } => {
-            now >= obtained_at.saturating_add(every_seconds)
+        Refresh::Interval { every_seconds } => {
+            now >= obtained_at.saturating_add(u64::from(every_seconds))
         }
     }
 }
@@ -199,7 +200,7 @@ impl TokenManager {
     pub async fn access_token(
         &self,
         key: &str,
-        config: &OAuth2Config,
+        config: &OAuth2,
         client: &Client,
     ) -> Result<Arc<str>> {
         let slot = self.inner.slot(key)?;
@@ -250,7 +251,7 @@ impl TokenManager {
     pub async fn complete_authorization(
         &self,
         key: &str,
-        config: &OAuth2Config,
+        config: &OAuth2,
         client: &Client,
         pending: &PendingAuthorization,
         code: &str,
@@ -379,7 +380,7 @@ impl Inner {
         &self,
         key: &str,
         slot: &Slot,
-        config: &OAuth2Config,
+        config: &OAuth2,
         client: &Client,
     ) -> Result<Arc<str>> {
         // Other hosts sharing the store wait here while this one refreshes, then find the
@@ -408,7 +409,7 @@ impl Inner {
             }
             if failure.needs_reauthorization {
                 return Err(Error::NeedsAuthorization(format!(
-                    "{}; authorize again with `plugboard auth login`",
+                    "{}; a user must authorize the credential again",
                     failure.message
                 )));
             }
@@ -427,8 +428,8 @@ impl Inner {
             },
             (Grant::AuthorizationCode, None) => {
                 return Err(Error::NeedsAuthorization(
-                    "this credential has not been authorized yet (no refresh token): run \
-                     `plugboard auth login`"
+                    "this credential has not been authorized yet (no refresh token): a user must \
+                     consent first"
                         .into(),
                 ));
             }
@@ -472,7 +473,7 @@ impl Inner {
         slot.set(None);
         Err(if needs_reauthorization {
             Error::NeedsAuthorization(format!(
-                "refreshing the token failed ({error}); authorize again with `plugboard auth login`"
+                "refreshing the token failed ({error}); a user must authorize the credential again"
             ))
         } else {
             error
@@ -508,8 +509,8 @@ mod tests {
 
     #[test]
     fn staleness_per_strategy() {
-        let mut config = OAuth2Config::client_credentials("http://t/token");
-        config.refresh = RefreshStrategy::Automatic {
+        let mut config = OAuth2::new(Grant::ClientCredentials, "http://t/token");
+        config.refresh = Refresh::Automatic {
             buffer_seconds: 300,
         };
         // A one-hour token: refreshed in its last 5 minutes.
@@ -518,7 +519,7 @@ mod tests {
         // A one-minute token: the buffer is capped at half its lifetime.
         assert!(!stale(&config, 0, 60, 29));
         assert!(stale(&config, 0, 60, 30));
-        config.refresh = RefreshStrategy::Interval { every_seconds: 600 };
+        config.refresh = Refresh::Interval { every_seconds: 600 };
         assert!(!stale(&config, 0, 3600, 599));
         assert!(stale(&config, 0, 3600, 600));
         assert!(stale(&config, 0, 300, 300));
@@ -526,7 +527,7 @@ mod tests {
 
     #[test]
     fn credential_keys_separate_clients() {
-        let config = OAuth2Config::client_credentials("http://t/token");
+        let config = OAuth2::new(Grant::ClientCredentials, "http://t/token");
         let a = Client {
             id: "a".into(),
             secret: None,

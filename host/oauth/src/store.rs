@@ -178,26 +178,7 @@ impl FileStore {
                 path.display()
             )));
         }
-        let read = |key_path: &Path| -> Result<[u8; KEY_LEN]> {
-            let text = std::fs::read_to_string(key_path).map_err(|e| io_error(key_path, &e))?;
-            parse_key(text.trim()).map_err(|e| Error::Store(format!("{}: {e}", key_path.display())))
-        };
-        let key = if key_path.exists() {
-            read(key_path)?
-        } else {
-            let mut key = [0u8; KEY_LEN];
-            SystemRandom::new()
-                .fill(&mut key)
-                .map_err(|_| Error::Store("no system randomness".into()))?;
-            let text = base64::engine::general_purpose::STANDARD.encode(key);
-            // Another process may create the key at the same moment: the first one wins and
-            // both use it.
-            match write_private(key_path, text.as_bytes(), false) {
-                Ok(()) => key,
-                Err(_) if key_path.exists() => read(key_path)?,
-                Err(e) => return Err(e),
-            }
-        };
+        let key = load_or_create_key(key_path)?;
         FileStore::open(path, &key)
     }
 
@@ -303,6 +284,29 @@ impl TokenStore for FileStore {
         self.update(|records| {
             records.remove(key);
         })
+    }
+}
+
+/// The secret key in `key_path` (base64, [`KEY_LEN`] bytes), or a new random one written there
+/// readable by its owner only when the file does not exist. Two processes that create it at the
+/// same moment agree: the first one written wins and both use it.
+pub fn load_or_create_key(key_path: &Path) -> Result<[u8; KEY_LEN]> {
+    let read = |key_path: &Path| -> Result<[u8; KEY_LEN]> {
+        let text = std::fs::read_to_string(key_path).map_err(|e| io_error(key_path, &e))?;
+        parse_key(text.trim()).map_err(|e| Error::Store(format!("{}: {e}", key_path.display())))
+    };
+    if key_path.exists() {
+        return read(key_path);
+    }
+    let mut key = [0u8; KEY_LEN];
+    SystemRandom::new()
+        .fill(&mut key)
+        .map_err(|_| Error::Store("no system randomness".into()))?;
+    let text = base64::engine::general_purpose::STANDARD.encode(key);
+    match write_private(key_path, text.as_bytes(), false) {
+        Ok(()) => Ok(key),
+        Err(_) if key_path.exists() => read(key_path),
+        Err(e) => Err(e),
     }
 }
 

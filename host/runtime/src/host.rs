@@ -8,10 +8,11 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use plugboard_manifest::{AuthCredential, Header};
+
 use crate::bindings::GuestError;
 use crate::bindings::plugboard::integration::{config, http, logging, secrets, types};
 use crate::limits::CallLimiter;
-use crate::manifest::Manifest;
 use crate::outbound::{Credentials, Outbound};
 
 /// Bytes of stderr kept per call (shown when a component traps).
@@ -27,10 +28,11 @@ pub(crate) struct State {
     table: ResourceTable,
     pub(crate) limiter: CallLimiter,
     pub(crate) stderr: MemoryOutputPipe,
-    /// `None` while the host reads a manifest: no outbound requests then.
-    outbound: Option<Outbound>,
-    /// The component's manifest (`None` while reading it): declares config and secrets.
-    manifest: Option<Arc<Manifest>>,
+    /// `None` while a component describes itself: no outbound requests then.
+    pub(crate) outbound: Option<Outbound>,
+    /// The component's manifest header (`None` while it describes itself): declares config
+    /// and secrets.
+    header: Option<Arc<Header>>,
     config: Arc<BTreeMap<String, String>>,
     credentials: Arc<Credentials>,
     /// Messages logged by the component.
@@ -42,28 +44,46 @@ impl State {
     pub(crate) fn new(
         limiter: CallLimiter,
         outbound: Option<Outbound>,
-        manifest: Option<Arc<Manifest>>,
+        header: Option<Arc<Header>>,
         config: Arc<BTreeMap<String, String>>,
         credentials: Arc<Credentials>,
     ) -> State {
         let stderr = MemoryOutputPipe::new(STDERR_BYTES);
-        // No preopened files, no environment, no arguments, no sockets: a component reaches the
-        // outside world only through the `http` import.
-        let wasi = WasiCtx::builder()
-            .stderr(stderr.clone())
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .build();
+        let wasi = sandbox(&stderr).build();
         State {
             wasi,
             table: ResourceTable::new(),
             limiter,
             stderr,
             outbound,
-            manifest,
+            header,
             config,
             credentials,
+            logs: Vec::new(),
+            logs_dropped: 0,
+        }
+    }
+
+    /// The state of a component describing itself (`plugboard build`): no outbound requests,
+    /// no config or secrets, a clock fixed at the Unix epoch and fixed "random" bytes, so the
+    /// description can depend on nothing but the code.
+    pub(crate) fn describing(limiter: CallLimiter) -> State {
+        let stderr = MemoryOutputPipe::new(STDERR_BYTES);
+        let mut wasi = sandbox(&stderr);
+        wasi.wall_clock(FixedClock)
+            .monotonic_clock(FixedClock)
+            .secure_random(wasmtime_wasi::Deterministic::new(vec![0x5a]))
+            .insecure_random(wasmtime_wasi::Deterministic::new(vec![0xa5]))
+            .insecure_random_seed(0);
+        State {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            limiter,
+            stderr,
+            outbound: None,
+            header: None,
+            config: Arc::default(),
+            credentials: Arc::default(),
             logs: Vec::new(),
             logs_dropped: 0,
         }
@@ -74,6 +94,41 @@ impl State {
         String::from_utf8_lossy(&self.stderr.contents())
             .trim()
             .to_string()
+    }
+}
+
+/// No preopened files, no environment, no arguments, no sockets: a component reaches the outside
+/// world only through the `http` import.
+fn sandbox(stderr: &MemoryOutputPipe) -> wasmtime_wasi::WasiCtxBuilder {
+    let mut builder = WasiCtx::builder();
+    builder
+        .stderr(stderr.clone())
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false);
+    builder
+}
+
+/// A clock that always reads the Unix epoch (wall) or zero (monotonic).
+struct FixedClock;
+
+impl wasmtime_wasi::HostWallClock for FixedClock {
+    fn resolution(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(1)
+    }
+
+    fn now(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
+}
+
+impl wasmtime_wasi::HostMonotonicClock for FixedClock {
+    fn resolution(&self) -> u64 {
+        1_000_000_000
+    }
+
+    fn now(&self) -> u64 {
+        0
     }
 }
 
@@ -95,19 +150,19 @@ impl http::Host for State {
     ) -> wasmtime::Result<Result<http::Response, GuestError>> {
         let Some(outbound) = self.outbound.as_mut() else {
             return Ok(Err(GuestError::Denied(
-                "outbound requests are not allowed while the host reads the manifest".into(),
+                "outbound requests are not allowed while a component describes itself".into(),
             )));
         };
-        Ok(outbound.send(request).await)
+        Ok(outbound.send(request).await.map_err(GuestError::from))
     }
 }
 
 impl config::Host for State {
     async fn get(&mut self, name: String) -> wasmtime::Result<Result<Option<String>, GuestError>> {
         let declared = self
-            .manifest
+            .header
             .as_ref()
-            .and_then(|m| m.config.iter().find(|c| c.name == name));
+            .and_then(|h| h.config.iter().find(|c| c.name == name));
         Ok(match declared {
             None => Err(GuestError::Denied(format!(
                 "config `{name}` is not declared in the manifest"
@@ -124,10 +179,11 @@ impl config::Host for State {
 impl secrets::Host for State {
     async fn get(&mut self, name: String) -> wasmtime::Result<Result<Option<String>, GuestError>> {
         let declared = self
-            .manifest
+            .header
             .as_ref()
-            .is_some_and(|m| m.secrets.contains(&name));
-        if declared && crate::outbound::AUTH_CREDENTIALS.contains(&name.as_str()) {
+            .is_some_and(|h| h.secrets.contains(&name));
+        // The manifest check refuses such declarations; this holds even if one slipped through.
+        if AuthCredential::is_auth_credential(&name) {
             return Ok(Err(GuestError::Denied(format!(
                 "`{name}` is an auth credential: the host applies it, components never read it"
             ))));

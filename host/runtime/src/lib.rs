@@ -1,30 +1,32 @@
 //! The Plugboard host runtime.
 //!
 //! [`Runtime`] owns one wasmtime engine (pooling allocator, epoch interruption), the outbound
-//! HTTP client and a cache of loaded bundles. Loading a bundle compiles it once (precompiled
-//! artifacts are cached on disk by content hash), reads its manifest and keeps an
+//! HTTP client and a cache of loaded bundles. Loading a bundle reads its manifest section (static
+//! data covered by its signature; no guest code runs), compiles the component once (precompiled
+//! artifacts are cached on disk, checked with a keyed MAC before use) and keeps an
 //! `InstancePre`. Each invocation gets a fresh store with its own [`Limits`], and the store is
 //! dropped afterwards, trap or not.
 //!
-//! Credentials ([`Credentials`]) are applied by the host to requests to the integration's
-//! primary origin; they never enter the component.
+//! What a bundle may reach is its manifest: the host enforces it. Credentials ([`Credentials`])
+//! are applied by the host to requests to the manifest's primary origin; they never enter the
+//! component.
 
 mod bindings;
 mod cache;
+mod describe;
 mod host;
 mod limits;
-pub mod manifest;
 mod outbound;
 mod resilience;
 mod runtime;
 
 use std::time::Duration;
 
-use serde::Serialize;
-
+pub use cache::CompileCache;
 pub use limits::Limits;
-pub use manifest::Manifest;
 pub use outbound::Credentials;
+pub use plugboard_manifest::Failure;
+pub use plugboard_manifest::section::ManifestSection;
 pub use resilience::{RateLimit, RetryPolicy};
 pub use runtime::{Bundle, HeldInstance, InvokeOptions, Runtime, RuntimeConfig, oauth_client};
 
@@ -37,8 +39,12 @@ pub enum Error {
     /// The bytes are not a valid component, or it does not compile.
     #[error("cannot compile the component: {0}")]
     Compile(String),
-    /// The component does not implement the `plugboard:integration@0.1.0` world.
-    #[error("the component does not fit plugboard:integration@0.1.0: {0}")]
+    /// The component's manifest is missing, malformed or unacceptable, or it was built for
+    /// another contract.
+    #[error(transparent)]
+    Bundle(#[from] plugboard_bundle::Error),
+    /// The component does not implement the `integration` world.
+    #[error("the component does not fit the `integration` world: {0}")]
     Incompatible(String),
     /// Reading or writing the compilation cache or a bundle file failed.
     #[error("cannot read or write {path}")]
@@ -51,11 +57,15 @@ pub enum Error {
     /// OAuth 2.0 token state could not be read or written.
     #[error("OAuth 2.0 tokens: {0}")]
     Tokens(String),
-    /// The component's manifest could not be read or is inconsistent.
-    #[error("the component's manifest is invalid: {0}")]
-    Manifest(String),
+    /// The OAuth 2.0 credential needs a user's consent (first, or again after the provider
+    /// refused its refresh token).
+    #[error("the OAuth 2.0 credential needs consent: {0}")]
+    NeedsConsent(String),
+    /// A custom-code component could not describe itself (`plugboard build`).
+    #[error("the component could not describe itself: {0}")]
+    Describe(String),
     /// No action has this id.
-    #[error("unknown action `{id}`; `plugboard inspect` lists the {available} action(s)")]
+    #[error("unknown action `{id}` (the integration has {available} action(s))")]
     UnknownAction {
         /// The id asked for.
         id: String,
@@ -63,16 +73,16 @@ pub enum Error {
         available: usize,
     },
     /// Credentials the integration's auth needs were not given.
-    #[error("missing credential(s) for {auth} auth: {}; pass --credential NAME=VALUE", .names.join(", "))]
+    #[error("missing credential(s) for {auth} auth: {}", .names.join(", "))]
     MissingCredentials {
         /// Auth method.
         auth: &'static str,
         /// Missing names.
         names: Vec<&'static str>,
     },
-    /// The component reported a typed error.
+    /// The component reported a typed failure.
     #[error("{0}")]
-    Guest(GuestFailure),
+    Guest(Failure),
     /// The call ran past its wall-time limit.
     #[error("time limit of {} ms exceeded; the call was stopped", .0.as_millis())]
     Timeout(Duration),
@@ -101,87 +111,6 @@ pub enum Error {
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// A typed error from the component (the WIT `error` variant), serializable for callers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum GuestFailure {
-    /// The input does not fit the action.
-    InvalidInput {
-        /// Explanation.
-        message: String,
-    },
-    /// The upstream answered with a non-success status.
-    UpstreamStatus {
-        /// Status code.
-        status: u16,
-        /// Start of the body.
-        body_excerpt: String,
-        /// Explanation.
-        message: String,
-    },
-    /// No response from upstream.
-    Transport {
-        /// Explanation.
-        message: String,
-    },
-    /// The host refused something.
-    Denied {
-        /// Explanation.
-        message: String,
-    },
-    /// A per-call limit was reached.
-    LimitExceeded {
-        /// Explanation.
-        message: String,
-    },
-    /// Anything else.
-    Internal {
-        /// Explanation.
-        message: String,
-    },
-}
-
-impl std::fmt::Display for GuestFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            GuestFailure::InvalidInput { message } => write!(f, "invalid input: {message}"),
-            GuestFailure::UpstreamStatus {
-                message,
-                body_excerpt,
-                ..
-            } => {
-                write!(f, "upstream error: {message}")?;
-                if !body_excerpt.is_empty() {
-                    write!(f, "\nresponse body: {body_excerpt}")?;
-                }
-                Ok(())
-            }
-            GuestFailure::Transport { message } => write!(f, "transport error: {message}"),
-            GuestFailure::Denied { message } => write!(f, "denied: {message}"),
-            GuestFailure::LimitExceeded { message } => write!(f, "limit exceeded: {message}"),
-            GuestFailure::Internal { message } => write!(f, "internal error: {message}"),
-        }
-    }
-}
-
-impl From<bindings::GuestError> for GuestFailure {
-    fn from(error: bindings::GuestError) -> Self {
-        use bindings::GuestError as E;
-        match error {
-            E::InvalidInput(message) => GuestFailure::InvalidInput { message },
-            E::UpstreamStatus(s) => GuestFailure::UpstreamStatus {
-                status: s.status,
-                body_excerpt: s.body_excerpt,
-                message: s.message,
-            },
-            E::Transport(message) => GuestFailure::Transport { message },
-            E::Denied(message) => GuestFailure::Denied { message },
-            E::LimitExceeded(message) => GuestFailure::LimitExceeded { message },
-            E::Internal(message) => GuestFailure::Internal { message },
-        }
-    }
-}
 
 /// Installs the process-wide TLS crypto provider (ring). Idempotent; [`Runtime::new`] calls it.
 pub fn install_crypto_provider() {

@@ -1,24 +1,25 @@
 //! Outbound HTTP for components: the allowlist, credentials applied by the host, and the
 //! request-count, response-size and time limits.
 //!
-//! Credentials are added only to requests whose origin is the integration's primary origin
-//! (scheme, hostname and port of the manifest), never to other allowed hosts. Redirects are
-//! not followed: the component sees the 3xx and the engine reports it.
+//! What a component may reach is its manifest's header: the primary host and the allowed hosts.
+//! Credentials are added only to requests whose origin is the primary origin (scheme, hostname
+//! and port of the manifest), never to other allowed hosts. Redirects are not followed: the
+//! component sees the 3xx and reports it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use base64::Engine as _;
-use plugboard_oauth::{Client as OAuthClient, OAuth2Config, TokenManager};
+use plugboard_manifest::rules::HostPort;
+use plugboard_manifest::{ApiKeyLocation, Auth, Failure, Header, OAuth2, Scheme};
+use plugboard_oauth::{Client as OAuthClient, TokenManager};
 
 use crate::resilience::{Budget, RetryPolicy, backoff, retry_after, retryable_status};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
-use crate::bindings::GuestError;
 use crate::bindings::plugboard::integration::http::{Request, Response};
-use crate::manifest::{Auth, Manifest};
 
 /// Credentials of one installation, by name (`api_key`, `username`, `password`, ...). Values
 /// never appear in `Debug` output.
@@ -65,34 +66,31 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Credentials {
     }
 }
 
-/// One allowed host: name in lower case and port (`None`: the scheme's default port).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct AllowedHost {
-    host: String,
-    port: Option<u16>,
-}
-
-/// Where a bundle may send requests, and where its credentials go.
+/// Where a bundle may send requests, and where its credentials go: its manifest's header.
 #[derive(Debug, Clone)]
 pub(crate) struct HostPolicy {
-    allowed: Vec<AllowedHost>,
-    primary_scheme: String,
-    primary: AllowedHost,
+    allowed: Vec<HostPort>,
+    primary_scheme: Scheme,
+    primary: HostPort,
     auth: Auth,
 }
 
 impl HostPolicy {
-    pub(crate) fn new(manifest: &Manifest) -> HostPolicy {
+    /// The policy of a checked header (its hosts parse; see [`Header::check`]).
+    pub(crate) fn new(header: &Header) -> HostPolicy {
+        let parse = |host: &String| HostPort::parse(host).ok();
+        let primary = parse(&header.hostname).unwrap_or(HostPort {
+            host: String::new(),
+            port: Some(0),
+        });
         HostPolicy {
-            allowed: manifest
-                .allowed_hosts
-                .iter()
-                .chain(std::iter::once(&manifest.hostname))
-                .map(|h| parse_host(h))
+            allowed: std::iter::once(&header.hostname)
+                .chain(&header.allowed_hosts)
+                .filter_map(parse)
                 .collect(),
-            primary_scheme: manifest.scheme.clone(),
-            primary: parse_host(&manifest.hostname),
-            auth: manifest.auth.clone(),
+            primary_scheme: header.scheme,
+            primary,
+            auth: header.auth.clone(),
         }
     }
 
@@ -100,38 +98,19 @@ impl HostPolicy {
         let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
             return false;
         };
-        let default = default_port(url.scheme());
-        self.allowed
-            .iter()
-            .any(|a| a.host.eq_ignore_ascii_case(host) && a.port.or(default) == Some(port))
+        let Some(default) = default_port(url.scheme()) else {
+            return false;
+        };
+        self.allowed.iter().any(|a| a.matches(host, port, default))
     }
 
     fn is_primary(&self, url: &Url) -> bool {
-        url.scheme() == self.primary_scheme
-            && url
-                .host_str()
-                .is_some_and(|h| h.eq_ignore_ascii_case(&self.primary.host))
-            && url.port_or_known_default() == self.primary.port.or(default_port(url.scheme()))
-    }
-}
-
-fn parse_host(text: &str) -> AllowedHost {
-    let text = text.trim().to_ascii_lowercase();
-    match text.rsplit_once(':') {
-        Some((host, port)) if !host.is_empty() && !host.ends_with(':') => match port.parse() {
-            Ok(port) => AllowedHost {
-                host: host.to_string(),
-                port: Some(port),
-            },
-            Err(_) => AllowedHost {
-                host: text.clone(),
-                port: None,
-            },
-        },
-        _ => AllowedHost {
-            host: text,
-            port: None,
-        },
+        url.scheme() == self.primary_scheme.as_str()
+            && matches!(
+                (url.host_str(), url.port_or_known_default()),
+                (Some(host), Some(port))
+                    if self.primary.matches(host, port, self.primary_scheme.default_port())
+            )
     }
 }
 
@@ -143,28 +122,11 @@ fn default_port(scheme: &str) -> Option<u16> {
     }
 }
 
-/// Credentials the host applies for auth; the `secrets` import never hands them to a
-/// component, whatever its manifest declares.
-pub(crate) const AUTH_CREDENTIALS: &[&str] = &[
-    "api_key",
-    "username",
-    "password",
-    "client_id",
-    "client_secret",
-    "refresh_token",
-];
-
 /// The credentials `auth` needs that are missing.
 pub(crate) fn missing_credentials(auth: &Auth, credentials: &Credentials) -> Vec<&'static str> {
-    let needed: &[&'static str] = match auth {
-        Auth::None => &[],
-        Auth::ApiKey { .. } => &["api_key"],
-        Auth::Basic => &["username", "password"],
-        Auth::OAuth2(_) => &["client_id"],
-    };
-    needed
+    auth.required_credentials()
         .iter()
-        .copied()
+        .map(|c| c.as_str())
         .filter(|name| credentials.get(name).is_none())
         .collect()
 }
@@ -173,19 +135,23 @@ pub(crate) fn missing_credentials(auth: &Auth, credentials: &Credentials) -> Vec
 #[derive(Clone)]
 pub(crate) struct OAuthCall {
     pub(crate) manager: Arc<TokenManager>,
-    pub(crate) config: Arc<OAuth2Config>,
+    pub(crate) config: Arc<OAuth2>,
     pub(crate) key: String,
     pub(crate) client: OAuthClient,
 }
 
 impl OAuthCall {
-    /// A usable access token and its `Authorization` value.
-    async fn authorization(&self) -> Result<(Arc<str>, HeaderValue), GuestError> {
+    /// A usable access token and its `Authorization` value. A credential that needs a user's
+    /// consent is noted in `consent_needed`, so the caller can say so precisely.
+    async fn authorization(
+        &self,
+        consent_needed: &mut Option<String>,
+    ) -> Result<(Arc<str>, HeaderValue), Failure> {
         let token = self
             .manager
             .access_token(&self.key, &self.config, &self.client)
             .await
-            .map_err(|e| GuestError::Denied(format!("OAuth 2.0: {e}")))?;
+            .map_err(|e| oauth_failure(e, consent_needed))?;
         let value = sensitive(&format!("{} {token}", self.config.token_scheme))?;
         Ok((token, value))
     }
@@ -203,6 +169,16 @@ pub(crate) struct Outbound {
     pub(crate) response_bytes: usize,
     pub(crate) max_requests: u32,
     pub(crate) sent: u32,
+    /// Set when the OAuth 2.0 credential needs a user's consent.
+    pub(crate) consent_needed: Option<String>,
+}
+
+/// A token manager error as the component sees it (`denied`), noting a needed consent.
+fn oauth_failure(error: plugboard_oauth::Error, consent_needed: &mut Option<String>) -> Failure {
+    if let plugboard_oauth::Error::NeedsAuthorization(message) = &error {
+        *consent_needed = Some(message.clone());
+    }
+    Failure::denied(format!("OAuth 2.0: {error}"))
 }
 
 /// How much longer than the call's remaining time a single request may wait.
@@ -222,40 +198,39 @@ const FORBIDDEN_HEADERS: &[&str] = &[
 
 impl Outbound {
     /// Sends one request for the component.
-    pub(crate) async fn send(&mut self, request: Request) -> Result<Response, GuestError> {
+    pub(crate) async fn send(&mut self, request: Request) -> Result<Response, Failure> {
         if self.sent >= self.max_requests {
-            return Err(GuestError::LimitExceeded(format!(
+            return Err(Failure::limit_exceeded(format!(
                 "more than {} outbound requests in one call",
                 self.max_requests
             )));
         }
         self.sent += 1;
         let mut url = Url::parse(&request.url)
-            .map_err(|e| GuestError::Transport(format!("invalid URL `{}`: {e}", request.url)))?;
+            .map_err(|e| Failure::transport(format!("invalid URL `{}`: {e}", request.url)))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(GuestError::Denied(format!(
+            return Err(Failure::denied(format!(
                 "scheme `{}` is not allowed; only http and https",
                 url.scheme()
             )));
         }
         if !self.policy.allows(&url) {
-            return Err(GuestError::Denied(format!(
+            return Err(Failure::denied(format!(
                 "host `{}` is not in this integration's allowed hosts",
                 authority(&url)
             )));
         }
-        let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| {
-            GuestError::InvalidInput(format!("invalid method `{}`", request.method))
-        })?;
+        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+            .map_err(|_| Failure::invalid_input(format!("invalid method `{}`", request.method)))?;
         let mut headers = HeaderMap::new();
         for (name, value) in &request.headers {
             let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| GuestError::InvalidInput(format!("invalid header name `{name}`")))?;
+                .map_err(|_| Failure::invalid_input(format!("invalid header name `{name}`")))?;
             if FORBIDDEN_HEADERS.contains(&name.as_str()) {
                 continue;
             }
             let value = HeaderValue::from_str(value).map_err(|_| {
-                GuestError::InvalidInput(format!("invalid value for header `{name}`"))
+                Failure::invalid_input(format!("invalid value for header `{name}`"))
             })?;
             headers.append(name, value);
         }
@@ -266,7 +241,7 @@ impl Outbound {
         let oauth = self.oauth.clone().filter(|_| primary);
         let mut token = None;
         if let Some(oauth) = &oauth {
-            let (value, header) = oauth.authorization().await?;
+            let (value, header) = oauth.authorization(&mut self.consent_needed).await?;
             headers.insert(reqwest::header::AUTHORIZATION, header);
             token = Some(value);
         }
@@ -276,9 +251,12 @@ impl Outbound {
             .await?;
         let idempotent = method.is_idempotent();
         if let (Some(oauth), Some(token)) = (oauth, token)
-            && oauth
-                .config
-                .rejects_token(response.status, &response.body, idempotent)
+            && plugboard_oauth::rejects_token(
+                &oauth.config,
+                response.status,
+                &response.body,
+                idempotent,
+            )
         {
             // Refresh once (one token request however many calls saw the rejection) and
             // retry once; a second rejection goes to the component as it is.
@@ -290,11 +268,11 @@ impl Outbound {
                 .manager
                 .token_rejected(&oauth.key, &token)
                 .await
-                .map_err(|e| GuestError::Denied(format!("OAuth 2.0: {e}")))?;
-            let (_, header) = oauth.authorization().await?;
+                .map_err(|e| oauth_failure(e, &mut self.consent_needed))?;
+            let (_, header) = oauth.authorization(&mut self.consent_needed).await?;
             headers.insert(reqwest::header::AUTHORIZATION, header);
             if self.sent >= self.max_requests {
-                return Err(GuestError::LimitExceeded(format!(
+                return Err(Failure::limit_exceeded(format!(
                     "more than {} outbound requests in one call (with the retry after a token refresh)",
                     self.max_requests
                 )));
@@ -306,14 +284,14 @@ impl Outbound {
     }
 
     /// Waits for the credential's rate budget, within the call's deadline.
-    async fn wait_for_budget(&self) -> Result<(), GuestError> {
+    async fn wait_for_budget(&self) -> Result<(), Failure> {
         let wait = self.budget.reserve();
         if wait.is_zero() {
             return Ok(());
         }
         if Instant::now() + wait >= self.deadline {
             self.budget.release();
-            return Err(GuestError::LimitExceeded(format!(
+            return Err(Failure::limit_exceeded(format!(
                 "rate budget: the next request may go in {:.1} s, after the call's time limit",
                 wait.as_secs_f64()
             )));
@@ -337,7 +315,7 @@ impl Outbound {
         url: &Url,
         headers: &HeaderMap,
         body: &Option<bytes::Bytes>,
-    ) -> Result<Response, GuestError> {
+    ) -> Result<Response, Failure> {
         let idempotent = method.is_idempotent();
         let mut retries = 0u32;
         loop {
@@ -348,7 +326,7 @@ impl Outbound {
             }
             let failed = match &result {
                 Ok(response) => retryable_status(response.status),
-                Err(GuestError::Transport(_)) => true,
+                Err(Failure::Transport { .. }) => true,
                 Err(_) => false,
             };
             if !failed {
@@ -382,8 +360,8 @@ impl Outbound {
             if let Some(why) = give_up {
                 return match result {
                     Ok(response) => Ok(annotate(response, retries, Some(why))),
-                    Err(GuestError::Transport(message)) => {
-                        Err(GuestError::Transport(format!("{message} ({why})")))
+                    Err(Failure::Transport { message }) => {
+                        Err(Failure::transport(format!("{message} ({why})")))
                     }
                     Err(other) => Err(other),
                 };
@@ -406,12 +384,10 @@ impl Outbound {
         url: &Url,
         headers: &HeaderMap,
         body: &Option<bytes::Bytes>,
-    ) -> Result<Response, GuestError> {
+    ) -> Result<Response, Failure> {
         let remaining = self.deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
-            return Err(GuestError::LimitExceeded(
-                "the call's time limit was reached".into(),
-            ));
+            return Err(Failure::limit_exceeded("the call's time limit was reached"));
         }
         // A little grace so the call's own deadline (a precise `Timeout` error) fires first.
         let mut builder = self
@@ -457,8 +433,8 @@ impl Outbound {
         })
     }
 
-    fn too_large(&self, url: &Url) -> GuestError {
-        GuestError::LimitExceeded(format!(
+    fn too_large(&self, url: &Url) -> Failure {
+        Failure::limit_exceeded(format!(
             "the response from {} is larger than the {} byte limit",
             authority(url),
             self.response_bytes
@@ -471,17 +447,17 @@ fn apply_auth(
     credentials: &Credentials,
     url: &mut Url,
     headers: &mut HeaderMap,
-) -> Result<(), GuestError> {
+) -> Result<(), Failure> {
     let missing =
-        |name: &str| GuestError::Denied(format!("the installation has no `{name}` credential"));
+        |name: &str| Failure::denied(format!("the installation has no `{name}` credential"));
     match auth {
         // OAuth 2.0 tokens come from the token manager (see `OAuthCall`).
         Auth::None | Auth::OAuth2(_) => {}
-        Auth::ApiKey {
+        Auth::ApiKey(plugboard_manifest::ApiKey {
             header_name,
             preamble,
             location,
-        } => {
+        }) => {
             let key = credentials
                 .get("api_key")
                 .ok_or_else(|| missing("api_key"))?;
@@ -490,8 +466,8 @@ fn apply_auth(
             } else {
                 format!("{preamble} {key}")
             };
-            match location.as_str() {
-                "query" => {
+            match location {
+                ApiKeyLocation::Query => {
                     let kept: Vec<(String, String)> = url
                         .query_pairs()
                         .filter(|(k, _)| k != header_name.as_str())
@@ -504,13 +480,13 @@ fn apply_auth(
                     }
                     pairs.append_pair(header_name, &value);
                 }
-                "cookie" => {
+                ApiKeyLocation::Cookie => {
                     let cookie = format!("{header_name}={value}");
                     headers.append(reqwest::header::COOKIE, sensitive(&cookie)?);
                 }
-                _ => {
+                ApiKeyLocation::Header => {
                     let name = HeaderName::from_bytes(header_name.as_bytes()).map_err(|_| {
-                        GuestError::Internal(format!("invalid API key header name `{header_name}`"))
+                        Failure::internal(format!("invalid API key header name `{header_name}`"))
                     })?;
                     headers.insert(name, sensitive(&value)?);
                 }
@@ -548,10 +524,9 @@ fn annotate(mut response: Response, retries: u32, gave_up: Option<String>) -> Re
 }
 
 /// A header value marked sensitive (kept out of debug output by the HTTP stack).
-fn sensitive(value: &str) -> Result<HeaderValue, GuestError> {
-    let mut value = HeaderValue::from_str(value).map_err(|_| {
-        GuestError::Denied("a credential contains characters not allowed in a header".into())
-    })?;
+fn sensitive(value: &str) -> Result<HeaderValue, Failure> {
+    let mut value = HeaderValue::from_str(value)
+        .map_err(|_| Failure::denied("a credential contains characters not allowed in a header"))?;
     value.set_sensitive(true);
     Ok(value)
 }
@@ -565,7 +540,7 @@ fn authority(url: &Url) -> String {
 }
 
 /// A transport error without the URL's query (which may carry an API key) or credentials.
-fn transport_error(url: &Url, error: &reqwest::Error) -> GuestError {
+fn transport_error(url: &Url, error: &reqwest::Error) -> Failure {
     let what = if error.is_timeout() {
         "timed out".to_string()
     } else if error.is_connect() {
@@ -586,7 +561,7 @@ fn transport_error(url: &Url, error: &reqwest::Error) -> GuestError {
     } else {
         format!(": {detail}")
     };
-    GuestError::Transport(format!(
+    Failure::transport(format!(
         "{} {}{}: {what}{detail}",
         url.scheme(),
         authority(url),
@@ -598,21 +573,23 @@ fn transport_error(url: &Url, error: &reqwest::Error) -> GuestError {
 mod tests {
     use super::*;
 
-    fn policy(hostname: &str, extra: &[&str], scheme: &str) -> HostPolicy {
-        HostPolicy {
-            allowed: std::iter::once(hostname)
-                .chain(extra.iter().copied())
-                .map(parse_host)
-                .collect(),
-            primary_scheme: scheme.into(),
-            primary: parse_host(hostname),
+    fn policy(hostname: &str, extra: &[&str], scheme: Scheme) -> HostPolicy {
+        HostPolicy::new(&Header {
+            name: "t".into(),
+            description: String::new(),
+            icon: None,
+            hostname: hostname.into(),
+            scheme,
+            allowed_hosts: extra.iter().map(|h| h.to_string()).collect(),
             auth: Auth::None,
-        }
+            config: Vec::new(),
+            secrets: Vec::new(),
+        })
     }
 
     #[test]
     fn allowlist_matches_host_and_port() {
-        let p = policy("api.example.com", &["127.0.0.1:8080"], "https");
+        let p = policy("api.example.com", &["127.0.0.1:8080"], Scheme::Https);
         let ok = |u: &str| p.allows(&Url::parse(u).unwrap());
         assert!(ok("https://api.example.com/x"));
         assert!(ok("https://API.example.com:443/x"));
@@ -637,18 +614,32 @@ mod tests {
         let creds: Credentials = [("api_key", "k1")].into_iter().collect();
         let mut url = Url::parse("https://h/x?a=1").unwrap();
         let mut headers = HeaderMap::new();
-        let auth = |location: &str| Auth::ApiKey {
-            header_name: "X-Key".into(),
-            preamble: "Token".into(),
-            location: location.into(),
+        let auth = |location| {
+            Auth::ApiKey(plugboard_manifest::ApiKey {
+                header_name: "X-Key".into(),
+                preamble: "Token".into(),
+                location,
+            })
         };
-        apply_auth(&auth("header"), &creds, &mut url, &mut headers).unwrap();
+        apply_auth(
+            &auth(ApiKeyLocation::Header),
+            &creds,
+            &mut url,
+            &mut headers,
+        )
+        .unwrap();
         assert_eq!(headers["x-key"], "Token k1");
-        apply_auth(&auth("query"), &creds, &mut url, &mut headers).unwrap();
+        apply_auth(&auth(ApiKeyLocation::Query), &creds, &mut url, &mut headers).unwrap();
         assert_eq!(url.query(), Some("a=1&X-Key=Token+k1"));
-        apply_auth(&auth("cookie"), &creds, &mut url, &mut headers).unwrap();
+        apply_auth(
+            &auth(ApiKeyLocation::Cookie),
+            &creds,
+            &mut url,
+            &mut headers,
+        )
+        .unwrap();
         assert_eq!(headers["cookie"], "X-Key=Token k1");
         let err = apply_auth(&Auth::Basic, &creds, &mut url, &mut headers).unwrap_err();
-        assert!(matches!(err, GuestError::Denied(m) if m.contains("username")));
+        assert!(matches!(err, Failure::Denied { message } if message.contains("username")));
     }
 }

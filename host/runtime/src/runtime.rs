@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -11,16 +11,15 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
 use crate::bindings::{Integration, IntegrationPre};
+use crate::cache::CompileCache;
 use crate::host::State;
 use crate::limits::CallLimiter;
-use crate::manifest::Manifest;
 use crate::outbound::{HostPolicy, OAuthCall, Outbound, missing_credentials};
 use crate::resilience::{RateBudgets, RateLimit, RetryPolicy};
-use crate::{Credentials, Error, GuestFailure, Limits, Result, cache};
-use plugboard_oauth::{
-    DEFAULT_COOLDOWN, MemoryStore, OAuth2Config, TokenManager, TokenStore, credential_key,
-};
-use sha2::Digest as _;
+use crate::{Credentials, Error, Failure, Limits, Result, cache};
+use plugboard_manifest::section::ManifestSection;
+use plugboard_manifest::{Auth, Header, OAuth2};
+use plugboard_oauth::{DEFAULT_COOLDOWN, MemoryStore, TokenManager, TokenStore, credential_key};
 
 /// How often the epoch advances; the wall-time limit is enforced in these steps.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -37,8 +36,9 @@ const POOL_MAX_MEMORY: usize = 1 << 30;
 /// Runtime settings.
 #[derive(Clone)]
 pub struct RuntimeConfig {
-    /// Where compiled components are cached; `None` compiles in memory every load.
-    pub cache_dir: Option<PathBuf>,
+    /// Where compiled components are cached, and the key that vouches for them; `None`
+    /// compiles in memory every load.
+    pub cache: Option<CompileCache>,
     /// Instances that may be live at once (pool size).
     pub max_instances: u32,
     /// Pre-allocate instance slots (pooling allocator); off allocates on demand.
@@ -52,7 +52,7 @@ pub struct RuntimeConfig {
 impl std::fmt::Debug for RuntimeConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RuntimeConfig")
-            .field("cache_dir", &self.cache_dir)
+            .field("cache", &self.cache)
             .field("max_instances", &self.max_instances)
             .field("pooling", &self.pooling)
             .field("token_cooldown", &self.token_cooldown)
@@ -63,7 +63,7 @@ impl std::fmt::Debug for RuntimeConfig {
 impl Default for RuntimeConfig {
     fn default() -> Self {
         RuntimeConfig {
-            cache_dir: None,
+            cache: None,
             max_instances: 256,
             pooling: true,
             token_store: Arc::new(MemoryStore::new()),
@@ -91,33 +91,47 @@ pub struct InvokeOptions {
     pub rate_limit: Option<RateLimit>,
 }
 
-/// A loaded bundle: compiled, linked, with its manifest read.
+/// A loaded bundle: its manifest read from its section, compiled, linked.
 pub struct Bundle {
-    /// SHA-256 of the component bytes.
+    /// BLAKE3 hash of the component bytes (hex).
     pub hash: String,
-    /// What the component declares.
-    pub manifest: Arc<Manifest>,
-    /// Action ids, for a constant-time check before instantiating.
-    action_ids: std::collections::HashSet<String>,
+    /// What the component may do: its manifest section, read in place.
+    pub manifest: Arc<ManifestSection>,
+    header: Arc<Header>,
+    digest: std::sync::OnceLock<String>,
     pre: IntegrationPre<State>,
     policy: Arc<HostPolicy>,
+}
+
+impl Bundle {
+    /// The manifest's header: identity, hosts, auth, config and secrets.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The digest of the manifest section ([`plugboard_bundle::manifest_digest`]), computed
+    /// once.
+    pub fn manifest_digest(&self) -> &str {
+        self.digest
+            .get_or_init(|| plugboard_bundle::manifest_digest(&self.manifest))
+    }
 }
 
 impl std::fmt::Debug for Bundle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Bundle")
             .field("hash", &self.hash)
-            .field("name", &self.manifest.name)
+            .field("name", &self.header.name)
             .finish_non_exhaustive()
     }
 }
 
 /// The host runtime. Cheap to share behind an `Arc`; all methods take `&self`.
 pub struct Runtime {
-    engine: Engine,
-    linker: Linker<State>,
+    pub(crate) engine: Engine,
+    pub(crate) linker: Linker<State>,
     client: reqwest::Client,
-    cache_dir: Option<PathBuf>,
+    pub(crate) cache: Option<CompileCache>,
     bundles: Mutex<HashMap<String, Arc<Bundle>>>,
     ticker_stop: Arc<AtomicBool>,
     tokens: Arc<TokenManager>,
@@ -167,7 +181,7 @@ impl Runtime {
             engine,
             linker,
             client,
-            cache_dir: config.cache_dir,
+            cache: config.cache,
             bundles: Mutex::new(HashMap::new()),
             ticker_stop,
         })
@@ -182,61 +196,41 @@ impl Runtime {
         self.load(&bytes).await
     }
 
-    /// Loads a component: compiles it (or maps the cached artifact), links it, and reads its
-    /// manifest. Loading the same bytes again returns the cached bundle.
+    /// Loads a component: reads its manifest section (without running any of its code: what
+    /// the section says is what the host enforces), then compiles it (or uses the cached
+    /// artifact) and links it. Loading the same bytes again returns the cached bundle.
     pub async fn load(&self, bytes: &[u8]) -> Result<Arc<Bundle>> {
         let hash = cache::content_hash(bytes);
         if let Some(bundle) = self.cached(&hash) {
             return Ok(bundle);
         }
-        let component =
-            cache::load_component(&self.engine, bytes, &hash, self.cache_dir.as_deref())?;
-        let instance_pre = self
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| Error::Incompatible(format!("{e:#}")))?;
-        let pre =
-            IntegrationPre::new(instance_pre).map_err(|e| Error::Incompatible(format!("{e:#}")))?;
-        let manifest = self.read_manifest(&pre).await?;
-        let action_ids = check_manifest(&manifest)?;
+        let manifest = plugboard_bundle::read_manifest(bytes)?;
+        let component = cache::load_component(&self.engine, bytes, &hash, self.cache.as_ref())?;
+        let pre = self.link(&component)?;
+        let header = Arc::new(manifest.header().clone());
         let bundle = Arc::new(Bundle {
             hash: hash.clone(),
-            action_ids,
-            policy: Arc::new(HostPolicy::new(&manifest)),
+            policy: Arc::new(HostPolicy::new(&header)),
             manifest: Arc::new(manifest),
+            header,
+            digest: std::sync::OnceLock::new(),
             pre,
         });
         let mut bundles = self.bundles.lock().unwrap_or_else(|e| e.into_inner());
         Ok(bundles.entry(hash).or_insert(bundle).clone())
     }
 
+    fn link(&self, component: &wasmtime::component::Component) -> Result<IntegrationPre<State>> {
+        let instance_pre = self
+            .linker
+            .instantiate_pre(component)
+            .map_err(|e| Error::Incompatible(format!("{e:#}")))?;
+        IntegrationPre::new(instance_pre).map_err(|e| Error::Incompatible(format!("{e:#}")))
+    }
+
     fn cached(&self, hash: &str) -> Option<Arc<Bundle>> {
         let bundles = self.bundles.lock().unwrap_or_else(|e| e.into_inner());
         bundles.get(hash).cloned()
-    }
-
-    async fn read_manifest(&self, pre: &IntegrationPre<State>) -> Result<Manifest> {
-        let limits = Limits::default();
-        let state = State::new(
-            CallLimiter::new(limits.memory_bytes),
-            None,
-            None,
-            Arc::default(),
-            Arc::default(),
-        );
-        let result = self
-            .run(state, &limits, |store| {
-                let pre = pre.clone();
-                Box::pin(async move {
-                    let integration = pre.instantiate_async(&mut *store).await?;
-                    integration.call_manifest(&mut *store).await
-                })
-            })
-            .await?;
-        let manifest: Manifest = result
-            .map_err(|e| Error::Manifest(GuestFailure::from(e).to_string()))?
-            .into();
-        Ok(manifest)
     }
 
     /// Runs one action with a JSON input; returns the component's JSON output.
@@ -247,37 +241,37 @@ impl Runtime {
         input: &str,
         options: &InvokeOptions,
     ) -> Result<serde_json::Value> {
-        let manifest = &bundle.manifest;
-        if !bundle.action_ids.contains(action_id) {
+        let header = &bundle.header;
+        if !bundle.manifest.contains(action_id) {
             return Err(Error::UnknownAction {
                 id: action_id.to_string(),
-                available: manifest.actions.len(),
+                available: bundle.manifest.len(),
             });
         }
-        let missing = missing_credentials(&manifest.auth, &options.credentials);
+        let missing = missing_credentials(&header.auth, &options.credentials);
         if !missing.is_empty() {
             return Err(Error::MissingCredentials {
-                auth: manifest.auth.label(),
+                auth: header.auth.label(),
                 names: missing,
             });
         }
-        let oauth = match &manifest.auth {
-            crate::manifest::Auth::OAuth2(config) => Some(self.oauth_call(config, options).await?),
-            _ => None,
+        let oauth = match &header.auth {
+            Auth::OAuth2(config) => Some(self.oauth_call(config, options).await?),
+            Auth::None | Auth::ApiKey(_) | Auth::Basic => None,
         };
         let limits = &options.limits;
         let credentials = Arc::new(options.credentials.clone());
         let deadline = Instant::now() + limits.timeout;
         let budget_key = options.credential_key.clone().unwrap_or_else(|| {
-            let mut hash = sha2::Sha256::new();
+            let mut hash = blake3::Hasher::new();
             hash.update(bundle.hash.as_bytes());
             for name in options.credentials.names() {
-                hash.update([0]);
+                hash.update(&[0]);
                 hash.update(name.as_bytes());
-                hash.update([0]);
+                hash.update(&[0]);
                 hash.update(options.credentials.get(name).unwrap_or("").as_bytes());
             }
-            hex::encode(hash.finalize())
+            hash.finalize().to_hex().to_string()
         });
         let outbound = Outbound {
             retry: options.retry,
@@ -290,17 +284,18 @@ impl Runtime {
             response_bytes: limits.response_bytes,
             max_requests: limits.max_requests,
             sent: 0,
+            consent_needed: None,
         };
         let state = State::new(
             CallLimiter::new(limits.memory_bytes),
             Some(outbound),
-            Some(manifest.clone()),
+            Some(header.clone()),
             Arc::new(options.config.clone()),
             credentials,
         );
         let action_id = action_id.to_string();
         let input = input.to_string();
-        let result = self
+        let (result, state) = self
             .run(state, limits, |store| {
                 let pre = bundle.pre.clone();
                 Box::pin(async move {
@@ -311,12 +306,14 @@ impl Runtime {
                 })
             })
             .await?;
-        let output = result.map_err(|e| match GuestFailure::from(e) {
+        let consent_needed = state.outbound.and_then(|o| o.consent_needed);
+        let output = result.map_err(|e| match (Failure::from(e), consent_needed) {
+            (_, Some(message)) => Error::NeedsConsent(message),
             // A host call that found the deadline already passed: the call's time limit.
-            GuestFailure::LimitExceeded { .. } if Instant::now() >= deadline => {
+            (Failure::LimitExceeded { .. }, None) if Instant::now() >= deadline => {
                 Error::Timeout(limits.timeout)
             }
-            failure => Error::Guest(failure),
+            (failure, None) => Error::Guest(failure),
         })?;
         if output.len() > limits.response_bytes {
             return Err(Error::BadOutput(format!(
@@ -336,11 +333,7 @@ impl Runtime {
     /// The OAuth 2.0 credential of a call: the client from `client_id` / `client_secret`, the
     /// credential key, and a `refresh_token` credential seeded into the store if it has
     /// nothing yet for that key.
-    async fn oauth_call(
-        &self,
-        config: &Arc<OAuth2Config>,
-        options: &InvokeOptions,
-    ) -> Result<OAuthCall> {
+    async fn oauth_call(&self, config: &OAuth2, options: &InvokeOptions) -> Result<OAuthCall> {
         let client = oauth_client(&options.credentials).ok_or(Error::MissingCredentials {
             auth: "OAuth 2.0",
             names: vec!["client_id"],
@@ -357,14 +350,20 @@ impl Runtime {
         }
         Ok(OAuthCall {
             manager: self.tokens.clone(),
-            config: config.clone(),
+            config: Arc::new(config.clone()),
             key,
             client,
         })
     }
 
-    /// Runs `call` in a fresh store under `limits`, and turns traps into precise errors.
-    async fn run<T, F>(&self, state: State, limits: &Limits, call: F) -> Result<T>
+    /// Runs `call` in a fresh store under `limits`, and turns traps into precise errors; the
+    /// store's state comes back with the result.
+    pub(crate) async fn run<T, F>(
+        &self,
+        state: State,
+        limits: &Limits,
+        call: F,
+    ) -> Result<(T, State)>
     where
         F: for<'a> FnOnce(
             &'a mut Store<State>,
@@ -384,7 +383,7 @@ impl Runtime {
         let outcome = tokio::time::timeout(limits.timeout, call(&mut store)).await;
         match outcome {
             Err(_elapsed) => Err(Error::Timeout(limits.timeout)),
-            Ok(Ok(value)) => Ok(value),
+            Ok(Ok(value)) => Ok((value, store.into_data())),
             Ok(Err(error)) => Err(classify_trap(&error, store.data(), limits)),
         }
     }
@@ -408,7 +407,7 @@ impl Runtime {
         let state = State::new(
             CallLimiter::new(Limits::default().memory_bytes),
             None,
-            Some(bundle.manifest.clone()),
+            Some(bundle.header.clone()),
             Arc::default(),
             Arc::default(),
         );
@@ -464,34 +463,6 @@ fn classify_trap(error: &wasmtime::Error, state: &State, limits: &Limits) -> Err
         message: format!("{error:#}"),
         stderr: state.stderr_text(),
     }
-}
-
-/// Checks a manifest read from a component; returns its action ids.
-fn check_manifest(manifest: &Manifest) -> Result<std::collections::HashSet<String>> {
-    if manifest.hostname.trim().is_empty() {
-        return Err(Error::Manifest("the hostname is empty".into()));
-    }
-    if !matches!(manifest.scheme.as_str(), "http" | "https") {
-        return Err(Error::Manifest(format!(
-            "scheme `{}` is not http or https",
-            manifest.scheme
-        )));
-    }
-    if let crate::manifest::Auth::OAuth2(config) = &manifest.auth {
-        config
-            .check()
-            .map_err(|e| Error::Manifest(format!("OAuth 2.0: {e}")))?;
-    }
-    let mut ids = std::collections::HashSet::with_capacity(manifest.actions.len());
-    for action in &manifest.actions {
-        if !ids.insert(action.id.clone()) {
-            return Err(Error::Manifest(format!(
-                "duplicate action id `{}`",
-                action.id
-            )));
-        }
-    }
-    Ok(ids)
 }
 
 /// The OAuth client from the `client_id` and (optional) `client_secret` credentials.

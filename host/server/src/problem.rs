@@ -14,6 +14,8 @@ pub struct Problem {
     pub kind: &'static str,
     /// What is wrong, specifically.
     pub detail: String,
+    /// The request fields (JSON paths such as `credentials.api_key`) the problem is about.
+    pub fields: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -23,6 +25,8 @@ struct Body<'a> {
     title: &'a str,
     status: u16,
     detail: &'a str,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    fields: &'a [String],
 }
 
 impl Problem {
@@ -31,7 +35,14 @@ impl Problem {
             status,
             kind,
             detail: detail.into(),
+            fields: Vec::new(),
         }
+    }
+
+    /// The same problem, naming the request fields it is about.
+    pub fn with_fields(mut self, fields: impl IntoIterator<Item = String>) -> Problem {
+        self.fields = fields.into_iter().collect();
+        self
     }
 
     /// 400: the request is malformed or invalid.
@@ -87,6 +98,7 @@ impl IntoResponse for Problem {
             title: self.status.canonical_reason().unwrap_or("Error"),
             status: self.status.as_u16(),
             detail: &self.detail,
+            fields: &self.fields,
         };
         let text = serde_json::to_string(&body).unwrap_or_else(|_| "{}".into());
         (

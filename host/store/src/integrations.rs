@@ -17,6 +17,8 @@ pub struct NewVersion<'a> {
     pub component: &'a [u8],
     /// SHA-256 of the component, hex.
     pub bundle_hash: &'a str,
+    /// Digest of the component's manifest section as reviewed (it pins what the bundle may do).
+    pub manifest_digest: &'a str,
     /// Published or hidden.
     pub status: Status,
     /// What changed since the previous version.
@@ -188,12 +190,13 @@ impl Store {
         .await?;
         sqlx::query(
             "INSERT INTO integration_versions (integration_id, version, definition, bundle_hash, \
-             change_report, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+             manifest_digest, change_report, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id)
         .bind(version)
         .bind(new.definition.to_string())
         .bind(new.bundle_hash)
+        .bind(new.manifest_digest)
         .bind(new.change_report.to_string())
         .bind(at)
         .execute(&mut *tx)
@@ -203,6 +206,7 @@ impl Store {
             integration_id: id.to_string(),
             version,
             bundle_hash: new.bundle_hash.to_string(),
+            manifest_digest: Some(new.manifest_digest.to_string()),
             change_report: new.change_report.clone(),
             created_at: at,
         })
@@ -235,7 +239,7 @@ impl Store {
     /// A finalized version with its definition.
     pub async fn version(&self, id: &str, version: i64) -> Result<(Version, serde_json::Value)> {
         let row = sqlx::query(
-            "SELECT version, definition, bundle_hash, change_report, created_at \
+            "SELECT version, definition, bundle_hash, manifest_digest, change_report, created_at \
              FROM integration_versions WHERE integration_id = $1 AND version = $2",
         )
         .bind(id)
@@ -252,6 +256,7 @@ impl Store {
                 integration_id: id.to_string(),
                 version: row.try_get("version")?,
                 bundle_hash: row.try_get("bundle_hash")?,
+                manifest_digest: row.try_get("manifest_digest")?,
                 change_report: parse("change_report")?,
                 created_at: row.try_get("created_at")?,
             },

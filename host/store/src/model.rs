@@ -140,6 +140,9 @@ pub struct Version {
     pub version: i64,
     /// SHA-256 of the component.
     pub bundle_hash: String,
+    /// Digest of the manifest section reviewed at finalize or upload; `None` for versions made
+    /// before manifests were pinned.
+    pub manifest_digest: Option<String>,
     /// Actions added, removed and changed, with breaking changes flagged.
     pub change_report: serde_json::Value,
     /// Unix seconds.

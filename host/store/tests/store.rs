@@ -86,6 +86,7 @@ async fn exercise(store: &Store) {
         definition: &edited,
         component: b"\0asm-one",
         bundle_hash: "hash-1",
+        manifest_digest: "digest-1",
         status,
         change_report: &report,
     };
@@ -127,6 +128,7 @@ async fn exercise(store: &Store) {
         .unwrap();
     let (version, stored_definition) = store.version(&integration.id, 1).await.unwrap();
     assert_eq!(version.change_report, json!({"added": ["a", "b"]}));
+    assert_eq!(version.manifest_digest.as_deref(), Some("digest-1"));
     assert_eq!(stored_definition, edited);
     assert_eq!(store.bundle("hash-1").await.unwrap(), b"\0asm-one");
     assert_eq!(store.integrations(&root.id).await.unwrap().len(), 1);

@@ -1,7 +1,7 @@
 //! Credentials applied by the host: API key (header, query, cookie) and Basic; wrong or missing
 //! credentials give clear errors that never contain the secret.
 
-use plugboard_runtime::{Error, GuestFailure};
+use plugboard_runtime::{Error, Failure};
 use plugboard_tests::api::{AuthCheck, TestApi};
 use serde_json::{Value, json};
 
@@ -57,7 +57,7 @@ async fn api_key_header_with_preamble_is_applied_and_a_wrong_key_is_a_clear_401(
         .await
         .expect_err("wrong key");
     match &err {
-        Error::Guest(GuestFailure::UpstreamStatus {
+        Error::Guest(Failure::UpstreamStatus {
             status,
             body_excerpt,
             message,
@@ -123,7 +123,7 @@ async fn basic_auth_is_applied() {
         .expect_err("wrong password");
     assert!(matches!(
         err,
-        Error::Guest(GuestFailure::UpstreamStatus { status: 401, .. })
+        Error::Guest(Failure::UpstreamStatus { status: 401, .. })
     ));
 }
 

@@ -2,13 +2,13 @@
 //! (examples/petstore: lint, repair, import, finalize) and a custom-code integration written
 //! with the guest SDK (examples/custom-code, built from source by this crate's build script).
 
-use plugboard_runtime::{Error, GuestFailure, InvokeOptions};
 use plugboard_openapi::source::Document;
+use plugboard_runtime::{Error, Failure, InvokeOptions};
 use plugboard_tests::api::{AuthCheck, TestApi};
 use plugboard_tests::faults::FaultServer;
 use serde_json::json;
 
-use crate::support::runtime;
+use crate::support::{custom_bundle, runtime};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn petstore_from_its_public_spec() {
@@ -73,7 +73,7 @@ async fn petstore_from_its_public_spec() {
         .await
         .expect_err("a limit that is not a number");
     assert!(
-        matches!(error, Error::Guest(GuestFailure::InvalidInput { .. })),
+        matches!(error, Error::Guest(Failure::InvalidInput { .. })),
         "{error}"
     );
 }
@@ -86,12 +86,11 @@ async fn custom_code_example_with_typed_actions() {
         AuthCheck::header("X-Api-Key", "demo-key"),
     )
     .expect("the example's API port 127.0.0.1:8787 must be free");
-    let component =
-        std::fs::read(env!("PLUGBOARD_EXAMPLE_CUSTOM_WASM")).expect("the example component");
     let runtime = runtime();
+    let component = custom_bundle(&runtime, env!("PLUGBOARD_EXAMPLE_CUSTOM_WASM")).await;
     let bundle = runtime.load(&component).await.expect("load");
-    assert_eq!(bundle.manifest.name, "Item Summary");
-    assert_eq!(bundle.manifest.config[0].name, "per_page");
+    assert_eq!(bundle.header().name, "Item Summary");
+    assert_eq!(bundle.header().config[0].name, "per_page");
     let options = InvokeOptions {
         credentials: [("api_key", "demo-key")].into_iter().collect(),
         config: [("per_page".to_string(), "5".to_string())]

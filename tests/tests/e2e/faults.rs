@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use plugboard_runtime::{Error, GuestFailure, InvokeOptions, Limits, RateLimit, RetryPolicy};
+use plugboard_runtime::{Error, Failure, InvokeOptions, Limits, RateLimit, RetryPolicy};
 use plugboard_tests::faults::FaultServer;
 use serde_json::{Value, json};
 
@@ -35,7 +35,7 @@ fn fast_retries() -> InvokeOptions {
 
 fn upstream_message(error: &Error) -> String {
     match error {
-        Error::Guest(GuestFailure::UpstreamStatus { message, .. }) => message.clone(),
+        Error::Guest(Failure::UpstreamStatus { message, .. }) => message.clone(),
         other => panic!("expected an upstream status, got {other:?}"),
     }
 }
@@ -107,7 +107,7 @@ async fn idempotent_requests_are_retried_and_give_ups_are_explained() {
 
     // A body cut short and a body that is not JSON: clear errors.
     match call("truncated").await.expect_err("truncated") {
-        Error::Guest(GuestFailure::Transport { message }) => {
+        Error::Guest(Failure::Transport { message }) => {
             assert!(message.contains("gave up after 3 attempts"), "{message}")
         }
         other => panic!("expected a transport error, got {other:?}"),
@@ -130,7 +130,7 @@ async fn idempotent_requests_are_retried_and_give_ups_are_explained() {
         .expect_err("too slow");
     assert!(matches!(error, Error::Timeout(_)), "{error:?}");
     match runtime.invoke(&bundle, "big", "{}", &limited).await {
-        Err(Error::Guest(GuestFailure::LimitExceeded { message })) => {
+        Err(Error::Guest(Failure::LimitExceeded { message })) => {
             assert!(
                 message.contains("larger than the 1048576 byte limit"),
                 "{message}"
@@ -240,7 +240,7 @@ async fn the_rate_budget_spaces_calls_and_learns_from_rate_limit_headers() {
         ..learned.clone()
     };
     match runtime.invoke(&bundle, "exhausted", "{}", &short).await {
-        Err(Error::Guest(GuestFailure::LimitExceeded { message })) => {
+        Err(Error::Guest(Failure::LimitExceeded { message })) => {
             assert!(message.contains("rate budget"), "{message}")
         }
         other => panic!("expected the rate budget to be named, got {other:?}"),

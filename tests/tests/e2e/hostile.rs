@@ -3,11 +3,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use plugboard_runtime::{Credentials, Error, GuestFailure, InvokeOptions, Limits, Runtime};
+use plugboard_runtime::{Credentials, Error, Failure, InvokeOptions, Limits, Runtime};
 use plugboard_tests::api::{AuthCheck, TestApi};
 use serde_json::json;
 
-use crate::support::runtime;
+use crate::support::{custom_bundle, runtime};
 
 const HOSTILE: &str = env!("PLUGBOARD_HOSTILE_WASM");
 
@@ -27,7 +27,7 @@ fn options(timeout_ms: u64) -> InvokeOptions {
 }
 
 async fn hostile(runtime: &Runtime) -> Arc<plugboard_runtime::Bundle> {
-    let bytes = std::fs::read(HOSTILE).expect("hostile component built by build.rs");
+    let bytes = custom_bundle(runtime, HOSTILE).await;
     runtime.load(&bytes).await.expect("load hostile")
 }
 
@@ -110,7 +110,7 @@ async fn a_request_to_a_host_outside_the_manifest_is_denied() {
         .await
         .expect_err("fetch");
     match &err {
-        Error::Guest(GuestFailure::Denied { message }) => {
+        Error::Guest(Failure::Denied { message }) => {
             assert!(
                 message.contains(&api.host()) && message.contains("allowed hosts"),
                 "{message}"
@@ -131,7 +131,7 @@ async fn request_storms_undeclared_secrets_and_config_and_panics_are_contained()
         .await
         .expect_err("storm");
     assert!(
-        matches!(&storm, Error::Guest(GuestFailure::LimitExceeded { message }) if message.contains("more than 10 outbound requests")),
+        matches!(&storm, Error::Guest(Failure::LimitExceeded { message }) if message.contains("more than 10 outbound requests")),
         "{storm:?}"
     );
     let secret = runtime
@@ -139,10 +139,10 @@ async fn request_storms_undeclared_secrets_and_config_and_panics_are_contained()
         .await
         .expect_err("secret");
     assert!(
-        matches!(&secret, Error::Guest(GuestFailure::Denied { message }) if message.contains("secret `api_key` is not declared")),
+        matches!(&secret, Error::Guest(Failure::Denied { message }) if message.contains("secret `someone_elses_secret` is not declared")),
         "{secret:?}"
     );
-    // Declaring an auth credential as a secret does not hand it out.
+    // An auth credential is never handed out as a secret (and a manifest cannot declare one).
     let mut with_secret = options(2_000);
     with_secret
         .credentials
@@ -152,7 +152,7 @@ async fn request_storms_undeclared_secrets_and_config_and_panics_are_contained()
         .await
         .expect_err("auth secret");
     assert!(
-        matches!(&auth_secret, Error::Guest(GuestFailure::Denied { message }) if message.contains("`client_secret` is an auth credential")),
+        matches!(&auth_secret, Error::Guest(Failure::Denied { message }) if message.contains("`client_secret` is an auth credential")),
         "{auth_secret:?}"
     );
     // Each call reads its own installation's config, however many run at once.
@@ -185,7 +185,7 @@ async fn request_storms_undeclared_secrets_and_config_and_panics_are_contained()
         .await
         .expect_err("config");
     assert!(
-        matches!(&config, Error::Guest(GuestFailure::Denied { .. })),
+        matches!(&config, Error::Guest(Failure::Denied { .. })),
         "{config:?}"
     );
     let panic = runtime

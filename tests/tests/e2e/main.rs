@@ -11,3 +11,4 @@ mod import;
 mod oauth;
 mod pagination;
 mod requests;
+mod trust;

@@ -1,7 +1,7 @@
 //! Every pagination style against the same 23-item data set, and the guards that stop servers
 //! that never end.
 
-use plugboard_runtime::{Error, GuestFailure};
+use plugboard_runtime::{Error, Failure};
 use plugboard_tests::api::{AuthCheck, FOREIGN_BASE, STUCK_CURSOR, TestApi, all_items};
 use serde_json::{Value, json};
 
@@ -218,7 +218,7 @@ async fn a_results_key_that_is_not_an_array_is_a_clear_error() {
     )
     .await;
     match output {
-        Err(Error::Guest(GuestFailure::Internal { message })) => {
+        Err(Error::Guest(Failure::Internal { message })) => {
             assert!(
                 message.contains("`data`") && message.contains("not an array"),
                 "{message}"

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use plugboard_runtime::{Error, GuestFailure, InvokeOptions, Limits};
+use plugboard_runtime::{Error, Failure, InvokeOptions, Limits};
 use plugboard_tests::api::{AuthCheck, TestApi};
 use serde_json::{Value, json};
 
@@ -85,7 +85,7 @@ async fn parameters_bodies_and_response_shapes() {
     assert!(
         matches!(
             err,
-            Error::Guest(GuestFailure::UpstreamStatus { status: 503, .. })
+            Error::Guest(Failure::UpstreamStatus { status: 503, .. })
         ),
         "{err:?}"
     );
@@ -122,7 +122,7 @@ async fn bad_input_is_rejected_before_any_request() {
     ];
     for (input, expected) in cases {
         match runtime.invoke(&bundle, "echo_get", input, &opts).await {
-            Err(Error::Guest(GuestFailure::InvalidInput { message })) => {
+            Err(Error::Guest(Failure::InvalidInput { message })) => {
                 assert!(message.contains(expected), "{input}: {message}")
             }
             other => panic!("{input}: expected invalid input, got {other:?}"),
@@ -165,7 +165,7 @@ async fn response_size_and_time_limits_stop_the_call() {
         .await
         .expect_err("big");
     assert!(
-        matches!(&err, Error::Guest(GuestFailure::LimitExceeded { message }) if message.contains("1048576 byte limit")),
+        matches!(&err, Error::Guest(Failure::LimitExceeded { message }) if message.contains("1048576 byte limit")),
         "{err:?}"
     );
 

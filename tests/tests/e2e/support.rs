@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use plugboard_definition::Definition;
-use plugboard_runtime::{Bundle, Credentials, InvokeOptions, Runtime, RuntimeConfig};
+use plugboard_runtime::{Bundle, CompileCache, Credentials, InvokeOptions, Runtime, RuntimeConfig};
 use plugboard_tests::api::TestApi;
 use serde_json::{Value, json};
 
@@ -14,10 +14,16 @@ pub fn cache_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("component-cache")
 }
 
+/// The shared compilation cache, with its key beside (not in) the cache directory.
+pub fn compile_cache() -> CompileCache {
+    let key = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("component-cache.key");
+    CompileCache::open(cache_dir(), &key).expect("compile cache")
+}
+
 /// A runtime for one test.
 pub fn runtime() -> Runtime {
     Runtime::new(RuntimeConfig {
-        cache_dir: Some(cache_dir()),
+        cache: Some(compile_cache()),
         max_instances: 16,
         pooling: true,
         ..RuntimeConfig::default()
@@ -49,6 +55,14 @@ pub fn list_action(path: &str) -> Value {
 pub async fn load(runtime: &Runtime, definition: &Definition) -> Arc<Bundle> {
     let bundle = plugboard_bundle::finalize(definition).expect("finalize");
     runtime.load(&bundle.component).await.expect("load")
+}
+
+/// The bundle of a custom-code component built by `build.rs` (`wasm` is its path): its manifest
+/// recorded as `plugboard build` records it.
+pub async fn custom_bundle(runtime: &Runtime, wasm: &str) -> Vec<u8> {
+    let component = std::fs::read(wasm).expect("a custom-code component built by build.rs");
+    let manifest = runtime.describe(&component).await.expect("describe");
+    plugboard_bundle::embed_manifest(&component, &manifest).expect("record the manifest")
 }
 
 /// Options with the given credentials and default limits.

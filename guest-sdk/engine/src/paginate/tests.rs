@@ -3,7 +3,8 @@ use serde_json::json;
 use super::*;
 use crate::HttpResponse;
 use crate::request::prepare;
-use crate::table::{ActionRecord, AuthInfo, Meta};
+use crate::table::{ActionRecord, Meta};
+use plugboard_manifest::Scheme;
 
 /// A transport that answers with a function of the request URL and counts requests.
 struct Fake<F: FnMut(&Url) -> HttpResponse> {
@@ -13,9 +14,9 @@ struct Fake<F: FnMut(&Url) -> HttpResponse> {
 }
 
 impl<F: FnMut(&Url) -> HttpResponse> Transport for Fake<F> {
-    fn send(&mut self, request: HttpRequest) -> Result<HttpResponse, EngineError> {
+    fn send(&mut self, request: HttpRequest) -> Result<HttpResponse, Failure> {
         self.urls.push(request.url.clone());
-        let url = Url::parse(&request.url).map_err(|e| EngineError::Transport(e.to_string()))?;
+        let url = Url::parse(&request.url).map_err(|e| Failure::transport(e.to_string()))?;
         Ok((self.respond)(&url))
     }
 
@@ -68,21 +69,15 @@ fn run_with<F: FnMut(&Url) -> HttpResponse>(
 fn try_run<F: FnMut(&Url) -> HttpResponse>(
     config: PaginationConfig,
     respond: F,
-) -> (Result<Value, EngineError>, Vec<String>) {
+) -> (Result<Value, Failure>, Vec<String>) {
     let meta = Meta {
-        name: "t".into(),
-        description: "t".into(),
         hostname: "api.test".into(),
         base_path: String::new(),
-        scheme: "https".into(),
-        auth: AuthInfo::None,
+        scheme: Scheme::Https,
         pagination: config.clone(),
-        allowed_hosts: vec![],
         extra_request_headers: vec![],
     };
     let record = ActionRecord {
-        name: "l".into(),
-        description: String::new(),
         method: "GET".into(),
         path: "/items".into(),
         params: vec![],
@@ -245,6 +240,6 @@ fn non_array_results_are_a_clear_error() {
     let (out, _) = try_run(cfg, |_| ok(json!({"data": {"not": "a list"}})));
     let err = out.unwrap_err();
     assert!(
-        matches!(err, EngineError::Internal(m) if m.contains("`data`") && m.contains("an object"))
+        matches!(err, Failure::Internal { message: m } if m.contains("`data`") && m.contains("an object"))
     );
 }

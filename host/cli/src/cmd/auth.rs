@@ -13,8 +13,8 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, bail};
 use axum::extract::{RawQuery, State};
 use axum::response::Html;
-use plugboard_oauth::{FileStore, Grant, OAuth2Config, TokenStore, authorize, credential_key};
-use plugboard_runtime::manifest::Auth;
+use plugboard_manifest::{Auth, Grant, OAuth2};
+use plugboard_oauth::{FileStore, TokenStore, authorize, credential_key};
 use plugboard_runtime::{Credentials, Runtime};
 use tokio::sync::oneshot;
 
@@ -124,13 +124,13 @@ fn open_file_store(path: Option<PathBuf>) -> Result<FileStore> {
 async fn credential(
     runtime: &Runtime,
     args: &CredentialArgs,
-) -> Result<(OAuth2Config, plugboard_oauth::Client, String)> {
+) -> Result<(OAuth2, plugboard_oauth::Client, String)> {
     let bundle = crate::load(runtime, &args.bundle).await?;
-    let Auth::OAuth2(config) = &bundle.manifest.auth else {
+    let Auth::OAuth2(config) = &bundle.header().auth else {
         bail!(
             "{} uses {} auth, not OAuth 2.0",
             args.bundle.display(),
-            bundle.manifest.auth.label()
+            bundle.header().auth.label()
         );
     };
     let credentials: Credentials = crate::pairs(&args.credentials, "--credential")?

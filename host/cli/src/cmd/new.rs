@@ -64,8 +64,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
     eprintln!(
-        "created {}: build it with `cargo build --release` there; the component is target/wasm32-wasip2/release/{}.wasm",
+        "created {}: build it with `cargo build --release` there, then record its manifest with `plugboard build target/wasm32-wasip2/release/{}.wasm -o {}.bundle.wasm`",
         root.display(),
+        args.name.replace('-', "_"),
         args.name.replace('-', "_")
     );
     Ok(ExitCode::SUCCESS)
@@ -111,7 +112,7 @@ fn lib_rs(name: &str, hostname: &str) -> String {
     format!(
         r#"//! {name}: a custom-code Plugboard integration.
 
-use plugboard_guest::{{Error, Integration, config_value, get_json}};
+use plugboard_guest::{{Failure, Integration, config_value, get_json}};
 use serde::{{Deserialize, Serialize}};
 
 /// Input of `hello`.
@@ -128,7 +129,7 @@ struct HelloOutput {{
     greeting: String,
 }}
 
-fn hello(input: HelloInput) -> Result<HelloOutput, Error> {{
+fn hello(input: HelloInput) -> Result<HelloOutput, Failure> {{
     let greeting = config_value("greeting")?.unwrap_or_else(|| "Hello".into());
     Ok(HelloOutput {{
         greeting: format!("{{greeting}}, {{}}!", input.name),
@@ -143,7 +144,7 @@ struct GetInput {{
     path: String,
 }}
 
-fn get(input: GetInput) -> Result<serde_json::Value, Error> {{
+fn get(input: GetInput) -> Result<serde_json::Value, Failure> {{
     // The host adds the installation's credentials and refuses hosts not declared below.
     get_json(&format!("https://{hostname}{{}}", input.path))
 }}
@@ -167,12 +168,17 @@ fn readme(name: &str) -> String {
 
 A custom-code Plugboard integration: typed actions in `src/lib.rs`.
 
+`plugboard build` records the manifest that `build()` declares (hosts, auth, config, secrets,
+actions) into the component, once, before you sign it: hosts enforce that recorded manifest and
+never run your code to learn what it may do.
+
 ```sh
 rustup target add wasm32-wasip2
 cargo build --release
-plugboard inspect target/wasm32-wasip2/release/{file}.wasm
-plugboard invoke target/wasm32-wasip2/release/{file}.wasm hello --input '{{"name": "Ada"}}'
-plugboard keygen -o vendor && plugboard sign target/wasm32-wasip2/release/{file}.wasm --key vendor.key
+plugboard build target/wasm32-wasip2/release/{file}.wasm -o {file}.bundle.wasm
+plugboard inspect {file}.bundle.wasm
+plugboard invoke {file}.bundle.wasm hello --input '{{"name": "Ada"}}'
+plugboard keygen -o vendor && plugboard sign {file}.bundle.wasm --key vendor.key
 ```
 "#
     )

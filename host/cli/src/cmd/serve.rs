@@ -48,7 +48,7 @@ pub async fn run(args: Args, cache_dir: Option<PathBuf>) -> Result<ExitCode> {
     let store = Store::open(&url).await.context("cannot open the store")?;
     let sealer = sealer(&store, &data_dir).await?;
     let mut config = RuntimeConfig {
-        cache_dir,
+        cache: crate::compile_cache(cache_dir, &data_dir)?,
         ..RuntimeConfig::default()
     };
     // OAuth 2.0 tokens live in the store, sealed, with a lock across hosts on PostgreSQL.

@@ -66,20 +66,21 @@ pub async fn upload(
         state.runtime.load(&body).await.map_err(|e| {
             Problem::unprocessable(format!("not a usable integration component: {e}"))
         })?;
-    let manifest = serde_json::to_value(&*bundle.manifest).map_err(Problem::internal)?;
-    let name = bundle.manifest.name.clone();
+    // The review: every action parsed and checked now; what is stored here is what the
+    // platform will enforce, pinned by the section's digest.
+    let manifest = bundle
+        .manifest
+        .to_manifest()
+        .map_err(|e| Problem::unprocessable(format!("the bundle's manifest: {e}")))?;
+    let name = manifest.header.name.clone();
+    let actions: Vec<String> = manifest.actions.iter().map(|a| a.id.clone()).collect();
+    let manifest = serde_json::to_value(&manifest).map_err(Problem::internal)?;
     let definition = json!({"kind": BUNDLE_KIND, "signer": signer, "manifest": manifest});
     let hash = hex::encode(Sha256::digest(&body));
     let integration = state
         .store
         .create_integration(&org, &name, &definition)
         .await?;
-    let actions: Vec<&str> = bundle
-        .manifest
-        .actions
-        .iter()
-        .map(|a| a.id.as_str())
-        .collect();
     let report = json!({"first_version": true, "added": actions, "removed": [],
         "renamed": [], "changed": [], "breaking": false, "breaking_reasons": []});
     let new = NewVersion {
@@ -87,6 +88,7 @@ pub async fn upload(
         definition: &definition,
         component: &body,
         bundle_hash: &hash,
+        manifest_digest: bundle.manifest_digest(),
         status,
         change_report: &report,
     };

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use plugboard_runtime::{Credentials, Error as RunError, GuestFailure, InvokeOptions};
+use plugboard_runtime::{Credentials, Error as RunError, Failure, InvokeOptions};
 use plugboard_store::{Installation, Role, Status};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -194,8 +194,20 @@ pub(crate) fn invoke_problem(error: RunError) -> Problem {
         RunError::UnknownAction { id, .. } => {
             Problem::not_found(format!("action `{id}` not found"))
         }
-        RunError::MissingCredentials { .. } => Problem::unprocessable(error.to_string()),
-        RunError::Guest(GuestFailure::InvalidInput { message }) => {
+        RunError::MissingCredentials { auth, names } => {
+            let fields: Vec<String> = names.iter().map(|n| format!("credentials.{n}")).collect();
+            Problem::unprocessable(format!(
+                "the configuration has no credential(s) for the integration's {auth} auth: set {}",
+                fields
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ))
+            .with_fields(fields)
+        }
+        RunError::NeedsConsent(_) => Problem::bad_gateway(error.to_string()),
+        RunError::Guest(Failure::InvalidInput { message }) => {
             Problem::unprocessable(format!("invalid input: {message}"))
         }
         RunError::Guest(_)
@@ -205,6 +217,30 @@ pub(crate) fn invoke_problem(error: RunError) -> Problem {
         | RunError::BadOutput(_) => Problem::bad_gateway(error.to_string()),
         RunError::Tokens(message) => Problem::bad_gateway(format!("OAuth 2.0 tokens: {message}")),
         other => Problem::internal(other),
+    }
+}
+
+/// Refuses a bundle whose manifest is not the one reviewed when its version was made.
+fn pinned(version: &plugboard_store::Version, bundle: &plugboard_runtime::Bundle) -> ApiResult<()> {
+    match version.manifest_digest.as_deref() {
+        Some(digest) if digest == bundle.manifest_digest() => Ok(()),
+        Some(digest) => {
+            tracing::error!(
+                integration = %version.integration_id,
+                version = version.version,
+                reviewed = digest,
+                found = bundle.manifest_digest(),
+                "a stored bundle's manifest differs from the one reviewed; refusing to run it"
+            );
+            Err(Problem::conflict(format!(
+                "version {} of integration `{}` no longer carries the manifest reviewed when it was made; it will not run",
+                version.version, version.integration_id
+            )))
+        }
+        None => Err(Problem::conflict(format!(
+            "version {} of integration `{}` was made by an older Plugboard and has no reviewed manifest: finalize it again (or upload its rebuilt bundle)",
+            version.version, version.integration_id
+        ))),
     }
 }
 
@@ -240,6 +276,7 @@ pub(crate) async fn run_action(
             bundle
         }
     };
+    pinned(&version, &bundle)?;
     let configuration = state
         .store
         .configuration(&installation.id, configuration, &state.sealer)
@@ -336,13 +373,13 @@ pub async fn invoke(
 /// a body excerpt or a message (they may carry upstream data).
 fn failure_kind(error: &RunError) -> String {
     match error {
-        RunError::Guest(GuestFailure::UpstreamStatus { status, .. }) => {
+        RunError::Guest(Failure::UpstreamStatus { status, .. }) => {
             format!("upstream status {status}")
         }
-        RunError::Guest(GuestFailure::InvalidInput { .. }) => "invalid input".into(),
-        RunError::Guest(GuestFailure::Transport { .. }) => "transport".into(),
-        RunError::Guest(GuestFailure::Denied { .. }) => "denied".into(),
-        RunError::Guest(GuestFailure::LimitExceeded { .. }) => "limit exceeded".into(),
+        RunError::Guest(Failure::InvalidInput { .. }) => "invalid input".into(),
+        RunError::Guest(Failure::Transport { .. }) => "transport".into(),
+        RunError::Guest(Failure::Denied { .. }) => "denied".into(),
+        RunError::Guest(Failure::LimitExceeded { .. }) => "limit exceeded".into(),
         RunError::Guest(_) => "component error".into(),
         RunError::Timeout(_) => "time limit".into(),
         RunError::MemoryLimit { .. } => "memory limit".into(),
@@ -350,6 +387,7 @@ fn failure_kind(error: &RunError) -> String {
         RunError::UnknownAction { .. } => "unknown action".into(),
         RunError::MissingCredentials { .. } => "missing credentials".into(),
         RunError::Tokens(_) => "OAuth tokens".into(),
+        RunError::NeedsConsent(_) => "needs consent".into(),
         _ => "internal".into(),
     }
 }

@@ -345,6 +345,7 @@ pub async fn finalize(
         definition: &definition_json,
         component: &bundle.component,
         bundle_hash: &hash,
+        manifest_digest: &bundle.manifest_digest,
         status,
         change_report: &report,
     };

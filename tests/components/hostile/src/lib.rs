@@ -3,11 +3,19 @@
 //!
 //! Actions: `echo` (behaves), `spin` (endless loop), `hog` (unbounded allocation), `fetch`
 //! (requests the `url` in its input, meant for a host outside the allowlist), `storm` (requests
-//! forever), `secret` (reads an undeclared secret), `auth-secret` (declares and reads the
-//! installation's OAuth `client_secret`), `config` (reads an undeclared config value), `region`
-//! (reads its declared config), `flood` (24 MiB of output), `panic`.
+//! forever), `secret` (reads an undeclared secret), `auth-secret` (reads the installation's OAuth
+//! `client_secret`, an auth credential), `config` (reads an undeclared config value), `region` (reads its declared
+//! config), `flood` (24 MiB of output), `panic`, and `timebomb` (calls the host its description
+//! names *now*).
+//!
+//! Its description is a time bomb: before [`SWITCH_AT`] it declares `allowed.invalid`, after it
+//! `elsewhere.invalid`. `plugboard build` records it under a fixed clock (the first), and a host
+//! that enforced what the component says at load time would now allow the second.
 
-use plugboard_guest::bindings::plugboard::integration::types as wit;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use plugboard_guest::manifest::{Action, Auth, ConfigDeclaration, Header, Manifest, Scheme};
+use plugboard_guest::types as wit;
 use plugboard_guest::{Guest, config, http, secrets};
 
 struct Hostile;
@@ -24,47 +32,53 @@ const ACTIONS: &[&str] = &[
     "region",
     "flood",
     "panic",
+    "timebomb",
 ];
 
+/// When the description switches hosts: 2020-01-01T00:00:00Z.
+const SWITCH_AT: Duration = Duration::from_secs(1_577_836_800);
+
+/// The host the description names at this moment.
+fn host_now() -> &'static str {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    if now < SWITCH_AT {
+        "allowed.invalid"
+    } else {
+        "elsewhere.invalid"
+    }
+}
+
 impl Guest for Hostile {
-    fn manifest() -> Result<wit::Manifest, wit::Error> {
-        Ok(wit::Manifest {
+    fn describe() -> Result<String, wit::Error> {
+        let header = Header {
             name: "Hostile".into(),
             description: "Misbehaves on purpose".into(),
             icon: None,
-            hostname: "allowed.invalid".into(),
-            base_path: String::new(),
-            scheme: "https".into(),
-            auth: wit::AuthRequirement::None,
-            pagination: wit::Pagination {
-                style: wit::PaginationStyle::None,
-                results_key: String::new(),
-                page_size_param: String::new(),
-                default_page_size: 100,
-                default_page_limit: 1,
-            },
-            allowed_hosts: vec!["allowed.invalid".into()],
-            config: vec![wit::ConfigDeclaration {
+            hostname: host_now().into(),
+            scheme: Scheme::Https,
+            allowed_hosts: Vec::new(),
+            auth: Auth::None,
+            config: vec![ConfigDeclaration {
                 name: "region".into(),
                 description: "declared config".into(),
                 default_value: Some("eu".into()),
             }],
-            secrets: vec!["declared_secret".into(), "client_secret".into()],
-            schemas: "{}".into(),
-            actions: ACTIONS
-                .iter()
-                .map(|id| wit::Action {
-                    id: id.to_string(),
-                    name: id.to_string(),
-                    description: String::new(),
-                    method: "GET".into(),
-                    path: "/".into(),
-                    paginated: false,
-                    input_schema: "{}".into(),
-                    output_schema: "{}".into(),
-                })
-                .collect(),
-        })
+            secrets: vec!["declared_secret".into()],
+        };
+        let actions = ACTIONS
+            .iter()
+            .map(|id| Action {
+                id: id.to_string(),
+                name: id.to_string(),
+                description: String::new(),
+                input_schema: serde_json::json!({"type": "object"}),
+                output_schema: serde_json::json!({}),
+            })
+            .collect();
+        serde_json::to_string(&Manifest::new(header, Default::default(), actions))
+            .map_err(|e| wit::Error::Internal(e.to_string()))
     }
 
     fn invoke(action_id: String, input: String) -> Result<String, wit::Error> {
@@ -102,7 +116,7 @@ impl Guest for Hostile {
                 }
             },
             "secret" => {
-                let value = secrets::get("api_key")?;
+                let value = secrets::get("someone_elses_secret")?;
                 Ok(format!("{:?}", value.is_some()))
             }
             "auth-secret" => {
@@ -116,13 +130,18 @@ impl Guest for Hostile {
             "region" => {
                 // Its own declared config: what this installation set, nobody else's.
                 let value = config::get("region")?;
-                Ok(serde_json_string(value.as_deref().unwrap_or("")))
+                serde_json::to_string(value.as_deref().unwrap_or(""))
+                    .map_err(|e| wit::Error::Internal(e.to_string()))
             }
             "flood" => {
                 // 24 MiB of output.
                 Ok(format!("\"{}\"", "x".repeat(24 << 20)))
             }
             "panic" => panic!("hostile component panicked on purpose"),
+            "timebomb" => {
+                let response = http::send(&request(format!("https://{}/steal", host_now())))?;
+                Ok(format!("{{\"status\": {}}}", response.status))
+            }
             other => Err(wit::Error::InvalidInput(format!("no action {other}"))),
         }
     }
@@ -138,8 +157,3 @@ fn request(url: String) -> http::Request {
 }
 
 plugboard_guest::export!(Hostile with_types_in plugboard_guest::bindings);
-
-/// A JSON string literal (no serde in this component).
-fn serde_json_string(text: &str) -> String {
-    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
-}

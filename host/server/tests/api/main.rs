@@ -11,6 +11,8 @@ use plugboard_tests::api::{AuthCheck, TestApi};
 use plugboard_tests::oauth::{TokenEndpoint, TokenEndpointConfig};
 use serde_json::{Value, json};
 
+mod bundles;
+
 struct Api {
     base: String,
     http: reqwest::Client,
@@ -73,7 +75,13 @@ async fn host_with(url: &str, trust: BundleTrust) -> (Api, Store) {
     let store = Store::open(url).await.expect("store");
     let sealer = Sealer::new(&[7u8; 32]);
     let runtime = Runtime::new(RuntimeConfig {
-        cache_dir: Some(std::env::temp_dir().join("plugboard-server-test-cache")),
+        cache: Some(
+            plugboard_runtime::CompileCache::open(
+                std::env::temp_dir().join("plugboard-server-test-cache"),
+                &std::env::temp_dir().join("plugboard-server-test-cache.key"),
+            )
+            .expect("compile cache"),
+        ),
         max_instances: 32,
         token_store: Arc::new(DbTokenStore::new(store.clone(), sealer.clone())),
         ..RuntimeConfig::default()
@@ -637,119 +645,4 @@ async fn two_hosts_on_one_postgres_make_one_token_request_between_them() {
         assert_eq!(result["output"]["items"].as_array().map(Vec::len), Some(10));
     }
     assert_eq!(endpoint.count("client_credentials"), 1);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn third_party_bundles_need_a_trusted_signature() {
-    let upstream = TestApi::start(AuthCheck::header("X-Api-Key", "k-3p"))
-        .await
-        .expect("upstream");
-    let (private, public) = plugboard_bundle::sign::generate_key().expect("key");
-    let (stranger, _) = plugboard_bundle::sign::generate_key().expect("key");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("plugboard.db").display());
-    let (api, store) = host_with(
-        &url,
-        BundleTrust {
-            keys: vec![public],
-            allow_untrusted: false,
-        },
-    )
-    .await;
-    let admin = plugboard_server::bootstrap(&store)
-        .await
-        .expect("bootstrap")
-        .expect("admin");
-    let (_, me) = api.get("/v1/me", &admin).await;
-    let root = me["user"]["organization_id"]
-        .as_str()
-        .expect("org")
-        .to_string();
-    let definition = plugboard_definition::Definition::from_json(
-        &json!({"definition_version": 1, "name": "Third Party", "description": "Made elsewhere",
-            "hostname": upstream.host(), "scheme": "http",
-            "auth": {"type": "api_key", "api_key_header_name": "X-Api-Key"},
-            "actions": [{"id": "get", "name": "Get", "method": "GET", "path": "/page/items"}]})
-        .to_string(),
-    )
-    .expect("definition");
-    let component = plugboard_bundle::finalize(&definition)
-        .expect("finalize")
-        .component;
-    let upload = |bytes: Vec<u8>| {
-        let (api, admin, root) = (&api, &admin, &root);
-        async move {
-            let response = api
-                .http
-                .post(format!(
-                    "{}/v1/organizations/{root}/integrations/bundle",
-                    api.base
-                ))
-                .header("authorization", format!("Bearer {admin}"))
-                .body(bytes)
-                .send()
-                .await
-                .expect("upload");
-            let status = response.status().as_u16();
-            let text = response.text().await.expect("body");
-            (
-                status,
-                serde_json::from_str::<Value>(&text).unwrap_or(Value::Null),
-            )
-        }
-    };
-    let (status, problem) = upload(component.clone()).await;
-    assert_eq!(status, 403, "unsigned: {problem}");
-    let by_stranger = plugboard_bundle::sign::sign(&component, &stranger).expect("sign");
-    let (status, problem) = upload(by_stranger).await;
-    assert_eq!(status, 403, "untrusted: {problem}");
-    let signed = plugboard_bundle::sign::sign(&component, &private).expect("sign");
-    let mut tampered = signed.clone();
-    let last = tampered.len() - 200;
-    tampered[last] ^= 0x55;
-    let (status, _) = upload(tampered).await;
-    assert!(
-        status == 422 || status == 403,
-        "a tampered bundle is refused ({status})"
-    );
-    let (status, uploaded) = upload(signed).await;
-    assert_eq!(status, 201, "{uploaded}");
-    let integration = uploaded["integration"]["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    assert_eq!(uploaded["integration"]["status"], "published");
-    assert!(uploaded["integration"]["definition"]["signer"].is_string());
-    // Installed and invoked like one finalized here; not editable as a definition.
-    let (status, installation) = api
-        .json(
-            "POST",
-            &format!("/v1/organizations/{root}/installations"),
-            &admin,
-            json!({"integration_id": integration, "credentials": {"api_key": "k-3p"}}),
-        )
-        .await;
-    assert_eq!(status, 201, "{installation}");
-    let (status, result) = api
-        .json(
-            "POST",
-            &format!(
-                "/v1/installations/{}/actions/get/invoke",
-                installation["id"].as_str().expect("id")
-            ),
-            &admin,
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, 200, "{result}");
-    assert_eq!(result["output"]["items"].as_array().map(Vec::len), Some(10));
-    let (status, _) = api
-        .json(
-            "POST",
-            &format!("/v1/integrations/{integration}/finalize"),
-            &admin,
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, 409);
 }
