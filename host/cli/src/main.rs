@@ -179,8 +179,29 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
+            if let Some(flag) = flag_for(&e) {
+                eprintln!("(on the command line: {flag})");
+            }
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The flag that sets the definition field an edit error is about: library errors name
+/// definition fields, the CLI's users know flags.
+fn flag_for(error: &anyhow::Error) -> Option<&'static str> {
+    let plugboard_definition::Error::Edit { field, message } = error.downcast_ref()? else {
+        return None;
+    };
+    if message.contains("`auth.type`") {
+        return Some("--auth none|api-key|basic|oauth2");
+    }
+    if message.contains("`pagination.type`") {
+        return Some("plugboard definition set <definition> --pagination index|page|link|pointer");
+    }
+    match field.as_str() {
+        "auth.access_token_url" => Some("--access-token-url URL"),
+        _ => None,
     }
 }
 

@@ -65,7 +65,11 @@ fn build_by_hand_and_edit() {
         "Things List",
         "--paginated",
     ]);
-    assert!(!ok && err.contains("set its type first"), "{err}");
+    assert!(
+        !ok && err.contains("set its type first")
+            && err.contains("--pagination index|page|link|pointer"),
+        "{err}"
+    );
     let (ok, _, err) = plugboard(&[
         "definition",
         "set",

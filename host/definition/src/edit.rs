@@ -299,7 +299,7 @@ pub fn set_paginated(definition: &mut Definition, ids: &[String], on: bool) -> R
     if on && definition.pagination.kind == PaginationType::None {
         return Err(edit_error(
             "pagination.type",
-            "the integration has no pagination (`none`): set its type first (`--pagination index|page|link|pointer`)",
+            "the integration has no pagination (`none`): set its type first (`pagination.type`: index, page, link or pointer)",
         ));
     }
     let mut indexes = Vec::new();
@@ -434,7 +434,7 @@ pub fn add_action(definition: &mut Definition, new: NewAction) -> Result<String>
     if new.paginated && definition.pagination.kind == PaginationType::None {
         return Err(edit_error(
             "paginated",
-            "the integration has no pagination (`none`): set its type first (`plugboard definition set --pagination ...`)",
+            "the integration has no pagination (`none`): set its type first (`pagination.type`: index, page, link or pointer)",
         ));
     }
     let name = new

@@ -258,7 +258,7 @@ fn settings_with_range_checks() {
     )
     .unwrap_err()
     .to_string();
-    assert!(error.contains("api-key"), "{error}");
+    assert!(error.contains("api_key auth only"), "{error}");
 }
 
 #[test]

@@ -164,7 +164,7 @@ fn apply_auth(d: &mut Definition, s: &Settings) -> Result<()> {
             let Some(url) = &s.oauth.access_token_url else {
                 return Err(edit_error(
                     "auth.access_token_url",
-                    "OAuth 2.0 needs the Access Token URL (`--access-token-url`)",
+                    "OAuth 2.0 needs the Access Token URL",
                 ));
             };
             let grant = s
@@ -180,7 +180,7 @@ fn apply_auth(d: &mut Definition, s: &Settings) -> Result<()> {
     } else if s.oauth != OAuthSettings::default() {
         return Err(edit_error(
             "auth",
-            "OAuth 2.0 fields apply to oauth2 auth only; choose it with `--auth oauth2`",
+            "OAuth 2.0 fields apply to oauth2 auth only; set `auth.type` to `oauth2` first",
         ));
     }
     let key_fields = [
@@ -208,7 +208,7 @@ fn apply_auth(d: &mut Definition, s: &Settings) -> Result<()> {
             if let Some((field, _)) = key_fields.iter().find(|(_, given)| *given) {
                 return Err(edit_error(
                     format!("auth.{field}"),
-                    "applies to api-key auth only; choose it with the auth setting (`--auth api-key`)",
+                    "applies to api_key auth only; set `auth.type` to `api_key` first",
                 ));
             }
         }

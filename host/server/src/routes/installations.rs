@@ -380,7 +380,7 @@ fn failure_kind(error: &RunError) -> String {
         RunError::Guest(Failure::Transport { .. }) => "transport".into(),
         RunError::Guest(Failure::Denied { .. }) => "denied".into(),
         RunError::Guest(Failure::LimitExceeded { .. }) => "limit exceeded".into(),
-        RunError::Guest(_) => "component error".into(),
+        RunError::Guest(Failure::Internal { .. }) => "component error".into(),
         RunError::Timeout(_) => "time limit".into(),
         RunError::MemoryLimit { .. } => "memory limit".into(),
         RunError::Trap { .. } => "component crashed".into(),
