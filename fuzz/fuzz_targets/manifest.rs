@@ -6,7 +6,10 @@
 use plugboard_manifest::section::ManifestSection;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let _ = plugboard_bundle::check_contract(data);
+    if let Ok(layout) = plugboard_bundle::layout(data) {
+        let _ = layout.manifest();
+        let _ = layout.code(data).count();
+    }
     if let Ok(section) = plugboard_bundle::read_manifest(data) {
         let _ = section.to_manifest();
     }

@@ -6,7 +6,8 @@
 //! ```text
 //! magic (8 bytes) | count | fixed blobs: F x (offset, length)
 //! index: count entries sorted by their first field's bytes, each K x (offset, length)
-//! data:  the bytes referenced above
+//! data:  the fixed blobs, then every entry's first field (the keys, contiguous: a reader that
+//!        checks or searches them touches only those pages), then every second field, ...
 //! ```
 
 use crate::Error;
@@ -35,26 +36,34 @@ pub fn write<const K: usize>(
     if u32::try_from(total).is_err() {
         return Err(Error::TooLarge(total));
     }
+    // Offsets in data order: the fixed blobs, then field 0 of every entry, then field 1, ...
+    let mut next = head;
+    let mut place = |len: usize| {
+        let at = next;
+        next += len;
+        (at as u32, len as u32)
+    };
+    let fixed_refs: Vec<(u32, u32)> = fixed.iter().map(|b| place(b.len())).collect();
+    let mut entry_refs = vec![(0u32, 0u32); entries.len() * K];
+    for k in 0..K {
+        for (i, entry) in entries.iter().enumerate() {
+            entry_refs[i * K + k] = place(entry[k].len());
+        }
+    }
     let mut out = Vec::with_capacity(total);
     out.extend_from_slice(magic);
     out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
-    let mut next = head;
-    let mut reference = |out: &mut Vec<u8>, len: usize| {
-        out.extend_from_slice(&(next as u32).to_le_bytes());
-        out.extend_from_slice(&(len as u32).to_le_bytes());
-        next += len;
-    };
-    for blob in fixed {
-        reference(&mut out, blob.len());
-    }
-    for field in entries.iter().flatten() {
-        reference(&mut out, field.len());
+    for (offset, len) in fixed_refs.iter().chain(&entry_refs) {
+        out.extend_from_slice(&offset.to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
     }
     for blob in fixed {
         out.extend_from_slice(blob);
     }
-    for field in entries.iter().flatten() {
-        out.extend_from_slice(field);
+    for k in 0..K {
+        for entry in &entries {
+            out.extend_from_slice(&entry[k]);
+        }
     }
     Ok(out)
 }

@@ -24,18 +24,24 @@ const HEADER: usize = 0;
 const SCHEMAS: usize = 1;
 const FIXED: usize = 2;
 
-/// An action's entry without its id (the id is the key).
+/// An action's entry in the section, without its id (the id is the key). The schemas are
+/// anything that serializes as JSON, so that a writer can stream them without building them.
 #[derive(Serialize)]
-struct ActionBodyRef<'a> {
-    name: &'a str,
-    description: &'a str,
-    input_schema: &'a Value,
-    output_schema: &'a Value,
+pub struct ActionBody<'a, I: Serialize, O: Serialize> {
+    /// Display name.
+    pub name: &'a str,
+    /// What the action does.
+    pub description: &'a str,
+    /// JSON Schema of the input object.
+    pub input_schema: I,
+    /// JSON Schema of the output.
+    pub output_schema: O,
 }
 
+/// [`ActionBody`] as read.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ActionBody {
+struct ActionRecord {
     name: String,
     description: String,
     input_schema: Value,
@@ -44,26 +50,44 @@ struct ActionBody {
 
 /// The section bytes of a manifest. Ids must be unique.
 pub fn encode(manifest: &Manifest) -> Result<Vec<u8>, Error> {
+    let actions = manifest.actions.iter().map(|action| {
+        let body = ActionBody {
+            name: &action.name,
+            description: &action.description,
+            input_schema: &action.input_schema,
+            output_schema: &action.output_schema,
+        };
+        (action.id.as_str(), body)
+    });
+    encode_parts(&manifest.header, &manifest.schemas, actions)
+}
+
+/// The section bytes of a manifest given in parts: its header, its shared schemas (a JSON
+/// object by name) and its actions as `(id, body)`. Ids must be unique. [`encode`] is this over
+/// a [`Manifest`]; a writer with the actions in another form streams them without building one.
+pub fn encode_parts<'a, S, I, O>(
+    header: &Header,
+    schemas: &S,
+    actions: impl IntoIterator<Item = (&'a str, ActionBody<'a, I, O>)>,
+) -> Result<Vec<u8>, Error>
+where
+    S: Serialize,
+    I: Serialize,
+    O: Serialize,
+{
     let json = |what: &'static str, result: serde_json::Result<Vec<u8>>| {
         result.map_err(|e| Error::Json {
             what,
             message: e.to_string(),
         })
     };
-    let header = json("header", serde_json::to_vec(&manifest.header))?;
-    let schemas = json("schemas", serde_json::to_vec(&manifest.schemas))?;
-    let entries = manifest
-        .actions
-        .iter()
-        .map(|action| {
-            let body = ActionBodyRef {
-                name: &action.name,
-                description: &action.description,
-                input_schema: &action.input_schema,
-                output_schema: &action.output_schema,
-            };
+    let header = json("header", serde_json::to_vec(header))?;
+    let schemas = json("schemas", serde_json::to_vec(schemas))?;
+    let entries = actions
+        .into_iter()
+        .map(|(id, body)| {
             Ok([
-                action.id.as_bytes().to_vec(),
+                id.as_bytes().to_vec(),
                 json("action", serde_json::to_vec(&body))?,
             ])
         })
@@ -71,26 +95,54 @@ pub fn encode(manifest: &Manifest) -> Result<Vec<u8>, Error> {
     packed::write::<2>(MAGIC, &[&header, &schemas], entries)
 }
 
+/// Bytes shared between a section and whoever read them (the whole component, say), so that a
+/// host keeps a section without copying it out.
+pub type SharedBytes = Arc<dyn AsRef<[u8]> + Send + Sync>;
+
 /// A manifest section read in place: the header parsed and checked, the action index checked,
 /// the actions parsed on demand. Cheap to clone.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ManifestSection {
-    bytes: Arc<[u8]>,
+    owner: SharedBytes,
+    range: std::ops::Range<usize>,
     header: Header,
     count: usize,
+}
+
+impl std::fmt::Debug for ManifestSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManifestSection")
+            .field("bytes", &self.range.len())
+            .field("header", &self.header)
+            .field("actions", &self.count)
+            .finish()
+    }
 }
 
 impl ManifestSection {
     /// Reads the section: its format version, the header (checked by the host's rules) and the
     /// action index (in bounds, ids unique, sorted and UTF-8). Actions are not parsed here.
-    pub fn parse(bytes: impl Into<Arc<[u8]>>) -> Result<ManifestSection, Error> {
-        let bytes: Arc<[u8]> = bytes.into();
+    pub fn parse(
+        bytes: impl AsRef<[u8]> + Send + Sync + 'static,
+    ) -> Result<ManifestSection, Error> {
+        let len = bytes.as_ref().len();
+        ManifestSection::parse_in(Arc::new(bytes), 0..len)
+    }
+
+    /// [`ManifestSection::parse`] of the bytes at `range` of `owner`, kept without a copy.
+    pub fn parse_in(
+        owner: SharedBytes,
+        range: std::ops::Range<usize>,
+    ) -> Result<ManifestSection, Error> {
+        let Some(bytes) = (*owner).as_ref().get(range.clone()) else {
+            return Err(Error::Format("the section lies outside its bytes".into()));
+        };
         if bytes.len() >= 8 && bytes[..7] == MAGIC_STEM[..] && bytes[7] != MAGIC[7] {
             return Err(Error::Version {
                 found: String::from_utf8_lossy(&bytes[7..8]).into_owned(),
             });
         }
-        let packed = Packed::<2>::new(&bytes, MAGIC, FIXED)?;
+        let packed = Packed::<2>::new(bytes, MAGIC, FIXED)?;
         packed.check()?;
         for i in 0..packed.len() {
             let id = packed.text(i, 0)?;
@@ -109,15 +161,16 @@ impl ManifestSection {
         header.check()?;
         let count = packed.len();
         Ok(ManifestSection {
-            bytes,
+            owner,
+            range,
             header,
             count,
         })
     }
 
     fn packed(&self) -> Packed<'_, 2> {
-        // `parse` checked these bytes, which never change.
-        Packed::checked(&self.bytes, FIXED, self.count)
+        // `parse_in` checked these bytes, which never change.
+        Packed::checked(self.bytes(), FIXED, self.count)
     }
 
     /// Identity and capabilities.
@@ -127,7 +180,11 @@ impl ManifestSection {
 
     /// The section's bytes, as signed.
     pub fn bytes(&self) -> &[u8] {
-        &self.bytes
+        // In range: `parse_in` checked it.
+        (*self.owner)
+            .as_ref()
+            .get(self.range.clone())
+            .unwrap_or_default()
     }
 
     /// Number of actions.
@@ -182,7 +239,7 @@ impl ManifestSection {
 
 fn action_at(packed: &Packed<'_, 2>, i: usize) -> Result<Action, Error> {
     let id = packed.text(i, 0)?;
-    let body: ActionBody =
+    let body: ActionRecord =
         serde_json::from_slice(packed.field(i, 1)?).map_err(|e| Error::Json {
             what: "action",
             message: format!("`{id}`: {e}"),

@@ -9,7 +9,8 @@ use plugboard_engine::table::{
     ActionRecord, Meta, PaginationConfig, PaginationStyle, ParamLocation, ParamRecord, write_table,
 };
 
-use crate::{Error, Result, embed_manifest, manifest_digest, patch_engine, read_manifest};
+use crate::manifest::embed_section;
+use crate::{Error, Result, manifest_digest, patch_engine, read_manifest};
 
 /// The declarative engine component, built from `guest-sdk/engine` by this crate's build script.
 pub static ENGINE_COMPONENT: &[u8] = include_bytes!(env!("PLUGBOARD_ENGINE_WASM"));
@@ -33,7 +34,8 @@ pub fn finalize(definition: &Definition) -> Result<Bundle> {
     definition.validate()?;
     let table = compile_table(definition)?;
     let component = patch_engine(ENGINE_COMPONENT, &table)?;
-    let component = embed_manifest(&component, &definition.resolve())?;
+    let section = definition.manifest_section().map_err(Error::Manifest)?;
+    let component = embed_section(&component, &section)?;
     let manifest_digest = manifest_digest(&read_manifest(&component)?);
     Ok(Bundle {
         component,

@@ -17,7 +17,7 @@ mod sections;
 pub mod sign;
 
 pub use manifest::{
-    CONTRACT_PACKAGE, CONTRACT_VERSION, check_contract, embed_manifest, manifest_digest,
+    CONTRACT_PACKAGE, CONTRACT_VERSION, Layout, embed_manifest, layout, manifest_digest,
     read_manifest,
 };
 #[cfg(feature = "finalize")]

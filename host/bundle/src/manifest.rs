@@ -3,6 +3,8 @@
 //! running anything. Also the contract check: which `plugboard:integration` version the
 //! component was built for.
 
+use std::ops::Range;
+
 use plugboard_manifest::Manifest;
 use plugboard_manifest::section::{self, ManifestSection, SECTION_NAME};
 use wasmparser::{BinaryReader, ComponentExportSectionReader, ComponentImportSectionReader};
@@ -24,9 +26,39 @@ const REBUILD: &str = "rebuild it with `plugboard build`: from its definition \
      built with the current guest SDK (`plugboard build component.wasm -o bundle.wasm`), then sign \
      it again";
 
-/// Reads a component's manifest: checks that it was built for this contract, then parses and
-/// checks its manifest section (header and action index; actions are parsed on demand).
-pub fn read_manifest(component: &[u8]) -> Result<ManifestSection> {
+/// Where a component's parts are, read from its top level without compiling anything: its
+/// manifest section, and the sections that make its code.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    manifest: Option<Range<usize>>,
+    code: Vec<Range<usize>>,
+}
+
+impl Layout {
+    /// Where the manifest section's bytes are; a component without one is refused with how to
+    /// rebuild it.
+    pub fn manifest(&self) -> Result<Range<usize>> {
+        self.manifest.clone().ok_or_else(|| {
+            Error::NoManifest(format!(
+                "the component has no `{SECTION_NAME}` section, so nothing says what it may do; \
+                 {REBUILD}"
+            ))
+        })
+    }
+
+    /// What compiles: the preamble and every top-level section but the custom ones (which
+    /// carry no code: the manifest, the signature, names). Two components with the same code
+    /// compile to the same artifact.
+    pub fn code<'a>(&'a self, component: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.code
+            .iter()
+            .filter_map(|range| component.get(range.clone()))
+    }
+}
+
+/// Reads a component's top level: checks that it was built for this contract and finds its
+/// manifest section (at most one).
+pub fn layout(component: &[u8]) -> Result<Layout> {
     if !is_component(component) {
         return Err(broken(
             "not a WebAssembly component (`plugboard build` makes one)",
@@ -34,25 +66,32 @@ pub fn read_manifest(component: &[u8]) -> Result<ManifestSection> {
     }
     let sections = sections(component)?;
     contract_of(component, &sections)?;
-    let mut found = None;
-    for section in sections.iter().filter(|s| s.id == CUSTOM) {
+    let mut manifest = None;
+    let mut code = vec![0..8];
+    for section in &sections {
+        if section.id != CUSTOM {
+            code.push(section.range());
+            continue;
+        }
         let (name, data) = custom(component, section)?;
         if name == SECTION_NAME {
-            if found.is_some() {
+            if manifest.is_some() {
                 return Err(Error::Manifest(plugboard_manifest::Error::Format(
                     "the component has more than one manifest section".into(),
                 )));
             }
-            found = Some(data);
+            let start = section.content.end - data.len();
+            manifest = Some(start..section.content.end);
         }
     }
-    let data = found.ok_or_else(|| {
-        Error::NoManifest(format!(
-            "the component has no `{SECTION_NAME}` section, so nothing says what it may do; \
-             {REBUILD}"
-        ))
-    })?;
-    ManifestSection::parse(data).map_err(Error::Manifest)
+    Ok(Layout { manifest, code })
+}
+
+/// Reads a component's manifest: checks that it was built for this contract, then parses and
+/// checks its manifest section (header and action index; actions are parsed on demand).
+pub fn read_manifest(component: &[u8]) -> Result<ManifestSection> {
+    let range = layout(component)?.manifest()?;
+    ManifestSection::parse(component[range].to_vec()).map_err(Error::Manifest)
 }
 
 /// The digest (SHA-256, hex) of a manifest section's bytes: what a platform pins when it reviews
@@ -66,6 +105,15 @@ pub fn manifest_digest(section: &ManifestSection) -> String {
 /// signed component is refused: its signature would no longer match.
 pub fn embed_manifest(component: &[u8], manifest: &Manifest) -> Result<Vec<u8>> {
     manifest.check().map_err(Error::Manifest)?;
+    embed_section(
+        component,
+        &section::encode(manifest).map_err(Error::Manifest)?,
+    )
+}
+
+/// [`embed_manifest`] with the section's bytes already encoded (finalize streams them from a
+/// definition that was validated).
+pub(crate) fn embed_section(component: &[u8], data: &[u8]) -> Result<Vec<u8>> {
     if !is_component(component) {
         return Err(broken("not a WebAssembly component"));
     }
@@ -74,7 +122,6 @@ pub fn embed_manifest(component: &[u8], manifest: &Manifest) -> Result<Vec<u8>> 
             "the component is signed: record its manifest first, then sign it".into(),
         ));
     }
-    let data = section::encode(manifest).map_err(Error::Manifest)?;
     let mut out = Vec::with_capacity(component.len() + data.len() + 32);
     out.extend_from_slice(&component[..8]);
     for section in sections(component)? {
@@ -83,22 +130,12 @@ pub fn embed_manifest(component: &[u8], manifest: &Manifest) -> Result<Vec<u8>> 
             out.extend_from_slice(&component[section.range()]);
         }
     }
-    out.extend_from_slice(&custom_section(SECTION_NAME, &data));
+    out.extend_from_slice(&custom_section(SECTION_NAME, data));
     Ok(out)
 }
 
-/// Refuses what is not a component, or a component built for another version of the contract,
-/// with a message that says what to do.
-pub fn check_contract(component: &[u8]) -> Result<()> {
-    if !is_component(component) {
-        return Err(broken(
-            "not a WebAssembly component (`plugboard build` makes one)",
-        ));
-    }
-    contract_of(component, &sections(component)?)
-}
-
-/// [`check_contract`] over sections already split.
+/// Refuses a component whose imports or exports name another version of the contract, with a
+/// message that says what to do.
 fn contract_of(component: &[u8], sections: &[Section]) -> Result<()> {
     let mut names = Vec::new();
     for section in sections {

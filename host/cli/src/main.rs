@@ -396,9 +396,14 @@ fn runtime(cache_dir: Option<PathBuf>, token_store: Option<Option<PathBuf>>) -> 
 
 /// Reads and loads a component file, with a clear error for files that are not components.
 async fn load(runtime: &Runtime, path: &Path) -> Result<std::sync::Arc<plugboard_runtime::Bundle>> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut preamble = Vec::with_capacity(8);
+    std::fs::File::open(path)
+        .and_then(|file| {
+            std::io::Read::read_to_end(&mut std::io::Read::take(file, 8), &mut preamble)
+        })
+        .with_context(|| format!("cannot read {}", path.display()))?;
     // `\0asm`, then version 1 for a core module or 0x0d with layer 1 for a component.
-    match bytes.get(..8) {
+    match preamble.get(..8) {
         Some([0, b'a', b's', b'm', 0x0d, 0, 1, 0]) => {}
         Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => bail!(
             "{} is a core WebAssembly module, not a component; `plugboard build` makes components",
@@ -410,7 +415,7 @@ async fn load(runtime: &Runtime, path: &Path) -> Result<std::sync::Arc<plugboard
         ),
     }
     runtime
-        .load(&bytes)
+        .load_file(path)
         .await
         .with_context(|| format!("cannot load {}", path.display()))
 }

@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
-use crate::{Action, ParameterLocation};
+use crate::{Action, Parameter, ParameterLocation};
 
 /// Prefix of a reference to a shared schema: `#/schemas/<name>` (the name escaped per RFC 6901).
 pub const SHARED_SCHEMA_PREFIX: &str = "#/schemas/";
@@ -42,42 +43,109 @@ pub const BODY_INPUT_KEY: &str = "body";
 
 /// JSON Schema of an action's input object: one property per parameter, plus `body`.
 pub fn input_schema(action: &Action) -> Value {
-    let mut properties = Map::new();
-    let mut required = Vec::new();
-    for param in &action.parameters {
-        let mut schema = match &param.schema {
-            Some(Value::Object(map)) => map.clone(),
-            _ => Map::new(),
-        };
-        if !param.description.is_empty() && !schema.contains_key("description") {
-            schema.insert("description".into(), param.description.clone().into());
+    serde_json::to_value(InputSchema(action)).unwrap_or_default()
+}
+
+/// An action's input schema (see [`input_schema`]) as something that serializes, without
+/// building it: finalize streams thousands of them into a bundle.
+#[derive(Debug, Clone, Copy)]
+pub struct InputSchema<'a>(pub &'a Action);
+
+impl Serialize for InputSchema<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let action = self.0;
+        let properties = Properties(action);
+        let required: Vec<&str> = action
+            .parameters
+            .iter()
+            .filter(|p| p.required || p.location == ParameterLocation::Path)
+            .map(|p| p.name.as_str())
+            .chain(
+                action
+                    .request_body
+                    .as_ref()
+                    .filter(|b| b.required)
+                    .map(|_| BODY_INPUT_KEY),
+            )
+            .collect();
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("type", "object")?;
+        map.serialize_entry("properties", &properties)?;
+        map.serialize_entry("required", &required)?;
+        map.serialize_entry("additionalProperties", &false)?;
+        map.end()
+    }
+}
+
+/// The `properties` of an input schema: one per parameter (a later parameter of the same name
+/// replaces an earlier one in place), then `body`.
+struct Properties<'a>(&'a Action);
+
+impl Serialize for Properties<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let action = self.0;
+        let mut names: Vec<&str> = Vec::with_capacity(action.parameters.len() + 1);
+        let mut chosen: Vec<Option<&Parameter>> = Vec::with_capacity(action.parameters.len());
+        for param in &action.parameters {
+            match names.iter().position(|n| *n == param.name) {
+                Some(at) => chosen[at] = Some(param),
+                None => {
+                    names.push(&param.name);
+                    chosen.push(Some(param));
+                }
+            }
         }
+        let body = action.request_body.as_ref();
+        let mut map = serializer.serialize_map(Some(names.len() + usize::from(body.is_some())))?;
+        for (name, param) in names.iter().zip(&chosen) {
+            if let Some(param) = param {
+                map.serialize_entry(name, &ParamSchema(param))?;
+            }
+        }
+        if let Some(body) = body {
+            match &body.schema {
+                Some(schema) => map.serialize_entry(BODY_INPUT_KEY, schema)?,
+                None => map.serialize_entry(BODY_INPUT_KEY, &Map::new())?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// A parameter's schema in the input schema: its own schema, its description when the schema
+/// has none, and where it goes (`x-plugboard-in`).
+struct ParamSchema<'a>(&'a Parameter);
+
+impl Serialize for ParamSchema<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let param = self.0;
+        const IN: &str = "x-plugboard-in";
         let location = match param.location {
             ParameterLocation::Path => "path",
             ParameterLocation::Query => "query",
             ParameterLocation::Header => "header",
         };
-        schema.insert("x-plugboard-in".into(), location.into());
-        properties.insert(param.name.clone(), Value::Object(schema));
-        if param.required || param.location == ParameterLocation::Path {
-            required.push(Value::String(param.name.clone()));
+        let own = match &param.schema {
+            Some(Value::Object(map)) => Some(map),
+            _ => None,
+        };
+        let has = |key: &str| own.is_some_and(|m| m.contains_key(key));
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in own.into_iter().flatten() {
+            if key == IN {
+                map.serialize_entry(IN, location)?;
+            } else {
+                map.serialize_entry(key, value)?;
+            }
         }
-    }
-    if let Some(body) = &action.request_body {
-        properties.insert(
-            BODY_INPUT_KEY.into(),
-            body.schema.clone().unwrap_or(json!({})),
-        );
-        if body.required {
-            required.push(BODY_INPUT_KEY.into());
+        if !param.description.is_empty() && !has("description") {
+            map.serialize_entry("description", &param.description)?;
         }
+        if !has(IN) {
+            map.serialize_entry(IN, location)?;
+        }
+        map.end()
     }
-    json!({
-        "type": "object",
-        "properties": properties,
-        "required": required,
-        "additionalProperties": false,
-    })
 }
 
 /// JSON Schema of an action's output. A paginated action returns
@@ -89,27 +157,52 @@ pub fn output_schema(
     results_key: &str,
     schemas: &BTreeMap<String, Value>,
 ) -> Value {
-    let body = action.output_schema.clone().unwrap_or(json!({}));
-    if !action.paginated {
-        return body;
-    }
-    let mut results =
-        json!({"type": "array", "description": "Every item of every page, in order."});
-    if let Some(items) = item_schema(&body, results_key, schemas) {
-        results["items"] = items.clone();
-    }
-    json!({
-        "type": "object",
-        "properties": {
-            "results": results,
-            "pages": {"type": "integer", "minimum": 0, "description": "Pages fetched."},
-            "truncated": {
-                "type": ["string", "null"],
-                "description": "Why pagination stopped before the last page, or null.",
-            },
-        },
-        "required": ["results", "pages", "truncated"],
+    serde_json::to_value(OutputSchema {
+        action,
+        results_key,
+        schemas,
     })
+    .unwrap_or_default()
+}
+
+/// An action's output schema (see [`output_schema`]) as something that serializes, without
+/// building it.
+#[derive(Debug, Clone, Copy)]
+pub struct OutputSchema<'a> {
+    /// The action.
+    pub action: &'a Action,
+    /// The integration's results key.
+    pub results_key: &'a str,
+    /// The integration's shared schemas.
+    pub schemas: &'a BTreeMap<String, Value>,
+}
+
+impl Serialize for OutputSchema<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let empty = Value::Object(Map::new());
+        let body = self.action.output_schema.as_ref().unwrap_or(&empty);
+        if !self.action.paginated {
+            return body.serialize(serializer);
+        }
+        let mut results =
+            json!({"type": "array", "description": "Every item of every page, in order."});
+        if let Some(items) = item_schema(body, self.results_key, self.schemas) {
+            results["items"] = items.clone();
+        }
+        json!({
+            "type": "object",
+            "properties": {
+                "results": results,
+                "pages": {"type": "integer", "minimum": 0, "description": "Pages fetched."},
+                "truncated": {
+                    "type": ["string", "null"],
+                    "description": "Why pagination stopped before the last page, or null.",
+                },
+            },
+            "required": ["results", "pages", "truncated"],
+        })
+        .serialize(serializer)
+    }
 }
 
 /// The `items` schema of the array at `results_key` inside a page schema.

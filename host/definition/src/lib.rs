@@ -20,8 +20,8 @@ mod resolve;
 mod validate;
 
 pub use action_schema::{
-    BODY_INPUT_KEY, SHARED_SCHEMA_PREFIX, follow_shared, input_schema, output_schema,
-    shared_schema_name,
+    BODY_INPUT_KEY, InputSchema, OutputSchema, SHARED_SCHEMA_PREFIX, follow_shared, input_schema,
+    output_schema, shared_schema_name,
 };
 pub use model::*;
 pub use oauth::*;

@@ -3,31 +3,15 @@
 
 use plugboard_manifest::{self as manifest, Manifest};
 
-use crate::{Auth, Definition, OAuth2, TokenRefreshStrategy, input_schema, output_schema};
+use crate::{
+    Auth, Definition, InputSchema, OAuth2, OutputSchema, TokenRefreshStrategy, input_schema,
+    output_schema,
+};
 
 impl Definition {
     /// The manifest of this definition (validate it first): hosts in lower case, auth with every
     /// default applied, one catalogue entry per action with its input and output schemas.
     pub fn resolve(&self) -> Manifest {
-        let hostname = self.hostname.to_ascii_lowercase();
-        let mut allowed_hosts: Vec<String> = Vec::new();
-        for host in &self.extra_hosts {
-            let host = host.to_ascii_lowercase();
-            if host != hostname && !allowed_hosts.contains(&host) {
-                allowed_hosts.push(host);
-            }
-        }
-        let header = manifest::Header {
-            name: self.name.clone(),
-            description: self.description.clone(),
-            icon: self.icon.clone(),
-            hostname,
-            scheme: self.scheme,
-            allowed_hosts,
-            auth: resolve_auth(&self.auth),
-            config: Vec::new(),
-            secrets: Vec::new(),
-        };
         let results_key = &self.pagination.results_key;
         let actions = self
             .actions
@@ -40,7 +24,50 @@ impl Definition {
                 output_schema: output_schema(action, results_key, &self.schemas),
             })
             .collect();
-        Manifest::new(header, self.schemas.clone(), actions)
+        Manifest::new(self.resolve_header(), self.schemas.clone(), actions)
+    }
+
+    /// The manifest section of this definition (validate it first): [`Definition::resolve`]
+    /// written straight into the section's bytes, without building the schemas.
+    pub fn manifest_section(&self) -> Result<Vec<u8>, manifest::Error> {
+        let results_key = &self.pagination.results_key;
+        let actions = self.actions.iter().map(|action| {
+            let body = manifest::section::ActionBody {
+                name: &action.name,
+                description: &action.description,
+                input_schema: InputSchema(action),
+                output_schema: OutputSchema {
+                    action,
+                    results_key,
+                    schemas: &self.schemas,
+                },
+            };
+            (action.id.as_str(), body)
+        });
+        manifest::section::encode_parts(&self.resolve_header(), &self.schemas, actions)
+    }
+
+    /// The manifest's header: identity, hosts in lower case, auth with every default applied.
+    pub fn resolve_header(&self) -> manifest::Header {
+        let hostname = self.hostname.to_ascii_lowercase();
+        let mut allowed_hosts: Vec<String> = Vec::new();
+        for host in &self.extra_hosts {
+            let host = host.to_ascii_lowercase();
+            if host != hostname && !allowed_hosts.contains(&host) {
+                allowed_hosts.push(host);
+            }
+        }
+        manifest::Header {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            icon: self.icon.clone(),
+            hostname,
+            scheme: self.scheme,
+            allowed_hosts,
+            auth: resolve_auth(&self.auth),
+            config: Vec::new(),
+            secrets: Vec::new(),
+        }
     }
 }
 
@@ -126,5 +153,10 @@ mod tests {
             plugboard_manifest::Refresh::Interval { every_seconds: 600 }
         );
         assert_eq!(oauth.token_key, "access_token");
+        // The streamed section is the resolved manifest's section.
+        assert_eq!(
+            definition.manifest_section().unwrap(),
+            plugboard_manifest::section::encode(&manifest).unwrap()
+        );
     }
 }

@@ -18,9 +18,22 @@ use crate::{Error, Result};
 /// Bytes of the MAC key and of the MAC that ends each artifact file.
 const MAC_LEN: usize = plugboard_oauth::KEY_LEN;
 
-/// Hex BLAKE3 hash of a bundle (the runtime's name for its bytes).
-pub(crate) fn content_hash(bytes: &[u8]) -> String {
-    blake3::hash(bytes).to_hex().to_string()
+/// Hex BLAKE3 hash of a component's code (what compiles: its custom sections left out).
+pub(crate) fn code_hash(layout: &plugboard_bundle::Layout, component: &[u8]) -> String {
+    let mut hasher = blake3::Hasher::new();
+    for part in layout.code(component) {
+        update(&mut hasher, part);
+    }
+    hasher.finalize().to_hex().to_string()
+}
+
+/// Hashes `bytes` into `hasher`, on every core when there are enough of them to pay for it.
+fn update(hasher: &mut blake3::Hasher, bytes: &[u8]) {
+    if bytes.len() >= 1 << 20 {
+        hasher.update_rayon(bytes);
+    } else {
+        hasher.update(bytes);
+    }
 }
 
 /// Where compiled components are cached, and the key that vouches for them.
@@ -68,7 +81,8 @@ impl CompileCache {
 
     fn mac(&self, hash: &str, artifact: &[u8]) -> blake3::Hash {
         let mut mac = blake3::Hasher::new_keyed(&self.key);
-        mac.update(hash.as_bytes()).update(&[0]).update(artifact);
+        mac.update(hash.as_bytes()).update(&[0]);
+        update(&mut mac, artifact);
         mac.finalize()
     }
 
@@ -82,25 +96,42 @@ impl CompileCache {
     /// The cached artifact of `hash`, when there is one whose MAC checks out.
     fn read(&self, engine: &Engine, hash: &str) -> Option<Component> {
         let path = self.path(engine, hash);
-        let file = std::fs::read(&path).ok()?;
-        let split = file.len().checked_sub(MAC_LEN)?;
-        let (artifact, mac) = file.split_at(split);
-        if self.mac(hash, artifact) != blake3::Hash::from_slice(mac).ok()? {
-            tracing::warn!(
-                "ignoring {}: it does not belong to this component or was altered",
-                path.display()
-            );
-            return None;
+        let file = std::fs::File::open(&path).ok()?;
+        match self.verify(&file, hash) {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(
+                    "ignoring {}: it does not belong to this component or was altered",
+                    path.display()
+                );
+                return None;
+            }
+            Err(e) => {
+                tracing::warn!("ignoring unreadable cache entry {}: {e}", path.display());
+                return None;
+            }
         }
         // SAFETY: the MAC proves the artifact was written by this runtime (who holds the key)
         // for this component; wasmtime still checks its header against this engine.
-        match unsafe { Component::deserialize(engine, artifact) } {
+        match unsafe { deserialize_verified(engine, &file) } {
             Ok(component) => Some(component),
             Err(e) => {
-                tracing::warn!("ignoring unusable cache entry {}: {e}", path.display());
+                tracing::warn!("ignoring unusable cache entry {}: {e:#}", path.display());
                 None
             }
         }
+    }
+
+    /// Whether the file is an artifact followed by its MAC for `hash`.
+    fn verify(&self, file: &std::fs::File, hash: &str) -> std::io::Result<bool> {
+        // SAFETY: a private, read-only map of a file this runtime wrote (0600); it is only read
+        // while `file` is open, and the cache never writes a file in place (new artifacts are
+        // renamed over old ones, which leaves this mapping alone).
+        let map = unsafe { memmap2::Mmap::map(file)? };
+        let Some((artifact, stored)) = map.split_last_chunk::<MAC_LEN>() else {
+            return Ok(false);
+        };
+        Ok(self.mac(hash, artifact) == blake3::Hash::from_bytes(*stored))
     }
 
     /// Stores an artifact with its MAC.
@@ -140,4 +171,37 @@ pub(crate) fn load_component(
     }
     // SAFETY: the artifact was produced just now by this engine.
     unsafe { Component::deserialize(engine, &artifact) }.map_err(compile_error)
+}
+
+/// Deserializes the artifact in `file`, which [`CompileCache::verify`] checked: the artifact
+/// is the file without its last [`MAC_LEN`] bytes. On Linux wasmtime maps the very file that
+/// was verified (reopened through `/proc/self/fd`, so a file renamed into its place meanwhile
+/// is not the one used), and its data images are mapped copy-on-write from the page cache;
+/// elsewhere the artifact is read into memory.
+///
+/// # Safety
+///
+/// The file must hold an artifact made by `Engine::precompile_component` (a verified MAC says
+/// this runtime wrote it).
+unsafe fn deserialize_verified(
+    engine: &Engine,
+    file: &std::fs::File,
+) -> wasmtime::Result<Component> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let path = format!("/proc/self/fd/{}", file.as_raw_fd());
+        // wasmtime ignores bytes after the artifact's last section: the trailing MAC is fine.
+        // SAFETY: as the caller promises.
+        unsafe { Component::deserialize_file(engine, path) }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        (&*file).read_to_end(&mut bytes)?;
+        bytes.truncate(bytes.len().saturating_sub(MAC_LEN));
+        // SAFETY: as the caller promises.
+        unsafe { Component::deserialize(engine, &bytes) }
+    }
 }

@@ -18,8 +18,7 @@ impl Runtime {
     /// description can depend on nothing but the code. The answer is parsed and checked by the
     /// host's rules.
     pub async fn describe(&self, bytes: &[u8]) -> Result<Manifest> {
-        plugboard_bundle::check_contract(bytes)?;
-        let hash = cache::content_hash(bytes);
+        let hash = cache::code_hash(&plugboard_bundle::layout(bytes)?, bytes);
         let component = cache::load_component(&self.engine, bytes, &hash, self.cache.as_ref())?;
         if component.get_export_index(None, DESCRIBE).is_none() {
             return Err(Error::Describe(format!(

@@ -26,7 +26,7 @@ pub use cache::CompileCache;
 pub use limits::Limits;
 pub use outbound::Credentials;
 pub use plugboard_manifest::Failure;
-pub use plugboard_manifest::section::ManifestSection;
+pub use plugboard_manifest::section::{ManifestSection, SharedBytes};
 pub use resilience::{RateLimit, RetryPolicy};
 pub use runtime::{Bundle, HeldInstance, InvokeOptions, Runtime, RuntimeConfig, oauth_client};
 

@@ -17,7 +17,7 @@ use crate::limits::CallLimiter;
 use crate::outbound::{HostPolicy, OAuthCall, Outbound, missing_credentials};
 use crate::resilience::{RateBudgets, RateLimit, RetryPolicy};
 use crate::{Credentials, Error, Failure, Limits, Result, cache};
-use plugboard_manifest::section::ManifestSection;
+use plugboard_manifest::section::{ManifestSection, SharedBytes};
 use plugboard_manifest::{Auth, Header, OAuth2};
 use plugboard_oauth::{DEFAULT_COOLDOWN, MemoryStore, TokenManager, TokenStore, credential_key};
 
@@ -93,8 +93,9 @@ pub struct InvokeOptions {
 
 /// A loaded bundle: its manifest read from its section, compiled, linked.
 pub struct Bundle {
-    /// BLAKE3 hash of the component bytes (hex).
-    pub hash: String,
+    /// BLAKE3 hash (hex) of the component's code: every top-level section but the custom ones
+    /// ([`plugboard_bundle::Layout::code`]).
+    pub code_hash: String,
     /// What the component may do: its manifest section, read in place.
     pub manifest: Arc<ManifestSection>,
     header: Arc<Header>,
@@ -120,7 +121,7 @@ impl Bundle {
 impl std::fmt::Debug for Bundle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Bundle")
-            .field("hash", &self.hash)
+            .field("code_hash", &self.code_hash)
             .field("name", &self.header.name)
             .finish_non_exhaustive()
     }
@@ -132,7 +133,9 @@ pub struct Runtime {
     pub(crate) linker: Linker<State>,
     client: reqwest::Client,
     pub(crate) cache: Option<CompileCache>,
-    bundles: Mutex<HashMap<String, Arc<Bundle>>>,
+    /// Linked components by code hash: loading the same code again (with any manifest) neither
+    /// compiles nor links it again.
+    linked: Mutex<HashMap<String, IntegrationPre<State>>>,
     ticker_stop: Arc<AtomicBool>,
     tokens: Arc<TokenManager>,
     budgets: RateBudgets,
@@ -182,42 +185,77 @@ impl Runtime {
             linker,
             client,
             cache: config.cache,
-            bundles: Mutex::new(HashMap::new()),
+            linked: Mutex::new(HashMap::new()),
             ticker_stop,
         })
     }
 
-    /// Loads a bundle file (see [`Runtime::load`]).
+    /// Loads a bundle file (see [`Runtime::load`]). The file is mapped, not read: only the
+    /// pages that loading touches (the code, the manifest's header and index) are brought in,
+    /// and the bundle keeps the mapping. Replace bundle files by renaming a new file into place
+    /// (as `plugboard build` does), never by writing into one that a process has loaded.
     pub async fn load_file(&self, path: &Path) -> Result<Arc<Bundle>> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        let io = |source| Error::Io {
             path: path.display().to_string(),
             source,
-        })?;
-        self.load(&bytes).await
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        // SAFETY: a private, read-only mapping; see above on files changed in place.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+        self.load_shared(Arc::new(map)).await
     }
 
     /// Loads a component: reads its manifest section (without running any of its code: what
-    /// the section says is what the host enforces), then compiles it (or uses the cached
-    /// artifact) and links it. Loading the same bytes again returns the cached bundle.
+    /// the section says is what the host enforces), then compiles its code (or uses the cached
+    /// artifact) and links it. The manifest section is copied out of `bytes`.
     pub async fn load(&self, bytes: &[u8]) -> Result<Arc<Bundle>> {
-        let hash = cache::content_hash(bytes);
-        if let Some(bundle) = self.cached(&hash) {
-            return Ok(bundle);
-        }
-        let manifest = plugboard_bundle::read_manifest(bytes)?;
-        let component = cache::load_component(&self.engine, bytes, &hash, self.cache.as_ref())?;
-        let pre = self.link(&component)?;
+        self.load_with(bytes, |range| ManifestSection::parse(bytes[range].to_vec()))
+    }
+
+    /// [`Runtime::load`] of bytes the bundle may keep: its manifest section stays where it is,
+    /// without a copy (the bundle holds `bytes` for as long as it lives).
+    pub async fn load_shared(&self, bytes: SharedBytes) -> Result<Arc<Bundle>> {
+        let shared = bytes.clone();
+        self.load_with((*bytes).as_ref(), |range| {
+            ManifestSection::parse_in(shared, range)
+        })
+    }
+
+    fn load_with(
+        &self,
+        bytes: &[u8],
+        section: impl FnOnce(
+            std::ops::Range<usize>,
+        ) -> Result<ManifestSection, plugboard_manifest::Error>,
+    ) -> Result<Arc<Bundle>> {
+        let layout = plugboard_bundle::layout(bytes)?;
+        let manifest = section(layout.manifest()?)
+            .map_err(|e| Error::Bundle(plugboard_bundle::Error::Manifest(e)))?;
+        let code_hash = cache::code_hash(&layout, bytes);
+        let pre = match self.linked(&code_hash) {
+            Some(pre) => pre,
+            None => {
+                let component =
+                    cache::load_component(&self.engine, bytes, &code_hash, self.cache.as_ref())?;
+                let pre = self.link(&component)?;
+                let mut linked = self.linked.lock().unwrap_or_else(|e| e.into_inner());
+                linked.entry(code_hash.clone()).or_insert(pre).clone()
+            }
+        };
         let header = Arc::new(manifest.header().clone());
-        let bundle = Arc::new(Bundle {
-            hash: hash.clone(),
+        Ok(Arc::new(Bundle {
+            code_hash,
             policy: Arc::new(HostPolicy::new(&header)),
             manifest: Arc::new(manifest),
             header,
             digest: std::sync::OnceLock::new(),
             pre,
-        });
-        let mut bundles = self.bundles.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(bundles.entry(hash).or_insert(bundle).clone())
+        }))
+    }
+
+    fn linked(&self, code_hash: &str) -> Option<IntegrationPre<State>> {
+        let linked = self.linked.lock().unwrap_or_else(|e| e.into_inner());
+        linked.get(code_hash).cloned()
     }
 
     fn link(&self, component: &wasmtime::component::Component) -> Result<IntegrationPre<State>> {
@@ -226,11 +264,6 @@ impl Runtime {
             .instantiate_pre(component)
             .map_err(|e| Error::Incompatible(format!("{e:#}")))?;
         IntegrationPre::new(instance_pre).map_err(|e| Error::Incompatible(format!("{e:#}")))
-    }
-
-    fn cached(&self, hash: &str) -> Option<Arc<Bundle>> {
-        let bundles = self.bundles.lock().unwrap_or_else(|e| e.into_inner());
-        bundles.get(hash).cloned()
     }
 
     /// Runs one action with a JSON input; returns the component's JSON output.
@@ -264,7 +297,7 @@ impl Runtime {
         let deadline = Instant::now() + limits.timeout;
         let budget_key = options.credential_key.clone().unwrap_or_else(|| {
             let mut hash = blake3::Hasher::new();
-            hash.update(bundle.hash.as_bytes());
+            hash.update(bundle.code_hash.as_bytes());
             for name in options.credentials.names() {
                 hash.update(&[0]);
                 hash.update(name.as_bytes());
