@@ -7,8 +7,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::rules::{
-    HostPort, RESERVED_AUTHORIZATION_PARAMS, RESERVED_TOKEN_HEADERS, action_id_problem,
-    icon_problem, is_header_value, is_token, oauth_url_problem, value_name_problem,
+    HostPort, action_id_problem, authorization_param_problem, dotted_key_problem, icon_problem,
+    is_header_value, is_token, oauth_url_problem, refresh_status_problem, seconds_problem,
+    token_request_header_problem, token_scheme_problem, value_name_problem,
 };
 use crate::{
     Action, Auth, AuthCredential, Error, Grant, Header, MANIFEST_VERSION, Manifest, OAuth2,
@@ -183,22 +184,16 @@ impl OAuth2 {
             }
             (Grant::ClientCredentials, None) => {}
         }
-        if !is_token(&self.token_scheme) {
-            out.push(Problem::new(
-                format!("{at}.token_scheme"),
-                "must be one word, such as `Bearer`",
-            ));
+        if let Some(problem) = token_scheme_problem(&self.token_scheme) {
+            out.push(Problem::new(format!("{at}.token_scheme"), problem));
         }
         for (field, key) in [
             ("token_key", &self.token_key),
             ("expiration_key", &self.expiration_key),
             ("refresh_token_key", &self.refresh_token_key),
         ] {
-            if key.trim().is_empty() || key.split('.').any(str::is_empty) {
-                out.push(Problem::new(
-                    format!("{at}.{field}"),
-                    "must be a key or a dotted path such as `data.access_token`",
-                ));
+            if let Some(problem) = dotted_key_problem(key) {
+                out.push(Problem::new(format!("{at}.{field}"), problem));
             }
         }
         let (field, seconds, range) = match self.refresh {
@@ -209,47 +204,30 @@ impl OAuth2 {
                 ("every_seconds", every_seconds, REFRESH_INTERVAL_RANGE)
             }
         };
-        if !range.contains(&seconds) {
-            out.push(Problem::new(
-                format!("{at}.refresh.{field}"),
-                format!(
-                    "must be {}..={} seconds, got {seconds}",
-                    range.start(),
-                    range.end()
-                ),
-            ));
+        if let Some(problem) = seconds_problem(&range, seconds) {
+            out.push(Problem::new(format!("{at}.refresh.{field}"), problem));
         }
-        if let Some(status) = self
-            .refresh_on_status
-            .iter()
-            .find(|s| !(400..=599).contains(*s))
-        {
-            out.push(Problem::new(
-                format!("{at}.refresh_on_status"),
-                format!("{status} is not an error status (400..=599)"),
-            ));
+        for (i, status) in self.refresh_on_status.iter().enumerate() {
+            if let Some(problem) = refresh_status_problem(*status) {
+                out.push(Problem::new(
+                    format!("{at}.refresh_on_status[{i}]"),
+                    problem,
+                ));
+            }
         }
         for (i, (name, value)) in self.token_request_headers.iter().enumerate() {
-            let path = format!("{at}.token_request_headers[{i}]");
-            if !is_token(name) {
-                out.push(Problem::new(path, format!("`{name}` is not a header name")));
-            } else if RESERVED_TOKEN_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+            if let Some(problem) = token_request_header_problem(name, value) {
                 out.push(Problem::new(
-                    path,
-                    format!("`{name}` is set by the host and cannot be replaced"),
-                ));
-            } else if !is_header_value(value) {
-                out.push(Problem::new(
-                    path,
-                    format!("the value of `{name}` has line breaks or control characters"),
+                    format!("{at}.token_request_headers[{i}]"),
+                    format!("`{name}`: {problem}"),
                 ));
             }
         }
         for (i, (name, _)) in self.authorization_params.iter().enumerate() {
-            if RESERVED_AUTHORIZATION_PARAMS.contains(&name.as_str()) {
+            if let Some(problem) = authorization_param_problem(name) {
                 out.push(Problem::new(
                     format!("{at}.authorization_params[{i}]"),
-                    format!("`{name}` is set by the host and cannot be replaced"),
+                    format!("`{name}`: {problem}"),
                 ));
             }
         }
@@ -376,7 +354,7 @@ mod tests {
                 "$.header.auth.token_url",
                 "$.header.auth.authorization_url",
                 "$.header.auth.refresh.every_seconds",
-                "$.header.auth.refresh_on_status",
+                "$.header.auth.refresh_on_status[0]",
                 "$.header.auth.token_request_headers[0]",
                 "$.header.auth.authorization_params[0]",
             ]

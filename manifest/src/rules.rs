@@ -100,6 +100,54 @@ pub fn is_header_value(text: &str) -> bool {
     !text.chars().any(|c| c.is_control() && c != '\t')
 }
 
+/// Why `scheme` cannot be the word before an access token, or `None`.
+pub fn token_scheme_problem(scheme: &str) -> Option<&'static str> {
+    (!is_token(scheme)).then_some("must be one word, such as `Bearer`")
+}
+
+/// Why `key` cannot locate a value in a token response, or `None`: a key or a dotted path.
+pub fn dotted_key_problem(key: &str) -> Option<&'static str> {
+    (key.trim().is_empty() || key.split('.').any(str::is_empty))
+        .then_some("must be a key or a dotted path such as `data.access_token`")
+}
+
+/// Why `seconds` is out of `range`, or `None`.
+pub fn seconds_problem(range: &std::ops::RangeInclusive<u32>, seconds: u32) -> Option<String> {
+    (!range.contains(&seconds)).then(|| {
+        format!(
+            "must be {}..={} seconds, got {seconds}",
+            range.start(),
+            range.end()
+        )
+    })
+}
+
+/// Why `status` cannot mean "token rejected", or `None`: it must be an error status.
+pub fn refresh_status_problem(status: u16) -> Option<String> {
+    (!(400..=599).contains(&status))
+        .then(|| format!("must be an error status (400..=599), got {status}"))
+}
+
+/// Why a header cannot be an extra header of token requests, or `None`.
+pub fn token_request_header_problem(name: &str, value: &str) -> Option<&'static str> {
+    if !is_token(name) {
+        Some("not a valid header name")
+    } else if RESERVED_TOKEN_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+        Some("set by the host; it cannot be replaced")
+    } else if !value.chars().all(|c| c == '\t' || (' '..='~').contains(&c)) {
+        Some("a header value must be one line of printable ASCII")
+    } else {
+        None
+    }
+}
+
+/// Why `name` cannot be an extra parameter of the consent URL, or `None`.
+pub fn authorization_param_problem(name: &str) -> Option<&'static str> {
+    RESERVED_AUTHORIZATION_PARAMS
+        .contains(&name)
+        .then_some("set by the host (scope has its own field); it cannot be replaced")
+}
+
 /// A host with an optional port, as hostnames and allowed hosts are written
 /// (`api.example.com`, `127.0.0.1:8080`). The name is kept in lower case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

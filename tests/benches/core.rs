@@ -209,33 +209,8 @@ fn main() -> anyhow::Result<()> {
 
 /// A definition with `count` echo actions on the test API.
 fn definition(api: &TestApi, count: usize) -> anyhow::Result<Definition> {
-    let actions: Vec<_> = (0..count)
-        .map(|i| {
-            json!({
-                "id": format!("action_{i:05}"),
-                "name": format!("Action {i}"),
-                "description": format!("Echoes request {i} back."),
-                "method": "GET",
-                "path": format!("/echo/a{i}/{{id}}"),
-                "parameters": [
-                    {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
-                    {"name": "filter", "in": "query", "schema": {"type": "string", "maxLength": 100}},
-                    {"name": "x-request-id", "in": "header", "schema": {"type": "string"}}
-                ],
-                "output_schema": {"type": "object", "properties": {
-                    "method": {"type": "string"}, "path": {"type": "string"}}}
-            })
-        })
-        .collect();
-    let definition = json!({
-        "definition_version": 1,
-        "name": "Bench API",
-        "description": "Benchmark definition",
-        "hostname": api.host(),
-        "scheme": "http",
-        "actions": actions,
-    });
-    Ok(Definition::from_json(&definition.to_string())?)
+    let json = plugboard_tests::bench::many_actions(&api.host(), count, 2);
+    Ok(Definition::from_json(&json.to_string())?)
 }
 
 fn measure<E: Into<anyhow::Error>>(

@@ -4,6 +4,7 @@
 //! PostgreSQL server.
 
 pub mod api;
+pub mod bench;
 pub mod faults;
 pub mod oauth;
 pub mod postgres;
@@ -15,4 +16,21 @@ pub mod components {
     pub const HOSTILE_WASM: &str = env!("PLUGBOARD_HOSTILE_WASM");
     /// The custom-code example (`examples/custom-code`).
     pub const EXAMPLE_CUSTOM_WASM: &str = env!("PLUGBOARD_EXAMPLE_CUSTOM_WASM");
+
+    /// `bytes` with the last occurrence of `from` replaced by `to` (of the same length): in a
+    /// bundle, the manifest section comes after the code, so this edits the manifest.
+    ///
+    /// # Panics
+    ///
+    /// When `from` does not occur or the lengths differ (a broken test).
+    pub fn replace_last(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+        assert_eq!(from.len(), to.len(), "same length");
+        let at = bytes
+            .windows(from.len())
+            .rposition(|w| w == from)
+            .expect("the text to replace");
+        let mut out = bytes.to_vec();
+        out[at..at + to.len()].copy_from_slice(to);
+        out
+    }
 }

@@ -243,16 +243,7 @@ fn scalar(name: &str, value: &Value) -> Result<String, Failure> {
 }
 
 /// JSON type name, for messages.
-pub fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
+pub use plugboard_manifest::rules::json_kind as kind;
 
 /// Fails with `upstream-status` unless the status is 2xx.
 pub fn check_status(method: &str, path: &str, response: &HttpResponse) -> Result<(), Failure> {

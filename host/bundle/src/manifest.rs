@@ -67,7 +67,8 @@ pub fn layout(component: &[u8]) -> Result<Layout> {
     let sections = sections(component)?;
     contract_of(component, &sections)?;
     let mut manifest = None;
-    let mut code = vec![0..8];
+    let mut code: Vec<Range<usize>> = Vec::with_capacity(sections.len() + 1);
+    code.push(0..8);
     for section in &sections {
         if section.id != CUSTOM {
             code.push(section.range());

@@ -153,12 +153,8 @@ fn custom_code_manifests_are_recorded_at_build_and_pinned_by_the_signature() {
     assert!(!err.contains("the-customers-key"), "{err}");
 
     let bytes = std::fs::read(&signed).expect("signed");
-    let at = bytes
-        .windows(b"allowed.invalid".len())
-        .rposition(|w| w == b"allowed.invalid")
-        .expect("the recorded host");
-    let mut edited = bytes.clone();
-    edited[at..at + 7].copy_from_slice(b"evilxyz");
+    let edited =
+        plugboard_tests::components::replace_last(&bytes, b"allowed.invalid", b"evilxyz.invalid");
     let edited_path = dir.path().join("edited.wasm");
     std::fs::write(&edited_path, edited).expect("write");
     let (ok, _, err) = plugboard(&["verify", path(&edited_path), "--trust", path(&public)]);

@@ -4,14 +4,16 @@
 use std::collections::{BTreeSet, HashSet};
 use std::sync::LazyLock;
 
-use plugboard_manifest::rules::{HostPort, icon_problem, is_token};
+use plugboard_manifest::rules::{
+    HostPort, authorization_param_problem, dotted_key_problem, icon_problem, is_token,
+    refresh_status_problem, seconds_problem, token_request_header_problem, token_scheme_problem,
+};
 use regex::Regex;
 
 use crate::{
     Action, Auth, BODY_INPUT_KEY, Definition, LinkLocation, MAX_PAGE_LIMIT, MAX_PAGE_SIZE, OAuth2,
     OAuthGrantType, Pagination, PaginationType, ParameterLocation, Problem, REFRESH_BUFFER_RANGE,
-    REFRESH_INTERVAL_RANGE, RESERVED_AUTHORIZATION_PARAMS, RESERVED_TOKEN_HEADERS,
-    TokenRefreshStrategy, oauth_url_problem,
+    REFRESH_INTERVAL_RANGE, TokenRefreshStrategy, oauth_url_problem,
 };
 
 static NAME: LazyLock<Regex> = LazyLock::new(|| regex_or_panic(r"^[A-Za-z0-9 _-]+$"));
@@ -191,33 +193,22 @@ pub(crate) fn check_oauth(o: &OAuth2, out: &mut Vec<Problem>) {
         (_, Some(url)) => check_oauth_url(&format!("{at}.authorization_code_url"), url, out),
         (OAuthGrantType::ClientCredentials, None) => {}
     }
-    if !is_token(&o.access_token_scheme) {
-        out.push(Problem::new(
-            format!("{at}.access_token_scheme"),
-            "must be one word, such as `Bearer`",
-        ));
+    if let Some(problem) = token_scheme_problem(&o.access_token_scheme) {
+        out.push(Problem::new(format!("{at}.access_token_scheme"), problem));
     }
     for (field, key) in [
         ("token_key", &o.token_key),
         ("token_expiration_key", &o.token_expiration_key),
         ("refresh_token_key", &o.refresh_token_key),
     ] {
-        if key.trim().is_empty() || key.split('.').any(str::is_empty) {
-            out.push(Problem::new(
-                format!("{at}.{field}"),
-                "must be a key or a dotted path such as `data.access_token`",
-            ));
+        if let Some(problem) = dotted_key_problem(key) {
+            out.push(Problem::new(format!("{at}.{field}"), problem));
         }
     }
-    if !REFRESH_BUFFER_RANGE.contains(&o.refresh_buffer_seconds) {
+    if let Some(problem) = seconds_problem(&REFRESH_BUFFER_RANGE, o.refresh_buffer_seconds) {
         out.push(Problem::new(
             format!("{at}.refresh_buffer_seconds"),
-            format!(
-                "must be {}..={} seconds, got {}",
-                REFRESH_BUFFER_RANGE.start(),
-                REFRESH_BUFFER_RANGE.end(),
-                o.refresh_buffer_seconds
-            ),
+            problem,
         ));
     }
     match (o.token_refresh_strategy, o.refresh_interval_seconds) {
@@ -229,42 +220,37 @@ pub(crate) fn check_oauth(o: &OAuth2, out: &mut Vec<Problem>) {
             format!("{at}.refresh_interval_seconds"),
             "applies to the `custom_interval` token refresh strategy only",
         )),
-        (_, Some(seconds)) if !REFRESH_INTERVAL_RANGE.contains(&seconds) => out.push(Problem::new(
-            format!("{at}.refresh_interval_seconds"),
-            format!(
-                "must be {}..={} seconds, got {seconds}",
-                REFRESH_INTERVAL_RANGE.start(),
-                REFRESH_INTERVAL_RANGE.end()
-            ),
-        )),
-        _ => {}
+        (_, Some(seconds)) => {
+            if let Some(problem) = seconds_problem(&REFRESH_INTERVAL_RANGE, seconds) {
+                out.push(Problem::new(
+                    format!("{at}.refresh_interval_seconds"),
+                    problem,
+                ));
+            }
+        }
+        (TokenRefreshStrategy::Automatic, None) => {}
     }
     for (name, value) in &o.extra_request_headers {
-        let path = format!("{at}.extra_request_headers.{name}");
-        if !is_token(name) {
-            out.push(Problem::new(path, "not a valid header name"));
-        } else if RESERVED_TOKEN_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
-            out.push(Problem::new(path, "set by the host; it cannot be replaced"));
-        } else if !value.chars().all(|c| c == '\t' || (' '..='~').contains(&c)) {
+        if let Some(problem) = token_request_header_problem(name, value) {
             out.push(Problem::new(
-                path,
-                "a header value must be one line of printable ASCII",
+                format!("{at}.extra_request_headers.{name}"),
+                problem,
             ));
         }
     }
     for name in o.authorization_extra_params.keys() {
-        if RESERVED_AUTHORIZATION_PARAMS.contains(&name.as_str()) {
+        if let Some(problem) = authorization_param_problem(name) {
             out.push(Problem::new(
                 format!("{at}.authorization_extra_params.{name}"),
-                "set by the host (scope has its own field); it cannot be replaced",
+                problem,
             ));
         }
     }
     for (index, status) in o.refresh_on_status.iter().enumerate() {
-        if !(400..=599).contains(status) {
+        if let Some(problem) = refresh_status_problem(*status) {
             out.push(Problem::new(
                 format!("{at}.refresh_on_status[{index}]"),
-                format!("must be an error status (400..=599), got {status}"),
+                problem,
             ));
         }
     }

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::support::{custom_bundle, definition, runtime};
 use plugboard_tests::api::{AuthCheck, TestApi};
+use plugboard_tests::components::replace_last;
 
 const HOSTILE: &str = env!("PLUGBOARD_HOSTILE_WASM");
 
@@ -76,18 +77,6 @@ async fn a_manifest_edited_after_signing_is_refused_as_altered() {
     assert_eq!(manifest.header().hostname, "evilxyz.invalid");
     let err = plugboard_bundle::sign::verify(&edited, &[public]).expect_err("altered");
     assert!(err.to_string().contains("altered"), "{err}");
-}
-
-/// `bytes` with the last `from` (in the manifest section, after the code) replaced by `to` (of
-/// the same length).
-pub fn replace_last(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
-    let at = bytes
-        .windows(from.len())
-        .rposition(|w| w == from)
-        .expect("the text to replace");
-    let mut out = bytes.to_vec();
-    out[at..at + to.len()].copy_from_slice(to);
-    out
 }
 
 /// Two cached artifacts swapped on disk (by whoever can write the cache directory): neither is

@@ -8,6 +8,20 @@ use serde_json::{Value, json};
 
 use crate::{Api, host_with};
 
+/// The root admin's token (a new store) and the root organization's id.
+async fn admin_and_root(api: &Api, store: &plugboard_store::Store) -> (String, String) {
+    let admin = plugboard_server::bootstrap(store)
+        .await
+        .expect("bootstrap")
+        .expect("admin");
+    let (_, me) = api.get("/v1/me", &admin).await;
+    let root = me["user"]["organization_id"]
+        .as_str()
+        .expect("org")
+        .to_string();
+    (admin, root)
+}
+
 /// Uploads a bundle to organization `org`; returns the status and the body.
 async fn upload(api: &Api, admin: &str, org: &str, bytes: Vec<u8>) -> (u16, Value) {
     let response = api
@@ -46,15 +60,7 @@ async fn third_party_bundles_need_a_trusted_signature() {
         },
     )
     .await;
-    let admin = plugboard_server::bootstrap(&store)
-        .await
-        .expect("bootstrap")
-        .expect("admin");
-    let (_, me) = api.get("/v1/me", &admin).await;
-    let root = me["user"]["organization_id"]
-        .as_str()
-        .expect("org")
-        .to_string();
+    let (admin, root) = admin_and_root(&api, &store).await;
     let definition = plugboard_definition::Definition::from_json(
         &json!({"definition_version": 1, "name": "Third Party", "description": "Made elsewhere",
             "hostname": upstream.host(), "scheme": "http",
@@ -152,15 +158,7 @@ async fn an_uploaded_bundle_runs_only_as_reviewed_even_after_a_restart() {
         allow_untrusted: false,
     };
     let (api, store) = host_with(&url, trust()).await;
-    let admin = plugboard_server::bootstrap(&store)
-        .await
-        .expect("bootstrap")
-        .expect("admin");
-    let (_, me) = api.get("/v1/me", &admin).await;
-    let root = me["user"]["organization_id"]
-        .as_str()
-        .expect("org")
-        .to_string();
+    let (admin, root) = admin_and_root(&api, &store).await;
     let (status, uploaded) = upload(&api, &admin, &root, signed.clone()).await;
     assert_eq!(status, 201, "{uploaded}");
     let integration = uploaded["integration"]["id"]
@@ -209,15 +207,8 @@ async fn an_uploaded_bundle_runs_only_as_reviewed_even_after_a_restart() {
 
     // The stored bytes edited in the database (another host name, same length): refused at
     // the next load, although the edited section is a well-formed manifest.
-    let edited = {
-        let at = signed
-            .windows(b"allowed.invalid".len())
-            .rposition(|w| w == b"allowed.invalid")
-            .expect("the recorded host");
-        let mut bytes = signed.clone();
-        bytes[at..at + 7].copy_from_slice(b"evilxyz");
-        bytes
-    };
+    let edited =
+        plugboard_tests::components::replace_last(&signed, b"allowed.invalid", b"evilxyz.invalid");
     let pool = sqlx::SqlitePool::connect(&url).await.expect("database");
     let changed = sqlx::query("UPDATE bundles SET component = ?1")
         .bind(&edited)
