@@ -1,5 +1,5 @@
-//! Compiled components cached on disk, keyed by the bundle's hash and the engine's compatibility
-//! hash, so a bundle is compiled once per engine configuration.
+//! Compiled components cached on disk, keyed by the hash of a component's code and the engine's
+//! compatibility hash, so the same code is compiled once per engine configuration.
 //!
 //! A compiled artifact is native code: whoever could swap one could run anything in the host.
 //! So each artifact is stored with a keyed MAC (BLAKE3 keyed hash) over the component's hash and
@@ -56,27 +56,20 @@ impl CompileCache {
     /// only) when missing. Keep the key file out of `dir`: whoever can write the cache must not
     /// be able to replace the key.
     pub fn open(dir: impl Into<PathBuf>, key_file: &Path) -> Result<CompileCache> {
+        let dir = dir.into();
+        if key_file.starts_with(&dir) {
+            return Err(Error::Io {
+                path: key_file.display().to_string(),
+                source: std::io::Error::other(
+                    "the cache key must not be in the cache directory it vouches for",
+                ),
+            });
+        }
         let key = plugboard_oauth::load_or_create_key(key_file).map_err(|e| Error::Io {
             path: key_file.display().to_string(),
             source: std::io::Error::other(e.to_string()),
         })?;
-        Ok(CompileCache {
-            dir: dir.into(),
-            key,
-        })
-    }
-
-    /// A cache with a key held by the caller.
-    pub fn with_key(dir: impl Into<PathBuf>, key: [u8; MAC_LEN]) -> CompileCache {
-        CompileCache {
-            dir: dir.into(),
-            key,
-        }
-    }
-
-    /// The cache directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
+        Ok(CompileCache { dir, key })
     }
 
     fn mac(&self, hash: &str, artifact: &[u8]) -> blake3::Hash {
@@ -203,5 +196,29 @@ unsafe fn deserialize_verified(
         bytes.truncate(bytes.len().saturating_sub(MAC_LEN));
         // SAFETY: as the caller promises.
         unsafe { Component::deserialize(engine, &bytes) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_is_made_once_and_never_kept_in_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("cache");
+        assert!(CompileCache::open(&cache, &cache.join("cache.key")).is_err());
+        let key = dir.path().join("data/cache.key");
+        let first = CompileCache::open(&cache, &key).unwrap();
+        let again = CompileCache::open(&cache, &key).unwrap();
+        assert_eq!(first.key, again.key);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // A MAC binds the artifact to its component.
+        assert_ne!(first.mac("a", b"code"), first.mac("b", b"code"));
     }
 }

@@ -118,6 +118,34 @@ async fn third_party_bundles_need_a_trusted_signature() {
         .await;
     assert_eq!(status, 200, "{result}");
     assert_eq!(result["output"]["items"].as_array().map(Vec::len), Some(10));
+    // Installed without its key: the API names the missing request field, not a CLI flag.
+    let (status, keyless) = api
+        .json(
+            "POST",
+            &format!("/v1/organizations/{root}/installations"),
+            &admin,
+            json!({"integration_id": integration}),
+        )
+        .await;
+    assert_eq!(status, 201, "{keyless}");
+    let (status, problem) = api
+        .json(
+            "POST",
+            &format!(
+                "/v1/installations/{}/actions/get/invoke",
+                keyless["id"].as_str().expect("id")
+            ),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        problem["fields"],
+        json!(["credentials.api_key"]),
+        "{problem}"
+    );
+    assert!(!problem.to_string().contains("--credential"), "{problem}");
     let (status, _) = api
         .json(
             "POST",
