@@ -32,9 +32,11 @@ step "start the demo API on 127.0.0.1:$demo_port (it wants X-Api-Key: demo-key)"
 pids+=($!)
 wait_for "$work/api.log" listening
 
-step "start the server: plugboard serve --listen 127.0.0.1:$server_port --data-dir <temp dir>"
+step "start the server: plugboard serve --listen 127.0.0.1:$server_port --data-dir <temp dir> --allow-network 127.0.0.1/32"
+# Integrations reach public addresses only, unless the operator allows more: the demo API is on
+# loopback, so this walkthrough allows 127.0.0.1.
 "$target/debug/plugboard" --cache-dir "$work/cache" serve --listen "127.0.0.1:$server_port" \
-    --data-dir "$work/data" > "$work/server.log" 2>&1 &
+    --data-dir "$work/data" --allow-network 127.0.0.1/32 > "$work/server.log" 2>&1 &
 pids+=($!)
 wait_for "$work/server.log" "serving on"
 admin="$(grep -o 'pbt_[0-9a-f]*' "$work/server.log" | head -n1)"

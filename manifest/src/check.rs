@@ -8,8 +8,9 @@ use serde_json::Value;
 
 use crate::rules::{
     HostPort, action_id_problem, authorization_param_problem, dotted_key_problem, icon_problem,
-    is_header_value, is_token, oauth_url_problem, refresh_status_problem, seconds_problem,
-    token_request_header_problem, token_scheme_problem, value_name_problem,
+    is_header_value, is_token, oauth_url_problem, plain_http_credentials_problem,
+    refresh_status_problem, seconds_problem, token_request_header_problem, token_scheme_problem,
+    value_name_problem,
 };
 use crate::{
     Action, Auth, AuthCredential, Error, Grant, Header, MANIFEST_VERSION, Manifest, OAuth2,
@@ -109,8 +110,14 @@ impl Header {
         if let Some(problem) = self.icon.as_deref().and_then(icon_problem) {
             out.push(Problem::new(format!("{at}.icon"), problem));
         }
-        if let Err(problem) = HostPort::parse(&self.hostname) {
-            out.push(Problem::new(format!("{at}.hostname"), problem));
+        match HostPort::parse(&self.hostname) {
+            Err(problem) => out.push(Problem::new(format!("{at}.hostname"), problem)),
+            Ok(host) if !matches!(self.auth, Auth::None) => {
+                if let Some(problem) = plain_http_credentials_problem(self.scheme, &host) {
+                    out.push(Problem::new(format!("{at}.scheme"), problem));
+                }
+            }
+            Ok(_) => {}
         }
         for (i, host) in self.allowed_hosts.iter().enumerate() {
             if let Err(problem) = HostPort::parse(host) {

@@ -36,12 +36,10 @@ pub fn oauth_url_problem(text: &str) -> Option<String> {
         Ok(url) => url,
         Err(e) => return Some(format!("not an absolute URL: {e}")),
     };
-    let loopback = match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => return Some("must be an https URL with a host".into()),
+    let Some(host) = url.host_str() else {
+        return Some("must be an https URL with a host".into());
     };
+    let loopback = is_loopback_host(host);
     match url.scheme() {
         "https" => {}
         "http" if loopback => {}
@@ -55,6 +53,32 @@ pub fn oauth_url_problem(text: &str) -> Option<String> {
     url.fragment()
         .is_some()
         .then(|| "must not have a fragment (`#...`)".into())
+}
+
+/// Whether `host` (a name or an address literal, as a URL writes it) is the machine itself:
+/// `localhost` or a loopback address. Credentials travel over plain http only to such hosts.
+pub fn is_loopback_host(host: &str) -> bool {
+    match url::Host::parse(host) {
+        Ok(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Ok(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Ok(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Err(_) => host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .and_then(|h| h.parse::<std::net::Ipv6Addr>().ok())
+            .is_some_and(|ip| ip.is_loopback()),
+    }
+}
+
+/// Why an integration may not send credentials to `hostname` over `scheme`, or `None`:
+/// credentials go over https, or plain http to loopback hosts (local testing).
+pub fn plain_http_credentials_problem(
+    scheme: crate::Scheme,
+    hostname: &HostPort,
+) -> Option<String> {
+    (scheme == crate::Scheme::Http && !is_loopback_host(&hostname.host)).then(|| {
+        "credentials are sent only over https (plain http only for loopback hosts such as 127.0.0.1); use https or no auth".to_string()
+    })
 }
 
 /// The JSON type of a value as messages name it: `an array`, `a string`, `null`, ...
@@ -181,6 +205,15 @@ impl HostPort {
             }
             None => (text, None),
         };
+        // Names that URL parsers read as IPv4 addresses (`127.1`, `0x7f.1`, `2130706433`) must
+        // be written as the address, so that what is declared is what requests reach.
+        if let Ok(url::Host::Ipv4(ip)) = url::Host::parse(host)
+            && ip.to_string() != host
+        {
+            return Err(format!(
+                "`{host}` is the IPv4 address {ip} in a short or numeric form; write {ip}"
+            ));
+        }
         if !is_host_name(host) {
             return Err(
                 "not a host name (letters, digits, `-` and `.`, with an optional `:port`)".into(),
@@ -300,6 +333,13 @@ mod tests {
         ] {
             assert!(HostPort::parse(bad).is_err(), "{bad}");
         }
+        for short in ["127.1", "0x7f.0.0.1", "2130706433", "10.1"] {
+            let err = HostPort::parse(short).unwrap_err();
+            assert!(err.contains("short or numeric form"), "{short}: {err}");
+        }
+        assert!(HostPort::parse("127.0.0.1").is_ok() && HostPort::parse("1e100.net").is_ok());
+        assert!(is_loopback_host("localhost") && is_loopback_host("127.9.9.9"));
+        assert!(is_loopback_host("[::1]") && !is_loopback_host("10.0.0.1"));
         assert!(ok("h:8080").matches("H", 8080, 443));
         assert!(ok("h").matches("h", 443, 443));
         assert!(!ok("h").matches("h", 8443, 443));

@@ -48,6 +48,8 @@ fn main() -> anyhow::Result<()> {
         &temp.join("plugboard-bench-cache.key"),
     )?;
     let runtime = Runtime::new(RuntimeConfig {
+        // The test APIs run on loopback.
+        egress: plugboard_runtime::EgressPolicy::with_loopback(),
         cache: Some(cache),
         max_instances: 1_100,
         pooling: true,

@@ -28,6 +28,8 @@ fn main() -> anyhow::Result<()> {
     let key_api = TestApi::start_blocking(AuthCheck::header("X-Api-Key", "k-1"))?;
     let oauth_api = TestApi::start_blocking(AuthCheck::bearer(endpoint.validator()))?;
     let runtime = Runtime::new(RuntimeConfig {
+        // The test APIs run on loopback.
+        egress: plugboard_runtime::EgressPolicy::with_loopback(),
         cache: Some(
             plugboard_runtime::CompileCache::open(
                 std::env::temp_dir().join("plugboard-bench-cache"),

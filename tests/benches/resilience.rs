@@ -31,6 +31,8 @@ fn main() -> anyhow::Result<()> {
     )?;
     let component = plugboard_bundle::finalize(&definition)?.component;
     let runtime = Runtime::new(RuntimeConfig {
+        // The test APIs run on loopback.
+        egress: plugboard_runtime::EgressPolicy::with_loopback(),
         cache: Some(
             plugboard_runtime::CompileCache::open(
                 std::env::temp_dir().join("plugboard-bench-cache"),

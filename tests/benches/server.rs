@@ -40,6 +40,8 @@ fn main() -> anyhow::Result<()> {
         let store = Store::open(&format!("sqlite://{}", dir.path().join("bench.db").display())).await?;
         let admin = plugboard_server::bootstrap(&store).await?.ok_or_else(|| anyhow::anyhow!("no admin"))?;
         let runtime = Arc::new(Runtime::new(RuntimeConfig {
+            // The test APIs run on loopback.
+            egress: plugboard_runtime::EgressPolicy::with_loopback(),
             cache: Some(
             plugboard_runtime::CompileCache::open(
                 std::env::temp_dir().join("plugboard-bench-cache"),

@@ -17,8 +17,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
 use plugboard_definition::Definition;
 use plugboard_runtime::{
-    CompileCache, Credentials, InvokeOptions, Limits, RateLimit, RetryPolicy, Runtime,
-    RuntimeConfig,
+    CompileCache, Credentials, EgressPolicy, InvokeOptions, IpNet, Limits, RateLimit, RetryPolicy,
+    Runtime, RuntimeConfig,
 };
 
 /// Plugboard turns REST API definitions into sandboxed WebAssembly integrations.
@@ -33,6 +33,15 @@ struct Cli {
     /// plugboard/tokens.json; key from env PLUGBOARD_TOKEN_KEY or tokens.key beside it).
     #[arg(long, global = true, env = "PLUGBOARD_TOKEN_STORE")]
     token_store: Option<PathBuf>,
+    /// Also let integrations reach this network (CIDR, repeatable), such as an on-premises API
+    /// at 10.20.0.0/16. Otherwise internal addresses are refused: all of them by `serve`, all
+    /// but loopback by the other commands.
+    #[arg(long = "allow-network", value_name = "CIDR", global = true)]
+    allow_networks: Vec<IpNet>,
+    /// Let integrations reach every private network (loopback, private, link-local and shared
+    /// ranges).
+    #[arg(long, global = true)]
+    allow_private_networks: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -205,16 +214,43 @@ fn flag_for(error: &anyhow::Error) -> Option<&'static str> {
     }
 }
 
+/// What every command that runs components shares: where compiled code is cached, and which
+/// networks integrations may reach beyond public addresses.
+#[derive(Debug, Clone)]
+pub(crate) struct HostArgs {
+    pub(crate) cache_dir: Option<PathBuf>,
+    allow_networks: Vec<IpNet>,
+    allow_private_networks: bool,
+}
+
+impl HostArgs {
+    /// `base` with the networks the flags allow.
+    pub(crate) fn egress(&self, base: EgressPolicy) -> EgressPolicy {
+        let mut policy = self
+            .allow_networks
+            .iter()
+            .fold(base, |policy, network| policy.allow_network(*network));
+        if self.allow_private_networks {
+            policy = policy.allow_private_networks();
+        }
+        policy
+    }
+}
+
 async fn run(cli: Cli) -> Result<ExitCode> {
-    let cache_dir = cli
-        .cache_dir
-        .or_else(|| dirs::cache_dir().map(|d| d.join("plugboard")));
+    let host = HostArgs {
+        cache_dir: cli
+            .cache_dir
+            .or_else(|| dirs::cache_dir().map(|d| d.join("plugboard"))),
+        allow_networks: cli.allow_networks,
+        allow_private_networks: cli.allow_private_networks,
+    };
     let done = |result: Result<()>| result.map(|()| ExitCode::SUCCESS);
     let token_store = cli.token_store;
     match cli.command {
-        Command::Build { definition, output } => done(build(&definition, &output, cache_dir).await),
+        Command::Build { definition, output } => done(build(&definition, &output, &host).await),
         Command::Inspect { bundle, trusted } => {
-            let runtime = runtime(cache_dir, None)?;
+            let runtime = runtime(&host, None)?;
             let bytes = std::fs::read(&bundle)
                 .with_context(|| format!("cannot read {}", bundle.display()))?;
             let trusted = cmd::signing::read_trusted(&trusted)?;
@@ -247,10 +283,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sign(args) => cmd::signing::sign_bundle(args),
         Command::Verify(args) => cmd::signing::verify(args),
         Command::Upload(args) => cmd::upload::run(args).await,
-        Command::Invoke(args) => done(invoke(args, cache_dir, token_store).await),
-        Command::Serve(args) => cmd::serve::run(args, cache_dir).await,
+        Command::Invoke(args) => done(invoke(args, &host, token_store).await),
+        Command::Serve(args) => cmd::serve::run(args, &host).await,
         Command::Auth { command } => {
-            let runtime = runtime(cache_dir, Some(token_store))?;
+            let runtime = runtime(&host, Some(token_store))?;
             cmd::auth::run(command, &runtime).await
         }
         Command::Definition { command } => match command {
@@ -275,11 +311,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// `plugboard invoke`: load the component, run the action, print its output.
-async fn invoke(
-    args: InvokeArgs,
-    cache_dir: Option<PathBuf>,
-    token_store: Option<PathBuf>,
-) -> Result<()> {
+async fn invoke(args: InvokeArgs, host: &HostArgs, token_store: Option<PathBuf>) -> Result<()> {
     let input = read_input(&args.input)?;
     if args.require_signature {
         let bytes = std::fs::read(&args.bundle)
@@ -314,7 +346,7 @@ async fn invoke(
             None => None,
         },
     };
-    let runtime = runtime(cache_dir, Some(token_store))?;
+    let runtime = runtime(host, Some(token_store))?;
     let bundle = load(&runtime, &args.bundle).await?;
     let output = runtime
         .invoke(&bundle, &args.action_id, &input, &options)
@@ -378,11 +410,13 @@ fn data_dir() -> Result<PathBuf> {
         .join("plugboard"))
 }
 
-/// A runtime for the CLI; `token_store: Some(path)` opens the (file) token store for OAuth
-/// 2.0 components, `None` keeps tokens in memory.
-fn runtime(cache_dir: Option<PathBuf>, token_store: Option<Option<PathBuf>>) -> Result<Runtime> {
+/// A runtime for the CLI (public addresses and loopback, plus what the flags allow);
+/// `token_store: Some(path)` opens the (file) token store for OAuth 2.0 components, `None`
+/// keeps tokens in memory.
+fn runtime(host: &HostArgs, token_store: Option<Option<PathBuf>>) -> Result<Runtime> {
     let mut config = RuntimeConfig {
-        cache: compile_cache(cache_dir, &data_dir()?)?,
+        cache: compile_cache(host.cache_dir.clone(), &data_dir()?)?,
+        egress: host.egress(EgressPolicy::with_loopback()),
         // One call at a time from the CLI: a small pool.
         max_instances: 4,
         pooling: true,
@@ -435,11 +469,11 @@ fn read_definition(path: &Path) -> Result<Definition> {
 }
 
 /// `plugboard build`: finalize a definition, or record a custom-code component's manifest.
-async fn build(input: &Path, output: &Path, cache_dir: Option<PathBuf>) -> Result<()> {
+async fn build(input: &Path, output: &Path, host: &HostArgs) -> Result<()> {
     let started = Instant::now();
     let bytes = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
     if bytes.starts_with(b"\0asm") {
-        let runtime = runtime(cache_dir, None)?;
+        let runtime = runtime(host, None)?;
         let manifest = runtime
             .describe(&bytes)
             .await

@@ -318,6 +318,8 @@ fn build_then_inspect_prints_the_manifest_without_credentials() {
     let definition = dir.path().join("definition.json");
     let mut doc = api_definition("API.Example.com:8443");
     doc["extra_hosts"] = json!(["cdn.example.com"]);
+    // Credentials go over https (plain http only to loopback).
+    doc["scheme"] = json!("https");
     doc["auth"] = json!({"type": "api_key", "api_key_header_name": "Authorization", "api_key_preamble": "Bearer"});
     std::fs::write(&definition, doc.to_string()).expect("write");
     let wasm = dir.path().join("api.wasm");
@@ -347,7 +349,7 @@ fn build_then_inspect_prints_the_manifest_without_credentials() {
     let header = &manifest["header"];
     assert_eq!(header["name"], "CLI Test");
     assert_eq!(header["hostname"], "api.example.com:8443");
-    assert_eq!(header["scheme"], "http");
+    assert_eq!(header["scheme"], "https");
     assert_eq!(header["allowed_hosts"], json!(["cdn.example.com"]));
     assert_eq!(header["auth"]["type"], "api_key");
     assert_eq!(header["auth"]["header_name"], "Authorization");

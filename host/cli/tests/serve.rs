@@ -1,12 +1,13 @@
 //! `plugboard serve` killed with SIGKILL in the middle of finalize and install writes, then
 //! restarted: nothing is half-written (every integration's current version has its row and its
-//! bundle, every installation has a default configuration whose credentials open).
+//! bundle, every installation has a default configuration whose credentials open). And what a
+//! platform with its default settings lets an integration reach.
 
 mod common;
 
 use std::time::Duration;
 
-use common::start_serve as start;
+use common::{start_serve as start, start_serve_with};
 
 use plugboard_store::{Sealer, Store};
 use serde_json::{Value, json};
@@ -173,4 +174,87 @@ async fn sigkill_during_writes_leaves_nothing_half_written() {
     }
     server.child.kill().expect("stop");
     let _ = server.child.wait();
+}
+
+/// An editor's integration aimed at internal addresses (the platform itself, cloud metadata, a
+/// private network) never reaches them with the platform's default settings: each call is
+/// `denied`, naming the address class, and the platform's own routes are never served to it.
+#[tokio::test(flavor = "multi_thread")]
+async fn by_default_integrations_reach_no_internal_address() {
+    plugboard_runtime::install_crypto_provider();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let http = reqwest::Client::new();
+    let server = start_serve_with(&dir.path().join("data"), &[]);
+    let lines = server.wait_serving();
+    let admin = lines
+        .iter()
+        .find(|l| l.starts_with("pbt_"))
+        .unwrap_or_else(|| panic!("no admin token in {lines:?}"))
+        .clone();
+    let (_, me) = call(&http, &server.base, &admin, "GET", "/v1/me", json!(null)).await;
+    let root = me["user"]["organization_id"]
+        .as_str()
+        .expect("org")
+        .to_string();
+    let port = server.base.rsplit(':').next().expect("port").to_string();
+    for (hostname, class) in [
+        (format!("127.0.0.1:{port}"), "a loopback address"),
+        (format!("localhost:{port}"), "a loopback address"),
+        (format!("0.0.0.0:{port}"), "an unspecified address"),
+        ("169.254.169.254".to_string(), "a link-local address"),
+        ("10.0.0.1".to_string(), "a private address"),
+    ] {
+        let definition = json!({
+            "definition_version": 1, "name": "Inward", "description": "Looks inside",
+            "hostname": hostname, "scheme": "http",
+            "actions": [{"id": "spec", "name": "Spec", "method": "GET", "path": "/openapi.json"}]
+        });
+        let (status, integration) = call(
+            &http,
+            &server.base,
+            &admin,
+            "POST",
+            &format!("/v1/organizations/{root}/integrations"),
+            definition,
+        )
+        .await;
+        assert_eq!(status, 201, "{integration}");
+        let integration = integration["id"].as_str().expect("id").to_string();
+        let (status, _) = call(
+            &http,
+            &server.base,
+            &admin,
+            "POST",
+            &format!("/v1/integrations/{integration}/finalize"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(status, 201);
+        let (status, installation) = call(
+            &http,
+            &server.base,
+            &admin,
+            "POST",
+            &format!("/v1/organizations/{root}/installations"),
+            json!({"integration_id": integration}),
+        )
+        .await;
+        assert_eq!(status, 201, "{installation}");
+        let installation = installation["id"].as_str().expect("id").to_string();
+        let (status, problem) = call(
+            &http,
+            &server.base,
+            &admin,
+            "POST",
+            &format!("/v1/installations/{installation}/actions/spec/invoke"),
+            json!({}),
+        )
+        .await;
+        let detail = problem["detail"].as_str().unwrap_or_default();
+        assert!(
+            status == 502 && detail.contains("denied") && detail.contains(class),
+            "{hostname}: {status} {problem}"
+        );
+        assert!(!problem.to_string().contains("openapi"), "{problem}");
+    }
 }

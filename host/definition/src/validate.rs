@@ -6,7 +6,8 @@ use std::sync::LazyLock;
 
 use plugboard_manifest::rules::{
     HostPort, authorization_param_problem, dotted_key_problem, icon_problem, is_token,
-    refresh_status_problem, seconds_problem, token_request_header_problem, token_scheme_problem,
+    plain_http_credentials_problem, refresh_status_problem, seconds_problem,
+    token_request_header_problem, token_scheme_problem,
 };
 use regex::Regex;
 
@@ -150,6 +151,12 @@ fn check_host(host: &str, path: &str, out: &mut Vec<Problem>) {
 }
 
 fn check_auth(d: &Definition, out: &mut Vec<Problem>) {
+    if !matches!(d.auth, Auth::None)
+        && let Ok(host) = HostPort::parse(&d.hostname)
+        && let Some(problem) = plain_http_credentials_problem(d.scheme, &host)
+    {
+        out.push(Problem::new("$.scheme", problem));
+    }
     if let Auth::OAuth2(oauth) = &d.auth {
         check_oauth(oauth, out);
     }

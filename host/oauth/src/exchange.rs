@@ -99,7 +99,7 @@ pub(crate) fn now() -> u64 {
 
 /// Sends one token request and reads the answer.
 pub(crate) async fn request_token(
-    http: &reqwest::Client,
+    http: &plugboard_egress::EgressClient,
     config: &OAuth2,
     client: &Client,
     grant: GrantRequest<'_>,
@@ -157,14 +157,17 @@ pub(crate) async fn request_token(
 
     let url = url::Url::parse(&config.token_url)
         .map_err(|e| Error::Config(format!("token URL `{}`: {e}", config.token_url)))?;
+    let denied = |e: plugboard_egress::Denied| Error::Denied(format!("token endpoint: {e}"));
     let mut request = match config.request_method {
         RequestMethod::Get => {
             let mut url = url.clone();
             url.query_pairs_mut().extend_pairs(params.iter());
-            http.get(url)
+            http.request(reqwest::Method::GET, url).map_err(denied)?
         }
         RequestMethod::Post => {
-            let request = http.post(url.clone());
+            let request = http
+                .request(reqwest::Method::POST, url.clone())
+                .map_err(denied)?;
             match config.request_format {
                 RequestFormat::Form => request
                     .header(
@@ -207,14 +210,17 @@ pub(crate) async fn request_token(
     }
 
     let endpoint = endpoint_name(&url);
-    let transport = |e: reqwest::Error| Error::Transport {
-        url: endpoint.clone(),
-        detail: if e.is_timeout() {
-            "timed out".into()
-        } else if e.is_connect() {
-            "could not connect".into()
-        } else {
-            "the request failed".into()
+    let transport = |e: reqwest::Error| match plugboard_egress::denied_in(&e) {
+        Some(refused) => Error::Denied(format!("token endpoint: {refused}")),
+        None => Error::Transport {
+            url: endpoint.clone(),
+            detail: if e.is_timeout() {
+                "timed out".into()
+            } else if e.is_connect() {
+                "could not connect".into()
+            } else {
+                "the request failed".into()
+            },
         },
     };
     let mut response = request.send().await.map_err(transport)?;

@@ -48,6 +48,9 @@ pub enum Error {
     /// The token endpoint's answer cannot be used.
     #[error("{0}")]
     BadResponse(String),
+    /// The egress policy refuses the token endpoint's address.
+    #[error("{0}")]
+    Denied(String),
     /// The token endpoint could not be reached.
     #[error("token endpoint {url}: {detail}")]
     Transport {

@@ -157,7 +157,7 @@ pub struct TokenManager {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    http: plugboard_egress::EgressClient,
     store: Arc<dyn TokenStore>,
     slots: Mutex<HashMap<String, Arc<Slot>>>,
     cooldown: Duration,
@@ -173,8 +173,9 @@ impl std::fmt::Debug for TokenManager {
 
 impl TokenManager {
     /// A manager over `store`, sending token requests with `http` (which must not follow
-    /// redirects: a token request is never replayed to another place).
-    pub fn new(http: reqwest::Client, store: Arc<dyn TokenStore>) -> TokenManager {
+    /// redirects: a token request is never replayed to another place), only where its egress
+    /// policy allows.
+    pub fn new(http: plugboard_egress::EgressClient, store: Arc<dyn TokenStore>) -> TokenManager {
         TokenManager {
             inner: Arc::new(Inner {
                 http,

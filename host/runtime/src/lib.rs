@@ -25,6 +25,7 @@ use std::time::Duration;
 pub use cache::CompileCache;
 pub use limits::Limits;
 pub use outbound::Credentials;
+pub use plugboard_egress::{EgressPolicy, IpNet};
 pub use plugboard_manifest::Failure;
 pub use plugboard_manifest::section::{ManifestSection, SharedBytes};
 pub use resilience::{RateLimit, RetryPolicy};

@@ -159,7 +159,7 @@ impl OAuthCall {
 
 /// Outbound state of one call.
 pub(crate) struct Outbound {
-    pub(crate) client: reqwest::Client,
+    pub(crate) client: plugboard_egress::EgressClient,
     pub(crate) policy: Arc<HostPolicy>,
     pub(crate) credentials: Arc<Credentials>,
     pub(crate) oauth: Option<OAuthCall>,
@@ -235,7 +235,8 @@ impl Outbound {
             headers.append(name, value);
         }
         let primary = self.policy.is_primary(&url);
-        if primary {
+        if primary && !matches!(self.policy.auth, Auth::None) {
+            plain_http_for_credentials(&url, self.client.policy())?;
             apply_auth(&self.policy.auth, &self.credentials, &mut url, &mut headers)?;
         }
         let oauth = self.oauth.clone().filter(|_| primary);
@@ -393,6 +394,7 @@ impl Outbound {
         let mut builder = self
             .client
             .request(method.clone(), url.clone())
+            .map_err(|denied| Failure::denied(denied.to_string()))?
             .headers(headers.clone())
             .timeout(remaining + REQUEST_TIMEOUT_GRACE);
         if let Some(body) = body {
@@ -440,6 +442,21 @@ impl Outbound {
             self.response_bytes
         ))
     }
+}
+
+/// Refuses to send credentials over plain http, unless to loopback or to an address literal in
+/// a network the operator allowed (the rule OAuth endpoints follow too).
+fn plain_http_for_credentials(
+    url: &Url,
+    egress: &plugboard_egress::EgressPolicy,
+) -> Result<(), Failure> {
+    if url.scheme() == "https" || egress.is_local_or_allowed_literal(url.host_str().unwrap_or("")) {
+        return Ok(());
+    }
+    Err(Failure::denied(format!(
+        "credentials are sent only over https: {} is plain http and not a loopback or allowed address",
+        authority(url)
+    )))
 }
 
 fn apply_auth(
@@ -541,6 +558,9 @@ fn authority(url: &Url) -> String {
 
 /// A transport error without the URL's query (which may carry an API key) or credentials.
 fn transport_error(url: &Url, error: &reqwest::Error) -> Failure {
+    if let Some(denied) = plugboard_egress::denied_in(error) {
+        return Failure::denied(denied.to_string());
+    }
     let what = if error.is_timeout() {
         "timed out".to_string()
     } else if error.is_connect() {
@@ -601,6 +621,23 @@ mod tests {
         assert!(p.is_primary(&Url::parse("https://api.example.com/a").unwrap()));
         assert!(!p.is_primary(&Url::parse("http://api.example.com/a").unwrap()));
         assert!(!p.is_primary(&Url::parse("http://127.0.0.1:8080/a").unwrap()));
+    }
+
+    #[test]
+    fn credentials_travel_over_plain_http_only_to_loopback_or_allowed_literals() {
+        let egress = plugboard_egress::EgressPolicy::public_only()
+            .allow_network("10.20.0.0/16".parse().unwrap());
+        let check = |u: &str| plain_http_for_credentials(&Url::parse(u).unwrap(), &egress);
+        assert!(check("https://api.example.com/x").is_ok());
+        assert!(check("http://127.0.0.1:8080/x").is_ok());
+        assert!(check("http://localhost/x").is_ok());
+        assert!(check("http://[::1]/x").is_ok());
+        assert!(check("http://10.20.1.1/x").is_ok());
+        let refused = check("http://api.example.com/x").unwrap_err();
+        assert!(
+            matches!(&refused, Failure::Denied { message } if message.contains("only over https"))
+        );
+        assert!(check("http://10.21.0.1/x").is_err());
     }
 
     #[test]

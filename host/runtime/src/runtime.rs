@@ -17,6 +17,7 @@ use crate::limits::CallLimiter;
 use crate::outbound::{HostPolicy, OAuthCall, Outbound, missing_credentials};
 use crate::resilience::{RateBudgets, RateLimit, RetryPolicy};
 use crate::{Credentials, Error, Failure, Limits, Result, cache};
+use plugboard_egress::{EgressClient, EgressPolicy};
 use plugboard_manifest::section::{ManifestSection, SharedBytes};
 use plugboard_manifest::{Auth, Header, OAuth2};
 use plugboard_oauth::{DEFAULT_COOLDOWN, MemoryStore, TokenManager, TokenStore, credential_key};
@@ -47,6 +48,8 @@ pub struct RuntimeConfig {
     pub token_store: Arc<dyn TokenStore>,
     /// Wait after a failed token request before the next one.
     pub token_cooldown: Duration,
+    /// Which addresses components and token requests may reach (default: public ones only).
+    pub egress: EgressPolicy,
 }
 
 impl std::fmt::Debug for RuntimeConfig {
@@ -56,6 +59,7 @@ impl std::fmt::Debug for RuntimeConfig {
             .field("max_instances", &self.max_instances)
             .field("pooling", &self.pooling)
             .field("token_cooldown", &self.token_cooldown)
+            .field("egress", &self.egress)
             .finish_non_exhaustive()
     }
 }
@@ -68,6 +72,7 @@ impl Default for RuntimeConfig {
             pooling: true,
             token_store: Arc::new(MemoryStore::new()),
             token_cooldown: DEFAULT_COOLDOWN,
+            egress: EgressPolicy::public_only(),
         }
     }
 }
@@ -131,7 +136,7 @@ impl std::fmt::Debug for Bundle {
 pub struct Runtime {
     pub(crate) engine: Engine,
     pub(crate) linker: Linker<State>,
-    client: reqwest::Client,
+    client: EgressClient,
     pub(crate) cache: Option<CompileCache>,
     /// Linked components by code hash: loading the same code again (with any manifest) neither
     /// compiles nor links it again.
@@ -167,11 +172,12 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(setup)?;
         Integration::add_to_linker::<State, HasSelf<State>>(&mut linker, |state| state)
             .map_err(setup)?;
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("plugboard/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Setup(format!("HTTP client: {e}")))?;
+        let client = EgressClient::new(config.egress, |builder| {
+            builder
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("plugboard/", env!("CARGO_PKG_VERSION")))
+        })
+        .map_err(|e| Error::Setup(format!("HTTP client: {e}")))?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
         spawn_epoch_ticker(engine.clone(), ticker_stop.clone());
         let tokens = Arc::new(

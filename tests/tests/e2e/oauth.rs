@@ -24,6 +24,8 @@ fn get_items() -> Value {
 
 fn runtime_with(store: Arc<dyn TokenStore>, cooldown: Duration, instances: u32) -> Runtime {
     Runtime::new(RuntimeConfig {
+        // The test APIs run on loopback.
+        egress: plugboard_runtime::EgressPolicy::with_loopback(),
         cache: Some(compile_cache()),
         max_instances: instances,
         pooling: true,

@@ -23,6 +23,8 @@ pub fn compile_cache() -> CompileCache {
 /// A runtime for one test.
 pub fn runtime() -> Runtime {
     Runtime::new(RuntimeConfig {
+        // The test APIs run on loopback.
+        egress: plugboard_runtime::EgressPolicy::with_loopback(),
         cache: Some(compile_cache()),
         max_instances: 16,
         pooling: true,

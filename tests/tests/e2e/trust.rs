@@ -91,6 +91,8 @@ async fn swapped_cache_files_are_not_used() {
     };
     let fresh = || {
         Runtime::new(RuntimeConfig {
+            // The test APIs run on loopback.
+            egress: plugboard_runtime::EgressPolicy::with_loopback(),
             cache: Some(cache()),
             max_instances: 4,
             ..RuntimeConfig::default()

@@ -32,7 +32,7 @@ pub struct Args {
 }
 
 /// Runs the server until the process ends.
-pub async fn run(args: Args, cache_dir: Option<PathBuf>) -> Result<ExitCode> {
+pub async fn run(args: Args, host: &crate::HostArgs) -> Result<ExitCode> {
     let data_dir = match args.data_dir {
         Some(dir) => dir,
         None => dirs::data_dir()
@@ -48,7 +48,9 @@ pub async fn run(args: Args, cache_dir: Option<PathBuf>) -> Result<ExitCode> {
     let store = Store::open(&url).await.context("cannot open the store")?;
     let sealer = sealer(&store, &data_dir).await?;
     let mut config = RuntimeConfig {
-        cache: crate::compile_cache(cache_dir, &data_dir)?,
+        cache: crate::compile_cache(host.cache_dir.clone(), &data_dir)?,
+        // Integrations are untrusted: public addresses only, unless the operator allows more.
+        egress: host.egress(plugboard_runtime::EgressPolicy::public_only()),
         ..RuntimeConfig::default()
     };
     // OAuth 2.0 tokens live in the store, sealed, with a lock across hosts on PostgreSQL.

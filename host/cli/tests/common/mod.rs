@@ -36,8 +36,14 @@ pub struct Server {
     stderr: std::sync::mpsc::Receiver<String>,
 }
 
-/// Starts `plugboard serve` on the data directory (embedded store, key file there).
+/// Starts `plugboard serve` on the data directory (embedded store, key file there), allowing
+/// loopback (where the tests' upstream APIs run).
 pub fn start_serve(data_dir: &Path) -> Server {
+    start_serve_with(data_dir, &["--allow-network", "127.0.0.0/8"])
+}
+
+/// Starts `plugboard serve` on the data directory with these extra arguments.
+pub fn start_serve_with(data_dir: &Path, extra: &[&str]) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
@@ -50,6 +56,7 @@ pub fn start_serve(data_dir: &Path) -> Server {
             "--data-dir",
         ])
         .arg(data_dir)
+        .args(extra)
         .env_remove("PLUGBOARD_SECRET_KEY")
         .env_remove("PLUGBOARD_DATABASE_URL")
         .stdout(Stdio::null())

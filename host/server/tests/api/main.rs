@@ -75,6 +75,8 @@ async fn host_with(url: &str, trust: BundleTrust) -> (Api, Store) {
     let store = Store::open(url).await.expect("store");
     let sealer = Sealer::new(&[7u8; 32]);
     let runtime = Runtime::new(RuntimeConfig {
+        // The test APIs run on loopback.
+        egress: plugboard_runtime::EgressPolicy::with_loopback(),
         cache: Some(
             plugboard_runtime::CompileCache::open(
                 std::env::temp_dir().join("plugboard-server-test-cache"),
