@@ -77,6 +77,21 @@ impl Prepared {
     }
 }
 
+/// Refuses path parameter values that make a `.` or `..` segment: URL parsers remove such
+/// segments (and the one before `..`), so the request would reach another path, even above the
+/// base path. Values cannot hold `/` (it is encoded), so the template and the path have the same
+/// segments, and a dot segment the template does not have came from a value.
+fn refuse_dot_segments(template: &str, path: &str) -> Result<(), Failure> {
+    for (written, filled) in template.split('/').zip(path.split('/')) {
+        if matches!(filled, "." | "..") && written != filled {
+            return Err(Failure::invalid_input(format!(
+                "path parameter values make the path segment `{filled}` (from `{written}`), which would change the path"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Validates the input against the action and builds the request.
 pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prepared, Failure> {
     let Value::Object(input) = input else {
@@ -158,6 +173,7 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
             }
         }
     }
+    refuse_dot_segments(&record.path, &path)?;
     let base = format!(
         "{}://{}{}",
         meta.scheme.as_str(),
@@ -381,6 +397,22 @@ mod tests {
         assert!(request.headers.contains(&("x-trace".into(), "t1".into())));
         assert!(request.headers.contains(&("x-extra".into(), "1".into())));
         assert_eq!(request.body.as_deref(), Some(&br#"{"k":1}"#[..]));
+    }
+
+    #[test]
+    fn dot_values_never_change_the_path() {
+        for dots in [".", ".."] {
+            let err = prepare(&meta(), &record(), &json!({"id": dots, "file": 1})).unwrap_err();
+            assert!(
+                matches!(&err, Failure::InvalidInput { message } if message.contains("change the path")),
+                "{dots}: {err:?}"
+            );
+        }
+        let prepared = prepare(&meta(), &record(), &json!({"id": "...", "file": ".x"})).unwrap();
+        assert_eq!(
+            prepared.to_request(&[]).unwrap().url,
+            "http://api.test:8080/v1/users/.../files/.x"
+        );
     }
 
     #[test]

@@ -136,6 +136,37 @@ async fn bad_input_is_rejected_before_any_request() {
     assert_eq!(api.hits("/"), 0);
 }
 
+/// A path parameter never adds, removes or reorders segments: `.` and `..` (which URL parsers
+/// would remove, with the segment before `..`) are refused before any request; `...` is an
+/// ordinary segment. What the upstream receives is checked.
+#[tokio::test(flavor = "multi_thread")]
+async fn dot_segments_in_path_parameters_never_change_the_path() {
+    let api = TestApi::start(AuthCheck::None).await.expect("api");
+    let runtime = runtime();
+    let bundle = load(
+        &runtime,
+        &definition(&api, json!({"type": "none"}), json!({}), actions()),
+    )
+    .await;
+    let opts = InvokeOptions::default();
+    for dots in [".", ".."] {
+        let input = json!({"user": dots, "file": "profile", "limit": 1}).to_string();
+        match runtime.invoke(&bundle, "echo_get", &input, &opts).await {
+            Err(Error::Guest(Failure::InvalidInput { message })) => {
+                assert!(message.contains("change the path"), "{dots}: {message}")
+            }
+            other => panic!("{dots}: expected invalid input, got {other:?}"),
+        }
+    }
+    assert_eq!(api.hits("/"), 0, "nothing was sent");
+    let input = json!({"user": "...", "file": "..x", "limit": 1}).to_string();
+    let echo = runtime
+        .invoke(&bundle, "echo_get", &input, &opts)
+        .await
+        .expect("three dots are a name");
+    assert_eq!(echo["path"], "/echo/users/.../files/..x");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn response_size_and_time_limits_stop_the_call() {
     let api = TestApi::start(AuthCheck::None).await.expect("api");
