@@ -21,6 +21,7 @@
 //! | `GET /same-page/items?page=P&per_page=M` | always the first M items |
 //! | `GET /link-foreign/items?page=P&per_page=M` | like link-body, `next` points at `http://foreign.invalid:9/...` |
 //! | `ANY /echo/{*rest}` | the request as JSON |
+//! | `ANY /echo-error/{code}/{*rest}` | that status, with the whole request (headers included) as JSON, as some error pages do |
 //! | `ANY /status/{code}` | that status, `{"error": "status <code> on purpose"}` |
 //! | `GET /text` | `text/plain` `hello, plain text` |
 //! | `GET /empty` | 204 |
@@ -765,6 +766,9 @@ async fn route(shared: &Shared, req: &Incoming<'_>) -> Result<Response, BadReque
     if path.starts_with("/echo/") {
         return Ok(echo(shared, req));
     }
+    if let Some(rest) = path.strip_prefix("/echo-error/") {
+        return Ok(echo_error(rest, req));
+    }
     if let Some(code) = path.strip_prefix("/status/") {
         return Ok(status(code));
     }
@@ -972,6 +976,34 @@ fn status(code: &str) -> Response {
             &format!("invalid status code {code:?} (expected 200..=599)"),
         ),
     }
+}
+
+/// `/echo-error/{code}/...`: status `code` with the whole request (every header, the raw query)
+/// as JSON, as error pages that echo the request do.
+fn echo_error(rest: &str, req: &Incoming<'_>) -> Response {
+    let code = rest.split('/').next().unwrap_or_default();
+    let Some(status) = code
+        .parse::<u16>()
+        .ok()
+        .filter(|c| (400..=599).contains(c))
+        .and_then(|c| StatusCode::from_u16(c).ok())
+    else {
+        return error(StatusCode::BAD_REQUEST, "expected /echo-error/400..599/...");
+    };
+    let headers: BTreeMap<String, String> = req
+        .headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    json_response(
+        status,
+        json!({"error": "bad request", "you_sent": {"path": req.path, "query": req.query, "headers": headers}}),
+    )
 }
 
 /// `/echo/{*rest}`: the request as JSON.

@@ -19,6 +19,7 @@ mod limits;
 mod outbound;
 mod resilience;
 mod runtime;
+mod scrub;
 
 use std::time::Duration;
 

@@ -171,6 +171,8 @@ pub(crate) struct Outbound {
     pub(crate) sent: u32,
     /// Set when the OAuth 2.0 credential needs a user's consent.
     pub(crate) consent_needed: Option<String>,
+    /// Access tokens the call sent (replaced in what the host hands back).
+    pub(crate) tokens: Vec<Arc<str>>,
 }
 
 /// A token manager error as the component sees it (`denied`), noting a needed consent.
@@ -244,6 +246,7 @@ impl Outbound {
         if let Some(oauth) = &oauth {
             let (value, header) = oauth.authorization(&mut self.consent_needed).await?;
             headers.insert(reqwest::header::AUTHORIZATION, header);
+            self.tokens.push(value.clone());
             token = Some(value);
         }
         let body = request.body.map(bytes::Bytes::from);
@@ -270,8 +273,9 @@ impl Outbound {
                 .token_rejected(&oauth.key, &token)
                 .await
                 .map_err(|e| oauth_failure(e, &mut self.consent_needed))?;
-            let (_, header) = oauth.authorization(&mut self.consent_needed).await?;
+            let (fresh, header) = oauth.authorization(&mut self.consent_needed).await?;
             headers.insert(reqwest::header::AUTHORIZATION, header);
+            self.tokens.push(fresh);
             if self.sent >= self.max_requests {
                 return Err(Failure::limit_exceeded(format!(
                     "more than {} outbound requests in one call (with the retry after a token refresh)",

@@ -16,6 +16,7 @@ use crate::host::State;
 use crate::limits::CallLimiter;
 use crate::outbound::{HostPolicy, OAuthCall, Outbound, missing_credentials};
 use crate::resilience::{RateBudgets, RateLimit, RetryPolicy};
+use crate::scrub::Scrubber;
 use crate::{Credentials, Error, Failure, Limits, Result, cache};
 use plugboard_egress::{EgressClient, EgressPolicy};
 use plugboard_manifest::section::{ManifestSection, SharedBytes};
@@ -272,13 +273,34 @@ impl Runtime {
         IntegrationPre::new(instance_pre).map_err(|e| Error::Incompatible(format!("{e:#}")))
     }
 
-    /// Runs one action with a JSON input; returns the component's JSON output.
+    /// Runs one action with a JSON input; returns the component's JSON output. Whatever comes
+    /// back (output, error messages, upstream excerpts) has the call's credential values
+    /// replaced.
     pub async fn invoke(
         &self,
         bundle: &Bundle,
         action_id: &str,
         input: &str,
         options: &InvokeOptions,
+    ) -> Result<serde_json::Value> {
+        let mut tokens = Vec::new();
+        let result = self
+            .call(bundle, action_id, input, options, &mut tokens)
+            .await;
+        let scrubber = Scrubber::new(&options.credentials, &tokens);
+        match result {
+            Ok(output) => Ok(scrubber.value(output)),
+            Err(error) => Err(scrubber.error(error)),
+        }
+    }
+
+    async fn call(
+        &self,
+        bundle: &Bundle,
+        action_id: &str,
+        input: &str,
+        options: &InvokeOptions,
+        tokens: &mut Vec<Arc<str>>,
     ) -> Result<serde_json::Value> {
         let header = &bundle.header;
         if !bundle.manifest.contains(action_id) {
@@ -324,6 +346,7 @@ impl Runtime {
             max_requests: limits.max_requests,
             sent: 0,
             consent_needed: None,
+            tokens: Vec::new(),
         };
         let state = State::new(
             CallLimiter::new(limits.memory_bytes),
@@ -345,7 +368,11 @@ impl Runtime {
                 })
             })
             .await?;
-        let consent_needed = state.outbound.and_then(|o| o.consent_needed);
+        let (consent_needed, used) = state
+            .outbound
+            .map(|o| (o.consent_needed, o.tokens))
+            .unwrap_or_default();
+        *tokens = used;
         let output = result.map_err(|e| match (Failure::from(e), consent_needed) {
             (_, Some(message)) => Error::NeedsConsent(message),
             // A host call that found the deadline already passed: the call's time limit.

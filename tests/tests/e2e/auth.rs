@@ -157,3 +157,55 @@ async fn api_keys_in_query_and_cookie_are_applied_by_the_host() {
         }
     }
 }
+
+/// An API whose error pages echo the request (headers and query included) shows the caller
+/// nothing of the installation's credentials: the key in a header, the key in the query
+/// (form-encoded there), the Basic pair (base64) and echoes in successful answers are replaced.
+#[tokio::test(flavor = "multi_thread")]
+async fn echoed_credentials_are_replaced_in_what_the_host_returns() {
+    let api = TestApi::start(AuthCheck::None).await.expect("api");
+    let runtime = runtime();
+    let key = "sk-live/echo+me=";
+    let echo = |path: &str| json!([{"id": "get", "name": "Get", "method": "GET", "path": path}]);
+    for (auth, credentials) in [
+        (api_key_auth(), vec![("api_key", key)]),
+        (
+            json!({"type": "api_key", "api_key_header_name": "token", "location": "query"}),
+            vec![("api_key", key)],
+        ),
+        (
+            json!({"type": "basic"}),
+            vec![("username", "ada"), ("password", key)],
+        ),
+    ] {
+        let options = with_credentials(&credentials);
+        let failing = load(
+            &runtime,
+            &definition(&api, auth.clone(), json!({}), echo("/echo-error/400/x")),
+        )
+        .await;
+        let error = runtime
+            .invoke(&failing, "get", "{}", &options)
+            .await
+            .expect_err("400");
+        let text = format!("{error} {error:?}");
+        assert!(text.contains("[redacted]"), "{text}");
+        let basic = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("ada:{key}"),
+        );
+        for form in [key, "sk-live%2Fecho%2Bme%3D", basic.as_str()] {
+            assert!(!text.contains(form), "{form} in {text}");
+        }
+        let answering = load(
+            &runtime,
+            &definition(&api, auth, json!({}), echo("/echo/x")),
+        )
+        .await;
+        let output = runtime
+            .invoke(&answering, "get", "{}", &options)
+            .await
+            .expect("200");
+        assert!(!output.to_string().contains("sk-live"), "{output}");
+    }
+}

@@ -1,0 +1,175 @@
+//! Upstream text the host hands back (error excerpts, messages, outputs) with the call's
+//! credential values replaced: APIs that echo the request (many error pages do) must not show an
+//! installation's key to whoever invokes.
+
+use std::borrow::Cow;
+
+use base64::Engine as _;
+use plugboard_manifest::Failure;
+use serde_json::Value;
+
+use crate::{Credentials, Error};
+
+/// What replaces a credential.
+const REDACTED: &str = "[redacted]";
+/// Values shorter than this are not searched for: they would match ordinary text.
+const MIN_LEN: usize = 4;
+/// Credentials that name rather than prove (not replaced: they appear in ordinary data).
+const IDENTIFIERS: &[&str] = &["client_id", "username"];
+
+/// The texts to replace for one call.
+pub(crate) struct Scrubber {
+    needles: Vec<String>,
+}
+
+impl Scrubber {
+    /// Every secret credential (the API key, password, client secret, refresh token, declared
+    /// secrets) and every access token the call used, raw and in the forms requests carry them:
+    /// form-encoded (a query parameter) and, for Basic, base64 of `user:password`.
+    pub(crate) fn new(credentials: &Credentials, tokens: &[std::sync::Arc<str>]) -> Scrubber {
+        let mut needles = Vec::new();
+        let secrets = credentials
+            .names()
+            .filter(|name| !IDENTIFIERS.contains(name))
+            .filter_map(|name| credentials.get(name))
+            .chain(tokens.iter().map(|t| &**t));
+        for secret in secrets {
+            needles.push(secret.to_string());
+            needles.push(url::form_urlencoded::byte_serialize(secret.as_bytes()).collect());
+        }
+        if let (Some(user), Some(password)) =
+            (credentials.get("username"), credentials.get("password"))
+        {
+            needles.push(
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")),
+            );
+        }
+        needles.retain(|n| n.len() >= MIN_LEN);
+        needles.sort_unstable_by_key(|n| std::cmp::Reverse(n.len()));
+        needles.dedup();
+        Scrubber { needles }
+    }
+
+    /// `text` with every needle replaced.
+    pub(crate) fn text<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut out = Cow::Borrowed(text);
+        for needle in &self.needles {
+            if out.contains(needle.as_str()) {
+                out = Cow::Owned(out.replace(needle.as_str(), REDACTED));
+            }
+        }
+        out
+    }
+
+    fn owned(&self, text: String) -> String {
+        match self.text(&text) {
+            Cow::Borrowed(_) => text,
+            Cow::Owned(scrubbed) => scrubbed,
+        }
+    }
+
+    /// A JSON output with every string (keys too) scrubbed.
+    pub(crate) fn value(&self, value: Value) -> Value {
+        if self.needles.is_empty() {
+            return value;
+        }
+        match value {
+            Value::String(text) => Value::String(self.owned(text)),
+            Value::Array(items) => Value::Array(items.into_iter().map(|v| self.value(v)).collect()),
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| (self.owned(k), self.value(v)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
+    /// An error with every text it carries scrubbed.
+    pub(crate) fn error(&self, error: Error) -> Error {
+        if self.needles.is_empty() {
+            return error;
+        }
+        match error {
+            Error::Guest(failure) => Error::Guest(self.failure(failure)),
+            Error::Trap { message, stderr } => Error::Trap {
+                message: self.owned(message),
+                stderr: self.owned(stderr),
+            },
+            Error::BadOutput(message) => Error::BadOutput(self.owned(message)),
+            Error::NeedsConsent(message) => Error::NeedsConsent(self.owned(message)),
+            Error::Tokens(message) => Error::Tokens(self.owned(message)),
+            other => other,
+        }
+    }
+
+    fn failure(&self, failure: Failure) -> Failure {
+        match failure {
+            Failure::UpstreamStatus {
+                status,
+                body_excerpt,
+                message,
+            } => Failure::UpstreamStatus {
+                status,
+                body_excerpt: self.owned(body_excerpt),
+                message: self.owned(message),
+            },
+            Failure::InvalidInput { message } => Failure::InvalidInput {
+                message: self.owned(message),
+            },
+            Failure::Transport { message } => Failure::Transport {
+                message: self.owned(message),
+            },
+            Failure::Denied { message } => Failure::Denied {
+                message: self.owned(message),
+            },
+            Failure::LimitExceeded { message } => Failure::LimitExceeded {
+                message: self.owned(message),
+            },
+            Failure::Internal { message } => Failure::Internal {
+                message: self.owned(message),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_form_of_a_credential_is_replaced() {
+        let credentials: Credentials = [
+            ("api_key", "sk live/+key="),
+            ("username", "ada"),
+            ("password", "pw-1234"),
+            ("client_id", "client-42"),
+        ]
+        .into_iter()
+        .collect();
+        let token: std::sync::Arc<str> = "tok-abcdef".into();
+        let scrub = Scrubber::new(&credentials, std::slice::from_ref(&token));
+        let basic = base64::engine::general_purpose::STANDARD.encode("ada:pw-1234");
+        let echoed = format!(
+            "key=sk+live%2F%2Bkey%3D raw=sk live/+key= auth=Basic {basic} bearer=tok-abcdef id=client-42 user=ada"
+        );
+        let text = scrub.text(&echoed);
+        assert!(!text.contains("sk") && !text.contains(&basic) && !text.contains("tok-abcdef"));
+        assert!(
+            text.contains("id=client-42") && text.contains("user=ada"),
+            "{text}"
+        );
+        let output = scrub.value(json!({"echo": {"headers": ["Bearer tok-abcdef"]}, "pw-1234": 1}));
+        assert_eq!(
+            output,
+            json!({"echo": {"headers": ["Bearer [redacted]"]}, "[redacted]": 1})
+        );
+        let error = scrub.error(Error::Guest(Failure::UpstreamStatus {
+            status: 400,
+            body_excerpt: "you sent pw-1234".into(),
+            message: "GET /x".into(),
+        }));
+        assert!(!error.to_string().contains("pw-1234"), "{error}");
+    }
+}
