@@ -1,11 +1,17 @@
-//! Builds the hostile test component and the custom-code example from source and exposes their
-//! paths to the tests as `PLUGBOARD_HOSTILE_WASM` and `PLUGBOARD_EXAMPLE_CUSTOM_WASM`.
+//! Builds the hostile test components and the custom-code example from source and exposes their
+//! paths to the tests as `PLUGBOARD_HOSTILE_WASM`, `PLUGBOARD_BLOATED_WASM` and
+//! `PLUGBOARD_EXAMPLE_CUSTOM_WASM`.
 
 fn main() {
     for (package, variable, watch) in [
         (
             "plugboard-hostile",
             "PLUGBOARD_HOSTILE_WASM",
+            ["tests/components", "guest-sdk/src", "wit"],
+        ),
+        (
+            "plugboard-bloated",
+            "PLUGBOARD_BLOATED_WASM",
             ["tests/components", "guest-sdk/src", "wit"],
         ),
         (

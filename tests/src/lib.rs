@@ -14,6 +14,8 @@ pub mod postgres;
 pub mod components {
     /// The deliberately hostile custom-code component (`tests/components/hostile`).
     pub const HOSTILE_WASM: &str = env!("PLUGBOARD_HOSTILE_WASM");
+    /// A component whose initial memory is 768 MiB (`tests/components/bloated`).
+    pub const BLOATED_WASM: &str = env!("PLUGBOARD_BLOATED_WASM");
     /// The custom-code example (`examples/custom-code`).
     pub const EXAMPLE_CUSTOM_WASM: &str = env!("PLUGBOARD_EXAMPLE_CUSTOM_WASM");
 

@@ -11,6 +11,7 @@
 //! Hosts depend on this crate without `finalize`, and so without `plugboard-definition`.
 
 mod manifest;
+mod memory;
 #[cfg(feature = "finalize")]
 mod patch;
 mod sections;
@@ -20,6 +21,7 @@ pub use manifest::{
     CONTRACT_PACKAGE, CONTRACT_VERSION, Layout, embed_manifest, layout, manifest_digest,
     read_manifest,
 };
+pub use memory::initial_memory;
 #[cfg(feature = "finalize")]
 pub use patch::patch_engine;
 

@@ -266,11 +266,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     cmd::signing::signature_json(&bytes, &trusted),
                 );
                 let limits = Limits::default();
+                let initial = plugboard_bundle::initial_memory(&bytes)?;
                 object.insert(
                     "default_limits".into(),
                     serde_json::json!({
                         "timeout_ms": limits.timeout.as_millis(),
                         "memory_bytes": limits.memory_bytes,
+                        "initial_memory_bytes": initial,
                         "response_bytes": limits.response_bytes,
                         "max_requests": limits.max_requests,
                     }),
@@ -371,6 +373,7 @@ fn invoke_error(error: plugboard_runtime::Error, bundle: &Path) -> anyhow::Error
             "authorize it: plugboard auth login {} --credential client_id=...",
             bundle.display()
         )),
+        E::MemoryLimit { .. } => Some("raise the limit with --memory-mib".to_string()),
         E::UnknownAction { .. } => Some(format!(
             "`plugboard inspect {}` lists the actions",
             bundle.display()

@@ -13,7 +13,7 @@ use crate::{Error, Limits, Result, Runtime, cache};
 const DESCRIBE: &str = "describe";
 
 impl Runtime {
-    /// Calls the component's `describe` export under the default limits, with a clock fixed at
+    /// Calls the component's `describe` export under the default time limit, with a clock fixed at
     /// the Unix epoch, fixed "random" bytes, no outbound requests and no config or secrets: the
     /// description can depend on nothing but the code. The answer is parsed and checked by the
     /// host's rules.
@@ -30,7 +30,12 @@ impl Runtime {
             .linker
             .instantiate_pre(&component)
             .map_err(|e| Error::Incompatible(format!("{e:#}")))?;
-        let limits = Limits::default();
+        // The component's initial memory is the operator's concern at call time (the call's
+        // memory limit); describing it may use what the pool allows.
+        let limits = Limits {
+            memory_bytes: crate::runtime::POOL_MAX_MEMORY,
+            ..Limits::default()
+        };
         let state = State::describing(CallLimiter::new(limits.memory_bytes));
         let (answer, _) = self
             .run(state, &limits, |store| {

@@ -7,7 +7,8 @@ use std::time::Duration;
 pub struct Limits {
     /// Wall-clock time for the whole call, host requests included.
     pub timeout: Duration,
-    /// Linear memory the component may have (never below its initial size).
+    /// Linear memory the component may have, its initial memory included (all its memories
+    /// together).
     pub memory_bytes: usize,
     /// Largest upstream response body accepted.
     pub response_bytes: usize,
@@ -26,11 +27,15 @@ impl Default for Limits {
     }
 }
 
-/// The store's resource limiter: enforces [`Limits::memory_bytes`] and remembers a refusal so a
-/// trap that follows can be reported as a memory limit rather than a crash.
+/// The store's resource limiter: enforces [`Limits::memory_bytes`] over every memory of the
+/// instance, the initial ones included, and remembers a refusal so a trap that follows can be
+/// reported as a memory limit rather than a crash.
 #[derive(Debug)]
 pub(crate) struct CallLimiter {
     memory_bytes: usize,
+    /// Bytes of linear memory the instance has, all memories together.
+    in_use: usize,
+    /// The total a refused growth asked for.
     pub(crate) memory_refused: Option<usize>,
 }
 
@@ -41,6 +46,7 @@ impl CallLimiter {
     pub(crate) fn new(memory_bytes: usize) -> CallLimiter {
         CallLimiter {
             memory_bytes,
+            in_use: 0,
             memory_refused: None,
         }
     }
@@ -53,11 +59,13 @@ impl wasmtime::ResourceLimiter for CallLimiter {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        // The initial image (which holds the action table) is always allowed.
-        if current == 0 || desired <= self.memory_bytes {
+        // A new memory starts at `current == 0`: its initial size counts like any growth.
+        let total = self.in_use.saturating_sub(current).saturating_add(desired);
+        if total <= self.memory_bytes {
+            self.in_use = total;
             return Ok(true);
         }
-        self.memory_refused = Some(desired);
+        self.memory_refused = Some(total);
         Ok(false)
     }
 
@@ -68,5 +76,26 @@ impl wasmtime::ResourceLimiter for CallLimiter {
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasmtime::ResourceLimiter as _;
+
+    #[test]
+    fn initial_memories_count_and_all_memories_add_up() {
+        let mut limiter = CallLimiter::new(16 << 20);
+        assert!(!limiter.memory_growing(0, 768 << 20, None).unwrap());
+        assert_eq!(limiter.memory_refused, Some(768 << 20));
+        let mut limiter = CallLimiter::new(16 << 20);
+        assert!(limiter.memory_growing(0, 10 << 20, None).unwrap());
+        assert!(
+            !limiter.memory_growing(0, 8 << 20, None).unwrap(),
+            "a second memory adds up"
+        );
+        assert!(limiter.memory_growing(10 << 20, 15 << 20, None).unwrap());
+        assert!(!limiter.memory_growing(15 << 20, 17 << 20, None).unwrap());
     }
 }

@@ -33,7 +33,7 @@ const MEMORY_KEEP_RESIDENT: usize = 512 << 10;
 /// An epoch deadline far enough away to mean "none" (wasmtime adds it to the current epoch).
 const NO_DEADLINE_TICKS: u64 = 1 << 40;
 /// Largest linear memory any instance may reserve in the pool.
-const POOL_MAX_MEMORY: usize = 1 << 30;
+pub(crate) const POOL_MAX_MEMORY: usize = 1 << 30;
 
 /// Runtime settings.
 #[derive(Clone)]

@@ -198,3 +198,33 @@ async fn request_storms_undeclared_secrets_and_config_and_panics_are_contained()
     }
     echo_still_works(&runtime, &bundle).await;
 }
+
+/// A component whose initial memory (a 768 MiB zeroed static) is above the call's limit never
+/// gets it: the call is refused with both sizes, and the runtime goes on.
+#[tokio::test(flavor = "multi_thread")]
+async fn initial_memory_counts_against_the_limit() {
+    let runtime = runtime();
+    let bytes = custom_bundle(&runtime, plugboard_tests::components::BLOATED_WASM).await;
+    assert!(plugboard_bundle::initial_memory(&bytes).expect("memory") >= 768 << 20);
+    let bundle = runtime.load(&bytes).await.expect("load");
+    let mut small = options(5_000);
+    small.limits.memory_bytes = 16 << 20;
+    let err = runtime
+        .invoke(&bundle, "touch", "{}", &small)
+        .await
+        .expect_err("over the limit before it starts");
+    match &err {
+        Error::MemoryLimit { limit, requested } => {
+            assert_eq!(*limit, 16 << 20);
+            assert!(*requested >= 768 << 20, "{requested}");
+        }
+        other => panic!("expected a memory limit, got {other:?}"),
+    }
+    let text = err.to_string();
+    assert!(
+        text.contains("16777216") && text.contains("asked for"),
+        "{text}"
+    );
+    let hostile = hostile(&runtime).await;
+    echo_still_works(&runtime, &hostile).await;
+}
