@@ -375,3 +375,35 @@ fn a_component_shared_by_many_operations_is_copied_once() {
         );
     }
 }
+
+/// A response schema nested 100 levels deep imports, left open below 32 levels with a note, and
+/// the definition reads back (serde reads at most 128 levels of JSON).
+#[test]
+fn deeply_nested_schemas_are_cut_with_a_note_and_read_back() {
+    let mut schema = json!({"type": "string"});
+    for _ in 0..100 {
+        schema = json!({"type": "object", "properties": {"inner": schema}});
+    }
+    let spec = json!({
+        "openapi": "3.0.3",
+        "info": {"title": "Deep", "version": "1", "description": "Deep"},
+        "servers": [{"url": "https://api.example.com"}],
+        "paths": {"/deep": {"get": {"operationId": "deep", "responses": {"200": {
+            "description": "deep", "content": {"application/json": {"schema": schema}}}}}}}
+    });
+    // The spec itself is deeper than serde's default reader takes: read it as the importer does.
+    let value = Document::parse(&spec.to_string()).unwrap().value;
+    let imported = import(&value, &Options::default()).unwrap();
+    assert!(
+        imported
+            .summary
+            .notes
+            .iter()
+            .any(|n| n.contains("deeper than 32 levels")),
+        "{:?}",
+        imported.summary.notes
+    );
+    let text = imported.definition.to_json_pretty();
+    let back = plugboard_definition::Definition::from_json(&text).expect("reads back");
+    assert_eq!(back, imported.definition);
+}

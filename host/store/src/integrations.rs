@@ -25,17 +25,42 @@ pub struct NewVersion<'a> {
     pub change_report: &'a serde_json::Value,
 }
 
+/// The JSON text to store for `value`, once it is known to read back: what the store writes it
+/// can always read (a value nested deeper than the reader takes is refused here, before the
+/// write, not discovered by every later read).
+fn storable(value: &serde_json::Value, what: &str) -> Result<String> {
+    let text = value.to_string();
+    serde_json::from_str::<serde_json::Value>(&text).map_err(|e| {
+        Error::Invalid(format!(
+            "the {what} cannot be stored: it would not read back ({e}); it is probably nested too deeply"
+        ))
+    })?;
+    Ok(text)
+}
+
 fn integration_from(row: &AnyRow) -> Result<Integration> {
     let status: String = row.try_get("status")?;
     let definition: String = row.try_get("definition")?;
+    let id: String = row.try_get("id")?;
+    // One unreadable row (stored before writes were checked) must not fail a whole list.
+    let (definition, definition_error) = match serde_json::from_str(&definition) {
+        Ok(value) => (value, None),
+        Err(e) => {
+            tracing::error!(integration = %id, "stored definition does not read back: {e}");
+            (
+                serde_json::Value::Null,
+                Some(format!("the stored definition does not read back: {e}")),
+            )
+        }
+    };
     Ok(Integration {
-        id: row.try_get("id")?,
+        id,
         organization_id: row.try_get("organization_id")?,
         name: row.try_get("name")?,
         status: Status::parse(&status)
             .ok_or_else(|| Error::Invalid(format!("stored status `{status}` is unknown")))?,
-        definition: serde_json::from_str(&definition)
-            .map_err(|e| Error::Invalid(format!("stored definition: {e}")))?,
+        definition,
+        definition_error,
         current_version: row.try_get("current_version")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -63,7 +88,7 @@ impl Store {
         .bind(&id)
         .bind(organization)
         .bind(name)
-        .bind(definition.to_string())
+        .bind(storable(definition, "definition")?)
         .bind(at)
         .execute(&self.pool)
         .await?;
@@ -123,7 +148,7 @@ impl Store {
              WHERE id = $4 AND status = 'draft'",
         )
         .bind(name)
-        .bind(definition.to_string())
+        .bind(storable(definition, "definition")?)
         .bind(now())
         .bind(id)
         .execute(&self.pool)
@@ -153,6 +178,7 @@ impl Store {
                 "finalize publishes or hides; it never makes a draft".into(),
             ));
         }
+        let definition_text = storable(new.definition, "definition")?;
         let at = now();
         let version = expected_version + 1;
         let mut tx = self.pool.begin().await?;
@@ -165,7 +191,7 @@ impl Store {
         )
         .bind(new.status.as_str())
         .bind(new.name)
-        .bind(new.definition.to_string())
+        .bind(definition_text.clone())
         .bind(version)
         .bind(at)
         .bind(id)
@@ -194,10 +220,10 @@ impl Store {
         )
         .bind(id)
         .bind(version)
-        .bind(new.definition.to_string())
+        .bind(definition_text.clone())
         .bind(new.bundle_hash)
         .bind(new.manifest_digest)
-        .bind(new.change_report.to_string())
+        .bind(storable(new.change_report, "change report")?)
         .bind(at)
         .execute(&mut *tx)
         .await?;

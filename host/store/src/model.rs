@@ -121,8 +121,12 @@ pub struct Integration {
     pub name: String,
     /// Status.
     pub status: Status,
-    /// The definition (JSON); for a finalized integration, the latest version's.
+    /// The definition (JSON); for a finalized integration, the latest version's. `null` when
+    /// the stored text does not read back (see `definition_error`).
     pub definition: serde_json::Value,
+    /// Why the stored definition could not be read, when it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub definition_error: Option<String>,
     /// The latest finalized version, if any.
     pub current_version: Option<i64>,
     /// Unix seconds.

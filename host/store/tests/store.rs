@@ -256,3 +256,50 @@ async fn bad_urls_are_clear_errors() {
     assert!(error.contains("neither sqlite: nor postgres://"), "{error}");
     assert!(!error.contains("pw@"), "{error}");
 }
+
+/// What the store writes it can read back: a definition nested deeper than JSON readers take is
+/// refused before the write; a row written before that check (unreadable) is listed with its
+/// error instead of failing the whole list.
+#[tokio::test]
+async fn what_is_stored_reads_back_and_one_bad_row_fails_no_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("plugboard.db").display());
+    let store = Store::open(&url).await.unwrap();
+    let org = store.create_organization("Root", None, true).await.unwrap();
+    let mut deep = json!("leaf");
+    for _ in 0..200 {
+        deep = json!({"nested": deep});
+    }
+    let refused = store
+        .create_integration(&org.id, "Deep", &json!({"schema": deep}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, Error::Invalid(m) if m.contains("would not read back")),
+        "{refused}"
+    );
+    let fine = store
+        .create_integration(&org.id, "Fine", &json!({"name": "Fine"}))
+        .await
+        .unwrap();
+    let broken = store
+        .create_integration(&org.id, "Broken", &json!({"name": "Broken"}))
+        .await
+        .unwrap();
+    // A row as an older build could have written it.
+    let text = format!("{}\"leaf\"{}", "[".repeat(200), "]".repeat(200));
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE integrations SET definition = ?1 WHERE id = ?2")
+        .bind(text)
+        .bind(&broken.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let listed = store.integrations(&org.id).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    let unreadable = listed.iter().find(|i| i.id == broken.id).unwrap();
+    assert!(unreadable.definition.is_null());
+    assert!(unreadable.definition_error.is_some());
+    let readable = listed.iter().find(|i| i.id == fine.id).unwrap();
+    assert_eq!(readable.definition["name"], "Fine");
+}

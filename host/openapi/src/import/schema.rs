@@ -17,6 +17,10 @@ const MAX_REF_DEPTH: usize = 8;
 /// Most schema nodes produced by inlined references in one schema; past it references are no
 /// longer inlined.
 const MAX_NODES: usize = 400;
+/// Deepest nesting of schemas kept (a property of a property of ...). Deeper schemas become an
+/// open schema with a note: a definition must stay well within what JSON readers take (serde
+/// reads 128 levels; each schema level is two of them).
+pub(crate) const MAX_SCHEMA_DEPTH: usize = 32;
 /// Longest description kept inside an inlined reference.
 const MAX_NESTED_DESCRIPTION: usize = 160;
 /// Most schema nodes produced by inlined references across a whole import: keeps memory
@@ -177,7 +181,25 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// [`Resolver::resolve_level`] one nesting level down, at most [`MAX_SCHEMA_DEPTH`] deep.
     fn resolve(&mut self, schema: &Value, state: &mut State) -> Value {
+        if state.depth >= MAX_SCHEMA_DEPTH {
+            if !state.truncated {
+                state.truncated = true;
+                self.notes.push(format!(
+                    "{}: the schema nests deeper than {MAX_SCHEMA_DEPTH} levels; deeper parts are left open",
+                    state.at
+                ));
+            }
+            return json!({"description": format!("(not expanded: nested deeper than {MAX_SCHEMA_DEPTH} levels)")});
+        }
+        state.depth += 1;
+        let resolved = self.resolve_level(schema, state);
+        state.depth -= 1;
+        resolved
+    }
+
+    fn resolve_level(&mut self, schema: &Value, state: &mut State) -> Value {
         let inlining = !state.stack.is_empty();
         if inlining {
             state.nodes += 1;
@@ -300,6 +322,10 @@ struct State {
     stack: Vec<String>,
     nodes: usize,
     at: String,
+    /// Schema levels above the one being resolved.
+    depth: usize,
+    /// Whether a too deep part was left open (noted once per schema).
+    truncated: bool,
 }
 
 impl State {
@@ -308,6 +334,8 @@ impl State {
             stack: Vec::new(),
             nodes: 0,
             at: at.to_string(),
+            depth: 0,
+            truncated: false,
         }
     }
 }
