@@ -1,6 +1,10 @@
-//! SVG icon sanitizing: the markup must parse as XML with an `svg` root; `<script>` and
-//! `<foreignObject>` elements, `on*` event-handler attributes, attributes holding `javascript:`
-//! URLs, DOCTYPEs (entity definitions) and processing instructions are removed.
+//! SVG icon sanitizing by allow-list: the markup must parse as XML with an `svg` root, and only
+//! known drawing elements and presentation attributes are kept. Other elements are removed:
+//! those whose content is code, another language or something fetched (`script`, `style`,
+//! `foreignObject`, `iframe`, `image`, animation, ...) with everything inside them, the others
+//! (`a`, unknown ones) keeping their cleaned content. Other attributes (`on*` handlers among
+//! them), links other than to a fragment of the icon itself, `url(...)` other than `url(#id)`,
+//! DOCTYPEs (entity definitions), processing instructions, comments and CDATA are removed.
 
 use quick_xml::Reader;
 use quick_xml::Writer;
@@ -9,19 +13,59 @@ use quick_xml::events::{BytesStart, Event};
 use super::edit_error;
 use crate::Result;
 
-/// Elements removed with everything inside them.
-const STRIPPED_ELEMENTS: [&str; 2] = ["script", "foreignobject"];
+/// Elements kept (compared in lower case): shapes, text, grouping, paint servers, clipping,
+/// masking and filter primitives.
+#[rustfmt::skip]
+const ALLOWED_ELEMENTS: &[&str] = &[
+    "svg", "g", "defs", "title", "desc", "symbol", "use", "path", "rect", "circle", "ellipse",
+    "line", "polyline", "polygon", "text", "tspan", "lineargradient", "radialgradient", "stop",
+    "pattern", "clippath", "mask", "marker", "filter", "feblend", "fecolormatrix",
+    "fecomponenttransfer", "fecomposite", "fedropshadow", "feflood", "fegaussianblur",
+    "femerge", "femergenode", "femorphology", "feoffset", "fefunca", "fefuncr", "fefuncg",
+    "fefuncb",
+];
 
-/// Returns the icon with scripts and event handlers removed, or an error when the text is not
+/// Elements removed with everything inside them: their content is code, markup of another
+/// language, or something fetched.
+#[rustfmt::skip]
+const DROPPED_WITH_CONTENT: &[&str] = &[
+    "script", "style", "foreignobject", "iframe", "object", "embed", "image", "audio", "video",
+    "canvas", "animate", "animatemotion", "animatetransform", "set", "discard", "noscript",
+    "template", "handler", "listener",
+];
+
+/// Attributes kept (local names, lower case): geometry, paint, text and filter parameters.
+#[rustfmt::skip]
+const ALLOWED_ATTRIBUTES: &[&str] = &[
+    "xmlns", "version", "id", "class", "viewbox", "preserveaspectratio", "x", "y", "width",
+    "height", "d", "points", "cx", "cy", "r", "rx", "ry", "x1", "y1", "x2", "y2", "fx", "fy",
+    "fr", "dx", "dy", "transform", "fill", "fill-opacity", "fill-rule", "stroke",
+    "stroke-width", "stroke-linecap", "stroke-linejoin", "stroke-miterlimit",
+    "stroke-dasharray", "stroke-dashoffset", "stroke-opacity", "opacity", "color", "display",
+    "visibility", "offset", "stop-color", "stop-opacity", "gradientunits", "gradienttransform",
+    "spreadmethod", "patternunits", "patterncontentunits", "patterntransform", "clip-path",
+    "clip-rule", "clippathunits", "mask", "maskunits", "maskcontentunits", "marker-start",
+    "marker-mid", "marker-end", "markerwidth", "markerheight", "markerunits", "refx", "refy",
+    "orient", "filter", "filterunits", "primitiveunits", "stddeviation", "in", "in2", "result",
+    "mode", "values", "type", "operator", "k1", "k2", "k3", "k4", "radius", "flood-color",
+    "flood-opacity", "tablevalues", "slope", "intercept", "amplitude", "exponent",
+    "font-family", "font-size", "font-weight", "font-style", "text-anchor",
+    "dominant-baseline", "alignment-baseline", "letter-spacing", "word-spacing",
+    "text-decoration", "textlength", "lengthadjust", "shape-rendering", "vector-effect",
+    "style", "href",
+];
+
+/// Returns the icon with only allowed elements and attributes, or an error when the text is not
 /// SVG (not XML, or a root element other than `svg`).
 pub fn sanitize_svg(text: &str) -> Result<String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = Reader::from_str(text);
     let mut writer = Writer::new(Vec::new());
     let mut root_seen = false;
-    let mut open = 0usize;
-    // Depth of the stripped element being skipped (0: not skipping).
-    let mut skipping = 0usize;
+    // For each open element: whether its tags are written (false: removed, content kept).
+    let mut open: Vec<bool> = Vec::new();
+    // Depth inside an element removed with its content (0: not inside one).
+    let mut dropping = 0usize;
     loop {
         let position = reader.buffer_position();
         let event = reader.read_event().map_err(|e| {
@@ -38,9 +82,13 @@ pub fn sanitize_svg(text: &str) -> Result<String> {
                     check_root(&name)?;
                     root_seen = true;
                 }
-                open += 1;
-                if skipping > 0 || STRIPPED_ELEMENTS.contains(&name.as_str()) {
-                    skipping += 1;
+                if dropping > 0 || DROPPED_WITH_CONTENT.contains(&name.as_str()) {
+                    dropping += 1;
+                    continue;
+                }
+                let kept = ALLOWED_ELEMENTS.contains(&name.as_str());
+                open.push(kept);
+                if !kept {
                     continue;
                 }
                 Event::Start(clean_element(&start)?)
@@ -51,18 +99,26 @@ pub fn sanitize_svg(text: &str) -> Result<String> {
                     check_root(&name)?;
                     root_seen = true;
                 }
-                if skipping > 0 || STRIPPED_ELEMENTS.contains(&name.as_str()) {
+                if dropping > 0 || !ALLOWED_ELEMENTS.contains(&name.as_str()) {
                     continue;
                 }
                 Event::Empty(clean_element(&start)?)
             }
             Event::End(end) => {
-                open = open.saturating_sub(1);
-                if skipping > 0 {
-                    skipping -= 1;
+                if dropping > 0 {
+                    dropping -= 1;
                     continue;
                 }
-                Event::End(end)
+                match open.pop() {
+                    Some(true) => Event::End(end),
+                    Some(false) => continue,
+                    None => {
+                        return Err(edit_error(
+                            "icon",
+                            "not an SVG file: an element closes that was not open",
+                        ));
+                    }
+                }
             }
             Event::GeneralRef(reference) => {
                 let predefined =
@@ -73,19 +129,16 @@ pub fn sanitize_svg(text: &str) -> Result<String> {
                         "the SVG uses an entity reference other than &amp; &lt; &gt; &quot; &apos; (entity definitions are not allowed)",
                     ));
                 }
-                if skipping > 0 {
+                if dropping > 0 {
                     continue;
                 }
                 Event::GeneralRef(reference)
             }
-            // Entity definitions and processing instructions have no place in an icon.
-            Event::DocType(_) | Event::PI(_) => continue,
-            other if !root_seen && matches!(other, Event::Text(_)) => {
-                // Whitespace before the root element.
-                other
-            }
+            // Entity definitions, processing instructions, comments and CDATA have no place in
+            // an icon.
+            Event::DocType(_) | Event::PI(_) | Event::Comment(_) | Event::CData(_) => continue,
             other => {
-                if skipping > 0 {
+                if dropping > 0 {
                     continue;
                 }
                 other
@@ -101,7 +154,7 @@ pub fn sanitize_svg(text: &str) -> Result<String> {
             "not an SVG file: there is no `<svg>` element",
         ));
     }
-    if open != 0 {
+    if !open.is_empty() || dropping != 0 {
         return Err(edit_error(
             "icon",
             "not an SVG file: an element is not closed",
@@ -126,7 +179,7 @@ fn check_root(name: &str) -> Result<()> {
     }
 }
 
-/// A copy of the element without event handlers and `javascript:` URLs.
+/// A copy of the element with only allowed attributes, and only safe values for them.
 fn clean_element(start: &BytesStart<'_>) -> Result<BytesStart<'static>> {
     let name = start.name().as_ref().to_string();
     let mut clean = BytesStart::new(name.clone());
@@ -139,18 +192,40 @@ fn clean_element(start: &BytesStart<'_>) -> Result<BytesStart<'static>> {
             .map_err(|e| edit_error("icon", format!("bad attribute `{key}` in `<{name}>`: {e}")))?
             .into_owned();
         let local = key.rsplit(':').next().unwrap_or(&key).to_ascii_lowercase();
-        // URL parsers drop tabs, newlines and other control characters and spaces at the start.
-        let compact: String = value
-            .chars()
-            .filter(|c| !c.is_control() && !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        if local.starts_with("on") || compact.contains("javascript:") {
-            continue;
+        let namespace_declaration = key == "xmlns" || key.starts_with("xmlns:");
+        if (namespace_declaration || ALLOWED_ATTRIBUTES.contains(&local.as_str()))
+            && safe_value(&local, &value)
+        {
+            clean.push_attribute((key.as_str(), value.as_str()));
         }
-        clean.push_attribute((key.as_str(), value.as_str()));
     }
     Ok(clean)
+}
+
+/// Whether an allowed attribute's value is safe: links only to a fragment of the icon itself,
+/// `url(...)` only as `url(#id)`, no script or style escapes.
+fn safe_value(local: &str, value: &str) -> bool {
+    // URL parsers and CSS drop control characters and whitespace in places: compare without.
+    let compact: String = value
+        .chars()
+        .filter(|c| !c.is_control() && !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if local == "href" {
+        return compact.starts_with('#');
+    }
+    if compact.contains("javascript:")
+        || compact.contains("expression(")
+        || compact.contains('\\')
+        || compact.contains('@')
+    {
+        return false;
+    }
+    compact.match_indices("url(").all(|(at, _)| {
+        compact[at + 4..]
+            .trim_start_matches(['"', '\''])
+            .starts_with('#')
+    })
 }
 
 #[cfg(test)]
@@ -168,7 +243,55 @@ mod tests {
         );
         assert!(!clean.contains("div"), "{clean}");
         assert!(clean.contains(r#"<circle r="2"/>"#), "{clean}");
+        // A link is not drawing: the `<a>` goes, what it holds stays (cleaned).
+        assert!(!clean.contains("<a"), "{clean}");
         assert!(clean.contains(r#"<rect width="1"/>"#), "{clean}");
+    }
+
+    #[test]
+    fn keeps_only_what_an_icon_needs() {
+        let svg = concat!(
+            r#"<!DOCTYPE svg [<!ENTITY x "y">]><svg xmlns="http://www.w3.org/2000/svg" "#,
+            r#"xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 10 10">"#,
+            r#"<!-- note --><a xlink:href="&#106;avascript:alert(1)"><rect width="1"/></a>"#,
+            r#"<iframe src="https://evil.example"/><image href="https://evil.example/x.png"/>"#,
+            r#"<style>@import url(https://evil.example/x.css);</style>"#,
+            r#"<animate attributeName="href" to="javascript:alert(1)"/>"#,
+            r##"<use href="https://evil.example/s.svg#x"/><use href="#dot"/>"##,
+            r##"<circle id="dot" r="2" fill="url(#g)" stroke="url(https://evil.example/)" "##,
+            r#"style="fill:red" data-x="1"/><g style="background:url(https://evil.example)"/>"#,
+            r#"<linearGradient id="g"><stop offset="0" stop-color="red"/></linearGradient></svg>"#,
+        );
+        let clean = sanitize_svg(svg).unwrap();
+        for gone in [
+            "evil",
+            "javascript",
+            "iframe",
+            "image",
+            "style>",
+            "animate",
+            "<a",
+            "note",
+            "ENTITY",
+            "data-x",
+        ] {
+            assert!(!clean.contains(gone), "{gone} in {clean}");
+        }
+        for kept in [
+            r##"<use href="#dot"/>"##,
+            r##"fill="url(#g)""##,
+            r#"style="fill:red""#,
+            "<linearGradient",
+            r#"viewBox="0 0 10 10""#,
+            r#"<rect width="1"/>"#,
+        ] {
+            assert!(clean.contains(kept), "{kept} not in {clean}");
+        }
+        assert_eq!(
+            sanitize_svg(&clean).unwrap(),
+            clean,
+            "sanitizing is idempotent"
+        );
     }
 
     #[test]

@@ -74,7 +74,18 @@ pub async fn upload(
         .map_err(|e| Problem::unprocessable(format!("the bundle's manifest: {e}")))?;
     let name = manifest.header.name.clone();
     let actions: Vec<String> = manifest.actions.iter().map(|a| a.id.clone()).collect();
-    let manifest = serde_json::to_value(&manifest).map_err(Problem::internal)?;
+    // What the platform serves of the icon goes through its sanitizer (the signed section, and
+    // its pinned digest, stay as they are).
+    let icon = manifest
+        .header
+        .icon
+        .as_deref()
+        .map(super::integrations::safe_icon)
+        .transpose()?;
+    let mut manifest = serde_json::to_value(&manifest).map_err(Problem::internal)?;
+    if let Some(icon) = icon {
+        manifest["header"]["icon"] = Value::String(icon);
+    }
     let definition = json!({"kind": BUNDLE_KIND, "signer": signer, "manifest": manifest});
     let hash = hex::encode(Sha256::digest(&body));
     let integration = state

@@ -59,15 +59,21 @@ pub async fn clean(_caller: Caller, body: String) -> ApiResult<Json<Value>> {
     .await
 }
 
-/// A definition with its icon made safe (an SVG without scripts or event handlers); an icon
-/// that is not SVG is refused.
-fn with_safe_icon(mut definition: Value) -> ApiResult<Value> {
+/// An icon as the platform stores and serves it: through the SVG sanitizer (an allow-list);
+/// an icon that is not SVG is refused.
+pub(crate) fn safe_icon(icon: &str) -> ApiResult<String> {
+    plugboard_definition::edit::sanitize_svg(icon)
+        .map_err(|e| Problem::unprocessable(format!("icon: {e}")))
+}
+
+/// A definition as the platform takes it, whichever route brings it: its icon sanitized, then
+/// parsed and validated (every problem with its path).
+fn accept_definition(mut definition: Value) -> ApiResult<(Value, Definition)> {
     if let Some(icon) = definition.get("icon").and_then(Value::as_str) {
-        let safe = plugboard_definition::edit::sanitize_svg(icon)
-            .map_err(|e| Problem::unprocessable(format!("icon: {e}")))?;
-        definition["icon"] = Value::String(safe);
+        definition["icon"] = Value::String(safe_icon(icon)?);
     }
-    Ok(definition)
+    let parsed = parse_definition(&definition)?;
+    Ok((definition, parsed))
 }
 
 /// Checks the caller may author in `org`: editor, reachable, custom integrations on.
@@ -125,8 +131,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Integration>)> {
     let Json(body) = body?;
     may_author(&state, &caller, &org).await?;
-    let body = with_safe_icon(body)?;
-    let definition = parse_definition(&body)?;
+    let (body, definition) = accept_definition(body)?;
     let integration = state
         .store
         .create_integration(&org, &definition.name, &body)
@@ -264,8 +269,7 @@ pub async fn update(
 ) -> ApiResult<Json<Integration>> {
     let Json(body) = body?;
     definition_based(&owned(&state, &caller, &id).await?)?;
-    let body = with_safe_icon(body)?;
-    let definition = parse_definition(&body)?;
+    let (body, definition) = accept_definition(body)?;
     let integration = state
         .store
         .update_draft(&id, &definition.name, &body)
@@ -317,8 +321,8 @@ pub async fn finalize(
     let integration = owned(&state, &caller, &id).await?;
     definition_based(&integration)?;
     let status = parse_status(body.status.as_deref().unwrap_or("published"))?;
-    let definition_json = body.definition.unwrap_or(integration.definition.clone());
-    let definition = parse_definition(&definition_json)?;
+    let (definition_json, definition) =
+        accept_definition(body.definition.unwrap_or(integration.definition.clone()))?;
     let (definition, bundle, hash) = off_thread(move || {
         let bundle = plugboard_bundle::finalize(&definition)
             .map_err(|e| Problem::unprocessable(format!("finalize failed: {e}")))?;

@@ -12,6 +12,7 @@ use plugboard_tests::oauth::{TokenEndpoint, TokenEndpointConfig};
 use serde_json::{Value, json};
 
 mod bundles;
+mod icons;
 
 struct Api {
     base: String,
