@@ -347,6 +347,7 @@ async fn invoke(args: InvokeArgs, host: &HostArgs, token_store: Option<PathBuf>)
             }
             None => None,
         },
+        tenant: None,
     };
     let runtime = runtime(host, Some(token_store))?;
     let bundle = load(&runtime, &args.bundle).await?;

@@ -20,6 +20,7 @@ mod outbound;
 mod resilience;
 mod runtime;
 mod scrub;
+mod slots;
 
 use std::time::Duration;
 
@@ -31,6 +32,7 @@ pub use plugboard_manifest::Failure;
 pub use plugboard_manifest::section::{ManifestSection, SharedBytes};
 pub use resilience::{RateLimit, RetryPolicy};
 pub use runtime::{Bundle, HeldInstance, InvokeOptions, Runtime, RuntimeConfig, oauth_client};
+pub use slots::{Shares, Tenant};
 
 /// Errors from loading or invoking a component.
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +107,14 @@ pub enum Error {
         message: String,
         /// What the component wrote to stderr.
         stderr: String,
+    },
+    /// No instance slot came free in time: the host, or the caller's share of it, is busy.
+    #[error("busy: {message}; try again in {} s", .retry_after.as_secs().max(1))]
+    Busy {
+        /// What is busy.
+        message: String,
+        /// When to try again.
+        retry_after: Duration,
     },
     /// The component returned output that is not JSON.
     #[error("the component returned output that is not JSON: {0}")]

@@ -17,6 +17,7 @@ use crate::limits::CallLimiter;
 use crate::outbound::{HostPolicy, OAuthCall, Outbound, missing_credentials};
 use crate::resilience::{RateBudgets, RateLimit, RetryPolicy};
 use crate::scrub::Scrubber;
+use crate::slots::{Shares, Slots, Tenant};
 use crate::{Credentials, Error, Failure, Limits, Result, cache};
 use plugboard_egress::{EgressClient, EgressPolicy};
 use plugboard_manifest::section::{ManifestSection, SharedBytes};
@@ -43,6 +44,9 @@ pub struct RuntimeConfig {
     pub cache: Option<CompileCache>,
     /// Instances that may be live at once (pool size).
     pub max_instances: u32,
+    /// How the pool is shared among organizations and installations (`None`: a quarter of the
+    /// pool per organization, an eighth per installation, see [`Shares::for_pool`]).
+    pub shares: Option<Shares>,
     /// Pre-allocate instance slots (pooling allocator); off allocates on demand.
     pub pooling: bool,
     /// Where OAuth 2.0 token state is kept (default: in memory).
@@ -70,6 +74,7 @@ impl Default for RuntimeConfig {
         RuntimeConfig {
             cache: None,
             max_instances: 256,
+            shares: None,
             pooling: true,
             token_store: Arc::new(MemoryStore::new()),
             token_cooldown: DEFAULT_COOLDOWN,
@@ -95,6 +100,8 @@ pub struct InvokeOptions {
     /// A rate budget for this credential (shared by all its calls); `None`: only what the
     /// API's rate-limit headers say.
     pub rate_limit: Option<RateLimit>,
+    /// Who the call runs for (its share of the pool); `None` for a host with one user.
+    pub tenant: Option<Tenant>,
 }
 
 /// A loaded bundle: its manifest read from its section, compiled, linked.
@@ -145,6 +152,7 @@ pub struct Runtime {
     ticker_stop: Arc<AtomicBool>,
     tokens: Arc<TokenManager>,
     budgets: RateBudgets,
+    slots: Slots,
 }
 
 impl Runtime {
@@ -185,7 +193,11 @@ impl Runtime {
             TokenManager::new(client.clone(), config.token_store)
                 .with_cooldown(config.token_cooldown),
         );
+        let shares = config
+            .shares
+            .unwrap_or_else(|| Shares::for_pool(config.max_instances));
         Ok(Runtime {
+            slots: Slots::new(config.max_instances, shares),
             budgets: RateBudgets::default(),
             tokens,
             engine,
@@ -283,6 +295,7 @@ impl Runtime {
         input: &str,
         options: &InvokeOptions,
     ) -> Result<serde_json::Value> {
+        let _slot = self.slots.acquire(options.tenant.as_ref()).await?;
         let mut tokens = Vec::new();
         let result = self
             .call(bundle, action_id, input, options, &mut tokens)

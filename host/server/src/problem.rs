@@ -16,6 +16,8 @@ pub struct Problem {
     pub detail: String,
     /// The request fields (JSON paths such as `credentials.api_key`) the problem is about.
     pub fields: Vec<String>,
+    /// When to try again (`Retry-After`), for a busy answer.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 #[derive(Serialize)]
@@ -36,7 +38,16 @@ impl Problem {
             kind,
             detail: detail.into(),
             fields: Vec::new(),
+            retry_after: None,
         }
+    }
+
+    /// 429: the caller's share of the host is in use, or the host is; try again after
+    /// `retry_after`.
+    pub fn busy(detail: impl Into<String>, retry_after: std::time::Duration) -> Problem {
+        let mut problem = Problem::new(StatusCode::TOO_MANY_REQUESTS, "busy", detail);
+        problem.retry_after = Some(retry_after);
+        problem
     }
 
     /// The same problem, naming the request fields it is about.
@@ -101,12 +112,19 @@ impl IntoResponse for Problem {
             fields: &self.fields,
         };
         let text = serde_json::to_string(&body).unwrap_or_else(|_| "{}".into());
-        (
+        let mut response = (
             self.status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             text,
         )
-            .into_response()
+            .into_response();
+        if let Some(wait) = self.retry_after {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(wait.as_secs().max(1)),
+            );
+        }
+        response
     }
 }
 

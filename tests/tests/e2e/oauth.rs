@@ -31,6 +31,7 @@ fn runtime_with(store: Arc<dyn TokenStore>, cooldown: Duration, instances: u32) 
         pooling: true,
         token_store: store,
         token_cooldown: cooldown,
+        ..RuntimeConfig::default()
     })
     .expect("runtime")
 }

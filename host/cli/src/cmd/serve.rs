@@ -29,10 +29,42 @@ pub struct Args {
     /// Accept third-party bundles that are unsigned or signed by untrusted keys.
     #[arg(long)]
     pub allow_untrusted_bundles: bool,
+    /// Instances that may run at once (the pool shared by every organization).
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_instances: u32,
+    /// Calls one organization may run at once (default: a quarter of --max-instances).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub calls_per_organization: Option<u32>,
+    /// Calls one installation may run at once (default: an eighth of --max-instances).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub calls_per_installation: Option<u32>,
+    /// How long a call waits for a free slot before it is answered 429 with Retry-After.
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    pub slot_wait_secs: f64,
+}
+
+impl Args {
+    /// The pool's shares from the flags.
+    fn shares(&self) -> Result<plugboard_runtime::Shares> {
+        let defaults = plugboard_runtime::Shares::for_pool(self.max_instances);
+        if !(0.0..=600.0).contains(&self.slot_wait_secs) {
+            bail!("--slot-wait-secs must be between 0 and 600");
+        }
+        Ok(plugboard_runtime::Shares {
+            per_organization: self
+                .calls_per_organization
+                .unwrap_or(defaults.per_organization),
+            per_installation: self
+                .calls_per_installation
+                .unwrap_or(defaults.per_installation),
+            wait: std::time::Duration::from_secs_f64(self.slot_wait_secs),
+        })
+    }
 }
 
 /// Runs the server until the process ends.
 pub async fn run(args: Args, host: &crate::HostArgs) -> Result<ExitCode> {
+    let shares = args.shares()?;
     let data_dir = match args.data_dir {
         Some(dir) => dir,
         None => dirs::data_dir()
@@ -51,6 +83,8 @@ pub async fn run(args: Args, host: &crate::HostArgs) -> Result<ExitCode> {
         cache: crate::compile_cache(host.cache_dir.clone(), &data_dir)?,
         // Integrations are untrusted: public addresses only, unless the operator allows more.
         egress: host.egress(plugboard_runtime::EgressPolicy::public_only()),
+        max_instances: args.max_instances,
+        shares: Some(shares),
         ..RuntimeConfig::default()
     };
     // OAuth 2.0 tokens live in the store, sealed, with a lock across hosts on PostgreSQL.

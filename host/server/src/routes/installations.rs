@@ -207,6 +207,7 @@ pub(crate) fn invoke_problem(error: RunError) -> Problem {
             .with_fields(fields)
         }
         RunError::NeedsConsent(_) => Problem::bad_gateway(error.to_string()),
+        RunError::Busy { retry_after, .. } => Problem::busy(error.to_string(), retry_after),
         RunError::Guest(Failure::InvalidInput { message }) => {
             Problem::unprocessable(format!("invalid input: {message}"))
         }
@@ -299,6 +300,10 @@ pub(crate) async fn run_action(
             "{}/{}/{}",
             installation.id, configuration.name, configuration.revision
         )),
+        tenant: Some(plugboard_runtime::Tenant {
+            organization: installation.organization_id.clone(),
+            installation: installation.id.clone(),
+        }),
         ..InvokeOptions::default()
     };
     Ok(state
@@ -388,6 +393,7 @@ fn failure_kind(error: &RunError) -> String {
         RunError::MissingCredentials { .. } => "missing credentials".into(),
         RunError::Tokens(_) => "OAuth tokens".into(),
         RunError::NeedsConsent(_) => "needs consent".into(),
+        RunError::Busy { .. } => "busy".into(),
         _ => "internal".into(),
     }
 }

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 mod bundles;
 mod icons;
+mod shares;
 
 struct Api {
     base: String,
@@ -72,6 +73,15 @@ async fn host(url: &str) -> (Api, Store) {
 
 /// [`host`] with a bundle trust policy.
 async fn host_with(url: &str, trust: BundleTrust) -> (Api, Store) {
+    host_configured(url, trust, None).await
+}
+
+/// [`host`] with a bundle trust policy and the pool's shares.
+async fn host_configured(
+    url: &str,
+    trust: BundleTrust,
+    shares: Option<plugboard_runtime::Shares>,
+) -> (Api, Store) {
     plugboard_runtime::install_crypto_provider();
     let store = Store::open(url).await.expect("store");
     let sealer = Sealer::new(&[7u8; 32]);
@@ -86,6 +96,7 @@ async fn host_with(url: &str, trust: BundleTrust) -> (Api, Store) {
             .expect("compile cache"),
         ),
         max_instances: 32,
+        shares,
         token_store: Arc::new(DbTokenStore::new(store.clone(), sealer.clone())),
         ..RuntimeConfig::default()
     })
