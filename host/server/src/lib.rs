@@ -11,6 +11,7 @@ mod auth;
 mod change_report;
 mod problem;
 mod routes;
+mod spec_work;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use plugboard_store::{Sealer, Store};
 
 pub use change_report::change_report;
 pub use problem::Problem;
+pub use spec_work::{Cost, SpecLimits};
 
 /// Errors of setting the server up.
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +55,15 @@ pub struct AppState {
         Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<plugboard_runtime::Bundle>>>>,
     /// Who may sign third-party bundles.
     pub trust: Arc<BundleTrust>,
+    /// Job slots and the memory budget of spec work.
+    spec_work: spec_work::SpecWork,
+    /// Largest body of the routes that are not spec work.
+    max_body_bytes: usize,
 }
+
+/// Largest body of a route that is not spec work, by default (an invoke's input, a
+/// configuration): 8 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 8 << 20;
 
 /// Which third-party bundles the platform accepts.
 #[derive(Debug, Clone, Default)]
@@ -73,7 +83,21 @@ impl AppState {
             sealer,
             bundles: Arc::default(),
             trust: Arc::default(),
+            spec_work: spec_work::SpecWork::new(SpecLimits::default()),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
+    }
+
+    /// The same state with limits on spec work.
+    pub fn with_spec_limits(mut self, limits: SpecLimits) -> AppState {
+        self.spec_work = spec_work::SpecWork::new(limits);
+        self
+    }
+
+    /// The same state with the largest body of the routes that are not spec work.
+    pub fn with_max_body(mut self, bytes: usize) -> AppState {
+        self.max_body_bytes = bytes;
+        self
     }
 
     /// The same state with a bundle trust policy.
@@ -146,7 +170,8 @@ pub fn router(state: AppState) -> Router {
             "/v1/installations/{id}/tenants/{tenant}",
             put(routes::tenants::map),
         )
-        .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
+        // Spec routes read their bodies themselves, within the spec-work limit (`SpecBody`).
+        .layer(axum::extract::DefaultBodyLimit::max(state.max_body_bytes))
         .with_state(state)
 }
 

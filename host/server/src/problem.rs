@@ -50,6 +50,18 @@ impl Problem {
         problem
     }
 
+    /// 503: the server's capacity for this work is in use; try again after `retry_after`.
+    pub fn overloaded(detail: impl Into<String>, retry_after: std::time::Duration) -> Problem {
+        let mut problem = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", detail);
+        problem.retry_after = Some(retry_after);
+        problem
+    }
+
+    /// 413: the body is larger than the server takes.
+    pub fn too_large(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", detail)
+    }
+
     /// The same problem, naming the request fields it is about.
     pub fn with_fields(mut self, fields: impl IntoIterator<Item = String>) -> Problem {
         self.fields = fields.into_iter().collect();

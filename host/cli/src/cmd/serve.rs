@@ -41,9 +41,40 @@ pub struct Args {
     /// How long a call waits for a free slot before it is answered 429 with Retry-After.
     #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
     pub slot_wait_secs: f64,
+    /// Spec jobs (lint, clean, import, a definition's create, update and finalize, a bundle's
+    /// upload) that may run at once (default: one per core, at least 2).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub spec_jobs: Option<u32>,
+    /// Memory that running spec jobs may be estimated to take in total; a body that needs
+    /// more is refused (413), one that must wait too long is answered 503.
+    #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(16..))]
+    pub spec_memory_mib: u64,
+    /// Largest body of a spec route.
+    #[arg(long, value_name = "MIB", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub max_spec_mib: u64,
+    /// Largest body of the other routes (an invoke's input, a configuration).
+    #[arg(long, value_name = "MIB", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub max_body_mib: u64,
+    /// How long spec work waits for a job slot and for its memory before it is answered 503.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub spec_wait_secs: f64,
 }
 
 impl Args {
+    /// The limits on spec work from the flags.
+    fn spec_limits(&self) -> Result<plugboard_server::SpecLimits> {
+        if !(0.0..=600.0).contains(&self.spec_wait_secs) {
+            bail!("--spec-wait-secs must be between 0 and 600");
+        }
+        let defaults = plugboard_server::SpecLimits::default();
+        Ok(plugboard_server::SpecLimits {
+            max_body_bytes: (self.max_spec_mib << 20) as usize,
+            jobs: self.spec_jobs.unwrap_or(defaults.jobs),
+            memory_bytes: self.spec_memory_mib << 20,
+            wait: std::time::Duration::from_secs_f64(self.spec_wait_secs),
+        })
+    }
+
     /// The pool's shares from the flags.
     fn shares(&self) -> Result<plugboard_runtime::Shares> {
         let defaults = plugboard_runtime::Shares::for_pool(self.max_instances);
@@ -65,6 +96,8 @@ impl Args {
 /// Runs the server until the process ends.
 pub async fn run(args: Args, host: &crate::HostArgs) -> Result<ExitCode> {
     let shares = args.shares()?;
+    let spec_limits = args.spec_limits()?;
+    let max_body = (args.max_body_mib << 20) as usize;
     let data_dir = match args.data_dir {
         Some(dir) => dir,
         None => dirs::data_dir()
@@ -99,7 +132,10 @@ pub async fn run(args: Args, host: &crate::HostArgs) -> Result<ExitCode> {
         keys: crate::cmd::signing::read_trusted(&args.trusted_keys)?,
         allow_untrusted: args.allow_untrusted_bundles,
     };
-    let state = plugboard_server::AppState::new(store, runtime, sealer).with_trust(trust);
+    let state = plugboard_server::AppState::new(store, runtime, sealer)
+        .with_trust(trust)
+        .with_spec_limits(spec_limits)
+        .with_max_body(max_body);
     plugboard_server::serve(state, args.listen).await?;
     Ok(ExitCode::SUCCESS)
 }

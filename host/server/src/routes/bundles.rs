@@ -32,10 +32,12 @@ pub async fn upload(
     caller: Caller,
     Path(org): Path<String>,
     Query(query): Query<UploadQuery>,
-    body: axum::body::Bytes,
+    body: crate::spec_work::SpecBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.reach(&state, &org).await?;
     caller.require(Role::Admin)?;
+    // Held until the bundle is checked, compiled and stored.
+    let (body, _ticket) = body.admit(crate::spec_work::Cost::Component).await?;
     let status = match query.status.as_deref().unwrap_or("published") {
         "published" => Status::Published,
         "hidden" => Status::Hidden,

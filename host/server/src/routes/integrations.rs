@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::problem::{ApiResult, JsonBody, Problem, not_found_as, optional_body};
+use crate::spec_work::{Cost, SpecBody, json, off_thread, text};
 
 /// Reads a spec (JSON or YAML, OpenAPI 3.x or Swagger 2.0) sent as the request body.
 fn read_spec(body: &str) -> ApiResult<plugboard_openapi::source::Document> {
@@ -20,20 +21,11 @@ fn read_spec(body: &str) -> ApiResult<plugboard_openapi::source::Document> {
         .map_err(|e| Problem::unprocessable(format!("the spec cannot be read: {e}")))
 }
 
-/// Runs CPU-bound work (reading a spec of tens of MB, finalize) on tokio's blocking threads,
-/// so the async workers keep serving other requests meanwhile.
-async fn off_thread<T: Send + 'static>(
-    work: impl FnOnce() -> ApiResult<T> + Send + 'static,
-) -> ApiResult<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(Problem::internal)?
-}
-
 /// `POST /v1/lint`: the findings for the spec in the body.
-pub async fn lint(_caller: Caller, body: String) -> ApiResult<Json<Value>> {
-    off_thread(move || {
-        let document = read_spec(&body)?;
+pub async fn lint(_caller: Caller, body: SpecBody) -> ApiResult<Json<Value>> {
+    let (body, ticket) = body.admit(Cost::Document).await?;
+    off_thread(ticket, move || {
+        let document = read_spec(text(&body)?)?;
         let report = plugboard_openapi::lint::lint_document(&document)
             .map_err(|e| Problem::unprocessable(e.to_string()))?;
         Ok(Json(json!({
@@ -45,9 +37,10 @@ pub async fn lint(_caller: Caller, body: String) -> ApiResult<Json<Value>> {
 }
 
 /// `POST /v1/clean`: the spec in the body repaired (as JSON text) and every change made.
-pub async fn clean(_caller: Caller, body: String) -> ApiResult<Json<Value>> {
-    off_thread(move || {
-        let document = read_spec(&body)?;
+pub async fn clean(_caller: Caller, body: SpecBody) -> ApiResult<Json<Value>> {
+    let (body, ticket) = body.admit(Cost::Document).await?;
+    off_thread(ticket, move || {
+        let document = read_spec(text(&body)?)?;
         let cleaned = plugboard_openapi::repair::clean(&document.value, &Default::default())
             .map_err(|e| Problem::unprocessable(format!("the spec cannot be repaired: {e}")))?;
         let spec = serde_json::to_string_pretty(&cleaned.value).map_err(Problem::internal)?;
@@ -127,11 +120,11 @@ pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     Path(org): Path<String>,
-    body: JsonBody<Value>,
+    body: SpecBody,
 ) -> ApiResult<(StatusCode, Json<Integration>)> {
-    let Json(body) = body?;
     may_author(&state, &caller, &org).await?;
-    let (body, definition) = accept_definition(body)?;
+    let (body, ticket) = body.admit(Cost::Document).await?;
+    let (body, definition) = off_thread(ticket, move || accept_definition(json(&body)?)).await?;
     let integration = state
         .store
         .create_integration(&org, &definition.name, &body)
@@ -153,11 +146,12 @@ pub async fn import(
     State(state): State<AppState>,
     caller: Caller,
     Path(org): Path<String>,
-    body: String,
+    body: SpecBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     may_author(&state, &caller, &org).await?;
-    let (imported, definition) = off_thread(move || {
-        let document = read_spec(&body)?;
+    let (body, ticket) = body.admit(Cost::Document).await?;
+    let (imported, definition) = off_thread(ticket, move || {
+        let document = read_spec(text(&body)?)?;
         let converted = plugboard_openapi::convert::into_openapi3(document.into_value())
             .map_err(|e| Problem::unprocessable(format!("the spec cannot be converted: {e}")))?;
         let imported = plugboard_openapi::import::import(
@@ -265,11 +259,11 @@ pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    body: JsonBody<Value>,
+    body: SpecBody,
 ) -> ApiResult<Json<Integration>> {
-    let Json(body) = body?;
     definition_based(&owned(&state, &caller, &id).await?)?;
-    let (body, definition) = accept_definition(body)?;
+    let (body, ticket) = body.admit(Cost::Document).await?;
+    let (body, definition) = off_thread(ticket, move || accept_definition(json(&body)?)).await?;
     let integration = state
         .store
         .update_draft(&id, &definition.name, &body)
@@ -315,19 +309,30 @@ pub async fn finalize(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    body: SpecBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let body: Finalize = optional_body(&body)?;
+    let SpecBody { bytes, mut ticket } = body;
+    let body: Finalize = optional_body(&bytes)?;
     let integration = owned(&state, &caller, &id).await?;
     definition_based(&integration)?;
     let status = parse_status(body.status.as_deref().unwrap_or("published"))?;
-    let (definition_json, definition) =
-        accept_definition(body.definition.unwrap_or(integration.definition.clone()))?;
-    let (definition, bundle, hash) = off_thread(move || {
+    let definition = match body.definition {
+        Some(definition) => {
+            ticket.reserve(Cost::Document, &bytes).await?;
+            definition
+        }
+        None => {
+            let stored = integration.definition.to_string();
+            ticket.reserve(Cost::Document, stored.as_bytes()).await?;
+            integration.definition.clone()
+        }
+    };
+    let (definition_json, definition, bundle, hash) = off_thread(ticket, move || {
+        let (definition_json, definition) = accept_definition(definition)?;
         let bundle = plugboard_bundle::finalize(&definition)
             .map_err(|e| Problem::unprocessable(format!("finalize failed: {e}")))?;
         let hash = hex::encode(Sha256::digest(&bundle.component));
-        Ok((definition, bundle, hash))
+        Ok((definition_json, definition, bundle, hash))
     })
     .await?;
     let previous = match integration.current_version {

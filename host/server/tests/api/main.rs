@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 mod bundles;
 mod icons;
 mod shares;
+mod spec_work;
 
 struct Api {
     base: String,
@@ -73,15 +74,27 @@ async fn host(url: &str) -> (Api, Store) {
 
 /// [`host`] with a bundle trust policy.
 async fn host_with(url: &str, trust: BundleTrust) -> (Api, Store) {
-    host_configured(url, trust, None).await
+    host_configured(
+        url,
+        Setup {
+            trust,
+            ..Setup::default()
+        },
+    )
+    .await
 }
 
-/// [`host`] with a bundle trust policy and the pool's shares.
-async fn host_configured(
-    url: &str,
+/// What an operator sets up a host with.
+#[derive(Default)]
+struct Setup {
     trust: BundleTrust,
+    /// The pool's shares (`None`: the runtime's default).
     shares: Option<plugboard_runtime::Shares>,
-) -> (Api, Store) {
+    spec_limits: plugboard_server::SpecLimits,
+}
+
+/// [`host`] with an operator's setup.
+async fn host_configured(url: &str, setup: Setup) -> (Api, Store) {
     plugboard_runtime::install_crypto_provider();
     let store = Store::open(url).await.expect("store");
     let sealer = Sealer::new(&[7u8; 32]);
@@ -96,12 +109,14 @@ async fn host_configured(
             .expect("compile cache"),
         ),
         max_instances: 32,
-        shares,
+        shares: setup.shares,
         token_store: Arc::new(DbTokenStore::new(store.clone(), sealer.clone())),
         ..RuntimeConfig::default()
     })
     .expect("runtime");
-    let state = AppState::new(store.clone(), Arc::new(runtime), sealer).with_trust(trust);
+    let state = AppState::new(store.clone(), Arc::new(runtime), sealer)
+        .with_trust(setup.trust)
+        .with_spec_limits(setup.spec_limits);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

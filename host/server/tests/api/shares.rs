@@ -3,11 +3,10 @@
 
 use std::time::Duration;
 
-use plugboard_server::BundleTrust;
 use plugboard_tests::api::{AuthCheck, TestApi};
 use serde_json::{Value, json};
 
-use crate::{Api, host_configured};
+use crate::{Api, Setup, host_configured};
 
 /// Invokes `slow` for `ms` milliseconds; returns the status, Retry-After and body.
 async fn invoke_slow(
@@ -51,7 +50,14 @@ async fn one_organization_cannot_take_the_whole_pool() {
         per_installation: 2,
         wait: Duration::from_millis(200),
     };
-    let (api, store) = host_configured(&url, BundleTrust::default(), Some(shares)).await;
+    let (api, store) = host_configured(
+        &url,
+        Setup {
+            shares: Some(shares),
+            ..Setup::default()
+        },
+    )
+    .await;
     let admin = plugboard_server::bootstrap(&store)
         .await
         .expect("bootstrap")
