@@ -35,10 +35,10 @@ pub struct SpecLimits {
 }
 
 impl Default for SpecLimits {
-    /// 32 MiB bodies, one job per core (at least 2), a 1 GiB budget, a 10 s wait.
+    /// 64 MiB bodies (Microsoft Graph pretty-printed is 34 MB), one job per core (at least 2), a 1 GiB budget, a 10 s wait.
     fn default() -> Self {
         SpecLimits {
-            max_body_bytes: 32 << 20,
+            max_body_bytes: 64 << 20,
             jobs: std::thread::available_parallelism()
                 .map_or(2, |n| n.get() as u32)
                 .max(2),
