@@ -29,6 +29,9 @@ struct Cli {
     /// PLUGBOARD_CACHE_DIR).
     #[arg(long, global = true, env = "PLUGBOARD_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
+    /// Most disk the compilation cache may take; the least recently used components go first.
+    #[arg(long, value_name = "MIB", global = true, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    cache_max_mib: u64,
     /// Where OAuth 2.0 tokens are kept, encrypted (default: the user data directory's
     /// plugboard/tokens.json; key from env PLUGBOARD_TOKEN_KEY or tokens.key beside it).
     #[arg(long, global = true, env = "PLUGBOARD_TOKEN_STORE")]
@@ -219,6 +222,8 @@ fn flag_for(error: &anyhow::Error) -> Option<&'static str> {
 #[derive(Debug, Clone)]
 pub(crate) struct HostArgs {
     pub(crate) cache_dir: Option<PathBuf>,
+    /// Most bytes of the compilation cache on disk.
+    pub(crate) cache_max_bytes: u64,
     allow_networks: Vec<IpNet>,
     allow_private_networks: bool,
 }
@@ -242,6 +247,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         cache_dir: cli
             .cache_dir
             .or_else(|| dirs::cache_dir().map(|d| d.join("plugboard"))),
+        cache_max_bytes: cli.cache_max_mib << 20,
         allow_networks: cli.allow_networks,
         allow_private_networks: cli.allow_private_networks,
     };
@@ -387,24 +393,20 @@ fn invoke_error(error: plugboard_runtime::Error, bundle: &Path) -> anyhow::Error
     }
 }
 
-/// The compilation cache in `cache_dir`, vouched for by the key `cache.key` in `key_dir` (a
+/// The compilation cache the flags say, vouched for by the key `cache.key` in `key_dir` (a
 /// data directory, never the cache directory itself).
-pub(crate) fn compile_cache(
-    cache_dir: Option<PathBuf>,
-    key_dir: &Path,
-) -> Result<Option<CompileCache>> {
-    let Some(dir) = cache_dir else {
+pub(crate) fn compile_cache(host: &HostArgs, key_dir: &Path) -> Result<Option<CompileCache>> {
+    let Some(dir) = host.cache_dir.clone() else {
         return Ok(None);
     };
     let key_file = key_dir.join("cache.key");
-    Ok(Some(CompileCache::open(dir, &key_file).with_context(
-        || {
-            format!(
-                "cannot open the compilation cache key {}",
-                key_file.display()
-            )
-        },
-    )?))
+    let cache = CompileCache::open(dir, &key_file).with_context(|| {
+        format!(
+            "cannot open the compilation cache key {}",
+            key_file.display()
+        )
+    })?;
+    Ok(Some(cache.with_max_bytes(host.cache_max_bytes)))
 }
 
 /// The CLI's data directory (the cache key lives there).
@@ -419,7 +421,7 @@ fn data_dir() -> Result<PathBuf> {
 /// keeps tokens in memory.
 fn runtime(host: &HostArgs, token_store: Option<Option<PathBuf>>) -> Result<Runtime> {
     let mut config = RuntimeConfig {
-        cache: compile_cache(host.cache_dir.clone(), &data_dir()?)?,
+        cache: compile_cache(host, &data_dir()?)?,
         egress: host.egress(EgressPolicy::with_loopback()),
         // One call at a time from the CLI: a small pool.
         max_instances: 4,

@@ -5,6 +5,11 @@
 //! So each artifact is stored with a keyed MAC (BLAKE3 keyed hash) over the component's hash and
 //! the artifact, with a key created once per data directory (0600), kept apart from the cache
 //! directory. An artifact is used only when its MAC checks out; otherwise it is recompiled.
+//!
+//! The directory is bounded in bytes ([`CompileCache::with_max_bytes`]): after each new
+//! artifact, the least recently used ones (by modification time, which a use refreshes) are
+//! removed until the rest fits. Removing a file another process has mapped is safe: its mapping
+//! stays until that process lets it go, and that process compiles again next time.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Write;
@@ -36,11 +41,15 @@ fn update(hasher: &mut blake3::Hasher, bytes: &[u8]) {
     }
 }
 
+/// What [`CompileCache::with_max_bytes`] is by default: 1 GiB.
+pub const DEFAULT_COMPILE_CACHE_BYTES: u64 = 1 << 30;
+
 /// Where compiled components are cached, and the key that vouches for them.
 #[derive(Clone)]
 pub struct CompileCache {
     dir: PathBuf,
     key: [u8; MAC_LEN],
+    max_bytes: u64,
 }
 
 impl std::fmt::Debug for CompileCache {
@@ -69,7 +78,54 @@ impl CompileCache {
             path: key_file.display().to_string(),
             source: std::io::Error::other(e.to_string()),
         })?;
-        Ok(CompileCache { dir, key })
+        Ok(CompileCache {
+            dir,
+            key,
+            max_bytes: DEFAULT_COMPILE_CACHE_BYTES,
+        })
+    }
+
+    /// The same cache, keeping at most `max_bytes` of artifacts on disk.
+    pub fn with_max_bytes(mut self, max_bytes: u64) -> CompileCache {
+        self.max_bytes = max_bytes;
+        self
+    }
+
+    /// Removes the least recently used artifacts until the rest fits in the limit; `keep` (the
+    /// artifact just written) stays whatever its size. Failures are logged: a cache that cannot
+    /// be pruned still works.
+    fn prune(&self, keep: &Path) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut artifacts = Vec::new();
+        let mut total = 0u64;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_none_or(|e| e != "cwasm") {
+                continue;
+            }
+            let Ok(meta) = entry.metadata() else { continue };
+            total += meta.len();
+            if path != keep {
+                let used = meta.modified().unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+                artifacts.push((used, meta.len(), path));
+            }
+        }
+        if total <= self.max_bytes {
+            return;
+        }
+        artifacts.sort();
+        for (_, len, path) in artifacts {
+            if total <= self.max_bytes {
+                break;
+            }
+            match std::fs::remove_file(&path) {
+                Ok(()) => total -= len,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => total -= len,
+                Err(e) => tracing::warn!("cannot remove cache entry {}: {e}", path.display()),
+            }
+        }
     }
 
     fn mac(&self, hash: &str, artifact: &[u8]) -> blake3::Hash {
@@ -103,6 +159,10 @@ impl CompileCache {
                 tracing::warn!("ignoring unreadable cache entry {}: {e}", path.display());
                 return None;
             }
+        }
+        // A use makes it the most recently used (what pruning goes by).
+        if let Err(e) = file.set_modified(std::time::SystemTime::now()) {
+            tracing::debug!("cannot mark {} as used: {e}", path.display());
         }
         // SAFETY: the MAC proves the artifact was written by this runtime (who holds the key)
         // for this component; wasmtime still checks its header against this engine.
@@ -138,8 +198,9 @@ impl CompileCache {
         let mut file = tempfile::NamedTempFile::new_in(&self.dir).map_err(io)?;
         file.write_all(artifact).map_err(io)?;
         file.write_all(mac.as_bytes()).map_err(io)?;
-        file.persist(self.path(engine, hash))
-            .map_err(|e| io(e.error))?;
+        let path = self.path(engine, hash);
+        file.persist(&path).map_err(|e| io(e.error))?;
+        self.prune(&path);
         Ok(())
     }
 }
@@ -220,5 +281,58 @@ mod tests {
         }
         // A MAC binds the artifact to its component.
         assert_ne!(first.mac("a", b"code"), first.mac("b", b"code"));
+    }
+
+    #[test]
+    fn the_cache_keeps_within_its_bytes_the_most_recently_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::default();
+        // The smallest component there is (its artifact is a few kB of headers).
+        let component = b"\0asm\x0d\0\x01\0";
+        let artifact = engine.precompile_component(component).unwrap();
+        let each = (artifact.len() + MAC_LEN) as u64;
+        let cache = CompileCache::open(dir.path().join("cache"), &dir.path().join("key"))
+            .unwrap()
+            .with_max_bytes(3 * each);
+        let load = |hash: &str| load_component(&engine, component, hash, Some(&cache)).unwrap();
+        let files = || {
+            let mut names: Vec<String> = std::fs::read_dir(dir.path().join("cache"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for (i, hash) in ["a", "b", "c"].iter().enumerate() {
+            load(hash);
+            // Distinct ages without sleeping: a is the oldest.
+            let path = cache.path(&engine, hash);
+            let age = past + std::time::Duration::from_secs(i as u64);
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(age)
+                .unwrap();
+        }
+        assert_eq!(files().len(), 3);
+        // Using a makes b the least recently used, so d's arrival removes b.
+        load("a");
+        load("d");
+        let kept = files();
+        assert_eq!(kept.len(), 3, "{kept:?}");
+        assert!(kept.iter().any(|f| f.starts_with("a-")), "{kept:?}");
+        assert!(!kept.iter().any(|f| f.starts_with("b-")), "{kept:?}");
+        assert!(kept.iter().any(|f| f.starts_with("d-")), "{kept:?}");
+        // Ten more: never more than the limit on disk.
+        for i in 0..10 {
+            load(&format!("more{i}"));
+            let bytes: u64 = std::fs::read_dir(dir.path().join("cache"))
+                .unwrap()
+                .map(|e| e.unwrap().metadata().unwrap().len())
+                .sum();
+            assert!(bytes <= 3 * each, "{bytes} > {}", 3 * each);
+        }
     }
 }

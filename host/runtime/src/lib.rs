@@ -16,6 +16,7 @@ mod cache;
 mod describe;
 mod host;
 mod limits;
+mod loaded;
 mod outbound;
 mod resilience;
 mod runtime;
@@ -24,14 +25,18 @@ mod slots;
 
 use std::time::Duration;
 
-pub use cache::CompileCache;
+pub use cache::{CompileCache, DEFAULT_COMPILE_CACHE_BYTES};
 pub use limits::Limits;
+pub use loaded::CacheUsage;
 pub use outbound::Credentials;
 pub use plugboard_egress::{EgressPolicy, IpNet};
 pub use plugboard_manifest::Failure;
 pub use plugboard_manifest::section::{ManifestSection, SharedBytes};
 pub use resilience::{RateLimit, RetryPolicy};
-pub use runtime::{Bundle, HeldInstance, InvokeOptions, Runtime, RuntimeConfig, oauth_client};
+pub use runtime::{
+    Bundle, DEFAULT_MEMORY_CACHE_BYTES, HeldInstance, InvokeOptions, Runtime, RuntimeConfig,
+    oauth_client,
+};
 pub use slots::{Shares, Tenant};
 
 /// Errors from loading or invoking a component.

@@ -1,6 +1,6 @@
 //! The runtime: engine configuration, the bundle cache, and invocation.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,6 +14,7 @@ use crate::bindings::{Integration, IntegrationPre};
 use crate::cache::CompileCache;
 use crate::host::State;
 use crate::limits::CallLimiter;
+use crate::loaded::{CacheUsage, Loaded};
 use crate::outbound::{HostPolicy, OAuthCall, Outbound, missing_credentials};
 use crate::resilience::{RateBudgets, RateLimit, RetryPolicy};
 use crate::scrub::Scrubber;
@@ -36,12 +37,18 @@ const NO_DEADLINE_TICKS: u64 = 1 << 40;
 /// Largest linear memory any instance may reserve in the pool.
 pub(crate) const POOL_MAX_MEMORY: usize = 1 << 30;
 
+/// What [`RuntimeConfig::memory_cache_bytes`] is by default: 512 MiB.
+pub const DEFAULT_MEMORY_CACHE_BYTES: u64 = 512 << 20;
+
 /// Runtime settings.
 #[derive(Clone)]
 pub struct RuntimeConfig {
     /// Where compiled components are cached, and the key that vouches for them; `None`
     /// compiles in memory every load.
     pub cache: Option<CompileCache>,
+    /// Bytes of loaded bundles (their manifests) and linked components (their compiled code)
+    /// kept in memory, least recently used first out.
+    pub memory_cache_bytes: u64,
     /// Instances that may be live at once (pool size).
     pub max_instances: u32,
     /// How the pool is shared among organizations and installations (`None`: a quarter of the
@@ -73,6 +80,7 @@ impl Default for RuntimeConfig {
     fn default() -> Self {
         RuntimeConfig {
             cache: None,
+            memory_cache_bytes: DEFAULT_MEMORY_CACHE_BYTES,
             max_instances: 256,
             shares: None,
             pooling: true,
@@ -146,9 +154,9 @@ pub struct Runtime {
     pub(crate) linker: Linker<State>,
     client: EgressClient,
     pub(crate) cache: Option<CompileCache>,
-    /// Linked components by code hash: loading the same code again (with any manifest) neither
-    /// compiles nor links it again.
-    linked: Mutex<HashMap<String, IntegrationPre<State>>>,
+    /// Bundles by the key they were loaded under, and linked components by code hash: loading
+    /// the same code again (with any manifest) neither compiles nor links it again.
+    loaded: Mutex<Loaded>,
     ticker_stop: Arc<AtomicBool>,
     tokens: Arc<TokenManager>,
     budgets: RateBudgets,
@@ -204,7 +212,7 @@ impl Runtime {
             linker,
             client,
             cache: config.cache,
-            linked: Mutex::new(HashMap::new()),
+            loaded: Mutex::new(Loaded::new(config.memory_cache_bytes)),
             ticker_stop,
         })
     }
@@ -240,6 +248,29 @@ impl Runtime {
         })
     }
 
+    /// The bundle loaded under `key` by [`Runtime::load_as`], while the cache keeps it.
+    pub fn cached(&self, key: &str) -> Option<Arc<Bundle>> {
+        self.loaded().bundle(key)
+    }
+
+    /// [`Runtime::load`], keeping the bundle in the cache under `key` (such as the hash of
+    /// `bytes`), where [`Runtime::cached`] finds it until it is the least recently used of
+    /// what exceeds [`RuntimeConfig::memory_cache_bytes`].
+    pub async fn load_as(&self, key: &str, bytes: &[u8]) -> Result<Arc<Bundle>> {
+        let bundle = self.load(bytes).await?;
+        self.loaded().insert_bundle(key, bundle.clone());
+        Ok(bundle)
+    }
+
+    /// What the in-memory cache holds.
+    pub fn cache_usage(&self) -> CacheUsage {
+        self.loaded().usage()
+    }
+
+    fn loaded(&self) -> std::sync::MutexGuard<'_, Loaded> {
+        self.loaded.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn load_with(
         &self,
         bytes: &[u8],
@@ -251,14 +282,17 @@ impl Runtime {
         let manifest = section(layout.manifest()?)
             .map_err(|e| Error::Bundle(plugboard_bundle::Error::Manifest(e)))?;
         let code_hash = cache::code_hash(&layout, bytes);
-        let pre = match self.linked(&code_hash) {
+        let cached = self.loaded().code(&code_hash);
+        let pre = match cached {
             Some(pre) => pre,
             None => {
                 let component =
                     cache::load_component(&self.engine, bytes, &code_hash, self.cache.as_ref())?;
                 let pre = self.link(&component)?;
-                let mut linked = self.linked.lock().unwrap_or_else(|e| e.into_inner());
-                linked.entry(code_hash.clone()).or_insert(pre).clone()
+                let image = component.image_range();
+                let code_bytes = (image.end as usize).saturating_sub(image.start as usize);
+                self.loaded()
+                    .insert_code(&code_hash, pre, code_bytes as u64)
             }
         };
         let header = Arc::new(manifest.header().clone());
@@ -270,11 +304,6 @@ impl Runtime {
             digest: std::sync::OnceLock::new(),
             pre,
         }))
-    }
-
-    fn linked(&self, code_hash: &str) -> Option<IntegrationPre<State>> {
-        let linked = self.linked.lock().unwrap_or_else(|e| e.into_inner());
-        linked.get(code_hash).cloned()
     }
 
     fn link(&self, component: &wasmtime::component::Component) -> Result<IntegrationPre<State>> {

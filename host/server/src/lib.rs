@@ -50,9 +50,6 @@ pub struct AppState {
     pub runtime: Arc<Runtime>,
     /// Seals and opens installation credentials.
     pub sealer: Sealer,
-    /// Loaded components by content hash (versions are immutable, so entries never go stale).
-    pub bundles:
-        Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<plugboard_runtime::Bundle>>>>,
     /// Who may sign third-party bundles.
     pub trust: Arc<BundleTrust>,
     /// Job slots and the memory budget of spec work.
@@ -81,7 +78,6 @@ impl AppState {
             store,
             runtime,
             sealer,
-            bundles: Arc::default(),
             trust: Arc::default(),
             spec_work: spec_work::SpecWork::new(SpecLimits::default()),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,

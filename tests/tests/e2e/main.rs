@@ -4,6 +4,7 @@
 mod support;
 
 mod auth;
+mod caches;
 mod egress;
 mod examples;
 mod faults;

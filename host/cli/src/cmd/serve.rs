@@ -29,6 +29,10 @@ pub struct Args {
     /// Accept third-party bundles that are unsigned or signed by untrusted keys.
     #[arg(long)]
     pub allow_untrusted_bundles: bool,
+    /// Memory kept for loaded bundles and compiled components; the least recently used go
+    /// first (and are loaded again from the database when next used).
+    #[arg(long, value_name = "MIB", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..))]
+    pub memory_cache_mib: u64,
     /// Instances that may run at once (the pool shared by every organization).
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub max_instances: u32,
@@ -113,7 +117,8 @@ pub async fn run(args: Args, host: &crate::HostArgs) -> Result<ExitCode> {
     let store = Store::open(&url).await.context("cannot open the store")?;
     let sealer = sealer(&store, &data_dir).await?;
     let mut config = RuntimeConfig {
-        cache: crate::compile_cache(host.cache_dir.clone(), &data_dir)?,
+        cache: crate::compile_cache(host, &data_dir)?,
+        memory_cache_bytes: args.memory_cache_mib << 20,
         // Integrations are untrusted: public addresses only, unless the operator allows more.
         egress: host.egress(plugboard_runtime::EgressPolicy::public_only()),
         max_instances: args.max_instances,

@@ -257,24 +257,16 @@ pub(crate) async fn run_action(
         .store
         .version(&installation.integration_id, installation.version)
         .await?;
-    let cached = state
-        .bundles
-        .lock()
-        .ok()
-        .and_then(|b| b.get(&version.bundle_hash).cloned());
-    let bundle = match cached {
+    // Versions are immutable, so a bundle kept under its content hash never goes stale.
+    let bundle = match state.runtime.cached(&version.bundle_hash) {
         Some(bundle) => bundle,
         None => {
             let component = state.store.bundle(&version.bundle_hash).await?;
-            let bundle = state
+            state
                 .runtime
-                .load(&component)
+                .load_as(&version.bundle_hash, &component)
                 .await
-                .map_err(Problem::internal)?;
-            if let Ok(mut bundles) = state.bundles.lock() {
-                bundles.insert(version.bundle_hash.clone(), bundle.clone());
-            }
-            bundle
+                .map_err(Problem::internal)?
         }
     };
     pinned(&version, &bundle)?;
