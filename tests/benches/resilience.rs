@@ -1,9 +1,11 @@
-//! Happy-path overhead of retries and the rate budget; prints a Markdown table (copied into
-//! BENCHMARKS.md).
+//! Happy-path overhead of retries and the rate budget, of the tenant's fair share of the pool,
+//! and of the egress check; prints a Markdown table (copied into BENCHMARKS.md).
 //!
 //! `cargo bench -p plugboard-tests --bench resilience`: one bundle, one loopback API that always
-//! answers; calls alternate between options with retries off and no budget, and the defaults
-//! plus a rate budget far above the call rate (so it never waits). `BENCH_QUICK=1` for fewer.
+//! answers; calls alternate between options with retries off and no budget, the defaults plus a
+//! rate budget far above the call rate (so it never waits), and retries off with a tenant (whose
+//! call takes its installation's and organization's slots too). The egress check of a call's URL
+//! is timed on its own (a million checks) and set against a call. `BENCH_QUICK=1` for fewer.
 
 use std::time::{Duration, Instant};
 
@@ -59,13 +61,25 @@ fn main() -> anyhow::Result<()> {
         credential_key: Some("resilient".into()),
         ..InvokeOptions::default()
     };
-    let (bare_times, resilient_times) = tokio.block_on(async {
+    let tenant = InvokeOptions {
+        tenant: Some(plugboard_runtime::Tenant {
+            organization: "org-bench".into(),
+            installation: "inst-bench".into(),
+        }),
+        ..bare.clone()
+    };
+    let (bare_times, resilient_times, tenant_times) = tokio.block_on(async {
         let bundle = runtime.load(&component).await?;
         for _ in 0..100 {
             runtime.invoke(&bundle, "get", "{}", &bare).await?;
             runtime.invoke(&bundle, "get", "{}", &resilient).await?;
+            runtime.invoke(&bundle, "get", "{}", &tenant).await?;
         }
-        let (mut a, mut b) = (Vec::with_capacity(calls), Vec::with_capacity(calls));
+        let (mut a, mut b, mut c) = (
+            Vec::with_capacity(calls),
+            Vec::with_capacity(calls),
+            Vec::with_capacity(calls),
+        );
         for _ in 0..calls {
             let started = Instant::now();
             runtime.invoke(&bundle, "get", "{}", &bare).await?;
@@ -73,10 +87,24 @@ fn main() -> anyhow::Result<()> {
             let started = Instant::now();
             runtime.invoke(&bundle, "get", "{}", &resilient).await?;
             b.push(started.elapsed());
+            let started = Instant::now();
+            runtime.invoke(&bundle, "get", "{}", &tenant).await?;
+            c.push(started.elapsed());
         }
-        anyhow::Ok((a, b))
+        anyhow::Ok((a, b, c))
     })?;
     let (bare, resilient) = (median(&bare_times), median(&resilient_times));
+    let with_tenant = median(&tenant_times);
+    // The egress check every request makes (names are checked once per connection, when they
+    // resolve; the loopback API is an IP literal, so every request checks it).
+    let policy = plugboard_runtime::EgressPolicy::with_loopback();
+    let url = url::Url::parse(&format!("http://{}/open/items", api.host()))?;
+    let checks = 1_000_000u32;
+    let started = Instant::now();
+    for _ in 0..checks {
+        std::hint::black_box(policy.check_url(std::hint::black_box(&url))).ok();
+    }
+    let check = started.elapsed() / checks;
     println!("| measurement | median | goal |");
     println!("|---|---|---|");
     println!(
@@ -90,6 +118,19 @@ fn main() -> anyhow::Result<()> {
     println!(
         "| overhead on the happy path | {:+.1}% | < 2% |",
         (resilient.as_secs_f64() / bare.as_secs_f64() - 1.0) * 100.0
+    );
+    println!(
+        "| invoke, retries off, with a tenant's share of the pool ({calls} calls) | {:.3} ms | - |",
+        with_tenant.as_secs_f64() * 1e3
+    );
+    println!(
+        "| fair-share overhead on the happy path | {:+.1}% | < 2% |",
+        (with_tenant.as_secs_f64() / bare.as_secs_f64() - 1.0) * 100.0
+    );
+    println!(
+        "| egress check of a call's URL | {:.0} ns ({:.3}% of a call) | < 2% |",
+        check.as_secs_f64() * 1e9,
+        check.as_secs_f64() / bare.as_secs_f64() * 100.0
     );
     Ok(())
 }

@@ -37,6 +37,24 @@ async fn call(
     }
 }
 
+/// Creates an integration in `org` from `definition` and finalizes it; returns its id.
+async fn finalized(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    org: &str,
+    definition: Value,
+) -> String {
+    let path = format!("/v1/organizations/{org}/integrations");
+    let (status, integration) = call(http, base, token, "POST", &path, definition).await;
+    assert_eq!(status, 201, "{integration}");
+    let integration = integration["id"].as_str().expect("id").to_string();
+    let path = format!("/v1/integrations/{integration}/finalize");
+    let (status, finalized) = call(http, base, token, "POST", &path, json!({})).await;
+    assert_eq!(status, 201, "{finalized}");
+    integration
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn sigkill_during_writes_leaves_nothing_half_written() {
     plugboard_runtime::install_crypto_provider();
@@ -60,27 +78,7 @@ async fn sigkill_during_writes_leaves_nothing_half_written() {
         "hostname": "127.0.0.1:9", "scheme": "http",
         "actions": [{"id": "get", "name": "Get", "method": "GET", "path": "/x"}]
     });
-    let (status, integration) = call(
-        &http,
-        &server.base,
-        &admin,
-        "POST",
-        &format!("/v1/organizations/{root}/integrations"),
-        definition.clone(),
-    )
-    .await;
-    assert_eq!(status, 201, "{integration}");
-    let integration = integration["id"].as_str().expect("id").to_string();
-    let (status, _) = call(
-        &http,
-        &server.base,
-        &admin,
-        "POST",
-        &format!("/v1/integrations/{integration}/finalize"),
-        json!({}),
-    )
-    .await;
-    assert_eq!(status, 201);
+    let integration = finalized(&http, &server.base, &admin, &root, definition.clone()).await;
 
     let (mut versions, mut installed) = (1, 0);
     for round in 0..3u64 {
@@ -209,27 +207,7 @@ async fn by_default_integrations_reach_no_internal_address() {
             "hostname": hostname, "scheme": "http",
             "actions": [{"id": "spec", "name": "Spec", "method": "GET", "path": "/openapi.json"}]
         });
-        let (status, integration) = call(
-            &http,
-            &server.base,
-            &admin,
-            "POST",
-            &format!("/v1/organizations/{root}/integrations"),
-            definition,
-        )
-        .await;
-        assert_eq!(status, 201, "{integration}");
-        let integration = integration["id"].as_str().expect("id").to_string();
-        let (status, _) = call(
-            &http,
-            &server.base,
-            &admin,
-            "POST",
-            &format!("/v1/integrations/{integration}/finalize"),
-            json!({}),
-        )
-        .await;
-        assert_eq!(status, 201);
+        let integration = finalized(&http, &server.base, &admin, &root, definition).await;
         let (status, installation) = call(
             &http,
             &server.base,

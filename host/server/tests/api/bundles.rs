@@ -6,21 +6,7 @@ use plugboard_server::BundleTrust;
 use plugboard_tests::api::{AuthCheck, TestApi};
 use serde_json::{Value, json};
 
-use crate::{Api, host_with};
-
-/// The root admin's token (a new store) and the root organization's id.
-async fn admin_and_root(api: &Api, store: &plugboard_store::Store) -> (String, String) {
-    let admin = plugboard_server::bootstrap(store)
-        .await
-        .expect("bootstrap")
-        .expect("admin");
-    let (_, me) = api.get("/v1/me", &admin).await;
-    let root = me["user"]["organization_id"]
-        .as_str()
-        .expect("org")
-        .to_string();
-    (admin, root)
-}
+use crate::{Api, admin_and_root, host_with};
 
 /// Uploads a bundle to organization `org`; returns the status and the body.
 async fn upload(api: &Api, admin: &str, org: &str, bytes: Vec<u8>) -> (u16, Value) {

@@ -65,6 +65,45 @@ impl Api {
         let (status, value, _) = self.call("GET", path, Some(token), None).await;
         (status, value)
     }
+
+    /// Creates an integration in `org` from a definition and finalizes it (published); returns
+    /// its id.
+    async fn finalized(&self, token: &str, org: &str, definition: Value) -> String {
+        let (status, created) = self
+            .json(
+                "POST",
+                &format!("/v1/organizations/{org}/integrations"),
+                token,
+                definition,
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        let id = created["id"].as_str().expect("id").to_string();
+        let (status, finalized) = self
+            .json(
+                "POST",
+                &format!("/v1/integrations/{id}/finalize"),
+                token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 201, "{finalized}");
+        id
+    }
+}
+
+/// The admin's token of a new database, and the root organization's id.
+async fn admin_and_root(api: &Api, store: &Store) -> (String, String) {
+    let admin = plugboard_server::bootstrap(store)
+        .await
+        .expect("bootstrap")
+        .expect("admin");
+    let (_, me) = api.get("/v1/me", &admin).await;
+    let root = me["user"]["organization_id"]
+        .as_str()
+        .expect("org")
+        .to_string();
+    (admin, root)
 }
 
 /// Starts one API host over the store at `url` (with OAuth tokens in the store).
@@ -630,25 +669,7 @@ async fn two_hosts_on_one_postgres_make_one_token_request_between_them() {
             "access_token_url": endpoint.token_url()},
         "actions": [{"id": "get", "name": "Get", "method": "GET", "path": "/page/items"}]
     });
-    let (status, integration) = a
-        .json(
-            "POST",
-            &format!("/v1/organizations/{root}/integrations"),
-            &admin,
-            definition,
-        )
-        .await;
-    assert_eq!(status, 201, "{integration}");
-    let integration = integration["id"].as_str().expect("id").to_string();
-    let (status, _) = a
-        .json(
-            "POST",
-            &format!("/v1/integrations/{integration}/finalize"),
-            &admin,
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, 201);
+    let integration = a.finalized(&admin, &root, definition).await;
     let (status, installation) = a
         .json(
             "POST",

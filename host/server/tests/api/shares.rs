@@ -6,7 +6,7 @@ use std::time::Duration;
 use plugboard_tests::api::{AuthCheck, TestApi};
 use serde_json::{Value, json};
 
-use crate::{Api, Setup, host_configured};
+use crate::{Api, Setup, admin_and_root, host_configured};
 
 /// Invokes `slow` for `ms` milliseconds; returns the status, Retry-After and body.
 async fn invoke_slow(
@@ -58,17 +58,11 @@ async fn one_organization_cannot_take_the_whole_pool() {
         },
     )
     .await;
-    let admin = plugboard_server::bootstrap(&store)
-        .await
-        .expect("bootstrap")
-        .expect("admin");
-    let (_, me) = api.get("/v1/me", &admin).await;
-    let root = me["user"]["organization_id"].as_str().expect("org");
-    let (status, created) = api
-        .json(
-            "POST",
-            &format!("/v1/organizations/{root}/integrations"),
+    let (admin, root) = admin_and_root(&api, &store).await;
+    let integration = api
+        .finalized(
             &admin,
+            &root,
             json!({"definition_version": 1, "name": "Slow", "description": "Takes its time",
                 "hostname": upstream.host(), "scheme": "http",
                 "auth": {"type": "api_key", "api_key_header_name": "X-Api-Key"},
@@ -76,26 +70,6 @@ async fn one_organization_cannot_take_the_whole_pool() {
                     "parameters": [{"name": "ms", "in": "query"}]}]}),
         )
         .await;
-    assert_eq!(status, 201, "{created}");
-    let integration = created["id"].as_str().expect("id").to_string();
-    let (status, finalized) = api
-        .json(
-            "POST",
-            &format!("/v1/integrations/{integration}/finalize"),
-            &admin,
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, 201, "{finalized}");
-    let (status, published) = api
-        .json(
-            "PUT",
-            &format!("/v1/integrations/{integration}/status"),
-            &admin,
-            json!({"status": "published"}),
-        )
-        .await;
-    assert_eq!(status, 200, "{published}");
     let mut installations = Vec::new();
     for name in ["Busy Customer", "Quiet Customer"] {
         let (status, org) = api

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::{Setup, host_configured};
+use crate::{Setup, admin_and_root, host_configured};
 
 fn spec(junk: usize) -> String {
     json!({"openapi": "3.0.3",
@@ -35,12 +35,7 @@ async fn spec_work_runs_within_the_operators_limits() {
         },
     )
     .await;
-    let admin = plugboard_server::bootstrap(&store)
-        .await
-        .expect("bootstrap")
-        .expect("admin");
-    let (_, me) = api.get("/v1/me", &admin).await;
-    let root = me["user"]["organization_id"].as_str().expect("org");
+    let (admin, root) = admin_and_root(&api, &store).await;
     let (status, viewer) = api
         .json(
             "POST",
