@@ -76,10 +76,10 @@ fn one_budget(budget: u64, count: usize) -> anyhow::Result<()> {
                 kept.push(elapsed);
             }
         }
-        for i in 0..20 {
+        for (i, path) in paths.iter().enumerate().take(20) {
             if runtime.cached(&i.to_string()).is_none() {
                 let started = Instant::now();
-                let bytes = std::fs::read(&paths[i])?;
+                let bytes = std::fs::read(path)?;
                 runtime.load_as(&format!("again-{i}"), &bytes).await?;
                 evicted.push(started.elapsed());
             }
