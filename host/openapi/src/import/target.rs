@@ -69,11 +69,9 @@ pub(crate) fn target(
                 Some(h) => h.to_string(),
                 None if !host.is_empty() => host,
                 None => {
-                    return Err(Error::Import {
+                    return Err(Error::NeedsHostname {
                         pointer: "/servers/0/url".into(),
-                        message: format!(
-                            "the server URL `{url_text}` has no host: give the hostname (`--hostname`)"
-                        ),
+                        reason: format!("the server URL `{url_text}` has no host"),
                     });
                 }
             };
@@ -95,9 +93,9 @@ pub(crate) fn target(
                 } else {
                     format!("the server URL `{raw}` is relative")
                 };
-                return Err(Error::Import {
+                return Err(Error::NeedsHostname {
                     pointer: "/servers".into(),
-                    message: format!("{why}: give the hostname (`--hostname api.example.com`)"),
+                    reason: why,
                 });
             };
             let path = url_text.split(['?', '#']).next().unwrap_or("");

@@ -2,7 +2,7 @@
 //! the draft, finalize it into an immutable version (published or hidden), publish or hide.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use plugboard_definition::Definition;
 use plugboard_store::{Integration, Role, Status};
@@ -141,11 +141,21 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(integration)))
 }
 
+/// Query of `POST /v1/organizations/{org}/integrations/import`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// The API's hostname (with `:port` if any), instead of the spec's server URL; required when
+    /// the spec has none or a relative one.
+    hostname: Option<String>,
+}
+
 /// `POST /v1/organizations/{org}/integrations/import`: a draft from the spec in the body.
 pub async fn import(
     State(state): State<AppState>,
     caller: Caller,
     Path(org): Path<String>,
+    Query(query): Query<ImportQuery>,
     body: SpecBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     may_author(&state, &caller, &org).await?;
@@ -154,11 +164,19 @@ pub async fn import(
         let document = read_spec(text(&body)?)?;
         let converted = plugboard_openapi::convert::into_openapi3(document.into_value())
             .map_err(|e| Problem::unprocessable(format!("the spec cannot be converted: {e}")))?;
-        let imported = plugboard_openapi::import::import(
-            &converted.value,
-            &plugboard_openapi::import::Options::default(),
-        )
-        .map_err(|e| Problem::unprocessable(format!("the spec cannot be imported: {e}")))?;
+        let options = plugboard_openapi::import::Options {
+            hostname: query.hostname,
+            ..Default::default()
+        };
+        let imported = plugboard_openapi::import::import(&converted.value, &options).map_err(
+            |e| match e {
+                plugboard_openapi::Error::NeedsHostname { .. } => Problem::unprocessable(format!(
+                    "the spec cannot be imported: {e} (the `hostname` query field: `?hostname=api.example.com`)"
+                ))
+                .with_fields(["hostname".to_string()]),
+                e => Problem::unprocessable(format!("the spec cannot be imported: {e}")),
+            },
+        )?;
         let definition = serde_json::to_value(&imported.definition).map_err(Problem::internal)?;
         Ok((imported, definition))
     })

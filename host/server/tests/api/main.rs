@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 mod bundles;
 mod icons;
+mod import;
 mod shares;
 mod spec_work;
 
