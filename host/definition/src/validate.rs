@@ -150,11 +150,20 @@ fn check_host(host: &str, path: &str, out: &mut Vec<Problem>) {
     }
 }
 
+impl Definition {
+    /// Why this definition may not send its credentials where it would (plain http to a host
+    /// that is not loopback), or `None`.
+    pub fn plain_http_credentials_problem(&self) -> Option<String> {
+        if matches!(self.auth, Auth::None) {
+            return None;
+        }
+        let host = HostPort::parse(&self.hostname).ok()?;
+        plain_http_credentials_problem(self.scheme, &host)
+    }
+}
+
 fn check_auth(d: &Definition, out: &mut Vec<Problem>) {
-    if !matches!(d.auth, Auth::None)
-        && let Ok(host) = HostPort::parse(&d.hostname)
-        && let Some(problem) = plain_http_credentials_problem(d.scheme, &host)
-    {
+    if let Some(problem) = d.plain_http_credentials_problem() {
         out.push(Problem::new("$.scheme", problem));
     }
     if let Auth::OAuth2(oauth) = &d.auth {

@@ -407,3 +407,51 @@ fn deeply_nested_schemas_are_cut_with_a_note_and_read_back() {
     let back = plugboard_definition::Definition::from_json(&text).expect("reads back");
     assert_eq!(back, imported.definition);
 }
+
+#[test]
+fn credentials_go_over_https_the_first_https_server_wins_else_the_scheme_is_switched() {
+    let spec = |servers: serde_json::Value| {
+        json!({
+            "openapi": "3.0.3",
+            "info": {"title": "Keyed", "version": "1"},
+            "servers": servers,
+            "components": {"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Key"}}},
+            "security": [{"key": []}],
+            "paths": {"/items": {"get": {"operationId": "listItems", "responses": {"200": {"description": "ok"}}}}}
+        })
+    };
+    let both = import(
+        &spec(
+            json!([{"url": "http://api.example.com/v1"}, {"url": "https://secure.example.com/v1"}]),
+        ),
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(both.definition.hostname, "secure.example.com");
+    assert_eq!(both.definition.scheme, plugboard_definition::Scheme::Https);
+
+    let plain = import(
+        &spec(json!([{"url": "http://api.example.com/v1"}])),
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(plain.definition.hostname, "api.example.com");
+    assert_eq!(plain.definition.scheme, plugboard_definition::Scheme::Https);
+    assert!(
+        plain
+            .summary
+            .notes
+            .iter()
+            .any(|n| n.contains("only over https")),
+        "{:?}",
+        plain.summary.notes
+    );
+    plain.definition.validate().unwrap();
+
+    // Without credentials plain http stays.
+    let mut open = spec(json!([{"url": "http://api.example.com/v1"}]));
+    open.as_object_mut().unwrap().remove("security");
+    open.as_object_mut().unwrap().remove("components");
+    let open = import(&open, &Options::default()).unwrap();
+    assert_eq!(open.definition.scheme, plugboard_definition::Scheme::Http);
+}

@@ -26,7 +26,7 @@ use plugboard_definition::edit::{
 };
 use plugboard_definition::{
     Action, DEFINITION_VERSION, Definition, Method, Pagination, PaginationType, Parameter,
-    ParameterLocation, RequestBody,
+    ParameterLocation, RequestBody, Scheme,
 };
 use serde_json::Value;
 
@@ -183,7 +183,7 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
         .or(Some(title).filter(|t| !t.is_empty()))
         .unwrap_or("Imported from an OpenAPI document")
         .to_string();
-    let definition = Definition {
+    let mut definition = Definition {
         schema: None,
         definition_version: DEFINITION_VERSION,
         name,
@@ -199,6 +199,13 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
         schemas,
         actions,
     };
+    if definition.plain_http_credentials_problem().is_some() {
+        definition.scheme = Scheme::Https;
+        notes.push(format!(
+            "/servers: the server URL is plain http, but credentials are sent only over https: the integration calls https://{}: plain http is for APIs without credentials",
+            definition.hostname
+        ));
+    }
     definition.validate().map_err(|e| Error::Import {
         pointer: String::new(),
         message: format!("the imported definition is not valid: {e}"),

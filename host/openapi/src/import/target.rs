@@ -13,17 +13,29 @@ pub(crate) struct Target {
     pub scheme: Scheme,
 }
 
-/// Reads the first server URL (variables replaced by their defaults). `hostname` (a flag)
-/// replaces the URL's host, and is required when the URL is relative or there is none.
+/// Reads the first https server URL, else the first (variables replaced by their defaults).
+/// `hostname` (a flag) replaces the URL's host, and is required when the URL is relative or
+/// there is none.
 pub(crate) fn target(
     spec: &Value,
     hostname: Option<&str>,
     notes: &mut Vec<String>,
 ) -> Result<Target> {
-    let server = spec
-        .get("servers")
-        .and_then(Value::as_array)
-        .and_then(|s| s.first());
+    let servers = spec.get("servers").and_then(Value::as_array);
+    let is_https = |server: &Value| {
+        server
+            .get("url")
+            .and_then(Value::as_str)
+            .is_some_and(|url| {
+                url.get(..8)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+            })
+    };
+    let index = servers
+        .and_then(|s| s.iter().position(is_https))
+        .unwrap_or(0);
+    let server = servers.and_then(|s| s.get(index));
+    let url_pointer = format!("/servers/{index}/url");
     let raw = server
         .and_then(|s| s.get("url"))
         .and_then(Value::as_str)
@@ -41,7 +53,7 @@ pub(crate) fn target(
     }
     if url_text.contains(['{', '}']) {
         return Err(Error::Import {
-            pointer: "/servers/0/url".into(),
+            pointer: url_pointer.clone(),
             message: format!("the server URL `{raw}` has a variable without a default"),
         });
     }
@@ -53,7 +65,7 @@ pub(crate) fn target(
                 "http" => Scheme::Http,
                 other => {
                     return Err(Error::Import {
-                        pointer: "/servers/0/url".into(),
+                        pointer: url_pointer.clone(),
                         message: format!(
                             "the server URL `{url_text}` uses scheme `{other}`; only http and https are supported"
                         ),
@@ -70,14 +82,14 @@ pub(crate) fn target(
                 None if !host.is_empty() => host,
                 None => {
                     return Err(Error::NeedsHostname {
-                        pointer: "/servers/0/url".into(),
+                        pointer: url_pointer.clone(),
                         reason: format!("the server URL `{url_text}` has no host"),
                     });
                 }
             };
             if server.is_some_and(|_| spec["servers"].as_array().is_some_and(|s| s.len() > 1)) {
                 notes.push(format!(
-                    "the spec lists several servers; using the first, `{url_text}`"
+                    "the spec lists several servers; using `{url_text}` (the first with https, else the first)"
                 ));
             }
             Ok(Target {
