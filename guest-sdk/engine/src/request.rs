@@ -100,11 +100,17 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
             kind(input)
         )));
     };
+    let inputs = || record.params.iter().filter(|p| p.value.is_none());
     for key in input.keys() {
-        let known = record.params.iter().any(|p| &p.name == key)
-            || (key == BODY_KEY && record.body.is_some());
+        let known = inputs().any(|p| &p.name == key) || (key == BODY_KEY && record.body.is_some());
         if !known {
-            let mut allowed: Vec<&str> = record.params.iter().map(|p| p.name.as_str()).collect();
+            if let Some(fixed) = record.params.iter().find(|p| &p.name == key) {
+                return Err(Failure::invalid_input(format!(
+                    "input key `{key}`: this action always sends `{key}` as `{}`; leave it out",
+                    fixed.value.as_deref().unwrap_or_default()
+                )));
+            }
+            let mut allowed: Vec<&str> = inputs().map(|p| p.name.as_str()).collect();
             if record.body.is_some() {
                 allowed.push(BODY_KEY);
             }
@@ -118,9 +124,7 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
             )));
         }
     }
-    let missing: Vec<&str> = record
-        .params
-        .iter()
+    let missing: Vec<&str> = inputs()
         .filter(|p| {
             (p.required || p.location == ParamLocation::Path) && is_absent(input.get(&p.name))
         })
@@ -140,10 +144,16 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
     let mut headers = vec![("accept".to_string(), "application/json".to_string())];
     headers.extend(meta.extra_request_headers.iter().cloned());
     for param in &record.params {
-        let Some(value) = input.get(&param.name).filter(|v| !v.is_null()) else {
+        let fixed = param.value.clone().map(Value::String);
+        let Some(value) = fixed
+            .as_ref()
+            .or_else(|| input.get(&param.name).filter(|v| !v.is_null()))
+        else {
             continue;
         };
-        check_type(&param.name, &param.types, value)?;
+        if fixed.is_none() {
+            check_type(&param.name, &param.types, value)?;
+        }
         match param.location {
             ParamLocation::Path => {
                 let text = scalar(&param.name, value)?;
@@ -370,6 +380,7 @@ mod tests {
             } else {
                 vec![]
             },
+            value: None,
         };
         ActionRecord {
             method: "POST".into(),
@@ -397,6 +408,47 @@ mod tests {
         assert!(request.headers.contains(&("x-trace".into(), "t1".into())));
         assert!(request.headers.contains(&("x-extra".into(), "1".into())));
         assert_eq!(request.body.as_deref(), Some(&br#"{"k":1}"#[..]));
+    }
+
+    #[test]
+    fn fixed_values_are_always_sent_and_are_not_inputs() {
+        let mut record = record();
+        let fixed = |name: &str, location, value: &str| ParamRecord {
+            name: name.into(),
+            location,
+            required: true,
+            types: vec![],
+            value: Some(value.into()),
+        };
+        record.params.push(fixed(
+            "Action",
+            ParamLocation::Query,
+            "Describe Things&More",
+        ));
+        record
+            .params
+            .push(fixed("X-Amz-Target", ParamLocation::Header, "Svc.Op"));
+        let prepared = prepare(&meta(), &record, &json!({"id": "a", "file": 1})).unwrap();
+        let request = prepared.to_request(&[]).unwrap();
+        assert_eq!(
+            request.url,
+            "http://api.test:8080/v1/users/a/files/1?Action=Describe+Things%26More"
+        );
+        assert!(
+            request
+                .headers
+                .contains(&("x-amz-target".into(), "Svc.Op".into()))
+        );
+        let err = prepare(
+            &meta(),
+            &record,
+            &json!({"id": "a", "file": 1, "Action": "Other"}),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, Failure::InvalidInput { message } if message.contains("always sends `Action` as `Describe Things&More`")),
+            "{err:?}"
+        );
     }
 
     #[test]

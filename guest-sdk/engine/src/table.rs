@@ -118,6 +118,9 @@ pub struct ParamRecord {
     /// `array`, ...); empty allows any.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub types: Vec<String>,
+    /// A fixed value, always sent; not an input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 /// Where a parameter goes.

@@ -141,6 +141,7 @@ fn action_record(action: &Action, schemas: &BTreeMap<String, serde_json::Value>)
                 },
                 required: p.required,
                 types: schema_types(p.schema.as_ref(), schemas),
+                value: p.value.clone(),
             })
             .collect(),
         body: action.request_body.as_ref().map(|b| b.required),

@@ -58,7 +58,7 @@ impl Serialize for InputSchema<'_> {
         let required: Vec<&str> = action
             .parameters
             .iter()
-            .filter(|p| p.required || p.location == ParameterLocation::Path)
+            .filter(|p| p.value.is_none() && (p.required || p.location == ParameterLocation::Path))
             .map(|p| p.name.as_str())
             .chain(
                 action
@@ -86,7 +86,8 @@ impl Serialize for Properties<'_> {
         let action = self.0;
         let mut names: Vec<&str> = Vec::with_capacity(action.parameters.len() + 1);
         let mut chosen: Vec<Option<&Parameter>> = Vec::with_capacity(action.parameters.len());
-        for param in &action.parameters {
+        // Fixed values are not inputs.
+        for param in action.parameters.iter().filter(|p| p.value.is_none()) {
             match names.iter().position(|n| *n == param.name) {
                 Some(at) => chosen[at] = Some(param),
                 None => {

@@ -380,6 +380,7 @@ pub fn parse_parameter(text: &str, location: ParameterLocation) -> Result<Parame
         required: false,
         description: String::new(),
         schema: Some(schema),
+        value: None,
     })
 }
 
@@ -415,6 +416,7 @@ pub fn add_action(definition: &mut Definition, new: NewAction) -> Result<String>
             required: true,
             description: String::new(),
             schema: Some(json!({"type": "string"})),
+            value: None,
         })
         .collect();
     for text in &new.query {

@@ -334,6 +334,10 @@ pub struct Parameter {
     /// JSON Schema of the value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<serde_json::Value>,
+    /// A fixed value: the action always sends it, and it is not an input (a query or header
+    /// constant that tells operations apart, such as AWS's `Action=DescribeInstances`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 /// Where a parameter goes.

@@ -480,6 +480,17 @@ fn check_action(action: &Action, at: &str, pagination: PaginationType, out: &mut
             )),
             _ => {}
         }
+        match (&param.value, param.location) {
+            (Some(_), ParameterLocation::Path) => out.push(Problem::new(
+                format!("{p_at}.value"),
+                "a path parameter has no fixed value: write the value into the path",
+            )),
+            (Some(value), _) if value.chars().any(char::is_control) => out.push(Problem::new(
+                format!("{p_at}.value"),
+                "a fixed value is one line without control characters",
+            )),
+            _ => {}
+        }
         if let Some(schema) = &param.schema
             && !(schema.is_object() || schema.is_boolean())
         {

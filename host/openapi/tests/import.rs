@@ -455,3 +455,121 @@ fn credentials_go_over_https_the_first_https_server_wins_else_the_scheme_is_swit
     let open = import(&open, &Options::default()).unwrap();
     assert_eq!(open.definition.scheme, plugboard_definition::Scheme::Http);
 }
+
+/// AWS, Chime and Box style paths: the query or fragment tells apart operations that share a
+/// path; each becomes an action with fixed query parameters or headers, and lint says so.
+#[test]
+fn paths_with_a_query_or_fragment_become_actions_with_fixed_values() {
+    let spec = json!({
+        "openapi": "3.0.0",
+        "info": {"title": "Query APIs", "version": "1"},
+        "servers": [{"url": "https://ec2.example.com"}],
+        "paths": {
+            "/?Action=DescribeInstances&Version=2016-11-15": {
+                "get": {"operationId": "DescribeInstances", "parameters": [
+                    {"name": "Action", "in": "query", "required": true, "schema": {"type": "string"}},
+                    {"name": "MaxResults", "in": "query", "schema": {"type": "integer"}}
+                ], "responses": {"200": {"description": "ok"}}}
+            },
+            "/#X-Amz-Target=Svc.AssociateThing": {
+                "post": {"operationId": "AssociateThing", "parameters": [
+                    {"name": "X-Amz-Target", "in": "header", "required": true, "schema": {"type": "string", "enum": ["Svc.AssociateThing"]}}
+                ], "responses": {"200": {"description": "ok"}}}
+            },
+            "/channels#x-amz-chime-bearer": {
+                "get": {"responses": {"200": {"description": "ok"}}}
+            },
+            "/tags#operation=tag-resource": {
+                "post": {"responses": {"200": {"description": "ok"}}}
+            },
+            "/tags#operation=untag-resource": {
+                "post": {"responses": {"200": {"description": "ok"}}}
+            },
+            "/alerts?lat={lat}&lon={lon}": {
+                "get": {"operationId": "alerts", "parameters": [
+                    {"name": "lat", "in": "path", "required": true, "schema": {"type": "number"}},
+                    {"name": "lon", "in": "path", "required": true, "schema": {"type": "number"}}
+                ], "responses": {"200": {"description": "ok"}}}
+            }
+        }
+    });
+    let imported = import(&spec, &Options::default()).unwrap();
+    let d = &imported.definition;
+    assert_eq!(d.actions.len(), 6, "{:#?}", imported.summary.notes);
+    let ids: Vec<&str> = d.actions.iter().map(|a| a.id.as_str()).collect();
+    let action = |id: &str| {
+        d.actions
+            .iter()
+            .find(|a| a.id == id)
+            .unwrap_or_else(|| panic!("no action `{id}` in {ids:?}"))
+    };
+    let param = |id: &str, name: &str| {
+        action(id)
+            .parameters
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("{id} has no `{name}`: {:?}", action(id).parameters))
+            .clone()
+    };
+
+    let describe = action("DescribeInstances");
+    assert_eq!(describe.path, "/");
+    let fixed = param("DescribeInstances", "Action");
+    assert_eq!(fixed.location, ParameterLocation::Query);
+    assert_eq!(fixed.value.as_deref(), Some("DescribeInstances"));
+    assert_eq!(
+        param("DescribeInstances", "Version").value.as_deref(),
+        Some("2016-11-15")
+    );
+    assert!(param("DescribeInstances", "MaxResults").value.is_none());
+    // Fixed values are not inputs.
+    let input = plugboard_definition::input_schema(describe);
+    assert_eq!(
+        input["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["MaxResults"]
+    );
+
+    let target = param("AssociateThing", "X-Amz-Target");
+    assert_eq!(target.location, ParameterLocation::Header);
+    assert_eq!(target.value.as_deref(), Some("Svc.AssociateThing"));
+
+    let bearer = param("get_channels_x-amz-chime-bearer", "x-amz-chime-bearer");
+    assert_eq!(bearer.location, ParameterLocation::Header);
+    assert!(bearer.required && bearer.value.is_none());
+
+    // Generated ids stay apart.
+    let tag = param("post_tags_operation_tag-resource", "operation");
+    assert_eq!(tag.value.as_deref(), Some("tag-resource"));
+    let untag = param("post_tags_operation_untag-resource", "operation");
+    assert_eq!(untag.value.as_deref(), Some("untag-resource"));
+
+    let lat = param("alerts", "lat");
+    assert_eq!(
+        (lat.location, lat.required),
+        (ParameterLocation::Query, true)
+    );
+    assert_eq!(action("alerts").path, "/alerts");
+
+    // Lint warns about each such path and says what import does.
+    let findings = plugboard_openapi::lint::lint(&spec);
+    let warnings: Vec<_> = findings
+        .iter()
+        .filter(|f| f.rule == "path-not-include-query")
+        .collect();
+    assert_eq!(warnings.len(), 6, "{findings:#?}");
+    let aws = warnings
+        .iter()
+        .find(|f| f.pointer == "/paths/~1?Action=DescribeInstances&Version=2016-11-15")
+        .unwrap();
+    assert_eq!(aws.severity, plugboard_openapi::lint::Severity::Warning);
+    assert!(aws.hint.contains("import calls `/`"), "{}", aws.hint);
+    assert!(
+        aws.hint.contains("`Action` is sent as `DescribeInstances`"),
+        "{}",
+        aws.hint
+    );
+}

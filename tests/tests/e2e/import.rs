@@ -165,3 +165,96 @@ async fn a_swagger2_json_spec_converts_imports_builds_and_runs() {
     assert_eq!(list["pages"], 4);
     assert_eq!(api.hits("/index/items"), 4);
 }
+
+/// Operations told apart by their path's query or fragment (AWS query and JSON protocols,
+/// Chime): the fixed query parameters and headers reach the upstream, inputs still work, and a
+/// fixed value cannot be overridden by the input.
+#[tokio::test(flavor = "multi_thread")]
+async fn paths_with_a_query_or_fragment_send_their_fixed_values() {
+    let api = TestApi::start(AuthCheck::None).await.expect("api");
+    let spec = json!({
+        "openapi": "3.0.0",
+        "info": {"title": "Query protocol", "description": "AWS style", "version": "1"},
+        "servers": [{"url": format!("http://{}/echo", api.host())}],
+        "paths": {
+            "/?Action=DescribeInstances&Version=2016-11-15": {"get": {
+                "operationId": "DescribeInstances",
+                "parameters": [
+                    {"name": "Action", "in": "query", "required": true, "schema": {"type": "string"}},
+                    {"name": "MaxResults", "in": "query", "schema": {"type": "integer"}}
+                ],
+                "responses": {"200": {"description": "ok"}}}},
+            "/#X-Amz-Target=Svc.AssociateThing": {"post": {
+                "operationId": "AssociateThing",
+                "parameters": [{"name": "X-Amz-Target", "in": "header", "required": true, "schema": {"type": "string"}}],
+                "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+                "responses": {"200": {"description": "ok"}}}},
+            "/channels#x-amz-chime-bearer": {"get": {
+                "operationId": "ListChannels",
+                "responses": {"200": {"description": "ok"}}}}
+        }
+    });
+    let imported = import::import(&spec, &import::Options::default()).expect("import");
+    let runtime = runtime();
+    let bundle = load(&runtime, &imported.definition).await;
+    let none = with_credentials(&[]);
+
+    let described = runtime
+        .invoke(&bundle, "DescribeInstances", r#"{"MaxResults": 5}"#, &none)
+        .await
+        .expect("DescribeInstances");
+    assert_eq!(described["path"], "/echo/");
+    assert_eq!(
+        described["query"], "Action=DescribeInstances&MaxResults=5&Version=2016-11-15",
+        "{described}"
+    );
+
+    let associated = runtime
+        .invoke(
+            &bundle,
+            "AssociateThing",
+            r#"{"body": {"Id": "t-1"}}"#,
+            &none,
+        )
+        .await
+        .expect("AssociateThing");
+    assert_eq!(associated["headers"]["x-amz-target"], "Svc.AssociateThing");
+    assert_eq!(associated["body"], json!({"Id": "t-1"}));
+
+    let missing = runtime
+        .invoke(&bundle, "ListChannels", "{}", &none)
+        .await
+        .expect_err("the bearer header is required");
+    assert!(
+        missing.to_string().contains("x-amz-chime-bearer"),
+        "{missing}"
+    );
+    let channels = runtime
+        .invoke(
+            &bundle,
+            "ListChannels",
+            r#"{"x-amz-chime-bearer": "arn:aws:chime:user/1"}"#,
+            &none,
+        )
+        .await
+        .expect("ListChannels");
+    assert_eq!(channels["path"], "/echo/channels");
+    assert_eq!(
+        channels["headers"]["x-amz-chime-bearer"],
+        "arn:aws:chime:user/1"
+    );
+
+    let overridden = runtime
+        .invoke(
+            &bundle,
+            "DescribeInstances",
+            r#"{"Action": "TerminateInstances"}"#,
+            &none,
+        )
+        .await
+        .expect_err("a fixed value is not an input");
+    assert!(
+        overridden.to_string().contains("always sends `Action`"),
+        "{overridden}"
+    );
+}

@@ -16,6 +16,7 @@
 
 mod pagination;
 mod schema;
+pub(crate) mod selector;
 mod target;
 
 use std::collections::{BTreeSet, HashSet};
@@ -122,10 +123,11 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
         let Some(item) = resolver.deref(item, &at) else {
             continue;
         };
-        if !path.starts_with('/') || path.contains(['?', '#']) || path.contains(char::is_whitespace)
-        {
+        let split = selector::split(path);
+        let route = split.as_ref().map_or(path.as_str(), |s| s.route);
+        if !route.starts_with('/') || route.contains(char::is_whitespace) {
             notes.push(format!(
-                "{at}: path `{path}` skipped (a path starts with `/` and has no query, fragment or spaces)"
+                "{at}: path `{path}` skipped (a path starts with `/` and has no spaces)"
             ));
             continue;
         }
@@ -142,7 +144,9 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
             let built = build_action(
                 &mut resolver,
                 &Context {
-                    path,
+                    path: route,
+                    raw_path: path,
+                    terms: split.as_ref().map_or(&[], |s| &s.terms),
                     item,
                     method,
                     at: &op_at,
@@ -223,7 +227,12 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
 }
 
 struct Context<'a> {
+    /// The path without its query or fragment.
     path: &'a str,
+    /// The path as the spec writes it.
+    raw_path: &'a str,
+    /// What its query or fragment says (see [`selector`]).
+    terms: &'a [selector::Term],
     item: &'a Value,
     method: Method,
     at: &'a str,
@@ -244,7 +253,9 @@ fn build_action(
         .unwrap_or("")
         .trim();
     let base = match sanitize_id(operation_id) {
-        id if id.is_empty() => generated_id(cx.method, cx.path),
+        id if id.is_empty() => {
+            generated_id(cx.method, &cx.raw_path.replace(['?', '#', '&', '='], "/"))
+        }
         id => {
             if id != operation_id {
                 notes.push(format!(
@@ -281,9 +292,18 @@ fn build_action(
     let description = text("description")
         .or(text("summary"))
         .map(str::to_string)
-        .unwrap_or_else(|| format!("{} {}", cx.method.as_str(), cx.path));
+        .unwrap_or_else(|| format!("{} {}", cx.method.as_str(), cx.raw_path));
     let has_json_body = operation.get("requestBody").is_some();
     let mut parameters = parameters(resolver, cx, operation, has_json_body, notes);
+    if !cx.terms.is_empty() {
+        let done = selector::apply(cx.terms, &mut parameters);
+        notes.push(format!(
+            "{at}: path `{}` imported as `{}` with {}",
+            cx.raw_path,
+            cx.path,
+            done.join(", ")
+        ));
+    }
     let request_body = request_body(resolver, operation, at, notes);
     let placeholders: BTreeSet<&str> = cx
         .path
@@ -306,6 +326,7 @@ fn build_action(
                 required: true,
                 description: String::new(),
                 schema: Some(serde_json::json!({"type": "string"})),
+                value: None,
             });
         }
     }
@@ -410,17 +431,18 @@ fn parameters(
                 ));
                 continue;
             }
-            if !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+.^_`|~-".contains(c))
-            {
+            if !plugboard_definition::is_token(name) {
                 notes.push(format!(
                     "{p_at}: `{name}` is not a valid header name; skipped"
                 ));
                 continue;
             }
         }
-        if location == ParameterLocation::Path && !cx.path.contains(&format!("{{{name}}}")) {
+        let placeholder = format!("{{{name}}}");
+        if location == ParameterLocation::Path
+            && !cx.path.contains(&placeholder)
+            && !cx.raw_path.contains(&placeholder)
+        {
             notes.push(format!(
                 "{p_at}: path parameter `{name}` has no `{{{name}}}` in the path; skipped"
             ));
@@ -455,6 +477,7 @@ fn parameters(
                 .unwrap_or("")
                 .to_string(),
             schema,
+            value: None,
         });
     }
     out

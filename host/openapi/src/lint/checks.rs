@@ -16,6 +16,8 @@ pub(crate) const OPERATION_ID: &str = "operation-operationId";
 pub(crate) const OPERATION_ID_UNIQUE: &str = "operation-operationId-unique";
 /// A path key ending with `/`.
 pub(crate) const TRAILING_SLASH: &str = "path-keys-no-trailing-slash";
+/// A path key with a query or fragment (Spectral's `path-not-include-query`).
+pub(crate) const PATH_QUERY: &str = "path-not-include-query";
 /// Path template variables and `in: path` parameters that do not match.
 pub(crate) const PATH_PARAMS: &str = "path-params";
 /// Not OpenAPI 3.0/3.1 or Swagger 2.0.
@@ -150,6 +152,19 @@ pub(super) fn paths(value: &Value, findings: &mut Vec<Finding>) {
                 path_ptr.clone(),
                 format!("path `{path}` ends with a slash"),
                 format!("write the path as `{trimmed}` (or run `plugboard clean`)"),
+            ));
+        }
+        if let Some(split) = crate::import::selector::split(path) {
+            findings.push(Finding::new(
+                PATH_QUERY,
+                Severity::Warning,
+                path_ptr.clone(),
+                format!("path `{path}` has a query or fragment"),
+                format!(
+                    "import calls `{}`: {}",
+                    split.route,
+                    crate::import::selector::describe(&split.terms)
+                ),
             ));
         }
         let Value::Object(item) = item else { continue };

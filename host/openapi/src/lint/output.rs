@@ -73,6 +73,12 @@ pub(super) const RULES: &[RuleInfo] = &[
         "Remove the trailing slash; `plugboard clean` strips it where no other path collides.",
     ),
     rule(
+        checks::PATH_QUERY,
+        Severity::Warning,
+        "Path keys have no query (`?`) or fragment (`#`).",
+        "Import keeps the part before `?`/`#` as the path; `name=value` terms become fixed query parameters or headers, bare names required inputs.",
+    ),
+    rule(
         checks::PATH_PARAMS,
         Severity::Error,
         "Every `{variable}` of a path has an `in: path` parameter, and every path parameter appears in the path.",
