@@ -32,6 +32,9 @@ pub struct Bundle {
 /// the resolved manifest as its manifest section.
 pub fn finalize(definition: &Definition) -> Result<Bundle> {
     definition.validate()?;
+    if definition.hostname.is_empty() {
+        return Err(Error::NoHostname);
+    }
     let table = compile_table(definition)?;
     let component = patch_engine(ENGINE_COMPONENT, &table)?;
     let section = definition.manifest_section().map_err(Error::Manifest)?;

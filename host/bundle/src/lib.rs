@@ -32,6 +32,12 @@ pub enum Error {
     #[cfg(feature = "finalize")]
     #[error(transparent)]
     Definition(#[from] plugboard_definition::Error),
+    /// The definition has no hostname yet (a draft imported from a spec without a server URL).
+    #[cfg(feature = "finalize")]
+    #[error(
+        "the definition has no hostname: set the API's host (such as api.example.com) before finalize"
+    )]
+    NoHostname,
     /// The bytes are not a well-formed component.
     #[error("not a usable component: {0}")]
     Component(String),

@@ -510,7 +510,14 @@ async fn build(input: &Path, output: &Path, host: &HostArgs) -> Result<()> {
     })?;
     let definition = Definition::from_json(&text)
         .with_context(|| format!("{} is not a valid definition", input.display()))?;
-    let bundle = plugboard_bundle::finalize(&definition)?;
+    let bundle = match plugboard_bundle::finalize(&definition) {
+        Err(e @ plugboard_bundle::Error::NoHostname) => bail!(
+            "cannot build {}: {e} (`plugboard definition set {} --hostname api.example.com`)",
+            input.display(),
+            input.display()
+        ),
+        result => result?,
+    };
     let elapsed = started.elapsed();
     files::write_atomically(output, &bundle.component)?;
     eprintln!(

@@ -54,7 +54,7 @@ fn import_writes_a_valid_definition_with_overrides() {
 }
 
 #[test]
-fn import_refuses_out_of_range_and_relative_servers() {
+fn import_refuses_out_of_range_values_and_drafts_without_a_hostname_do_not_build() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("def.json");
     let output = plugboard(&[
@@ -75,9 +75,40 @@ fn import_refuses_out_of_range_and_relative_servers() {
         "-o",
         out.to_str().unwrap(),
     ]);
+    // A relative server URL: the draft imports without a hostname, and says so.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("no hostname"), "{stderr}");
+    // `build` refuses in the CLI's terms until the hostname is set.
+    let wasm = dir.path().join("azure.wasm");
+    let output = plugboard(&["build", out.to_str().unwrap(), "-o", wasm.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
-    assert!(stderr.contains("--hostname"), "{stderr}");
+    assert!(
+        stderr.contains("no hostname")
+            && stderr.contains("plugboard definition set")
+            && stderr.contains("--hostname"),
+        "{stderr}"
+    );
+    assert!(!wasm.exists());
+    let output = plugboard(&[
+        "definition",
+        "set",
+        out.to_str().unwrap(),
+        "--hostname",
+        "management.example.com",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = plugboard(&["build", out.to_str().unwrap(), "-o", wasm.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let output = plugboard(&[
         "import",
         &fixture("azure.json"),

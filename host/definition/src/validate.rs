@@ -94,7 +94,10 @@ fn check_metadata(d: &Definition, out: &mut Vec<Problem>) {
     if let Some(icon) = &d.icon {
         check_icon(icon, out);
     }
-    check_host(&d.hostname, "$.hostname", out);
+    // A draft may lack its hostname (a spec without a server URL); finalize asks for it.
+    if !d.hostname.is_empty() {
+        check_host(&d.hostname, "$.hostname", out);
+    }
     for (i, host) in d.extra_hosts.iter().enumerate() {
         check_host(host, &format!("$.extra_hosts[{i}]"), out);
     }

@@ -46,22 +46,12 @@ pub enum Error {
         message: String,
     },
     /// Import into a definition failed at a place in the spec.
-    #[error("cannot import {pointer}: {message}")]
+    #[error("cannot import {}: {message}", if pointer.is_empty() { "the spec" } else { pointer })]
     Import {
         /// JSON pointer in the (converted) spec.
         pointer: String,
         /// What is wrong.
         message: String,
-    },
-    /// The spec gives no usable host (no server URL, a relative one, or one without a host):
-    /// the caller must give the API's hostname (the CLI's `--hostname`, the API's `hostname`
-    /// query field).
-    #[error("cannot import {pointer}: {reason}: give the API's hostname")]
-    NeedsHostname {
-        /// JSON pointer in the (converted) spec.
-        pointer: String,
-        /// Why the spec's server does not do.
-        reason: String,
     },
     /// An option given by the caller is invalid (a bad glob, say).
     #[error("invalid option: {0}")]

@@ -215,11 +215,25 @@ fn ms_pageable_and_relative_server() {
     let value = Document::parse(&std::fs::read_to_string(path).unwrap())
         .unwrap()
         .value;
-    let error = import(&value, &Options::default()).unwrap_err();
+    // Without a hostname the draft imports with none, its base path from the relative URL,
+    // and a note; finalize asks for the hostname.
+    let draft = import(&value, &Options::default()).unwrap();
+    assert_eq!(draft.definition.hostname, "");
+    assert_eq!(draft.definition.base_path, "/subscriptions/sub");
     assert!(
-        matches!(&error, plugboard_openapi::Error::NeedsHostname { reason, .. } if reason.contains("relative")),
-        "{error}"
+        draft
+            .summary
+            .notes
+            .iter()
+            .any(|n| n.contains("is relative") && n.contains("no hostname")),
+        "{:?}",
+        draft.summary.notes
     );
+    draft.definition.validate().unwrap();
+    assert!(matches!(
+        plugboard_bundle::finalize(&draft.definition),
+        Err(plugboard_bundle::Error::NoHostname)
+    ));
     let options = Options {
         hostname: Some("management.example.com".into()),
         pagination: None,
@@ -572,4 +586,44 @@ fn paths_with_a_query_or_fragment_become_actions_with_fixed_values() {
         "{}",
         aws.hint
     );
+}
+
+/// One bad operation or security scheme never stops an import: it is left out with a note.
+#[test]
+fn bad_operations_and_key_names_are_left_out_with_a_note() {
+    let spec = json!({
+        "openapi": "3.0.0",
+        "info": {"title": "Docs", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "components": {"securitySchemes": {
+            "key": {"type": "apiKey", "in": "header", "name": "ADVICEment API Key"}
+        }},
+        "security": [{"key": []}],
+        "paths": {
+            "/send/#env/v1/partners/{partnerId}": {"get": {
+                "operationId": "getPartner",
+                "parameters": [{"name": "partnerId", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "ok"}}}},
+            "/items": {"get": {"operationId": "list items", "responses": {"200": {"description": "ok"}}}},
+            "/things": {"get": {"operationId": "listThings", "responses": {"200": {"description": "ok"}}}}
+        }
+    });
+    let imported = import(&spec, &Options::default()).unwrap();
+    let d = &imported.definition;
+    assert_eq!(d.auth, Auth::None, "{}", imported.summary);
+    let notes = imported.summary.notes.join("\n");
+    assert!(
+        notes.contains("`ADVICEment API Key` is not a valid header"),
+        "{notes}"
+    );
+    let partner = d.actions.iter().find(|a| a.id == "getPartner").unwrap();
+    assert_eq!(partner.path, "/send/{env}/v1/partners/{partnerId}");
+    assert!(
+        partner
+            .parameters
+            .iter()
+            .any(|p| p.name == "env" && p.location == ParameterLocation::Path)
+    );
+    assert_eq!(d.actions.len(), 3, "{notes}");
+    d.validate().unwrap();
 }

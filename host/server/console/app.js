@@ -863,6 +863,7 @@
       dl([['Status', integration.status], ['Current version', finalized ? String(integration.current_version) : 'none yet'],
         ['Actions', String(def.actions.length)], ['Host', `${def.scheme || 'https'}://${def.hostname}${def.base_path || ''}`],
         ['Auth', (def.auth || { type: 'none' }).type], ['Pagination', (def.pagination || { type: 'none' }).type]]),
+      !def.hostname && h('p', { class: 'note', test: 'finalize-needs-hostname', text: 'The spec gave no server URL: set the hostname on the Basics step before finalize.' }),
       state.wiz.pending && h('p', { class: 'note', text: 'You have edits that are not saved yet: they become the next version when you finalize.' }),
       state.wiz.last && versionReport(state.wiz.last),
       ctx.editable && h('div', { class: 'buttons' }, finalize,

@@ -35,13 +35,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         hostname: args.settings.hostname.clone(),
         pagination: args.settings.pagination_type(),
     };
-    let mut imported = match import(&value, &options) {
-        Err(e @ plugboard_openapi::Error::NeedsHostname { .. }) => {
-            return Err(anyhow::anyhow!("{e} (`--hostname api.example.com`)"))
-                .with_context(|| args.spec.clone());
-        }
-        result => result.with_context(|| args.spec.clone())?,
-    };
+    let mut imported = import(&value, &options).with_context(|| args.spec.clone())?;
     let notes = edit::apply_settings(&mut imported.definition, &settings)?;
     save(&args.output, &imported.definition)?;
     drop(progress);

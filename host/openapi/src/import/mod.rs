@@ -19,7 +19,7 @@ mod schema;
 pub(crate) mod selector;
 mod target;
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 
 use plugboard_definition::edit::{
@@ -118,16 +118,26 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
     let mut actions = Vec::new();
     let mut detected = Vec::new();
     let mut taken = HashSet::new();
+    // Where each action comes from in the spec.
+    let mut origins = Vec::new();
     for (path, item) in paths {
         let at = format!("/paths/{}", escape_segment(path));
         let Some(item) = resolver.deref(item, &at) else {
             continue;
         };
+        let rewritten = selector::hash_segments(path).or_else(|| selector::encode_spaces(path));
+        if let Some(rewritten) = &rewritten {
+            notes.push(format!(
+                "{at}: path `{path}` imported as `{rewritten}` ({})",
+                selector::why_rewritten()
+            ));
+        }
+        let path = rewritten.as_ref().unwrap_or(path);
         let split = selector::split(path);
         let route = split.as_ref().map_or(path.as_str(), |s| s.route);
-        if !route.starts_with('/') || route.contains(char::is_whitespace) {
+        if !route.starts_with('/') {
             notes.push(format!(
-                "{at}: path `{path}` skipped (a path starts with `/` and has no spaces)"
+                "{at}: path `{path}` skipped (a path starts with `/`)"
             ));
             continue;
         }
@@ -157,6 +167,7 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
             );
             detected.push(built.1);
             actions.push(built.0);
+            origins.push(op_at);
         }
     }
     notes.append(&mut resolver.notes);
@@ -164,7 +175,7 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
     if actions.is_empty() {
         return Err(Error::Import {
             pointer: "/paths".into(),
-            message: "the spec has no operations to import".into(),
+            message: crate::lint::checks::no_operations_message(spec),
         });
     }
     let (pagination, pagination_why, paginated) =
@@ -210,10 +221,9 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
             definition.hostname
         ));
     }
-    definition.validate().map_err(|e| Error::Import {
-        pointer: String::new(),
-        message: format!("the imported definition is not valid: {e}"),
-    })?;
+    drop_invalid_actions(&mut definition, &origins, &mut notes)?;
+    let mut paginated = paginated;
+    paginated.retain(|id| definition.actions.iter().any(|a| &a.id == id));
     Ok(Imported {
         summary: Summary {
             actions: definition.actions.len(),
@@ -223,6 +233,65 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
             notes,
         },
         definition,
+    })
+}
+
+/// Validates the imported definition. An action that breaks a rule is left out with a note
+/// naming its operation and the problem (one bad operation never stops the import); a problem
+/// outside the actions is an error.
+fn drop_invalid_actions(
+    definition: &mut Definition,
+    origins: &[String],
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    let Err(error) = definition.validate() else {
+        return Ok(());
+    };
+    let plugboard_definition::Error::Invalid(problems) = &error else {
+        return Err(Error::Import {
+            pointer: String::new(),
+            message: format!("the imported definition is not valid: {error}"),
+        });
+    };
+    let mut bad: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for problem in problems {
+        let index = problem
+            .path
+            .strip_prefix("$.actions[")
+            .and_then(|rest| rest.split_once(']'))
+            .and_then(|(index, _)| index.parse::<usize>().ok())
+            .filter(|index| *index < definition.actions.len());
+        match index {
+            Some(index) => bad
+                .entry(index)
+                .or_default()
+                .push(format!("{}: {}", problem.path, problem.message)),
+            None => {
+                return Err(Error::Import {
+                    pointer: String::new(),
+                    message: format!("the imported definition is not valid: {error}"),
+                });
+            }
+        }
+    }
+    for (index, problems) in bad.iter().rev() {
+        let action = definition.actions.remove(*index);
+        let origin = origins.get(*index).map_or("", String::as_str);
+        notes.push(format!(
+            "{origin}: operation left out (action `{}` would break the definition's rules: {})",
+            action.id,
+            problems.join("; ")
+        ));
+    }
+    if definition.actions.is_empty() {
+        return Err(Error::Import {
+            pointer: "/paths".into(),
+            message: "no operation could be imported (see the notes)".into(),
+        });
+    }
+    definition.validate().map_err(|e| Error::Import {
+        pointer: String::new(),
+        message: format!("the imported definition is not valid: {e}"),
     })
 }
 
@@ -628,4 +697,60 @@ fn choose_pagination(
         }
     }
     (chosen, why, paginated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_action_that_breaks_a_rule_is_left_out_with_a_note() {
+        let action = |id: &str, path: &str| Action {
+            id: id.into(),
+            name: id.into(),
+            description: String::new(),
+            method: Method::Get,
+            path: path.into(),
+            parameters: Vec::new(),
+            request_body: None,
+            output_schema: None,
+            paginated: false,
+        };
+        let mut definition = Definition {
+            schema: None,
+            definition_version: DEFINITION_VERSION,
+            name: "Api".into(),
+            description: "An API".into(),
+            icon: None,
+            hostname: "api.example.com".into(),
+            base_path: String::new(),
+            scheme: Scheme::Https,
+            extra_hosts: Vec::new(),
+            auth: Default::default(),
+            extra_request_headers: Default::default(),
+            pagination: Pagination::default(),
+            schemas: Default::default(),
+            actions: vec![action("good", "/items"), action("bad", "/items/{id}")],
+        };
+        let origins = vec![
+            "/paths/~1items/get".to_string(),
+            "/paths/~1items~1{id}/get".to_string(),
+        ];
+        let mut notes = Vec::new();
+        drop_invalid_actions(&mut definition, &origins, &mut notes).unwrap();
+        assert_eq!(definition.actions.len(), 1);
+        assert_eq!(definition.actions[0].id, "good");
+        assert!(
+            notes[0].starts_with("/paths/~1items~1{id}/get: operation left out (action `bad`")
+                && notes[0].contains("placeholder `{id}`"),
+            "{notes:?}"
+        );
+        // Nothing left is an error that says so.
+        definition.actions = vec![action("bad", "/items/{id}")];
+        let error = drop_invalid_actions(&mut definition, &origins[1..], &mut notes).unwrap_err();
+        assert!(
+            error.to_string().contains("no operation could be imported"),
+            "{error}"
+        );
+    }
 }

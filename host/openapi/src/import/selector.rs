@@ -68,6 +68,65 @@ pub(crate) fn split(path: &str) -> Option<Split<'_>> {
     Some(Split { route, terms })
 }
 
+/// A path with `#name` as a whole segment before others (`/send/#env/v1/partners`) uses it as
+/// a placeholder: the path with `{name}` there, or `None` when there is no such segment.
+pub(crate) fn hash_segments(path: &str) -> Option<String> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let last = segments.len().saturating_sub(1);
+    let is_placeholder = |(i, segment): (usize, &&str)| {
+        i < last
+            && segment.strip_prefix('#').is_some_and(|name| {
+                !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+            })
+    };
+    if !segments.iter().enumerate().any(is_placeholder) {
+        return None;
+    }
+    Some(
+        segments
+            .iter()
+            .enumerate()
+            .map(|(i, segment)| {
+                if is_placeholder((i, segment)) {
+                    format!("{{{}}}", &segment[1..])
+                } else {
+                    segment.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
+}
+
+/// A path with whitespace, percent-encoded (`/Your API Path` gives `/Your%20API%20Path`), or
+/// `None` when it has none. (`#name` segments are read first, see [`hash_segments`].)
+pub(crate) fn encode_spaces(path: &str) -> Option<String> {
+    let path = path.trim();
+    path.contains(char::is_whitespace).then(|| {
+        path.chars()
+            .map(|c| {
+                if c.is_whitespace() {
+                    let mut buffer = [0u8; 4];
+                    c.encode_utf8(&mut buffer)
+                        .bytes()
+                        .map(|b| format!("%{b:02X}"))
+                        .collect()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    })
+}
+
+/// Why import rewrites a path (see [`hash_segments`] and [`encode_spaces`]).
+pub(crate) fn why_rewritten() -> &'static str {
+    "a `#name` segment is read as the placeholder `{name}`, whitespace is percent-encoded"
+}
+
 /// The placeholder a value is written as (`{lat}` gives `lat`).
 pub(crate) fn template_name(value: &str) -> Option<&str> {
     value
@@ -257,6 +316,22 @@ mod tests {
                 term(true, "x-id", Some("Upload Part"))
             ]
         );
+    }
+
+    #[test]
+    fn hash_segments_are_placeholders() {
+        assert_eq!(
+            hash_segments("/send/#env/v1/partners/{partnerId}").as_deref(),
+            Some("/send/{env}/v1/partners/{partnerId}")
+        );
+        assert_eq!(hash_segments("/#X-Amz-Target=Svc.Op"), None);
+        assert_eq!(hash_segments("/channels#x-amz-chime-bearer"), None);
+        assert_eq!(hash_segments("/items"), None);
+        assert_eq!(
+            encode_spaces("/Your Pull DOC\tPath ").as_deref(),
+            Some("/Your%20Pull%20DOC%09Path")
+        );
+        assert_eq!(encode_spaces("/items"), None);
     }
 
     #[test]

@@ -13,9 +13,14 @@ pub(crate) struct Target {
     pub scheme: Scheme,
 }
 
+/// The note for a draft without a hostname.
+pub(crate) const NO_HOSTNAME: &str =
+    "the draft has no hostname: set the API's host (such as api.example.com) before finalize";
+
 /// Reads the first https server URL, else the first (variables replaced by their defaults).
-/// `hostname` (a flag) replaces the URL's host, and is required when the URL is relative or
-/// there is none.
+/// `hostname` (a flag) replaces the URL's host. Without a usable host (no server URL, a
+/// relative one, a variable without a default) the hostname stays empty and a note says so: the
+/// draft imports, and finalize asks for the hostname.
 pub(crate) fn target(
     spec: &Value,
     hostname: Option<&str>,
@@ -51,13 +56,28 @@ pub(crate) fn target(
             }
         }
     }
-    if url_text.contains(['{', '}']) {
-        return Err(Error::Import {
-            pointer: url_pointer.clone(),
-            message: format!("the server URL `{raw}` has a variable without a default"),
-        });
-    }
     let given = hostname.map(str::trim).filter(|h| !h.is_empty());
+    let unusable = |reason: String, base_path: String, notes: &mut Vec<String>| {
+        let hostname = match given {
+            Some(h) => h.to_string(),
+            None => {
+                notes.push(format!("{url_pointer}: {reason}; {NO_HOSTNAME}"));
+                String::new()
+            }
+        };
+        Ok(Target {
+            hostname,
+            base_path,
+            scheme: Scheme::Https,
+        })
+    };
+    if url_text.contains(['{', '}']) {
+        return unusable(
+            format!("the server URL `{raw}` has a variable without a default"),
+            String::new(),
+            notes,
+        );
+    }
     match url::Url::parse(&url_text) {
         Ok(url) => {
             let scheme = match url.scheme() {
@@ -81,10 +101,11 @@ pub(crate) fn target(
                 Some(h) => h.to_string(),
                 None if !host.is_empty() => host,
                 None => {
-                    return Err(Error::NeedsHostname {
-                        pointer: url_pointer.clone(),
-                        reason: format!("the server URL `{url_text}` has no host"),
-                    });
+                    return unusable(
+                        format!("the server URL `{url_text}` has no host"),
+                        base_path(url.path()),
+                        notes,
+                    );
                 }
             };
             if server.is_some_and(|_| spec["servers"].as_array().is_some_and(|s| s.len() > 1)) {
@@ -99,24 +120,15 @@ pub(crate) fn target(
             })
         }
         Err(_) => {
-            let Some(hostname) = given else {
-                let why = if raw.is_empty() {
-                    "the spec has no server URL".to_string()
-                } else {
-                    format!("the server URL `{raw}` is relative")
-                };
-                return Err(Error::NeedsHostname {
-                    pointer: "/servers".into(),
-                    reason: why,
-                });
-            };
+            // A relative URL: its path is the base path.
             let path = url_text.split(['?', '#']).next().unwrap_or("");
             let path = if path.starts_with('/') { path } else { "" };
-            Ok(Target {
-                hostname: hostname.to_string(),
-                base_path: base_path(path),
-                scheme: Scheme::Https,
-            })
+            let reason = if raw.is_empty() {
+                "the spec has no server URL".to_string()
+            } else {
+                format!("the server URL `{raw}` is relative")
+            };
+            unusable(reason, base_path(path), notes)
         }
     }
 }
@@ -192,6 +204,12 @@ pub(crate) fn auth(
                 };
                 if header.is_empty() {
                     notes.push(format!("security scheme `{name}` (apiKey) has no `name`; skipped"));
+                    continue;
+                }
+                if !plugboard_definition::is_token(header) {
+                    notes.push(format!(
+                        "security scheme `{name}` (apiKey): `{header}` is not a valid header, query parameter or cookie name (letters, digits and ``!#$%&'*+.^_`|~-``, no spaces); skipped: set the auth yourself"
+                    ));
                     continue;
                 }
                 let place = match location {

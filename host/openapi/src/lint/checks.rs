@@ -18,6 +18,8 @@ pub(crate) const OPERATION_ID_UNIQUE: &str = "operation-operationId-unique";
 pub(crate) const TRAILING_SLASH: &str = "path-keys-no-trailing-slash";
 /// A path key with a query or fragment (Spectral's `path-not-include-query`).
 pub(crate) const PATH_QUERY: &str = "path-not-include-query";
+/// A document without a single operation under `paths`.
+pub(crate) const OPERATIONS: &str = "paths-have-operations";
 /// Path template variables and `in: path` parameters that do not match.
 pub(crate) const PATH_PARAMS: &str = "path-params";
 /// Not OpenAPI 3.0/3.1 or Swagger 2.0.
@@ -132,10 +134,38 @@ pub(crate) fn template_variables(path: &str) -> Vec<&str> {
     out
 }
 
+/// Why a spec without operations imports nothing.
+pub(crate) fn no_operations_message(value: &Value) -> String {
+    let webhooks = ["webhooks", "x-webhooks"].iter().any(|key| {
+        value
+            .get(key)
+            .and_then(Value::as_object)
+            .is_some_and(|w| !w.is_empty())
+    });
+    if webhooks {
+        "the spec has no operations to import: it describes only webhooks (requests the API sends), which an integration does not call".into()
+    } else {
+        "the spec has no operations to import".into()
+    }
+}
+
 pub(super) fn paths(value: &Value, findings: &mut Vec<Finding>) {
     let Some(Value::Object(paths)) = value.get("paths") else {
         return;
     };
+    let has_operation = paths.values().any(|item| {
+        item.as_object()
+            .is_some_and(|item| METHODS.iter().any(|m| item.contains_key(*m)))
+    });
+    if !has_operation {
+        findings.push(Finding::new(
+            OPERATIONS,
+            Severity::Error,
+            "/paths",
+            no_operations_message(value),
+            "import needs at least one operation (`get`, `post`, ... under a path)",
+        ));
+    }
     let mut seen_ids: HashMap<&str, (&str, &str)> = HashMap::new();
     let mut seen_templates: HashMap<String, &str> = HashMap::new();
     for (path, item) in paths {
@@ -154,7 +184,20 @@ pub(super) fn paths(value: &Value, findings: &mut Vec<Finding>) {
                 format!("write the path as `{trimmed}` (or run `plugboard clean`)"),
             ));
         }
-        if let Some(split) = crate::import::selector::split(path) {
+        let rewritten = crate::import::selector::hash_segments(path)
+            .or_else(|| crate::import::selector::encode_spaces(path));
+        if let Some(rewritten) = &rewritten {
+            findings.push(Finding::new(
+                PATH_QUERY,
+                Severity::Warning,
+                path_ptr.clone(),
+                format!("path `{path}` has a `#` segment or whitespace"),
+                format!(
+                    "import calls `{rewritten}` ({})",
+                    crate::import::selector::why_rewritten()
+                ),
+            ));
+        } else if let Some(split) = crate::import::selector::split(path) {
             findings.push(Finding::new(
                 PATH_QUERY,
                 Severity::Warning,
@@ -347,9 +390,26 @@ mod tests {
     }
 
     #[test]
+    fn a_document_without_operations_is_an_error_that_names_webhooks() {
+        let mut findings = Vec::new();
+        paths(
+            &serde_json::json!({"paths": {"/a": {"parameters": []}}, "webhooks": {"paid": {}}}),
+            &mut findings,
+        );
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].rule, OPERATIONS);
+        assert_eq!(findings[0].severity, Severity::Error);
+        assert!(
+            findings[0].message.contains("only webhooks"),
+            "{}",
+            findings[0].message
+        );
+    }
+
+    #[test]
     fn equivalent_and_repeated_templates() {
         let spec = serde_json::json!({"paths": {
-            "/a/{x}/b": {}, "/a/{y}/b": {}, "/a/{x}/c": {}, "/r/{id}/s/{id}": {}, "/plain": {}
+            "/a/{x}/b": {}, "/a/{y}/b": {}, "/a/{x}/c": {}, "/r/{id}/s/{id}": {}, "/plain": {"get": {"operationId": "plain"}}
         }});
         let mut findings = Vec::new();
         paths(&spec, &mut findings);

@@ -73,6 +73,12 @@ pub(super) const RULES: &[RuleInfo] = &[
         "Remove the trailing slash; `plugboard clean` strips it where no other path collides.",
     ),
     rule(
+        checks::OPERATIONS,
+        Severity::Error,
+        "The document has at least one operation under `paths`.",
+        "Add the operations; a webhooks-only document describes requests the API sends, which an integration does not call.",
+    ),
+    rule(
         checks::PATH_QUERY,
         Severity::Warning,
         "Path keys have no query (`?`) or fragment (`#`).",

@@ -168,15 +168,8 @@ pub async fn import(
             hostname: query.hostname,
             ..Default::default()
         };
-        let imported = plugboard_openapi::import::import(&converted.value, &options).map_err(
-            |e| match e {
-                plugboard_openapi::Error::NeedsHostname { .. } => Problem::unprocessable(format!(
-                    "the spec cannot be imported: {e} (the `hostname` query field: `?hostname=api.example.com`)"
-                ))
-                .with_fields(["hostname".to_string()]),
-                e => Problem::unprocessable(format!("the spec cannot be imported: {e}")),
-            },
-        )?;
+        let imported = plugboard_openapi::import::import(&converted.value, &options)
+            .map_err(|e| Problem::unprocessable(format!("the spec cannot be imported: {e}")))?;
         let definition = serde_json::to_value(&imported.definition).map_err(Problem::internal)?;
         Ok((imported, definition))
     })
@@ -334,6 +327,7 @@ pub async fn finalize(
     let integration = owned(&state, &caller, &id).await?;
     definition_based(&integration)?;
     let status = parse_status(body.status.as_deref().unwrap_or("published"))?;
+    let inline = body.definition.is_some();
     let definition = match body.definition {
         Some(definition) => {
             ticket.reserve(Cost::Document, &bytes).await?;
@@ -347,8 +341,17 @@ pub async fn finalize(
     };
     let (definition_json, definition, bundle, hash) = off_thread(ticket, move || {
         let (definition_json, definition) = accept_definition(definition)?;
-        let bundle = plugboard_bundle::finalize(&definition)
-            .map_err(|e| Problem::unprocessable(format!("finalize failed: {e}")))?;
+        let bundle = plugboard_bundle::finalize(&definition).map_err(|e| match e {
+            plugboard_bundle::Error::NoHostname if inline => Problem::unprocessable(format!(
+                "finalize failed: {e}: give `definition.hostname`"
+            ))
+            .with_fields(["definition.hostname".to_string()]),
+            plugboard_bundle::Error::NoHostname => Problem::unprocessable(format!(
+                "finalize failed: {e}: set `hostname` in the draft (PUT /v1/integrations/{{id}}/definition)"
+            ))
+            .with_fields(["hostname".to_string()]),
+            e => Problem::unprocessable(format!("finalize failed: {e}")),
+        })?;
         let hash = hex::encode(Sha256::digest(&bundle.component));
         Ok((definition_json, definition, bundle, hash))
     })

@@ -1,32 +1,67 @@
-//! Importing a spec without a usable server URL: the API asks for its own `hostname` query
-//! field (not a CLI flag), and imports with it.
+//! Importing a spec without a usable server URL: the draft imports with an empty hostname and
+//! a note; finalize refuses in the API's terms (the `hostname` field, never a CLI flag) until
+//! the hostname is set; the `hostname` query field gives it at import.
 
 use serde_json::json;
 
 use crate::{admin_and_root, host};
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_spec_without_servers_is_imported_with_the_hostname_field() {
+async fn a_spec_without_servers_imports_and_finalize_asks_for_the_hostname() {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("plugboard.db").display());
     let (api, store) = host(&url).await;
     let (admin, root) = admin_and_root(&api, &store).await;
     let spec = json!({"swagger": "2.0",
         "info": {"title": "Serverless", "version": "1", "description": "No host"},
+        "basePath": "/v2",
         "paths": {"/items": {"get": {"operationId": "listItems", "description": "List",
             "responses": {"200": {"description": "ok"}}}}}})
     .to_string();
     let import = format!("/v1/organizations/{root}/integrations/import");
-    let (status, problem, _) = api
+    let (status, imported, _) = api
         .call("POST", &import, Some(&admin), Some(spec.clone()))
+        .await;
+    assert_eq!(status, 201, "{imported}");
+    let definition = &imported["integration"]["definition"];
+    assert_eq!(definition["hostname"], "", "{imported}");
+    assert_eq!(definition["base_path"], "/v2", "{imported}");
+    let notes = imported["summary"]["notes"].to_string();
+    assert!(notes.contains("no hostname"), "{notes}");
+    let id = imported["integration"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+
+    let finalize = format!("/v1/integrations/{id}/finalize");
+    let (status, problem, _) = api
+        .call("POST", &finalize, Some(&admin), Some("{}".into()))
         .await;
     assert_eq!(status, 422, "{problem}");
     let detail = problem["detail"].as_str().unwrap_or_default();
     assert!(
-        detail.contains("`hostname` query field") && !detail.contains("--hostname"),
+        detail.contains("no hostname") && !detail.contains("--hostname"),
         "{problem}"
     );
     assert_eq!(problem["fields"], json!(["hostname"]));
+
+    let mut draft = definition.clone();
+    draft["hostname"] = json!("api.example.com");
+    let (status, updated, _) = api
+        .call(
+            "PUT",
+            &format!("/v1/integrations/{id}/definition"),
+            Some(&admin),
+            Some(draft.to_string()),
+        )
+        .await;
+    assert_eq!(status, 200, "{updated}");
+    let (status, finalized, _) = api
+        .call("POST", &finalize, Some(&admin), Some("{}".into()))
+        .await;
+    assert_eq!(status, 201, "{finalized}");
+
+    // The hostname query field still gives the hostname at import.
     let (status, imported, _) = api
         .call(
             "POST",
