@@ -20,10 +20,11 @@ pub fn build(package: &str, watch: &[&str]) -> Result<PathBuf, String> {
     for path in watch {
         println!("cargo:rerun-if-changed={}", root.join(path).display());
     }
-    println!(
-        "cargo:rerun-if-changed={}",
-        root.join("Cargo.lock").display()
-    );
+    // The lock file pins versions; the workspace manifest turns on features (serde_json's
+    // `float_roundtrip`, say) that change the guest without touching the lock file.
+    for file in ["Cargo.lock", "Cargo.toml"] {
+        println!("cargo:rerun-if-changed={}", root.join(file).display());
+    }
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)

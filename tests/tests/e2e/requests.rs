@@ -91,6 +91,51 @@ async fn parameters_bodies_and_response_shapes() {
     );
 }
 
+/// Numbers reach the upstream exactly as the caller wrote them (serde_json's default float
+/// parser was off in the last digit: -15.832582473754883 went out as ...885).
+#[tokio::test(flavor = "multi_thread")]
+async fn numbers_reach_the_upstream_unchanged() {
+    let api = TestApi::start(AuthCheck::None).await.expect("api");
+    let runtime = runtime();
+    let bundle = load(
+        &runtime,
+        &definition(&api, json!({"type": "none"}), json!({}), actions()),
+    )
+    .await;
+    let opts = InvokeOptions::default();
+    let numbers = [
+        "-15.832582473754883",
+        "0.1",
+        "1.7976931348623157e308",
+        "5e-324",
+        "2.2250738585072014e-308",
+        "123456789.12345679",
+    ];
+    for number in numbers {
+        let input = format!(r#"{{"body": {{"lat": {number}}}}}"#);
+        let echo = runtime
+            .invoke(&bundle, "echo_post", &input, &opts)
+            .await
+            .expect("echo");
+        let sent: f64 = echo["body"]["lat"].as_f64().expect("a number");
+        let written: f64 = number.parse().expect("f64");
+        assert_eq!(sent.to_bits(), written.to_bits(), "{number}: {echo}");
+        let text = echo["body_text"].as_str().expect("body text");
+        let out = text
+            .trim_start_matches(r#"{"lat":"#)
+            .trim_end_matches('}')
+            .parse::<f64>()
+            .expect("number text");
+        assert_eq!(out.to_bits(), written.to_bits(), "{number}: {text}");
+    }
+    let input = r#"{"user": "u", "file": "f", "limit": 5, "tag": -15.832582473754883}"#;
+    let echo = runtime
+        .invoke(&bundle, "echo_get", input, &opts)
+        .await
+        .expect("echo");
+    assert_eq!(echo["query_params"]["tag"], json!(["-15.832582473754883"]));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_input_is_rejected_before_any_request() {
     let api = TestApi::start(AuthCheck::None).await.expect("api");
