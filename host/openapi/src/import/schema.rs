@@ -115,12 +115,10 @@ impl<'a> Resolver<'a> {
         None
     }
 
+    /// The value a local reference points at; the fragment is a JSON pointer in URI-fragment
+    /// form (RFC 6901 section 6: percent-encoded, `#/paths/~1a~1%7Bid%7D`).
     fn lookup(&self, reference: &str) -> Option<&'a Value> {
-        let fragment = reference.strip_prefix('#')?;
-        if fragment.is_empty() {
-            return Some(self.root);
-        }
-        self.root.pointer(fragment)
+        crate::lint::refs::resolve_local(self.root, reference)
     }
 
     /// A copy of `schema` for the definition: references to component schemas rewritten to
@@ -149,7 +147,8 @@ impl<'a> Resolver<'a> {
         if segment.is_empty() || segment.contains('/') {
             return None;
         }
-        let name = unescape_segment(segment);
+        let name =
+            unescape_segment(&percent_encoding::percent_decode_str(segment).decode_utf8_lossy());
         if !self.schemas.contains_key(&name) {
             self.lookup(reference)?;
             // A placeholder until the copy is made: marks it as seen (cycles end here).
