@@ -57,6 +57,7 @@ impl Integration {
                 auth: Auth::None,
                 config: Vec::new(),
                 secrets: Vec::new(),
+                anonymous_actions: Vec::new(),
             },
             actions: Vec::new(),
             handlers: Vec::new(),

@@ -170,6 +170,14 @@ impl Header {
                 out.push(Problem::new(path, "declared twice"));
             }
         }
+        for (i, id) in self.anonymous_actions.iter().enumerate() {
+            if let Some(problem) = action_id_problem(id) {
+                out.push(Problem::new(
+                    format!("{at}.anonymous_actions[{i}]"),
+                    problem,
+                ));
+            }
+        }
     }
 }
 
@@ -297,6 +305,7 @@ mod tests {
                 auth: Auth::None,
                 config: vec![],
                 secrets: vec![],
+                anonymous_actions: vec![],
             },
             Default::default(),
             vec![Action {

@@ -80,6 +80,9 @@ pub struct Header {
     /// credentials the host applies for auth.
     #[serde(default)]
     pub secrets: Vec<String>,
+    /// Ids of the actions that send no credentials (operations the spec marks `security: []`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub anonymous_actions: Vec<String>,
 }
 
 /// URL scheme of the primary host.

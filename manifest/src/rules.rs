@@ -309,6 +309,50 @@ fn has_event_handler(lower: &str) -> bool {
     })
 }
 
+/// How a request body of a media type is written (the importer chooses the input schema by
+/// it, the engine encodes by it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyEncoding {
+    /// `application/json`, `...+json`: the input as JSON.
+    Json,
+    /// `application/x-www-form-urlencoded`: an object's fields.
+    Form,
+    /// `multipart/form-data`: an object's fields, file parts as `{"base64", ...}`.
+    Multipart,
+    /// `text/*`, XML: a string.
+    Text,
+    /// Anything else: base64 text, or `{"base64", "content_type"}`.
+    Binary,
+}
+
+impl BodyEncoding {
+    /// The encoding of a media type (`None` is JSON).
+    pub fn of(media_type: Option<&str>) -> BodyEncoding {
+        let Some(media) = media_type else {
+            return BodyEncoding::Json;
+        };
+        let essence = media
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match essence.as_str() {
+            "application/x-www-form-urlencoded" => BodyEncoding::Form,
+            e if e.starts_with("multipart/") => BodyEncoding::Multipart,
+            e if e.contains("json") => BodyEncoding::Json,
+            e if e.starts_with("text/") || e.ends_with("/xml") || e.ends_with("+xml") => {
+                BodyEncoding::Text
+            }
+            "application/javascript"
+            | "application/yaml"
+            | "application/x-yaml"
+            | "application/graphql" => BodyEncoding::Text,
+            _ => BodyEncoding::Binary,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

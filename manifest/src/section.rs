@@ -275,6 +275,7 @@ mod tests {
                 }),
                 config: vec![],
                 secrets: vec![],
+                anonymous_actions: vec![],
             },
             [("Item".to_string(), json!({"type": "object"}))].into(),
             ["list", "get", "delete"]

@@ -24,6 +24,7 @@
 //! | `ANY /echo-error/{code}/{*rest}` | that status, with the whole request (headers included) as JSON, as some error pages do |
 //! | `ANY /status/{code}` | that status, `{"error": "status <code> on purpose"}` |
 //! | `GET /text` | `text/plain` `hello, plain text` |
+//! | `GET /pdf` | `application/pdf` bytes that are not UTF-8 ([`PDF_BYTES`]) |
 //! | `GET /empty` | 204 |
 //! | `GET /open/items` | no auth check; `{"items": all_items()}` |
 //! | `GET /big?bytes=N` | a JSON string `"aa…a"`; the whole body is exactly `max(N, 2)` bytes (N ≤ 64 MiB) |
@@ -787,6 +788,7 @@ async fn route(shared: &Shared, req: &Incoming<'_>) -> Result<Response, BadReque
             | "/same-page/items"
             | "/link-foreign/items"
             | "/text"
+            | "/pdf"
             | "/empty"
             | "/open/items"
             | "/big"
@@ -930,6 +932,12 @@ async fn route(shared: &Shared, req: &Incoming<'_>) -> Result<Response, BadReque
             "hello, plain text",
         )
             .into_response(),
+        "/pdf" => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/pdf")],
+            PDF_BYTES,
+        )
+            .into_response(),
         "/empty" => StatusCode::NO_CONTENT.into_response(),
         "/open/items" => ok(json!({"items": items})),
         "/big" => {
@@ -1006,7 +1014,10 @@ fn echo_error(rest: &str, req: &Incoming<'_>) -> Response {
     )
 }
 
-/// `/echo/{*rest}`: the request as JSON.
+/// The body of `GET /pdf`: not UTF-8, so it comes back as base64.
+pub const PDF_BYTES: &[u8] = b"%PDF-1.7\n\xff\xfe\x00binary";
+
+/// `/echo/{*rest}`: the request as JSON (the body as JSON, as text and as base64).
 fn echo(shared: &Shared, req: &Incoming<'_>) -> Response {
     let mut query_params: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (name, value) in &req.params.0 {
@@ -1037,6 +1048,7 @@ fn echo(shared: &Shared, req: &Incoming<'_>) -> Response {
         Value::String(String::from_utf8_lossy(req.body).into_owned())
     };
     ok(json!({
+        "body_base64": base64::engine::general_purpose::STANDARD.encode(req.body),
         "method": req.method.as_str(),
         "path": req.path,
         "query": req.query,

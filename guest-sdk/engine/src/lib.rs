@@ -7,6 +7,7 @@
 //! The logic is plain Rust over a [`Transport`], so it is tested natively; the component glue
 //! (`wasm32` only) maps the transport to the host's `http` import.
 
+pub mod body;
 pub mod link_header;
 pub mod paginate;
 pub mod request;

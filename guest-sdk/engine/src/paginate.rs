@@ -75,13 +75,12 @@ pub fn run(
         let request_url = Url::parse(&request.url)
             .map_err(|e| Failure::internal(format!("bad page URL: {e}")))?;
         let response = transport.send(request)?;
-        check_status(&prepared.method, &prepared.display_path, &response)?;
+        // Errors name the page's URL (credentials left out), not the path template.
+        let shown = format!("{} (page {})", display_url(&request_url), pages + 1);
+        check_status(&prepared.method, &shown, &response)?;
         pages += 1;
         let body: Value = serde_json::from_slice(&response.body).map_err(|e| {
-            Failure::internal(format!(
-                "page {pages} of {} {} is not JSON: {e}",
-                prepared.method, prepared.display_path
-            ))
+            Failure::internal(format!("{} {shown} is not JSON: {e}", prepared.method))
         })?;
         let items = extract_results(&body, &config.results_key, pages)?;
         transport.log(&format!(
@@ -291,3 +290,43 @@ fn shorten(text: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// Query parameter names whose values are left out of messages.
+const SECRET_QUERY_NAMES: [&str; 10] = [
+    "token",
+    "key",
+    "secret",
+    "password",
+    "signature",
+    "sig",
+    "auth",
+    "code",
+    "session",
+    "credential",
+];
+
+/// A URL for messages: no user name or password, and the values of query parameters named like
+/// secrets (`access_token`, `api_key`, `X-Amz-Signature`, ...) replaced by `***`. The host also
+/// removes the call's credential values from every message.
+pub fn display_url(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    if shown.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(name, value)| {
+                let lower = name.to_ascii_lowercase();
+                let secret = SECRET_QUERY_NAMES.iter().any(|s| lower.contains(s));
+                let value = if secret {
+                    "***".to_string()
+                } else {
+                    value.into_owned()
+                };
+                (name.into_owned(), value)
+            })
+            .collect();
+        shown.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    shown.to_string()
+}

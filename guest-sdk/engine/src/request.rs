@@ -31,7 +31,7 @@ pub struct Prepared {
     pub url: Url,
     /// Headers from the definition and the input.
     pub headers: Vec<(String, String)>,
-    /// JSON body bytes.
+    /// Body bytes, in the action's media type.
     pub body: Option<Vec<u8>>,
     /// Path template, for messages (never contains credentials).
     pub display_path: String,
@@ -141,7 +141,8 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
     let mut path = record.path.clone();
     let mut query = Vec::new();
     let mut query_inputs = Map::new();
-    let mut headers = vec![("accept".to_string(), "application/json".to_string())];
+    let accept = record.accept.as_deref().unwrap_or("application/json");
+    let mut headers = vec![("accept".to_string(), accept.to_string())];
     headers.extend(meta.extra_request_headers.iter().cloned());
     for param in &record.params {
         let fixed = param.value.clone().map(Value::String);
@@ -179,7 +180,10 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
                         param.name
                     )));
                 }
-                headers.push((param.name.to_ascii_lowercase(), text));
+                let name = param.name.to_ascii_lowercase();
+                // A parameter named like a header the engine sets replaces it.
+                headers.retain(|(existing, _)| *existing != name);
+                headers.push((name, text));
             }
         }
     }
@@ -200,8 +204,10 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
     }
     let body = match input.get(BODY_KEY) {
         Some(body) if record.body.is_some() && !body.is_null() => {
-            headers.push(("content-type".into(), "application/json".into()));
-            Some(serde_json::to_vec(body).map_err(|e| Failure::internal(e.to_string()))?)
+            let (content_type, bytes) = crate::body::encode(record.body_media.as_deref(), body)?;
+            headers.retain(|(name, _)| name != "content-type");
+            headers.push(("content-type".into(), content_type));
+            Some(bytes)
         }
         _ => None,
     };
@@ -383,6 +389,8 @@ mod tests {
             value: None,
         };
         ActionRecord {
+            body_media: None,
+            accept: None,
             method: "POST".into(),
             path: "/users/{id}/files/{file}".into(),
             params: vec![

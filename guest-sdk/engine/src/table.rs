@@ -99,8 +99,14 @@ pub struct ActionRecord {
     pub path: String,
     /// Parameters in definition order.
     pub params: Vec<ParamRecord>,
-    /// `Some(required)` when the action takes a JSON body.
+    /// `Some(required)` when the action takes a body.
     pub body: Option<bool>,
+    /// The body's media type (`None` is JSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_media: Option<String>,
+    /// The `Accept` header (`None` is `application/json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept: Option<String>,
     /// Whether to follow pages.
     pub paginated: bool,
 }
@@ -233,6 +239,8 @@ mod tests {
             path: format!("/{id}"),
             params: vec![],
             body: None,
+            body_media: None,
+            accept: None,
             paginated: false,
         };
         (id.to_string(), record)

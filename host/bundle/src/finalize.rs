@@ -148,6 +148,11 @@ fn action_record(action: &Action, schemas: &BTreeMap<String, serde_json::Value>)
             })
             .collect(),
         body: action.request_body.as_ref().map(|b| b.required),
+        body_media: action
+            .request_body
+            .as_ref()
+            .and_then(|b| b.media_type.clone()),
+        accept: action.accept.clone(),
         paginated: action.paginated,
     }
 }

@@ -453,9 +453,12 @@ pub fn add_action(definition: &mut Definition, new: NewAction) -> Result<String>
         request_body: new.body_schema.map(|schema| RequestBody {
             required: true,
             schema: Some(schema),
+            media_type: None,
         }),
         output_schema: None,
+        accept: None,
         paginated: new.paginated,
+        anonymous: false,
     };
     definition.actions.push(action);
     if let Err(error) = check_draft(definition) {

@@ -276,15 +276,22 @@ pub struct Action {
     /// Path, query and header parameters.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parameters: Vec<Parameter>,
-    /// JSON request body.
+    /// Request body (JSON unless its `media_type` says otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_body: Option<RequestBody>,
     /// JSON Schema of the response body (of one item's page for paginated actions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_schema: Option<serde_json::Value>,
+    /// The `Accept` header: the media types of the success responses (`application/json`
+    /// when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept: Option<String>,
     /// Whether the action follows pages with the integration's pagination settings.
     #[serde(default)]
     pub paginated: bool,
+    /// Whether the action sends no credentials (the spec's `security: []`, such as a login).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub anonymous: bool,
 }
 
 /// HTTP method.
@@ -359,7 +366,13 @@ pub struct RequestBody {
     /// Whether the input must have a body.
     #[serde(default)]
     pub required: bool,
-    /// JSON Schema of the body.
+    /// JSON Schema of the body input.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<serde_json::Value>,
+    /// Media type sent as `Content-Type` (`application/json` when absent). The body input is
+    /// an object for `application/x-www-form-urlencoded` and `multipart/form-data` (a file
+    /// part is `{"base64", "filename", "content_type"}`), a string for text and XML types, and
+    /// base64 text (or `{"base64", "content_type"}`) for other types.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
 }

@@ -67,6 +67,16 @@ impl Definition {
             auth: resolve_auth(&self.auth),
             config: Vec::new(),
             secrets: Vec::new(),
+            anonymous_actions: {
+                let mut ids: Vec<String> = self
+                    .actions
+                    .iter()
+                    .filter(|a| a.anonymous)
+                    .map(|a| a.id.clone())
+                    .collect();
+                ids.sort();
+                ids
+            },
         }
     }
 }

@@ -523,6 +523,25 @@ fn check_action(action: &Action, at: &str, pagination: PaginationType, out: &mut
             "a JSON Schema is an object or a boolean",
         ));
     }
+    if let Some(media) = action
+        .request_body
+        .as_ref()
+        .and_then(|b| b.media_type.as_deref())
+        && !is_media_type(media)
+    {
+        out.push(Problem::new(
+            format!("{at}.request_body.media_type"),
+            "a media type is `type/subtype` (such as `application/x-www-form-urlencoded`), optionally with `; parameters`",
+        ));
+    }
+    if let Some(accept) = &action.accept
+        && !accept.split(',').all(is_media_type)
+    {
+        out.push(Problem::new(
+            format!("{at}.accept"),
+            "`accept` is a comma-separated list of media types (`type/subtype`, `*/*` allowed)",
+        ));
+    }
     if let Some(body) = &action.request_body
         && let Some(schema) = &body.schema
         && !(schema.is_object() || schema.is_boolean())
@@ -532,6 +551,16 @@ fn check_action(action: &Action, at: &str, pagination: PaginationType, out: &mut
             "a JSON Schema is an object or a boolean",
         ));
     }
+}
+
+/// `type/subtype`, optionally with `; parameters`, on one line.
+fn is_media_type(text: &str) -> bool {
+    let mut parts = text.split(';');
+    let essence = parts.next().unwrap_or("").trim();
+    let essence_ok = essence
+        .split_once('/')
+        .is_some_and(|(kind, subtype)| is_token(kind) && is_token(subtype));
+    essence_ok && !text.chars().any(char::is_control)
 }
 
 fn check_action_refs(action: &Action, at: &str, definition: &Definition, out: &mut Vec<Problem>) {

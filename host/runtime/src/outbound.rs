@@ -173,6 +173,8 @@ pub(crate) struct Outbound {
     pub(crate) consent_needed: Option<String>,
     /// Access tokens the call sent (replaced in what the host hands back).
     pub(crate) tokens: Vec<Arc<str>>,
+    /// The action sends no credentials (the manifest lists it in `anonymous_actions`).
+    pub(crate) anonymous: bool,
 }
 
 /// A token manager error as the component sees it (`denied`), noting a needed consent.
@@ -237,7 +239,7 @@ impl Outbound {
             headers.append(name, value);
         }
         let primary = self.policy.is_primary(&url);
-        if primary && !matches!(self.policy.auth, Auth::None) {
+        if primary && !self.anonymous && !matches!(self.policy.auth, Auth::None) {
             plain_http_for_credentials(&url, self.client.policy())?;
             apply_auth(&self.policy.auth, &self.credentials, &mut url, &mut headers)?;
         }
@@ -608,6 +610,7 @@ mod tests {
             auth: Auth::None,
             config: Vec::new(),
             secrets: Vec::new(),
+            anonymous_actions: Vec::new(),
         })
     }
 

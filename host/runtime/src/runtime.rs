@@ -351,16 +351,18 @@ impl Runtime {
                 available: bundle.manifest.len(),
             });
         }
+        // An action marked anonymous sends no credentials, so it needs none.
+        let anonymous = header.anonymous_actions.iter().any(|id| id == action_id);
         let missing = missing_credentials(&header.auth, &options.credentials);
-        if !missing.is_empty() {
+        if !missing.is_empty() && !anonymous {
             return Err(Error::MissingCredentials {
                 auth: header.auth.label(),
                 names: missing,
             });
         }
         let oauth = match &header.auth {
-            Auth::OAuth2(config) => Some(self.oauth_call(config, options).await?),
-            Auth::None | Auth::ApiKey(_) | Auth::Basic => None,
+            Auth::OAuth2(config) if !anonymous => Some(self.oauth_call(config, options).await?),
+            Auth::OAuth2(_) | Auth::None | Auth::ApiKey(_) | Auth::Basic => None,
         };
         let limits = &options.limits;
         let credentials = Arc::new(options.credentials.clone());
@@ -389,6 +391,7 @@ impl Runtime {
             sent: 0,
             consent_needed: None,
             tokens: Vec::new(),
+            anonymous,
         };
         let state = State::new(
             CallLimiter::new(limits.memory_bytes),

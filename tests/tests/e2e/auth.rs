@@ -1,7 +1,7 @@
 //! Credentials applied by the host: API key (header, query, cookie) and Basic; wrong or missing
 //! credentials give clear errors that never contain the secret.
 
-use plugboard_runtime::{Error, Failure};
+use plugboard_runtime::{Error, Failure, InvokeOptions};
 use plugboard_tests::api::{AuthCheck, TestApi};
 use serde_json::{Value, json};
 
@@ -222,4 +222,52 @@ async fn echoed_credentials_are_replaced_in_what_the_host_returns() {
             .expect("200");
         assert!(!output.to_string().contains("sk-live"), "{output}");
     }
+}
+
+/// An action marked anonymous (`security: []` in the spec) sends no credentials and needs
+/// none; the others still need them.
+#[tokio::test(flavor = "multi_thread")]
+async fn anonymous_actions_send_no_credentials() {
+    let api = TestApi::start(AuthCheck::None).await.expect("api");
+    let mut actions = json!([
+        {"id": "login", "name": "Login", "method": "GET", "path": "/echo/login", "anonymous": true},
+        {"id": "me", "name": "Me", "method": "GET", "path": "/echo/me"}
+    ]);
+    let definition = definition(&api, api_key_auth(), json!({}), actions.take());
+    let runtime = runtime();
+    let bundle = load(&runtime, &definition).await;
+
+    let login = runtime
+        .invoke(&bundle, "login", "{}", &InvokeOptions::default())
+        .await
+        .expect("an anonymous action needs no credentials");
+    assert_eq!(login["path"], "/echo/login");
+    let with_key = with_credentials(&[("api_key", API_KEY)]);
+    runtime
+        .invoke(&bundle, "login", "{}", &with_key)
+        .await
+        .expect("login");
+    let sent = |path: &str| {
+        api.last_request(path)
+            .expect("recorded")
+            .headers
+            .iter()
+            .find(|(name, _)| name == "x-api-key")
+            .map(|(_, value)| value.clone())
+    };
+    assert_eq!(
+        sent("/echo/login"),
+        None,
+        "an anonymous action sends no key"
+    );
+    runtime
+        .invoke(&bundle, "me", "{}", &with_key)
+        .await
+        .expect("me");
+    assert_eq!(sent("/echo/me"), Some(api_key_header_value()));
+    let missing = runtime
+        .invoke(&bundle, "me", "{}", &InvokeOptions::default())
+        .await
+        .expect_err("credentials are needed");
+    assert!(missing.to_string().contains("api_key"), "{missing}");
 }

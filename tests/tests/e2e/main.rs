@@ -10,6 +10,7 @@ mod examples;
 mod faults;
 mod hostile;
 mod import;
+mod media;
 mod oauth;
 mod pagination;
 mod requests;

@@ -82,6 +82,8 @@ fn try_run<F: FnMut(&Url) -> HttpResponse>(
         path: "/items".into(),
         params: vec![],
         body: None,
+        body_media: None,
+        accept: None,
         paginated: true,
     };
     let prepared = prepare(&meta, &record, &json!({})).unwrap();
@@ -242,4 +244,39 @@ fn non_array_results_are_a_clear_error() {
     assert!(
         matches!(err, Failure::Internal { message: m } if m.contains("`data`") && m.contains("an object"))
     );
+}
+
+#[test]
+fn a_failed_page_is_named_by_its_url_without_secrets() {
+    let cfg = config(
+        PaginationStyle::LinkBody {
+            next_page_key: "next".into(),
+        },
+        "data",
+        20,
+    );
+    let (out, _) = try_run(cfg, |url| {
+        if url.path() == "/items" {
+            ok(
+                json!({"data": [1], "next": "https://api.test/items/2?cursor=c2&access_token=s3cr3t"}),
+            )
+        } else {
+            HttpResponse {
+                status: 500,
+                headers: vec![],
+                body: b"boom".to_vec(),
+            }
+        }
+    });
+    let err = out.unwrap_err();
+    let Failure::UpstreamStatus { message, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert!(
+        message.contains(
+            "GET https://api.test/items/2?cursor=c2&access_token=*** (page 2) returned status 500"
+        ),
+        "{message}"
+    );
+    assert!(!message.contains("s3cr3t"), "{message}");
 }

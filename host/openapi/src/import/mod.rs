@@ -26,8 +26,8 @@ use plugboard_definition::edit::{
     generated_id, readable_name, sanitize_id, sanitize_name, unique_id,
 };
 use plugboard_definition::{
-    Action, DEFINITION_VERSION, Definition, Method, Pagination, PaginationType, Parameter,
-    ParameterLocation, RequestBody, Scheme,
+    Action, BodyEncoding, DEFINITION_VERSION, Definition, Method, Pagination, PaginationType,
+    Parameter, ParameterLocation, RequestBody, Scheme,
 };
 use serde_json::Value;
 
@@ -121,6 +121,9 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
     // Where each action comes from in the spec.
     let mut origins = Vec::new();
     for (path, item) in paths {
+        if path.starts_with("x-") {
+            continue; // an extension, not a path
+        }
         let at = format!("/paths/{}", escape_segment(path));
         let Some(item) = resolver.deref(item, &at) else {
             continue;
@@ -399,6 +402,11 @@ fn build_action(
             });
         }
     }
+    // `security: []` overrides the document's requirement: no credentials.
+    let anonymous = operation
+        .get("security")
+        .and_then(Value::as_array)
+        .is_some_and(Vec::is_empty);
     let (output_schema, link_header) = response(resolver, operation, at);
     let detected = pagination::detect(&pagination::Operation {
         is_get: cx.method == Method::Get,
@@ -417,7 +425,9 @@ fn build_action(
         parameters,
         request_body,
         output_schema,
+        accept: accept(resolver, operation, at),
         paginated: false,
+        anonymous,
     };
     (action, detected)
 }
@@ -494,9 +504,9 @@ fn parameters(
         }
         if location == ParameterLocation::Header {
             let lower = name.to_ascii_lowercase();
-            if matches!(lower.as_str(), "accept" | "content-type" | "authorization") {
+            if lower == "authorization" {
                 notes.push(format!(
-                    "{p_at}: header parameter `{name}` skipped (set by the host or the auth settings)"
+                    "{p_at}: header parameter `{name}` skipped (set by the auth settings)"
                 ));
                 continue;
             }
@@ -531,6 +541,28 @@ fn parameters(
                 .and_then(|m| m.get("schema"))
         });
         let schema = schema.map(|s| resolver.schema(s, &p_at));
+        // `Accept` and `Content-Type` parameters with a default (or one allowed value) are sent
+        // with it; without one they are inputs.
+        let media_header = location == ParameterLocation::Header
+            && matches!(
+                name.to_ascii_lowercase().as_str(),
+                "accept" | "content-type"
+            );
+        let fixed = media_header
+            .then(|| {
+                let s = schema.as_ref()?;
+                s.get("default")
+                    .or_else(|| {
+                        s.get("enum")
+                            .and_then(|e| e.as_array())
+                            .filter(|e| e.len() == 1)
+                            .and_then(|e| e.first())
+                    })
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .flatten()
+            .filter(|v| !v.chars().any(char::is_control));
         out.push(Parameter {
             name: name.to_string(),
             location,
@@ -546,7 +578,7 @@ fn parameters(
                 .unwrap_or("")
                 .to_string(),
             schema,
-            value: None,
+            value: fixed,
         });
     }
     out
@@ -562,6 +594,8 @@ fn json_media(content: Option<&Value>) -> Option<(&String, &Value)> {
         .or_else(|| content.iter().find(|(t, _)| t.as_str() == "*/*"))
 }
 
+/// The request body: JSON when the operation offers it, else its first media type, with an
+/// input schema that says what the body input is for that type.
 fn request_body(
     resolver: &mut Resolver<'_>,
     operation: &Value,
@@ -571,35 +605,146 @@ fn request_body(
     let b_at = format!("{at}/requestBody");
     let body = resolver.deref(operation.get("requestBody")?, &b_at)?;
     let content = body.get("content");
-    let Some((media, media_object)) = json_media(content) else {
-        let types: Vec<&String> = content
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-            .map(|(t, _)| t)
-            .collect();
-        if !types.is_empty() {
-            notes.push(format!(
-                "{b_at}: request body as {} not imported (JSON bodies only)",
-                types
-                    .iter()
-                    .map(|t| format!("`{t}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        return None;
+    let is_media_type = |media: &str| {
+        media.split_once('/').is_some_and(|(kind, subtype)| {
+            plugboard_definition::is_token(kind)
+                && plugboard_definition::is_token(subtype.split(';').next().unwrap_or("").trim())
+        })
     };
+    let first_valid = content
+        .and_then(Value::as_object)
+        .and_then(|c| c.iter().find(|(media, _)| is_media_type(media)));
+    let any = content
+        .and_then(Value::as_object)
+        .and_then(|c| c.iter().next());
+    let (media, media_object) = json_media(content).or(first_valid).or(any)?;
+    if !is_media_type(media) && !media.contains("json") {
+        notes.push(format!(
+            "{b_at}: media type `{media}` is not `type/subtype`; the body is sent as JSON"
+        ));
+    }
     let m_at = format!("{b_at}/content/{}/schema", escape_segment(media));
+    let declared = media_object
+        .get("schema")
+        .map(|s| resolver.schema(s, &m_at));
+    let json = media.contains("json") || media == "*/*" || !is_media_type(media);
+    let media_type = (!json).then(|| media.trim().to_string());
+    let schema = match BodyEncoding::of(media_type.as_deref()) {
+        BodyEncoding::Json | BodyEncoding::Form => declared,
+        BodyEncoding::Multipart => Some(multipart_schema(declared)),
+        BodyEncoding::Text => Some(serde_json::json!({
+            "type": "string",
+            "description": format!("the body as `{media}` text"),
+        })),
+        BodyEncoding::Binary => Some(serde_json::json!({
+            "description": format!("the body bytes (`{media}`) as base64 text, or {{\"base64\", \"content_type\"}}"),
+            "anyOf": [
+                {"type": "string", "contentEncoding": "base64"},
+                FILE_SCHEMA.clone(),
+            ],
+        })),
+    };
+    let offered = content.and_then(Value::as_object).map_or(0, |c| c.len());
+    if let Some(media_type) = &media_type {
+        notes.push(format!(
+            "{b_at}: the body is sent as `{media_type}`{}",
+            if offered > 1 {
+                " (the first media type offered; no JSON)"
+            } else {
+                ""
+            }
+        ));
+    }
     Some(RequestBody {
         required: body
             .get("required")
             .and_then(Value::as_bool)
             .unwrap_or(false),
-        schema: media_object
-            .get("schema")
-            .map(|s| resolver.schema(s, &m_at)),
+        schema,
+        media_type,
     })
+}
+
+/// The input of a file part or binary body.
+static FILE_SCHEMA: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+    serde_json::json!({
+        "type": "object",
+        "required": ["base64"],
+        "properties": {
+            "base64": {"type": "string", "contentEncoding": "base64"},
+            "filename": {"type": "string"},
+            "content_type": {"type": "string"}
+        }
+    })
+});
+
+/// A multipart body's schema with its binary fields (`format: binary` or `byte`) as file parts.
+fn multipart_schema(declared: Option<Value>) -> Value {
+    let mut schema = declared.unwrap_or_else(|| serde_json::json!({"type": "object"}));
+    if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        for property in properties.values_mut() {
+            let is_file = |p: &Value| {
+                matches!(
+                    p.get("format").and_then(Value::as_str),
+                    Some("binary" | "byte")
+                )
+            };
+            let file = if is_file(property) {
+                Some(FILE_SCHEMA.clone())
+            } else if property.get("type").and_then(Value::as_str) == Some("array")
+                && property.get("items").is_some_and(is_file)
+            {
+                Some(serde_json::json!({"type": "array", "items": FILE_SCHEMA.clone()}))
+            } else {
+                None
+            };
+            if let Some(mut file) = file {
+                if let Some(description) = property.get("description") {
+                    file["description"] = description.clone();
+                }
+                *property = file;
+            }
+        }
+    }
+    schema
+}
+
+/// The `Accept` header for the success responses' media types: `None` (JSON) when they offer
+/// JSON or declare none.
+fn accept(resolver: &mut Resolver<'_>, operation: &Value, at: &str) -> Option<String> {
+    let responses = operation.get("responses")?.as_object()?;
+    let mut types: Vec<String> = Vec::new();
+    for (code, response) in responses {
+        if !code.starts_with('2') {
+            continue;
+        }
+        let Some(response) = resolver.deref(response, &format!("{at}/responses/{code}")) else {
+            continue;
+        };
+        for media in response
+            .get("content")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|c| c.keys())
+        {
+            if !types.contains(media) {
+                types.push(media.clone());
+            }
+        }
+    }
+    if types.is_empty() || types.iter().any(|t| t.contains("json")) {
+        return None;
+    }
+    let valid: Vec<String> = types
+        .into_iter()
+        .filter(|t| {
+            t.split_once('/').is_some_and(|(a, b)| {
+                plugboard_definition::is_token(a)
+                    && plugboard_definition::is_token(b.split(';').next().unwrap_or("").trim())
+            })
+        })
+        .collect();
+    (!valid.is_empty()).then(|| valid.join(", "))
 }
 
 /// The 2xx response's JSON schema, and whether it declares a `Link` header.
@@ -714,7 +859,9 @@ mod tests {
             parameters: Vec::new(),
             request_body: None,
             output_schema: None,
+            accept: None,
             paginated: false,
+            anonymous: false,
         };
         let mut definition = Definition {
             schema: None,

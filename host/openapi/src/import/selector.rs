@@ -8,8 +8,8 @@ use percent_encoding::percent_decode_str;
 use plugboard_definition::{Parameter, ParameterLocation};
 use serde_json::json;
 
-/// Headers the host or the auth settings set; a selector cannot add them.
-const RESERVED_HEADERS: [&str; 3] = ["accept", "content-type", "authorization"];
+/// Headers the auth settings set; a selector cannot add them.
+const RESERVED_HEADERS: [&str; 1] = ["authorization"];
 
 /// One `name` or `name=value` of a path's query or fragment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,9 +156,7 @@ pub(crate) fn apply(terms: &[Term], parameters: &mut Vec<Parameter>) -> Vec<Stri
             p.name.eq_ignore_ascii_case(name) && p.location != ParameterLocation::Path
         });
         if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
-            done.push(format!(
-                "`{name}` left out (the host sets it from the request body and the auth settings)"
-            ));
+            done.push(format!("`{name}` left out (the auth settings set it)"));
             continue;
         }
         match (value, declared) {
@@ -234,7 +232,7 @@ pub(crate) fn describe(terms: &[Term]) -> String {
             let name = &term.name;
             let value = term.value.as_deref();
             if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
-                return format!("`{name}` is left out (the host sets it)");
+                return format!("`{name}` is left out (the auth settings set it)");
             }
             match (template_name(name).or(value.and_then(template_name)), value) {
                 (Some(_), _) => format!("`{name}` becomes a required query input"),
@@ -379,6 +377,6 @@ mod tests {
         );
         assert!(find("x-amz-chime-bearer").required);
         assert_eq!(find("uploads").value.as_deref(), Some(""));
-        assert!(params.iter().all(|p| p.name != "Content-Type"));
+        assert!(params.iter().all(|p| p.name != "Authorization"));
     }
 }

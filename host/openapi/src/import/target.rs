@@ -143,6 +143,86 @@ pub(crate) fn auth(
     resolver: &mut Resolver<'_>,
     notes: &mut Vec<String>,
 ) -> (Auth, String) {
+    let mut chosen = None;
+    let (auth, why) = pick_auth(spec, resolver, notes, &mut chosen);
+    if let Some(name) = chosen {
+        note_uncovered(spec, &name, notes);
+    }
+    (auth, why)
+}
+
+/// The operations that need a security scheme other than `name` (their requirements do not
+/// name it), in a note: the chosen auth does not serve them.
+fn note_uncovered(spec: &Value, name: &str, notes: &mut Vec<String>) {
+    let requirements = operation_requirements(spec);
+    let total = requirements.iter().filter(|(_, r)| !r.is_empty()).count();
+    let uncovered: Vec<&str> = requirements
+        .iter()
+        .filter(|(_, r)| !r.is_empty() && !r.iter().any(|s| s == name))
+        .map(|(op, _)| op.as_str())
+        .collect();
+    if uncovered.is_empty() {
+        return;
+    }
+    let shown: Vec<&str> = uncovered.iter().take(10).copied().collect();
+    notes.push(format!(
+        "security scheme `{name}` serves {} of the {total} operations that need credentials; these need another scheme: {}{}",
+        total - uncovered.len(),
+        shown.join(", "),
+        if uncovered.len() > shown.len() {
+            format!(" and {} more", uncovered.len() - shown.len())
+        } else {
+            String::new()
+        }
+    ));
+}
+
+/// Every operation (`METHOD /path`) with the scheme names its security requirements use (its
+/// own `security`, else the document's); empty for `security: []` and no requirement.
+fn operation_requirements(spec: &Value) -> Vec<(String, Vec<String>)> {
+    let global = spec.get("security");
+    let mut out = Vec::new();
+    for (path, item) in spec
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            if !matches!(
+                method.as_str(),
+                "get" | "put" | "post" | "delete" | "options" | "head" | "patch"
+            ) {
+                continue;
+            }
+            let requirements = op.get("security").or(global);
+            let mut names: Vec<String> = Vec::new();
+            for requirement in requirements.and_then(Value::as_array).into_iter().flatten() {
+                for name in requirement
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, _)| k)
+                {
+                    if !names.contains(name) {
+                        names.push(name.clone());
+                    }
+                }
+            }
+            out.push((format!("{} {path}", method.to_ascii_uppercase()), names));
+        }
+    }
+    out
+}
+
+/// The auth of the supported scheme that serves the most operations (ties: the document's
+/// requirement first, then the operations', then the declared order); `chosen` names it.
+fn pick_auth(
+    spec: &Value,
+    resolver: &mut Resolver<'_>,
+    notes: &mut Vec<String>,
+    chosen: &mut Option<String>,
+) -> (Auth, String) {
     let Some(schemes) = spec
         .pointer("/components/securitySchemes")
         .and_then(Value::as_object)
@@ -185,7 +265,16 @@ pub(crate) fn auth(
             order.push(name.clone());
         }
     }
-    let mut fallback: Option<(Auth, String)> = None;
+    // Most operations served first (a stable sort keeps the order above for ties).
+    let requirements = operation_requirements(spec);
+    let served = |name: &str| {
+        requirements
+            .iter()
+            .filter(|(_, names)| names.iter().any(|n| n == name))
+            .count()
+    };
+    order.sort_by_key(|name| std::cmp::Reverse(served(name)));
+    let mut fallback: Option<(Auth, String, String)> = None;
     for name in order {
         let Some(scheme) = schemes
             .get(&name)
@@ -217,6 +306,7 @@ pub(crate) fn auth(
                     ApiKeyLocation::Query => "query parameter",
                     ApiKeyLocation::Cookie => "cookie",
                 };
+                *chosen = Some(name.clone());
                 return (
                     Auth::ApiKey {
                         api_key_header_name: header.to_string(),
@@ -234,9 +324,13 @@ pub(crate) fn auth(
                     .to_ascii_lowercase();
                 match http.as_str() {
                     "basic" => {
+                        *chosen = Some(name.clone());
                         return (Auth::Basic, format!("basic (security scheme `{name}`)"));
                     }
-                    "bearer" => return (bearer(), format!("api_key sent as `Authorization: Bearer <key>` (security scheme `{name}`, HTTP bearer)")),
+                    "bearer" => {
+                        *chosen = Some(name.clone());
+                        return (bearer(), format!("api_key sent as `Authorization: Bearer <key>` (security scheme `{name}`, HTTP bearer)"));
+                    }
                     other => notes.push(format!(
                         "security scheme `{name}` uses HTTP `{other}` authentication, which Plugboard does not support; skipped"
                     )),
@@ -245,16 +339,18 @@ pub(crate) fn auth(
             "oauth2" => {
                 let scopes = required_scopes(spec, &name);
                 if let Some((oauth, why)) = oauth_from_flows(spec, scheme, &name, &scopes, notes) {
+                    *chosen = Some(name.clone());
                     return (Auth::OAuth2(Box::new(oauth)), why);
                 }
                 let described = describe_oauth(scheme, kind);
                 notes.push(format!(
-                    "the spec uses {described} (security scheme `{name}`), with no authorization code or client credentials flow Plugboard can use; auth is set to a bearer token sent as api_key"
+                    "the spec uses {described} (security scheme `{name}`), with no authorization code or client credentials flow Plugboard can run (implicit and password flows are not supported); auth is set to a bearer token: each installation gives an access token it obtained from the provider as the `api_key` credential, or switch to `--auth oauth2` if the provider also offers authorization code or client credentials"
                 ));
                 if fallback.is_none() {
                     fallback = Some((
                         bearer(),
                         format!("api_key sent as `Authorization: Bearer <token>` (stand-in for OAuth 2.0 scheme `{name}`)"),
+                        name.clone(),
                     ));
                 }
             }
@@ -267,6 +363,7 @@ pub(crate) fn auth(
                     fallback = Some((
                         bearer(),
                         format!("api_key sent as `Authorization: Bearer <token>` (stand-in for OpenID Connect scheme `{name}`)"),
+                        name.clone(),
                     ));
                 }
             }
@@ -275,7 +372,13 @@ pub(crate) fn auth(
             )),
         }
     }
-    fallback.unwrap_or((Auth::None, "none (no supported security scheme)".into()))
+    match fallback {
+        Some((auth, why, name)) => {
+            *chosen = Some(name);
+            (auth, why)
+        }
+        None => (Auth::None, "none (no supported security scheme)".into()),
+    }
 }
 
 /// The scopes that the spec's security requirements ask of scheme `name` (global and

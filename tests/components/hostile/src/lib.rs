@@ -66,6 +66,7 @@ impl Guest for Hostile {
                 default_value: Some("eu".into()),
             }],
             secrets: vec!["declared_secret".into()],
+            anonymous_actions: Vec::new(),
         };
         let actions = ACTIONS
             .iter()
