@@ -489,3 +489,77 @@ fn operation_consumes_and_produces_override_the_defaults() {
         json!({"application/json": {"schema": {"type": "string"}}})
     );
 }
+
+/// AutoRest's `x-ms-parameterized-host` becomes a server with variables (their defaults, or
+/// none for the installation to give), and a shared body parameter takes the operation's own
+/// `consumes` (autorest `media_types.json`).
+#[test]
+fn parameterized_hosts_and_shared_bodies_with_their_own_media_types() {
+    let swagger = json!({
+        "swagger": "2.0",
+        "info": {"title": "Media", "version": "1"},
+        "host": "management.example.com",
+        "basePath": "/v1",
+        "schemes": ["https"],
+        "consumes": ["application/json"],
+        "x-ms-parameterized-host": {
+            "hostTemplate": "{accountName}.{suffix}",
+            "parameters": [
+                {"$ref": "#/parameters/accountName"},
+                {"name": "suffix", "in": "path", "required": true, "type": "string",
+                 "default": "blob.example.net", "x-ms-skip-url-encoding": true}
+            ]
+        },
+        "parameters": {
+            "accountName": {"name": "accountName", "in": "path", "required": true, "type": "string",
+                "description": "The storage account."},
+            "input": {"name": "input", "in": "body", "required": true, "schema": {"type": "string"}}
+        },
+        "paths": {
+            "/analyze": {"post": {
+                "operationId": "analyze",
+                "consumes": ["application/pdf", "text/plain"],
+                "parameters": [{"$ref": "#/parameters/input"}],
+                "responses": {"200": {"description": "ok"}}
+            }},
+            "/plain": {"post": {
+                "operationId": "plain",
+                "parameters": [{"$ref": "#/parameters/input"}],
+                "responses": {"200": {"description": "ok"}}
+            }}
+        }
+    });
+    let converted = to_openapi3(&swagger).unwrap().value;
+    assert_eq!(
+        converted["servers"],
+        json!([{"url": "https://{accountName}.{suffix}/v1", "variables": {
+            "accountName": {"default": "", "description": "The storage account."},
+            "suffix": {"default": "blob.example.net"}
+        }}])
+    );
+    let analyze = &converted["paths"]["/analyze"]["post"]["requestBody"];
+    assert!(analyze.get("$ref").is_none(), "{analyze}");
+    let types: Vec<&String> = analyze["content"].as_object().unwrap().keys().collect();
+    assert_eq!(types, ["application/pdf", "text/plain"]);
+    assert_eq!(
+        converted["paths"]["/plain"]["post"]["requestBody"],
+        json!({"$ref": "#/components/requestBodies/input"})
+    );
+
+    // Import: the variable without a default leaves the hostname to the user, with a note.
+    let imported = plugboard_openapi::import::import(
+        &converted,
+        &plugboard_openapi::import::Options::default(),
+    )
+    .unwrap();
+    assert_eq!(imported.definition.hostname, "");
+    assert!(
+        imported
+            .summary
+            .notes
+            .iter()
+            .any(|n| n.contains("`accountName`") && n.contains("no hostname")),
+        "{:?}",
+        imported.summary.notes
+    );
+}

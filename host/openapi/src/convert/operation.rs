@@ -212,12 +212,22 @@ impl<'a> Converter<'a> {
             else {
                 return Ok(None);
             };
+            // A shared body carries the document's `consumes`; an operation that declares its
+            // own media types gets the body inlined with them.
+            let own_media = consumes != or_default(&self.consumes).as_slice();
             return match reference {
-                Some(reference) => {
+                Some(reference) if !own_media => {
                     self.record(&to, entry_from);
                     let mut out = Map::new();
                     out.insert("$ref".into(), Value::String(reference.clone()));
                     Ok(Some(Value::Object(out)))
+                }
+                Some(_) => {
+                    // Inlined from the shared parameter; the body itself comes from this
+                    // operation's `$ref` entry.
+                    let body = self.body_request(map, from, &to, consumes)?;
+                    self.record(&to, entry_from);
+                    Ok(Some(body))
                 }
                 None => Ok(Some(self.body_request(map, from, &to, consumes)?)),
             };

@@ -43,11 +43,86 @@ impl Converter<'_> {
                 }
             }
         }
+        if let Some(servers) = self.parameterized_servers()? {
+            self.record("/servers", "/x-ms-parameterized-host");
+            out.insert("servers".into(), Value::Array(servers));
+        }
         let components = self.components()?;
         if !components.is_empty() {
             out.insert("components".into(), Value::Object(components));
         }
         Ok(out)
+    }
+
+    /// AutoRest's `x-ms-parameterized-host` (`{accountName}.blob.core.windows.net`) as an
+    /// OpenAPI 3 server with variables: each host parameter a variable, with its default (or
+    /// `""` when it has none: the installation must give it), description and enum.
+    fn parameterized_servers(&self) -> Result<Option<Vec<Value>>> {
+        const AT: &str = "/x-ms-parameterized-host";
+        let Some(extension) = self.root.get("x-ms-parameterized-host") else {
+            return Ok(None);
+        };
+        let extension = object(extension, AT)?;
+        let Some(template) = extension.get("hostTemplate") else {
+            return Err(error(AT, "`x-ms-parameterized-host` needs `hostTemplate`"));
+        };
+        let template = string(template, &child(AT, "hostTemplate"))?;
+        let use_scheme = extension
+            .get("useSchemePrefix")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        let (_, base_path, schemes) = self.location_fields()?;
+        let mut variables = Map::new();
+        let parameters = extension.get("parameters").and_then(Value::as_array);
+        for (index, parameter) in parameters.into_iter().flatten().enumerate() {
+            let at = child(&child(AT, "parameters"), &index.to_string());
+            let parameter = match parameter.get("$ref").and_then(Value::as_str) {
+                Some(reference) => crate::lint::refs::local_pointer(reference)
+                    .and_then(|pointer| {
+                        let rest = pointer.strip_prefix('/')?;
+                        let (first, rest) = rest.split_once('/').unwrap_or((rest, ""));
+                        let value = self.root.get(&crate::source::unescape_segment(first))?;
+                        if rest.is_empty() {
+                            Some(value)
+                        } else {
+                            value.pointer(&format!("/{rest}"))
+                        }
+                    })
+                    .ok_or_else(|| error(&at, format!("`$ref` `{reference}` points to nothing")))?,
+                None => parameter,
+            };
+            let Some(name) = parameter.get("name").and_then(Value::as_str) else {
+                return Err(error(&at, "a host parameter needs `name`"));
+            };
+            let mut variable = Map::new();
+            let default = parameter
+                .get("default")
+                .or_else(|| parameter.pointer("/enum/0"))
+                .map(|v| match v {
+                    Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                })
+                .unwrap_or_default();
+            variable.insert("default".into(), Value::String(default));
+            for key in ["description", "enum"] {
+                if let Some(value) = parameter.get(key) {
+                    variable.insert(key.into(), value.clone());
+                }
+            }
+            variables.insert(name.to_string(), Value::Object(variable));
+        }
+        let url = if use_scheme {
+            let scheme = schemes.first().map_or("https", String::as_str);
+            format!("{scheme}://{template}{base_path}")
+        } else {
+            format!("{template}{base_path}")
+        };
+        let mut server = Map::new();
+        server.insert("url".into(), Value::String(url));
+        if !variables.is_empty() {
+            server.insert("variables".into(), Value::Object(variables));
+        }
+        Ok(Some(vec![Value::Object(server)]))
     }
 
     /// `host`, `basePath` and the document's `schemes`, checked.

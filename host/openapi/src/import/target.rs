@@ -51,7 +51,11 @@ pub(crate) fn target(
         .and_then(Value::as_object)
     {
         for (name, variable) in variables {
-            if let Some(default) = variable.get("default").and_then(Value::as_str) {
+            if let Some(default) = variable
+                .get("default")
+                .and_then(Value::as_str)
+                .filter(|d| !d.is_empty())
+            {
                 url_text = url_text.replace(&format!("{{{name}}}"), default);
             }
         }
@@ -72,8 +76,16 @@ pub(crate) fn target(
         })
     };
     if url_text.contains(['{', '}']) {
+        let unset: Vec<String> = url_text
+            .split('{')
+            .skip(1)
+            .filter_map(|s| s.split_once('}').map(|(name, _)| format!("`{name}`")))
+            .collect();
         return unusable(
-            format!("the server URL `{raw}` has a variable without a default"),
+            format!(
+                "the server URL `{raw}` has variables without a default ({}; an integration calls one host: set the hostname, such as `myaccount.blob.core.windows.net`)",
+                unset.join(", ")
+            ),
             String::new(),
             notes,
         );
