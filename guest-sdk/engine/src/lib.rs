@@ -81,7 +81,11 @@ pub fn invoke(
     };
     let prepared = request::prepare(&meta, &record, &input)?;
     if record.paginated {
-        paginate::run(&meta.pagination, prepared, transport)
+        paginate::run(
+            record.pagination.as_ref().unwrap_or(&meta.pagination),
+            prepared,
+            transport,
+        )
     } else {
         let response = transport.send(prepared.to_request(&[])?)?;
         request::check_status(&prepared.method, &prepared.display_path, &response)?;

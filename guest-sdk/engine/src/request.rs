@@ -401,6 +401,7 @@ mod tests {
             ],
             body: Some(false),
             paginated: false,
+            pagination: None,
         }
     }
 

@@ -109,6 +109,9 @@ pub struct ActionRecord {
     pub accept: Option<String>,
     /// Whether to follow pages.
     pub paginated: bool,
+    /// This action's own pagination (else the integration's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pagination: Option<PaginationConfig>,
 }
 
 /// One parameter, compiled.
@@ -242,6 +245,7 @@ mod tests {
             body_media: None,
             accept: None,
             paginated: false,
+            pagination: None,
         };
         (id.to_string(), record)
     }

@@ -153,6 +153,7 @@ fn action_record(action: &Action, schemas: &BTreeMap<String, serde_json::Value>)
             .as_ref()
             .and_then(|b| b.media_type.clone()),
         accept: action.accept.clone(),
+        pagination: action.pagination.as_ref().map(pagination_config),
         paginated: action.paginated,
     }
 }

@@ -163,3 +163,88 @@ fn build_by_hand_and_edit() {
     let (ok, _, err) = plugboard(&["definition", "validate", path(&def)]);
     assert!(ok, "{err}");
 }
+
+/// `actions paginate --style ...` gives actions their own pagination, with the same rules as the
+/// integration's; errors name the flag.
+#[test]
+fn actions_get_their_own_pagination() {
+    let dir = tempfile::tempdir().unwrap();
+    let def = dir.path().join("def.json");
+    let (ok, _, err) = plugboard(&[
+        "definition",
+        "new",
+        "-o",
+        path(&def),
+        "--name",
+        "Things",
+        "--description",
+        "Things",
+        "--hostname",
+        "api.things.example",
+        "--pagination",
+        "index",
+        "--index-param",
+        "offset",
+    ]);
+    assert!(ok, "{err}");
+    for p in ["/things", "/events"] {
+        let (ok, _, err) =
+            plugboard(&["actions", "add", path(&def), "--method", "GET", "--path", p]);
+        assert!(ok, "{err}");
+    }
+    let (ok, _, err) = plugboard(&[
+        "actions",
+        "paginate",
+        path(&def),
+        "get_events",
+        "--style",
+        "page",
+    ]);
+    assert!(!ok && err.contains("--page-param"), "{err}");
+    let (ok, _, err) = plugboard(&[
+        "actions",
+        "paginate",
+        path(&def),
+        "get_events",
+        "--style",
+        "page",
+        "--page-param",
+        "p",
+        "--default-page-size",
+        "50",
+    ]);
+    assert!(
+        ok && err.contains("get_events: its own pagination: page"),
+        "{err}"
+    );
+    let (ok, _, err) = plugboard(&["actions", "paginate", path(&def), "get_things"]);
+    assert!(ok, "{err}");
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&def).unwrap()).unwrap();
+    let events = &written["actions"][1];
+    assert_eq!(events["paginated"], true);
+    assert_eq!(events["pagination"]["type"], "page");
+    assert_eq!(events["pagination"]["page_param"], "p");
+    assert_eq!(events["pagination"]["default_page_size"], 50);
+    assert!(written["actions"][0].get("pagination").is_none());
+    let (ok, _, err) = plugboard(&[
+        "actions",
+        "paginate",
+        path(&def),
+        "get_events",
+        "--style",
+        "page",
+        "--default-page-limit",
+        "21",
+    ]);
+    assert!(
+        !ok && err.contains("--default-page-limit") && err.contains("1..=20"),
+        "{err}"
+    );
+    let (ok, _, err) = plugboard(&["actions", "paginate", path(&def), "get_events", "--off"]);
+    assert!(ok, "{err}");
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&def).unwrap()).unwrap();
+    assert!(written["actions"][1].get("pagination").is_none());
+    assert_eq!(written["actions"][1]["paginated"], false);
+}

@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::{Value, json};
 
-pub use settings::{AuthKind, OAuthSettings, Settings, apply_settings};
+pub use settings::{AuthKind, OAuthSettings, Settings, apply_settings, set_action_pagination};
 pub use svg::sanitize_svg;
 
 use crate::{
@@ -296,7 +296,13 @@ pub fn replace(
 /// Marks actions paginated (`on`) or not, and returns how many changed. Marking needs the
 /// integration's pagination type to be set.
 pub fn set_paginated(definition: &mut Definition, ids: &[String], on: bool) -> Result<usize> {
-    if on && definition.pagination.kind == PaginationType::None {
+    let all_own = ids.iter().all(|id| {
+        definition
+            .actions
+            .iter()
+            .any(|a| &a.id == id && a.pagination.is_some())
+    });
+    if on && definition.pagination.kind == PaginationType::None && !all_own {
         return Err(edit_error(
             "pagination.type",
             "the integration has no pagination (`none`): set its type first (`pagination.type`: index, page, link or pointer)",
@@ -312,6 +318,9 @@ pub fn set_paginated(definition: &mut Definition, ids: &[String], on: bool) -> R
         if action.paginated != on {
             action.paginated = on;
             changed += 1;
+        }
+        if !on {
+            action.pagination = None;
         }
     }
     Ok(changed)
@@ -458,6 +467,7 @@ pub fn add_action(definition: &mut Definition, new: NewAction) -> Result<String>
         output_schema: None,
         accept: None,
         paginated: new.paginated,
+        pagination: None,
         anonymous: false,
     };
     definition.actions.push(action);

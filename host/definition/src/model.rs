@@ -286,9 +286,13 @@ pub struct Action {
     /// when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accept: Option<String>,
-    /// Whether the action follows pages with the integration's pagination settings.
+    /// Whether the action follows pages (with its own `pagination`, else the integration's).
     #[serde(default)]
     pub paginated: bool,
+    /// This action's own pagination, when it pages in another style than the integration
+    /// (same fields and ranges as the integration's `pagination`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pagination: Option<Pagination>,
     /// Whether the action sends no credentials (the spec's `security: []`, such as a login).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub anonymous: bool,

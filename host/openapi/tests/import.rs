@@ -84,14 +84,26 @@ fn petstore_yaml_api_key_and_offset() {
     assert_eq!(d.pagination.index_param.as_deref(), Some("offset"));
     assert_eq!(d.pagination.page_size_param, "limit");
     assert_eq!(d.pagination.results_key, "items");
-    assert_eq!(imported.summary.paginated, ["listPets", "get_owners"]);
+    // The page-numbered operation gets its own pagination.
+    assert_eq!(
+        imported.summary.paginated,
+        ["listPets", "get_owners", "get_owners_by_ownerId_pets"]
+    );
+    let own = d
+        .actions
+        .iter()
+        .find(|a| a.id == "get_owners_by_ownerId_pets")
+        .and_then(|a| a.pagination.as_ref())
+        .unwrap();
+    assert_eq!(own.kind, PaginationType::Page);
+    assert!(d.actions.iter().filter(|a| a.pagination.is_some()).count() == 1);
     let notes = imported.summary.notes.join("\n");
     assert!(
         notes.contains("cookie parameter `session` skipped"),
         "{notes}"
     );
     assert!(
-        notes.contains("`get_owners_by_ownerId_pets` looks paginated differently"),
+        notes.contains("`get_owners_by_ownerId_pets` pages in another style than the integration"),
         "{notes}"
     );
     assert!(notes.contains("`getPet` is taken"), "{notes}");
@@ -118,7 +130,10 @@ fn stripe_like_bearer_and_cursor() {
         Some("$.data[-1].id")
     );
     assert_eq!(d.pagination.results_key, "data");
-    assert_eq!(imported.summary.paginated, ["GetCustomers", "GetInvoices"]);
+    assert_eq!(
+        imported.summary.paginated,
+        ["GetCustomers", "GetInvoices", "GetEvents"]
+    );
     // The form body is imported as an object sent form-encoded, with a note.
     let body = d.actions[1].request_body.as_ref().unwrap();
     assert_eq!(
@@ -132,8 +147,11 @@ fn stripe_like_bearer_and_cursor() {
             .iter()
             .any(|n| n.contains("sent as `application/x-www-form-urlencoded`"))
     );
-    // The `next_cursor` endpoint uses another pointer setup: it stays unmarked.
-    assert!(!d.actions[3].paginated);
+    // The `next_cursor` endpoint uses another pointer setup: it has its own.
+    assert!(d.actions[3].paginated);
+    let own = d.actions[3].pagination.as_ref().unwrap();
+    assert_eq!(own.kind, PaginationType::Pointer);
+    assert_ne!(own, &d.pagination);
 }
 
 #[test]
@@ -271,7 +289,11 @@ fn forced_pagination_and_overrides() {
         forced.definition.pagination.page_param.as_deref(),
         Some("page")
     );
-    assert_eq!(forced.summary.paginated, ["get_owners_by_ownerId_pets"]);
+    assert_eq!(
+        forced.summary.paginated,
+        ["listPets", "get_owners", "get_owners_by_ownerId_pets"]
+    );
+    assert!(forced.definition.actions[0].pagination.is_some());
     let none = fixture(
         "petstore.yaml",
         &Options {

@@ -656,7 +656,7 @@
     const p = def.pagination;
     const param = p[PAGING_PARAM[p.type]];
     if (p.type === 'none') {
-      const unmarked = def.actions.filter((a) => a.paginated);
+      const unmarked = def.actions.filter((a) => a.paginated && !a.pagination);
       unmarked.forEach((a) => { a.paginated = false; });
       return unmarked.length ? `Pagination is now none: unmarked ${plural(unmarked.length, 'paginated action')}.` : '';
     }
@@ -741,7 +741,15 @@
       .then(() => ctx.fail(null), ctx.fail).finally(redraw));
     const nameCell = h('td', { text: action.name });
     const paginated = h('input', { type: 'checkbox', checked: !!action.paginated, disabled: !ctx.editable, test: 'action-paginated', 'aria-label': `${action.name} is paginated` });
-    paginated.addEventListener('change', () => save((a) => { a.paginated = paginated.checked; }, `${action.id} is ${paginated.checked ? '' : 'not '}paginated.`));
+    paginated.addEventListener('change', () => save((a) => {
+      a.paginated = paginated.checked;
+      if (!a.paginated) delete a.pagination;
+    }, `${action.id} is ${paginated.checked ? '' : 'not '}paginated.`));
+    // An action that pages in another style than the integration has its own pagination.
+    const own = action.pagination && h('span', { class: 'own-pagination', test: 'action-own-pagination' },
+      ` own: ${action.pagination.type}`,
+      ctx.editable && button('Use the integration\'s', () => save((a) => { delete a.pagination; },
+        `${action.id} uses the integration's pagination.`), { test: 'action-drop-own-pagination', 'aria-label': `${action.id} uses the integration's pagination` }));
     const rename = () => {
       const name = input({ value: action.name, test: 'rename-input', 'aria-label': `New name of ${action.id}` });
       const done = () => check(name, !name.value.trim() && 'the name is required') && save((a) => { a.name = name.value.trim(); }, `Renamed ${action.id}.`);
@@ -760,7 +768,7 @@
     };
     return h('tr', { test: 'action-row' },
       h('td', {}, h('code', { text: action.id })), nameCell, h('td', { text: action.method }),
-      h('td', {}, h('code', { text: action.path })), h('td', {}, paginated),
+      h('td', {}, h('code', { text: action.path })), h('td', {}, paginated, own),
       ctx.editable && h('td', { class: 'row-buttons' },
         button('Rename', rename, { test: 'action-rename', 'aria-label': `Rename ${action.id}` }),
         button('Delete', remove, { test: 'action-delete', class: 'danger', 'aria-label': `Delete ${action.id}` })));

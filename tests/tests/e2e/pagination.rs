@@ -227,3 +227,34 @@ async fn a_results_key_that_is_not_an_array_is_a_clear_error() {
         other => panic!("expected a results-key error, got {other:?}"),
     }
 }
+
+/// An action with its own pagination (another style than the integration's) walks with it,
+/// while the others use the integration's.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_action_with_its_own_pagination_walks_in_its_style() {
+    let api = TestApi::start(AuthCheck::header("X-Api-Key", api_key_header_value()))
+        .await
+        .expect("api");
+    let pages = json!({"type": "page", "page_param": "page", "page_size_param": "per_page",
+        "results_key": "items", "default_page_size": 5, "default_page_limit": 20});
+    let actions = json!([
+        {"id": "list", "name": "List", "method": "GET", "path": "/page/items", "paginated": true},
+        {"id": "cursor", "name": "Cursor", "method": "GET", "path": "/cursor/items", "paginated": true,
+         "pagination": {"type": "pointer", "pointer_jsonpath": "$.meta.next_cursor", "after_param": "after",
+            "results_key": "items", "page_size_param": "limit", "default_page_size": 8, "default_page_limit": 20}}
+    ]);
+    let runtime = runtime();
+    let bundle = load(&runtime, &definition(&api, api_key_auth(), pages, actions)).await;
+    let credentials = with_credentials(&[("api_key", API_KEY)]);
+    let list = runtime
+        .invoke(&bundle, "list", "{}", &credentials)
+        .await
+        .expect("list");
+    assert_complete(&list, 5);
+    let cursor = runtime
+        .invoke(&bundle, "cursor", "{}", &credentials)
+        .await
+        .expect("cursor");
+    assert_complete(&cursor, 3);
+    assert_eq!(api.hits("/cursor/items"), 3);
+}

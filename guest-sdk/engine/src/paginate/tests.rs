@@ -85,6 +85,7 @@ fn try_run<F: FnMut(&Url) -> HttpResponse>(
         body_media: None,
         accept: None,
         paginated: true,
+        pagination: None,
     };
     let prepared = prepare(&meta, &record, &json!({})).unwrap();
     let mut fake = Fake {

@@ -61,16 +61,21 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Mark actions paginated (or not, with --off).
+    /// Mark actions paginated (or not, with --off). With `--style` and pagination fields, the
+    /// actions get their own pagination (for operations that page in another style than the
+    /// integration); the fields start from the action's own pagination, else the integration's.
     Paginate {
         /// The definition.
         definition: PathBuf,
         /// Action ids.
         #[arg(required = true)]
         ids: Vec<String>,
-        /// Unmark instead.
-        #[arg(long)]
+        /// Unmark instead (and drop the actions' own pagination).
+        #[arg(long, conflicts_with_all = ["pagination", "results_key", "page_size_param", "default_page_size", "default_page_limit", "index_param", "page_param", "link_location", "response_header_rel", "response_header_name", "next_page_key", "after_param", "pointer_jsonpath"])]
         off: bool,
+        /// The actions' own pagination.
+        #[command(flatten)]
+        paging: super::definition::PaginationArgs,
     },
     /// Add an action by hand.
     Add(AddArgs),
@@ -224,12 +229,36 @@ pub fn run(args: Args) -> Result<ExitCode> {
             definition: path,
             ids,
             off,
+            paging,
         } => {
             let mut definition = load(&path)?;
-            let changed = edit::set_paginated(&mut definition, &ids, !off)?;
-            save(&path, &definition)?;
-            let state = if off { "not paginated" } else { "paginated" };
-            eprintln!("{changed} action(s) now {state}");
+            let settings = paging.to_settings();
+            if settings != edit::Settings::default() {
+                let changed = edit::set_action_pagination(&mut definition, &ids, &settings)
+                    .map_err(flag_error)?;
+                save(&path, &definition)?;
+                eprintln!("{changed} action(s) changed");
+                for id in &ids {
+                    if let Some(action) = definition.actions.iter().find(|a| &a.id == id) {
+                        let style = match (&action.pagination, action.paginated) {
+                            (_, false) => "not paginated".to_string(),
+                            (Some(own), true) => {
+                                format!("its own pagination: {}", own.kind.as_str())
+                            }
+                            (None, true) => format!(
+                                "the integration's pagination: {}",
+                                definition.pagination.kind.as_str()
+                            ),
+                        };
+                        eprintln!("{id}: {style}");
+                    }
+                }
+            } else {
+                let changed = edit::set_paginated(&mut definition, &ids, !off)?;
+                save(&path, &definition)?;
+                let state = if off { "not paginated" } else { "paginated" };
+                eprintln!("{changed} action(s) now {state}");
+            }
         }
         Command::Add(add) => {
             let mut definition = load(&add.definition)?;
@@ -262,4 +291,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An edit error in the CLI's terms: `actions.ID.pagination.page_param` names `--page-param`.
+fn flag_error(error: plugboard_definition::Error) -> anyhow::Error {
+    match error {
+        plugboard_definition::Error::Edit { field, message } => {
+            let flag = field.rsplit('.').next().unwrap_or(&field).replace('_', "-");
+            anyhow::anyhow!("--{flag}: {message} ({field})")
+        }
+        other => other.into(),
+    }
 }

@@ -133,8 +133,17 @@ pub struct SettingsArgs {
     /// An extra request header sent with every request (repeatable).
     #[arg(long = "extra-header", value_name = "NAME:VALUE")]
     pub extra_headers: Vec<String>,
-    /// Pagination type of the integration.
-    #[arg(long, value_enum)]
+    /// Pagination fields.
+    #[command(flatten)]
+    pub paging: PaginationArgs,
+}
+
+/// The pagination fields as flags (the integration's with `import` and `definition set`, an
+/// action's own with `actions paginate`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PaginationArgs {
+    /// Pagination type (`--style` for an action's own).
+    #[arg(long, value_enum, visible_alias = "style")]
     pub pagination: Option<PaginationArg>,
     /// Results Key: dotted path to the results array (empty: the body itself).
     #[arg(long)]
@@ -177,16 +186,9 @@ pub struct SettingsArgs {
 impl SettingsArgs {
     /// The pagination type flag as the definition's type.
     pub fn pagination_type(&self) -> Option<PaginationType> {
-        self.pagination.map(|p| match p {
-            PaginationArg::None => PaginationType::None,
-            PaginationArg::Index => PaginationType::Index,
-            PaginationArg::Page => PaginationType::Page,
-            PaginationArg::Link => PaginationType::Link,
-            PaginationArg::Pointer => PaginationType::Pointer,
-        })
+        self.paging.pagination_type()
     }
 
-    /// The flags as [`Settings`].
     pub fn to_settings(&self) -> Result<Settings> {
         let mut extra_headers = Vec::new();
         for header in &self.extra_headers {
@@ -220,6 +222,27 @@ impl SettingsArgs {
                 KeyLocationArg::Cookie => ApiKeyLocation::Cookie,
             }),
             extra_headers,
+            ..self.paging.to_settings()
+        })
+    }
+}
+
+impl PaginationArgs {
+    /// The pagination type flag as the definition's type.
+    pub fn pagination_type(&self) -> Option<PaginationType> {
+        self.pagination.map(|p| match p {
+            PaginationArg::None => PaginationType::None,
+            PaginationArg::Index => PaginationType::Index,
+            PaginationArg::Page => PaginationType::Page,
+            PaginationArg::Link => PaginationType::Link,
+            PaginationArg::Pointer => PaginationType::Pointer,
+        })
+    }
+
+    /// The flags as [`Settings`].
+    /// The pagination fields as settings (everything else unset).
+    pub fn to_settings(&self) -> Settings {
+        Settings {
             pagination: self.pagination_type(),
             results_key: self.results_key.clone(),
             page_size_param: self.page_size_param.clone(),
@@ -236,7 +259,8 @@ impl SettingsArgs {
             next_page_key: self.next_page_key.clone(),
             after_param: self.after_param.clone(),
             pointer_jsonpath: self.pointer_jsonpath.clone(),
-        })
+            ..Settings::default()
+        }
     }
 }
 

@@ -314,7 +314,7 @@ fn apply_pagination(d: &mut Definition, s: &Settings, notes: &mut Vec<String>) -
             let unmarked: Vec<String> = d
                 .actions
                 .iter_mut()
-                .filter(|a| a.paginated)
+                .filter(|a| a.paginated && a.pagination.is_none())
                 .map(|a| {
                     a.paginated = false;
                     a.id.clone()
@@ -393,6 +393,64 @@ fn apply_pagination(d: &mut Definition, s: &Settings, notes: &mut Vec<String>) -
         ));
     }
     Ok(())
+}
+
+/// Gives actions their own pagination (`plugboard actions paginate --style ...`): the pagination
+/// fields of `settings` applied over the action's own pagination, else the integration's, with
+/// the same rules and ranges. An action whose result equals the integration's pagination uses
+/// that one; `--style none` unmarks. Returns the number of actions changed.
+pub fn set_action_pagination(
+    definition: &mut Definition,
+    ids: &[String],
+    settings: &Settings,
+) -> Result<usize> {
+    let mut indexes = Vec::new();
+    for id in ids {
+        indexes.push(super::find(definition, id)?);
+    }
+    let mut working = definition.clone();
+    let mut changed = 0;
+    for index in indexes {
+        let action = &working.actions[index];
+        let base = action
+            .pagination
+            .clone()
+            .unwrap_or_else(|| working.pagination.clone());
+        // The pagination rules run on a copy that has only this pagination.
+        let mut scratch = Definition {
+            pagination: base,
+            actions: Vec::new(),
+            ..working.clone()
+        };
+        let mut notes = Vec::new();
+        apply_pagination(&mut scratch, settings, &mut notes)
+            .map_err(|e| prefix_field(e, &format!("actions.{}", action.id)))?;
+        let action = &mut working.actions[index];
+        let before = (action.paginated, action.pagination.clone());
+        if scratch.pagination.kind == PaginationType::None {
+            action.paginated = false;
+            action.pagination = None;
+        } else {
+            action.paginated = true;
+            action.pagination =
+                (scratch.pagination != working.pagination).then_some(scratch.pagination);
+        }
+        if (action.paginated, action.pagination.clone()) != before {
+            changed += 1;
+        }
+    }
+    *definition = working;
+    Ok(changed)
+}
+
+fn prefix_field(error: crate::Error, prefix: &str) -> crate::Error {
+    match error {
+        crate::Error::Edit { field, message } => crate::Error::Edit {
+            field: format!("{prefix}.{field}"),
+            message,
+        },
+        other => other,
+    }
 }
 
 /// Refuses type-specific fields that the (resulting) pagination type does not use.

@@ -427,6 +427,7 @@ fn build_action(
         output_schema,
         accept: accept(resolver, operation, at),
         paginated: false,
+        pagination: None,
         anonymous,
     };
     (action, detected)
@@ -832,9 +833,20 @@ fn choose_pagination(
         if chosen.kind != PaginationType::None && d.pagination == chosen {
             action.paginated = true;
             paginated.push(action.id.clone());
-        } else {
+        } else if forced == Some(PaginationType::None) {
             notes.push(format!(
-                "action `{}` looks paginated differently ({}: {}); not marked paginated (use `plugboard actions paginate` after adjusting the pagination settings)",
+                "action `{}` looks paginated ({}: {}); not marked paginated (pagination `none` was chosen)",
+                action.id,
+                d.pagination.kind.as_str(),
+                d.why
+            ));
+        } else {
+            // Another style than the integration's: the action gets its own.
+            action.paginated = true;
+            action.pagination = Some(d.pagination.clone());
+            paginated.push(action.id.clone());
+            notes.push(format!(
+                "action `{}` pages in another style than the integration ({}: {}); marked paginated with its own pagination",
                 action.id,
                 d.pagination.kind.as_str(),
                 d.why
@@ -861,6 +873,7 @@ mod tests {
             output_schema: None,
             accept: None,
             paginated: false,
+            pagination: None,
             anonymous: false,
         };
         let mut definition = Definition {
