@@ -41,6 +41,7 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 const CLEAN_SPEC: &str = r#"{"openapi": "3.0.3",
   "info": {"title": "T", "version": "1", "description": "D"},
+  "servers": [{"url": "https://api.example.com"}],
   "paths": {"/a": {"get": {"operationId": "a", "responses": {"200": {"description": "ok"}}}}}}"#;
 
 #[test]
@@ -50,13 +51,18 @@ fn errors_exit_1_with_findings_in_every_format() {
     assert_eq!(human.status.code(), Some(1), "{}", stderr(&human));
     let text = stdout(&human);
     assert!(text.contains("error operation-operationId:"), "{text}");
-    assert!(text.contains("8 errors, 1 warnings, 0 infos"), "{text}");
+    assert!(text.contains("8 errors, 2 warnings, 0 infos"), "{text}");
+    // Lint predicts import: the spec has no server URL.
+    assert!(
+        text.contains("warning import-changed: the spec has no server URL"),
+        "{text}"
+    );
 
     let json = run(&["lint", &spec, "--format", "json"]);
     assert_eq!(json.status.code(), Some(1));
     let value: Value = serde_json::from_slice(&json.stdout).expect("json output");
     let findings = value["findings"].as_array().expect("findings");
-    assert_eq!(findings.len(), 9);
+    assert_eq!(findings.len(), 10);
     assert!(findings.iter().any(|f| f["rule"] == "circular-references"
         && f["pointer"] == "/components/schemas/Pet/properties/children/$ref"));
 
@@ -67,7 +73,7 @@ fn errors_exit_1_with_findings_in_every_format() {
     assert_eq!(value["runs"][0]["tool"]["driver"]["name"], "plugboard");
     assert_eq!(
         value["runs"][0]["results"].as_array().map(Vec::len),
-        Some(9)
+        Some(10)
     );
     assert_eq!(
         value["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],

@@ -138,7 +138,87 @@ pub fn lint(value: &Value) -> Vec<Finding> {
     for cycle in graph.cycles() {
         findings.push(cycle.finding());
     }
+    if version::detect(value).is_ok_and(|v| v != SpecVersion::Swagger2) {
+        import_findings(value, &mut findings);
+    }
     findings
+}
+
+/// What import would skip, change or refuse, as findings (lint predicts import): the import
+/// error as `import-refused`, notes of things left out as `import-skipped`, other notes as
+/// `import-changed`. Notes that another rule already reports at the same place are not
+/// repeated.
+fn import_findings(value: &Value, findings: &mut Vec<Finding>) {
+    const REPORTED: [&str; 2] = [checks::PATH_QUERY, checks::OPERATIONS];
+    let reported = |pointer: &str, findings: &[Finding]| {
+        findings.iter().any(|f| {
+            REPORTED.contains(&f.rule)
+                && (f.pointer == pointer || pointer.starts_with(&format!("{}/", f.pointer)))
+        })
+    };
+    match crate::import::import(value, &crate::import::Options::default()) {
+        Err(Error::Import { pointer, message }) => {
+            if !reported(&pointer, findings) {
+                findings.push(Finding::new(
+                    checks::IMPORT_REFUSED,
+                    Severity::Error,
+                    pointer,
+                    format!("import refuses the spec: {message}"),
+                    "fix the spec where the pointer says; nothing is imported until then",
+                ));
+            }
+        }
+        Err(_) => {}
+        Ok(imported) => {
+            for note in &imported.summary.notes {
+                let (pointer, message) = match note.split_once(": ") {
+                    Some((pointer, message)) if pointer.starts_with('/') => (pointer, message),
+                    _ => ("", note.as_str()),
+                };
+                // Notes that a lint rule already reports (anywhere in the document).
+                const COVERED: [(&str, &str); 2] = [
+                    ("cannot be resolved", refs::UNRESOLVED),
+                    ("is taken", checks::OPERATION_ID_UNIQUE),
+                ];
+                let covered = COVERED.iter().any(|(marker, rule)| {
+                    message.contains(marker) && findings.iter().any(|f| f.rule == *rule)
+                });
+                if covered || reported(pointer, findings) {
+                    continue;
+                }
+                let skipped = [
+                    "skipped",
+                    "left out",
+                    "not supported",
+                    "cannot be resolved",
+                    "not imported",
+                ]
+                .iter()
+                .any(|word| message.contains(word));
+                let blocks_finalize = message.contains("before finalize");
+                let (rule, severity, hint) = if skipped {
+                    (
+                        checks::IMPORT_SKIPPED,
+                        Severity::Warning,
+                        "the imported integration will not have this; fix the spec if you need it",
+                    )
+                } else if blocks_finalize {
+                    (
+                        checks::IMPORT_CHANGED,
+                        Severity::Warning,
+                        "add a server URL with a host to the spec, or set the hostname after import",
+                    )
+                } else {
+                    (
+                        checks::IMPORT_CHANGED,
+                        Severity::Info,
+                        "import handles this as the message says; check that it is what you want",
+                    )
+                };
+                findings.push(Finding::new(rule, severity, pointer, message, hint));
+            }
+        }
+    }
 }
 
 /// Lints a parsed document: findings with pointers and positions in the original file,
@@ -204,6 +284,7 @@ mod tests {
         let spec = json!({
             "openapi": "3.0.3",
             "info": {"title": "T", "version": "1", "description": "D"},
+            "servers": [{"url": "https://api.example.com"}],
             "paths": {"/users/{id}": {"get": {
                 "operationId": "getUser",
                 "parameters": [{"name": "id", "in": "path", "required": true,

@@ -327,7 +327,7 @@ fn human_output_shows_the_source_line_with_a_marker() {
                     6 |   /pets/:\n    |   ^\n  at: /paths/~1pets~1\n  hint: write the path as `/pets` (or run `plugboard clean`)\n";
     assert!(human.contains(expected), "{human}");
     assert!(
-        human.ends_with("8 errors, 1 warnings, 0 infos\n"),
+        human.ends_with("8 errors, 2 warnings, 0 infos\n"),
         "{human}"
     );
 }
@@ -350,8 +350,18 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
 
 #[test]
 fn real_petstore_is_clean() {
-    assert_eq!(real("petstore.json"), vec![]);
-    assert_eq!(real("swagger2-petstore-simple.json"), vec![]);
+    // Lint predicts import: the petstore's implicit OAuth flow is left out, and the form and
+    // multipart bodies are sent as such; nothing else is found.
+    let petstore: Vec<(String, String)> = real("petstore.json")
+        .into_iter()
+        .filter(|(rule, _)| rule != "import-changed")
+        .collect();
+    assert_eq!(petstore, pairs(&[("import-skipped", "")]));
+    let simple: Vec<(String, String)> = real("swagger2-petstore-simple.json")
+        .into_iter()
+        .filter(|(rule, _)| !rule.starts_with("import-"))
+        .collect();
+    assert_eq!(simple, vec![]);
 }
 
 #[test]

@@ -12,6 +12,7 @@ fn base(paths: Value, schemas: Value) -> Value {
     json!({
         "openapi": "3.0.3",
         "info": {"title": "T", "version": "1", "description": "D"},
+        "servers": [{"url": "https://api.example.com"}],
         "paths": paths,
         "components": {"schemas": schemas}
     })

@@ -356,7 +356,7 @@ fn pick_auth(
                 }
                 let described = describe_oauth(scheme, kind);
                 notes.push(format!(
-                    "the spec uses {described} (security scheme `{name}`), with no authorization code or client credentials flow Plugboard can run (implicit and password flows are not supported); auth is set to a bearer token: each installation gives an access token it obtained from the provider as the `api_key` credential, or switch to `--auth oauth2` if the provider also offers authorization code or client credentials"
+                    "the spec uses {described} (security scheme `{name}`), with no authorization code or client credentials flow Plugboard can run (implicit and password flows are not supported): to use it, each installation gives an access token it obtained from the provider as the `api_key` credential of a bearer API key (`Authorization: Bearer`), or use `--auth oauth2` if the provider also offers authorization code or client credentials"
                 ));
                 if fallback.is_none() {
                     fallback = Some((

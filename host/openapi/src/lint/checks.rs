@@ -18,6 +18,12 @@ pub(crate) const OPERATION_ID_UNIQUE: &str = "operation-operationId-unique";
 pub(crate) const TRAILING_SLASH: &str = "path-keys-no-trailing-slash";
 /// A path key with a query or fragment (Spectral's `path-not-include-query`).
 pub(crate) const PATH_QUERY: &str = "path-not-include-query";
+/// Import refuses the spec.
+pub(crate) const IMPORT_REFUSED: &str = "import-refused";
+/// Import leaves something out (an operation, a parameter, a security scheme, ...).
+pub(crate) const IMPORT_SKIPPED: &str = "import-skipped";
+/// Import changes or decides something (a rewritten path, a chosen media type, ...).
+pub(crate) const IMPORT_CHANGED: &str = "import-changed";
 /// A document without a single operation under `paths`.
 pub(crate) const OPERATIONS: &str = "paths-have-operations";
 /// Path template variables and `in: path` parameters that do not match.

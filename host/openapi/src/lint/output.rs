@@ -73,6 +73,24 @@ pub(super) const RULES: &[RuleInfo] = &[
         "Remove the trailing slash; `plugboard clean` strips it where no other path collides.",
     ),
     rule(
+        checks::IMPORT_REFUSED,
+        Severity::Error,
+        "Import accepts the spec.",
+        "Fix what the message names; lint runs the importer so that it predicts what import does.",
+    ),
+    rule(
+        checks::IMPORT_SKIPPED,
+        Severity::Warning,
+        "Import keeps every operation, parameter and security scheme.",
+        "The finding names what import leaves out and why.",
+    ),
+    rule(
+        checks::IMPORT_CHANGED,
+        Severity::Info,
+        "Import takes the spec as it is.",
+        "The finding says what import decides or rewrites (a media type, a path, a scheme, a hostname).",
+    ),
+    rule(
         checks::OPERATIONS,
         Severity::Error,
         "The document has at least one operation under `paths`.",
