@@ -336,7 +336,9 @@ for name in "${LINT_SPECS[@]}"; do
     for form in min pretty; do
         spec=$SPECS/$name.$form.json
         key=lint-$name-$form
-        ours "$key.ours" "$PLUGBOARD" lint --format json "$spec"
+        # --no-import: the document rules, like for like with the peers (the import-* rules run
+        # the importer; its cost is the import rows below).
+        ours "$key.ours" "$PLUGBOARD" lint --no-import --format json "$spec"
         if [[ -z $OURS_FAIL ]] && ! valid_json "$OUT/$key.ours.stdout"; then
             OURS_FAIL="printed no JSON"
         fi

@@ -58,6 +58,13 @@ fn errors_exit_1_with_findings_in_every_format() {
         "{text}"
     );
 
+    // --no-import checks the document rules only.
+    let rules_only = stdout(&run(&["lint", &spec, "--no-import"]));
+    assert!(
+        rules_only.contains("8 errors, 1 warnings, 0 infos") && !rules_only.contains("import-"),
+        "{rules_only}"
+    );
+
     let json = run(&["lint", &spec, "--format", "json"]);
     assert_eq!(json.status.code(), Some(1));
     let value: Value = serde_json::from_slice(&json.stdout).expect("json output");

@@ -117,9 +117,30 @@ pub const REPAIRED_RULES: &[&str] = &[
     scan::REQUIRED_DEFINED,
 ];
 
+/// What a lint run checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Run the importer too and report what it would refuse, leave out or decide (the
+    /// `import-*` rules). On by default; off checks the document rules alone.
+    pub predict_import: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            predict_import: true,
+        }
+    }
+}
+
 /// Lints a spec value (OpenAPI 3.x or Swagger 2.0 as it is). Findings carry pointers into
 /// `value` and no positions (line and column 0).
 pub fn lint(value: &Value) -> Vec<Finding> {
+    lint_with(value, &Options::default())
+}
+
+/// [`lint`] with options.
+pub fn lint_with(value: &Value, options: &Options) -> Vec<Finding> {
     let mut findings = Vec::new();
     checks::version(value, &mut findings);
     checks::info(value, &mut findings);
@@ -138,7 +159,7 @@ pub fn lint(value: &Value) -> Vec<Finding> {
     for cycle in graph.cycles() {
         findings.push(cycle.finding());
     }
-    if version::detect(value).is_ok_and(|v| v != SpecVersion::Swagger2) {
+    if options.predict_import && version::detect(value).is_ok_and(|v| v != SpecVersion::Swagger2) {
         import_findings(value, &mut findings);
     }
     findings
@@ -175,6 +196,10 @@ fn import_findings(value: &Value, findings: &mut Vec<Finding>) {
                     Some((pointer, message)) if pointer.starts_with('/') => (pointer, message),
                     _ => ("", note.as_str()),
                 };
+                // A sanitized operationId is a naming detail, not a change to what is called.
+                if message.contains("became id") {
+                    continue;
+                }
                 // Notes that a lint rule already reports (anywhere in the document).
                 const COVERED: [(&str, &str); 2] = [
                     ("cannot be resolved", refs::UNRESOLVED),
@@ -224,19 +249,24 @@ fn import_findings(value: &Value, findings: &mut Vec<Finding>) {
 /// Lints a parsed document: findings with pointers and positions in the original file,
 /// sorted by line and column.
 pub fn lint_document(doc: &Document) -> Result<Report> {
+    lint_document_with(doc, &Options::default())
+}
+
+/// [`lint_document`] with options.
+pub fn lint_document_with(doc: &Document, options: &Options) -> Result<Report> {
     // Swagger 2.0 is linted after conversion (some problems only show in 3.x form), and each
     // pointer is mapped back to the original document.
     let mut findings = match version::detect(&doc.value) {
         Ok(SpecVersion::Swagger2) => match crate::convert::to_openapi3(&doc.value) {
             Ok(converted) => {
-                let mut findings = lint(&converted.value);
+                let mut findings = lint_with(&converted.value, options);
                 for finding in &mut findings {
                     finding.pointer = converted.original_pointer(&finding.pointer);
                 }
                 findings
             }
             Err(Error::Convert { pointer, message }) => {
-                let mut findings = lint(&doc.value);
+                let mut findings = lint_with(&doc.value, options);
                 findings.insert(
                     0,
                     Finding::new(
@@ -252,7 +282,7 @@ pub fn lint_document(doc: &Document) -> Result<Report> {
             }
             Err(other) => return Err(other),
         },
-        _ => lint(&doc.value),
+        _ => lint_with(&doc.value, options),
     };
     for finding in &mut findings {
         if let Some(position) = doc.position(&finding.pointer) {

@@ -4,7 +4,7 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use plugboard_openapi::lint::lint_document;
+use plugboard_openapi::lint::{Options, lint_document_with};
 use plugboard_openapi::source::Document;
 
 /// Output formats.
@@ -26,6 +26,10 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
+    /// Check the document rules only: do not run the importer to predict what import refuses,
+    /// leaves out or decides (the `import-*` rules).
+    #[arg(long)]
+    pub no_import: bool,
 }
 
 /// Exit code for input that cannot be read or parsed.
@@ -50,7 +54,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(doc) => doc,
         Err(code) => return Ok(code),
     };
-    let report = match lint_document(&doc) {
+    let options = Options {
+        predict_import: !args.no_import,
+    };
+    let report = match lint_document_with(&doc, &options) {
         Ok(report) => report,
         Err(e) => {
             eprintln!("error: {}: {e}", args.spec);
