@@ -155,25 +155,35 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
         if fixed.is_none() {
             check_type(&param.name, &param.types, value)?;
         }
+        // Arrays and objects are written in the parameter's style where its schema says it
+        // takes them (arrays always repeat in the query); otherwise they are refused.
+        let declares = |kind: &str| param.types.iter().any(|t| t == kind);
+        let structured = match value {
+            Value::Array(_) => declares("array") || param.location == ParamLocation::Query,
+            Value::Object(_) => declares("object"),
+            _ => true,
+        };
+        if !structured {
+            scalar(&param.name, value)?;
+        }
         match param.location {
             ParamLocation::Path => {
-                let text = scalar(&param.name, value)?;
+                let text = simple(&param.name, value, param.explode == Some(true))?;
+                if text.is_empty() {
+                    return Err(Failure::invalid_input(format!(
+                        "path parameter `{}` is empty; an empty segment would change the path",
+                        param.name
+                    )));
+                }
                 let encoded = utf8_percent_encode(&text, PATH_VALUE).to_string();
                 path = path.replace(&format!("{{{}}}", param.name), &encoded);
             }
             ParamLocation::Query => {
                 query_inputs.insert(param.name.clone(), value.clone());
-                match value {
-                    Value::Array(items) => {
-                        for item in items {
-                            query.push((param.name.clone(), scalar(&param.name, item)?));
-                        }
-                    }
-                    other => query.push((param.name.clone(), scalar(&param.name, other)?)),
-                }
+                query_pairs(param, value, &mut query)?;
             }
             ParamLocation::Header => {
-                let text = scalar(&param.name, value)?;
+                let text = simple(&param.name, value, param.explode == Some(true))?;
                 if text.contains(['\r', '\n']) {
                     return Err(Failure::invalid_input(format!(
                         "header `{}` must be one line",
@@ -259,6 +269,76 @@ fn check_type(name: &str, types: &[String], value: &Value) -> Result<(), Failure
 
 fn is_absent(value: Option<&Value>) -> bool {
     value.is_none_or(Value::is_null)
+}
+
+/// A path or header value in OpenAPI's `simple` style: arrays as `a,b`; objects as `k,v,k2,v2`
+/// (`k=v,k2=v2` exploded).
+fn simple(name: &str, value: &Value, explode: bool) -> Result<String, Failure> {
+    match value {
+        Value::Array(items) => Ok(items
+            .iter()
+            .map(|item| scalar(name, item))
+            .collect::<Result<Vec<_>, _>>()?
+            .join(",")),
+        Value::Object(map) => {
+            let mut parts = Vec::with_capacity(map.len() * 2);
+            for (key, item) in map {
+                let text = scalar(name, item)?;
+                if explode {
+                    parts.push(format!("{key}={text}"));
+                } else {
+                    parts.push(key.clone());
+                    parts.push(text);
+                }
+            }
+            Ok(parts.join(","))
+        }
+        other => scalar(name, other),
+    }
+}
+
+/// A query parameter's pairs in its style: arrays repeated (`form`, exploded: the default) or
+/// joined (`,`, space or `|`); objects as `key=value` pairs (`form`, exploded), `name=k,v`
+/// (`form`), or `name[key]=value` (`deepObject`).
+fn query_pairs(
+    param: &crate::table::ParamRecord,
+    value: &Value,
+    query: &mut Vec<(String, String)>,
+) -> Result<(), Failure> {
+    let name = &param.name;
+    let style = param.style.as_deref().unwrap_or("form");
+    let explode = param.explode.unwrap_or(style == "form");
+    match value {
+        Value::Array(items) => {
+            let texts = items
+                .iter()
+                .map(|item| scalar(name, item))
+                .collect::<Result<Vec<_>, _>>()?;
+            if explode {
+                query.extend(texts.into_iter().map(|text| (name.clone(), text)));
+            } else {
+                let separator = match style {
+                    "spaceDelimited" => " ",
+                    "pipeDelimited" => "|",
+                    _ => ",",
+                };
+                query.push((name.clone(), texts.join(separator)));
+            }
+        }
+        Value::Object(map) if style == "deepObject" => {
+            for (key, item) in map {
+                query.push((format!("{name}[{key}]"), scalar(name, item)?));
+            }
+        }
+        Value::Object(map) if explode => {
+            for (key, item) in map {
+                query.push((key.clone(), scalar(name, item)?));
+            }
+        }
+        Value::Object(_) => query.push((name.clone(), simple(name, value, false)?)),
+        other => query.push((name.clone(), scalar(name, other)?)),
+    }
+    Ok(())
 }
 
 /// A parameter value as text: strings as they are, numbers and booleans printed.
@@ -387,6 +467,8 @@ mod tests {
                 vec![]
             },
             value: None,
+            style: None,
+            explode: None,
         };
         ActionRecord {
             body_media: None,
@@ -428,6 +510,8 @@ mod tests {
             required: true,
             types: vec![],
             value: Some(value.into()),
+            style: None,
+            explode: None,
         };
         record.params.push(fixed(
             "Action",
@@ -458,6 +542,58 @@ mod tests {
             matches!(&err, Failure::InvalidInput { message } if message.contains("always sends `Action` as `Describe Things&More`")),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn styles_write_arrays_and_objects() {
+        let param =
+            |name: &str, location, style: Option<&str>, explode: Option<bool>| ParamRecord {
+                name: name.into(),
+                location,
+                required: false,
+                types: vec![],
+                value: None,
+                style: style.map(Into::into),
+                explode,
+            };
+        let param =
+            |name: &str, location, style: Option<&str>, explode: Option<bool>| ParamRecord {
+                types: vec!["array".into(), "object".into()],
+                ..param(name, location, style, explode)
+            };
+        let record = ActionRecord {
+            method: "GET".into(),
+            path: "/codes/{codes}".into(),
+            params: vec![
+                param("codes", ParamLocation::Path, None, None),
+                param("filter", ParamLocation::Query, Some("deepObject"), None),
+                param("point", ParamLocation::Query, None, None),
+                param("ids", ParamLocation::Query, None, Some(false)),
+                param(
+                    "tags",
+                    ParamLocation::Query,
+                    Some("pipeDelimited"),
+                    Some(false),
+                ),
+                param("X-Ids", ParamLocation::Header, None, None),
+            ],
+            body: None,
+            body_media: None,
+            accept: None,
+            paginated: false,
+            pagination: None,
+        };
+        let input = json!({"codes": ["TP", "TB"], "filter": {"gte": 5, "name": "a b"},
+            "point": {"lat": 1.5, "lon": 2}, "ids": [1, 2], "tags": ["x", "y"], "X-Ids": [7, 8]});
+        let request = prepare(&meta(), &record, &input)
+            .unwrap()
+            .to_request(&[])
+            .unwrap();
+        assert_eq!(
+            request.url,
+            "http://api.test:8080/v1/codes/TP%2CTB?filter%5Bgte%5D=5&filter%5Bname%5D=a+b&lat=1.5&lon=2&ids=1%2C2&tags=x%7Cy"
+        );
+        assert!(request.headers.contains(&("x-ids".into(), "7,8".into())));
     }
 
     #[test]

@@ -130,6 +130,12 @@ pub struct ParamRecord {
     /// A fixed value, always sent; not an input.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+    /// OpenAPI `style` (`None`: `form` in the query, `simple` elsewhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<String>,
+    /// OpenAPI `explode` (`None`: true for `form`, false otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explode: Option<bool>,
 }
 
 /// Where a parameter goes.

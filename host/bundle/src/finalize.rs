@@ -145,6 +145,8 @@ fn action_record(action: &Action, schemas: &BTreeMap<String, serde_json::Value>)
                 required: p.required,
                 types: schema_types(p.schema.as_ref(), schemas),
                 value: p.value.clone(),
+                style: p.style.clone(),
+                explode: p.explode,
             })
             .collect(),
         body: action.request_body.as_ref().map(|b| b.required),

@@ -390,6 +390,8 @@ pub fn parse_parameter(text: &str, location: ParameterLocation) -> Result<Parame
         description: String::new(),
         schema: Some(schema),
         value: None,
+        style: None,
+        explode: None,
     })
 }
 
@@ -426,6 +428,8 @@ pub fn add_action(definition: &mut Definition, new: NewAction) -> Result<String>
             description: String::new(),
             schema: Some(json!({"type": "string"})),
             value: None,
+            style: None,
+            explode: None,
         })
         .collect();
     for text in &new.query {

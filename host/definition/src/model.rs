@@ -349,6 +349,15 @@ pub struct Parameter {
     /// constant that tells operations apart, such as AWS's `Action=DescribeInstances`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+    /// How arrays and objects are written (OpenAPI's `style`): `form` (the default of query
+    /// parameters), `deepObject` (`name[key]=value`), `spaceDelimited`, `pipeDelimited`, or
+    /// `simple` (the default of path and header parameters: `a,b`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<String>,
+    /// Whether arrays and objects are written as repeated parameters (OpenAPI's `explode`; the
+    /// default is true for `form`, false for the others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explode: Option<bool>,
 }
 
 /// Where a parameter goes.

@@ -501,6 +501,20 @@ fn check_action(action: &Action, at: &str, pagination: PaginationType, out: &mut
             )),
             _ => {}
         }
+        if let Some(style) = &param.style {
+            let allowed: &[&str] = match param.location {
+                ParameterLocation::Query => {
+                    &["form", "spaceDelimited", "pipeDelimited", "deepObject"]
+                }
+                ParameterLocation::Path | ParameterLocation::Header => &["simple"],
+            };
+            if !allowed.contains(&style.as_str()) {
+                out.push(Problem::new(
+                    format!("{p_at}.style"),
+                    format!("this location takes style {}", allowed.join(", ")),
+                ));
+            }
+        }
         match (&param.value, param.location) {
             (Some(_), ParameterLocation::Path) => out.push(Problem::new(
                 format!("{p_at}.value"),

@@ -745,3 +745,39 @@ fn auth_serves_the_most_operations_and_open_operations_send_none() {
     assert!(d.actions.iter().filter(|a| a.anonymous).count() == 1);
     assert_eq!(d.resolve_header().anonymous_actions, ["health"]);
 }
+
+/// Parameter styles are kept (deepObject filters, pipe-delimited arrays); a protocol-relative
+/// server URL names the host; `Accept` asks for the JSON type offered; an `Authorization`
+/// parameter stays an input when the auth settings do not write that header.
+#[test]
+fn styles_hosts_accept_and_authorization_parameters() {
+    let spec = json!({
+        "openapi": "3.0.0",
+        "info": {"title": "Styles", "version": "1"},
+        "servers": [{"url": "//api.example.com/v1"}],
+        "paths": {"/events": {"get": {
+            "operationId": "events",
+            "parameters": [
+                {"name": "filter", "in": "query", "style": "deepObject", "schema": {"type": "object"}},
+                {"name": "tags", "in": "query", "style": "pipeDelimited", "explode": false, "schema": {"type": "array"}},
+                {"name": "Authorization", "in": "header", "required": true, "schema": {"type": "string"}}
+            ],
+            "responses": {"200": {"description": "ok", "content": {"application/vnd.api+json": {"schema": {"type": "object"}}}}}
+        }}}
+    });
+    let imported = import(&spec, &Options::default()).unwrap();
+    let d = &imported.definition;
+    assert_eq!(
+        (d.hostname.as_str(), d.base_path.as_str()),
+        ("api.example.com", "/v1")
+    );
+    let events = &d.actions[0];
+    assert_eq!(events.accept.as_deref(), Some("application/vnd.api+json"));
+    let param = |name: &str| events.parameters.iter().find(|p| p.name == name).unwrap();
+    assert_eq!(param("filter").style.as_deref(), Some("deepObject"));
+    assert_eq!(
+        (param("tags").style.as_deref(), param("tags").explode),
+        (Some("pipeDelimited"), Some(false))
+    );
+    assert!(param("Authorization").required);
+}

@@ -26,8 +26,8 @@ use plugboard_definition::edit::{
     generated_id, readable_name, sanitize_id, sanitize_name, unique_id,
 };
 use plugboard_definition::{
-    Action, BodyEncoding, DEFINITION_VERSION, Definition, Method, Pagination, PaginationType,
-    Parameter, ParameterLocation, RequestBody, Scheme,
+    Action, ApiKeyLocation, Auth, BodyEncoding, DEFINITION_VERSION, Definition, Method, Pagination,
+    PaginationType, Parameter, ParameterLocation, RequestBody, Scheme,
 };
 use serde_json::Value;
 
@@ -108,6 +108,16 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
     let target = target::target(spec, options.hostname.as_deref(), &mut notes)?;
     let mut resolver = Resolver::new(spec);
     let (auth, auth_why) = target::auth(spec, &mut resolver, &mut notes);
+    // The header the auth settings write: a parameter of that name is left to them.
+    let auth_header = match &auth {
+        Auth::ApiKey {
+            api_key_header_name,
+            location: ApiKeyLocation::Header,
+            ..
+        } => Some(api_key_header_name.to_ascii_lowercase()),
+        Auth::Basic | Auth::OAuth2(_) => Some("authorization".to_string()),
+        _ => None,
+    };
     let paths = spec
         .get("paths")
         .and_then(Value::as_object)
@@ -159,6 +169,7 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
                 &Context {
                     path: route,
                     raw_path: path,
+                    auth_header: auth_header.as_deref(),
                     terms: split.as_ref().map_or(&[], |s| &s.terms),
                     item,
                     method,
@@ -305,6 +316,8 @@ struct Context<'a> {
     raw_path: &'a str,
     /// What its query or fragment says (see [`selector`]).
     terms: &'a [selector::Term],
+    /// The header the auth settings write (lower case), if any.
+    auth_header: Option<&'a str>,
     item: &'a Value,
     method: Method,
     at: &'a str,
@@ -399,6 +412,8 @@ fn build_action(
                 description: String::new(),
                 schema: Some(serde_json::json!({"type": "string"})),
                 value: None,
+                style: None,
+                explode: None,
             });
         }
     }
@@ -505,7 +520,7 @@ fn parameters(
         }
         if location == ParameterLocation::Header {
             let lower = name.to_ascii_lowercase();
-            if lower == "authorization" {
+            if cx.auth_header == Some(lower.as_str()) {
                 notes.push(format!(
                     "{p_at}: header parameter `{name}` skipped (set by the auth settings)"
                 ));
@@ -580,6 +595,20 @@ fn parameters(
                 .to_string(),
             schema,
             value: fixed,
+            style: param
+                .get("style")
+                .and_then(Value::as_str)
+                .filter(|style| match location {
+                    ParameterLocation::Query => {
+                        matches!(
+                            *style,
+                            "form" | "spaceDelimited" | "pipeDelimited" | "deepObject"
+                        )
+                    }
+                    _ => *style == "simple",
+                })
+                .map(str::to_string),
+            explode: param.get("explode").and_then(Value::as_bool),
         });
     }
     out
@@ -733,8 +762,17 @@ fn accept(resolver: &mut Resolver<'_>, operation: &Value, at: &str) -> Option<St
             }
         }
     }
-    if types.is_empty() || types.iter().any(|t| t.contains("json")) {
+    // Plain JSON is the default `Accept`; other JSON types (`application/vnd.api+json`) are
+    // asked for by name.
+    if types.is_empty()
+        || types
+            .iter()
+            .any(|t| t.split(';').next().unwrap_or("").trim() == "application/json")
+    {
         return None;
+    }
+    if types.iter().any(|t| t.contains("json")) {
+        types.retain(|t| t.contains("json"));
     }
     let valid: Vec<String> = types
         .into_iter()

@@ -191,6 +191,8 @@ pub(crate) fn apply(terms: &[Term], parameters: &mut Vec<Parameter>) -> Vec<Stri
                     description: String::new(),
                     schema: Some(json!({"type": "string", "enum": [value]})),
                     value: Some(value.to_string()),
+                    style: None,
+                    explode: None,
                 });
                 done.push(format!("query parameter `{name}={value}` (fixed)"));
             }
@@ -216,6 +218,8 @@ pub(crate) fn apply(terms: &[Term], parameters: &mut Vec<Parameter>) -> Vec<Stri
                     description: String::new(),
                     schema: Some(json!({"type": "string", "enum": [""]})),
                     value: Some(String::new()),
+                    style: None,
+                    explode: None,
                 });
                 done.push(format!("query parameter `{name}` (fixed, empty)"));
             }
@@ -261,6 +265,8 @@ fn input(name: &str, location: ParameterLocation) -> Parameter {
         description: String::new(),
         schema: Some(json!({"type": "string"})),
         value: None,
+        style: None,
+        explode: None,
     }
 }
 
@@ -341,6 +347,8 @@ mod tests {
             description: "declared".into(),
             schema: None,
             value: None,
+            style: None,
+            explode: None,
         };
         let mut params = vec![
             declared("X-Amz-Target", ParameterLocation::Header),

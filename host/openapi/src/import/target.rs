@@ -90,6 +90,13 @@ pub(crate) fn target(
             notes,
         );
     }
+    // A protocol-relative URL (`//api.example.com/v1`) names a host: https is assumed.
+    if url_text.starts_with("//") {
+        notes.push(format!(
+            "{url_pointer}: the server URL `{url_text}` has no scheme; https is assumed"
+        ));
+        url_text = format!("https:{url_text}");
+    }
     match url::Url::parse(&url_text) {
         Ok(url) => {
             let scheme = match url.scheme() {
@@ -159,8 +166,46 @@ pub(crate) fn auth(
     let (auth, why) = pick_auth(spec, resolver, notes, &mut chosen);
     if let Some(name) = chosen {
         note_uncovered(spec, &name, notes);
+        note_together(spec, &name, notes);
     }
     (auth, why)
+}
+
+/// The schemes that requirements name together with `name` (all of them are needed at once,
+/// like an API key and a user id in two headers), in a note: only `name` is applied.
+fn note_together(spec: &Value, name: &str, notes: &mut Vec<String>) {
+    let operations = spec
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .flat_map(|(_, item)| item.as_object().into_iter().flatten())
+        .map(|(_, op)| op.get("security"));
+    let mut together: Vec<String> = Vec::new();
+    for requirements in std::iter::once(spec.get("security")).chain(operations) {
+        for requirement in requirements.and_then(Value::as_array).into_iter().flatten() {
+            let Some(names) = requirement.as_object() else {
+                continue;
+            };
+            if names.contains_key(name) {
+                for other in names.keys().filter(|k| *k != name) {
+                    if !together.contains(other) {
+                        together.push(other.clone());
+                    }
+                }
+            }
+        }
+    }
+    if !together.is_empty() {
+        notes.push(format!(
+            "the spec requires security scheme `{name}` together with {}; an integration applies one credential, so only `{name}` is sent",
+            together
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
 }
 
 /// The operations that need a security scheme other than `name` (their requirements do not
@@ -286,7 +331,6 @@ fn pick_auth(
             .count()
     };
     order.sort_by_key(|name| std::cmp::Reverse(served(name)));
-    let mut fallback: Option<(Auth, String, String)> = None;
     for name in order {
         let Some(scheme) = schemes
             .get(&name)
@@ -356,41 +400,32 @@ fn pick_auth(
                 }
                 let described = describe_oauth(scheme, kind);
                 notes.push(format!(
-                    "the spec uses {described} (security scheme `{name}`), with no authorization code or client credentials flow Plugboard can run (implicit and password flows are not supported): to use it, each installation gives an access token it obtained from the provider as the `api_key` credential of a bearer API key (`Authorization: Bearer`), or use `--auth oauth2` if the provider also offers authorization code or client credentials"
+                    "the spec uses {described} (security scheme `{name}`), with no authorization code or client credentials flow Plugboard can run (implicit and password flows are not supported): with it, each installation gives an access token it obtained from the provider as the `api_key` credential, sent as `Authorization: Bearer <token>`; use `--auth oauth2` if the provider also offers authorization code or client credentials"
                 ));
-                if fallback.is_none() {
-                    fallback = Some((
-                        bearer(),
-                        format!("api_key sent as `Authorization: Bearer <token>` (stand-in for OAuth 2.0 scheme `{name}`)"),
-                        name.clone(),
-                    ));
-                }
+                // A token the user obtains stands in; it competes on the operations served.
+                *chosen = Some(name.clone());
+                return (
+                    bearer(),
+                    format!("api_key sent as `Authorization: Bearer <token>` (stand-in for OAuth 2.0 scheme `{name}`)"),
+                );
             }
             "openIdConnect" => {
                 let described = describe_oauth(scheme, kind);
                 notes.push(format!(
                     "the spec uses {described} (security scheme `{name}`); its endpoints are behind a discovery URL: auth is set to a bearer token sent as api_key; set `--auth oauth2 --access-token-url ...` with the provider's endpoints"
                 ));
-                if fallback.is_none() {
-                    fallback = Some((
-                        bearer(),
-                        format!("api_key sent as `Authorization: Bearer <token>` (stand-in for OpenID Connect scheme `{name}`)"),
-                        name.clone(),
-                    ));
-                }
+                *chosen = Some(name.clone());
+                return (
+                    bearer(),
+                    format!("api_key sent as `Authorization: Bearer <token>` (stand-in for OpenID Connect scheme `{name}`)"),
+                );
             }
             other => notes.push(format!(
                 "security scheme `{name}` has type `{other}`, which Plugboard does not support; skipped"
             )),
         }
     }
-    match fallback {
-        Some((auth, why, name)) => {
-            *chosen = Some(name);
-            (auth, why)
-        }
-        None => (Auth::None, "none (no supported security scheme)".into()),
-    }
+    (Auth::None, "none (no supported security scheme)".into())
 }
 
 /// The scopes that the spec's security requirements ask of scheme `name` (global and
