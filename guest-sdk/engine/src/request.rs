@@ -277,12 +277,13 @@ fn simple(name: &str, value: &Value, explode: bool) -> Result<String, Failure> {
     match value {
         Value::Array(items) => Ok(items
             .iter()
+            .filter(|item| !item.is_null())
             .map(|item| scalar(name, item))
             .collect::<Result<Vec<_>, _>>()?
             .join(",")),
         Value::Object(map) => {
             let mut parts = Vec::with_capacity(map.len() * 2);
-            for (key, item) in map {
+            for (key, item) in map.iter().filter(|(_, item)| !item.is_null()) {
                 let text = scalar(name, item)?;
                 if explode {
                     parts.push(format!("{key}={text}"));
@@ -312,6 +313,7 @@ fn query_pairs(
         Value::Array(items) => {
             let texts = items
                 .iter()
+                .filter(|item| !item.is_null())
                 .map(|item| scalar(name, item))
                 .collect::<Result<Vec<_>, _>>()?;
             if explode {
@@ -326,12 +328,12 @@ fn query_pairs(
             }
         }
         Value::Object(map) if style == "deepObject" => {
-            for (key, item) in map {
+            for (key, item) in map.iter().filter(|(_, item)| !item.is_null()) {
                 query.push((format!("{name}[{key}]"), scalar(name, item)?));
             }
         }
         Value::Object(map) if explode => {
-            for (key, item) in map {
+            for (key, item) in map.iter().filter(|(_, item)| !item.is_null()) {
                 query.push((key.clone(), scalar(name, item)?));
             }
         }
@@ -584,7 +586,7 @@ mod tests {
             pagination: None,
         };
         let input = json!({"codes": ["TP", "TB"], "filter": {"gte": 5, "name": "a b"},
-            "point": {"lat": 1.5, "lon": 2}, "ids": [1, 2], "tags": ["x", "y"], "X-Ids": [7, 8]});
+            "point": {"lat": 1.5, "lon": 2, "alt": null}, "ids": [1, null, 2], "tags": ["x", "y"], "X-Ids": [7, 8]});
         let request = prepare(&meta(), &record, &input)
             .unwrap()
             .to_request(&[])

@@ -53,9 +53,11 @@ fn petstore_yaml_api_key_and_offset() {
     // The cookie parameter is skipped with a note; the $ref parameter is resolved.
     let names: Vec<&str> = list.parameters.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["limit", "offset"]);
+    // The page size parameter publishes the range the engine takes (1..=1000, within the
+    // spec's own bounds).
     assert_eq!(
         list.parameters[0].schema,
-        Some(json!({"type": "integer", "maximum": 100}))
+        Some(json!({"type": "integer", "maximum": 100, "minimum": 1}))
     );
     // Component schemas are shared: referenced as `#/schemas/X`, copied once.
     let item = &list.output_schema.as_ref().unwrap()["properties"]["items"]["items"];

@@ -194,6 +194,7 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
     }
     let (pagination, pagination_why, paginated) =
         choose_pagination(&mut actions, &detected, options.pagination, &mut notes);
+    publish_page_size_range(&mut actions, &pagination);
     let info = spec.get("info");
     let title = info
         .and_then(|i| i.get("title"))
@@ -814,6 +815,48 @@ fn response(resolver: &mut Resolver<'_>, operation: &Value, at: &str) -> (Option
     });
     (schema, link_header)
 }
+
+/// A paginated action's page size parameter takes 1..=1000 (what the engine accepts): its
+/// input schema says so, so that a caller learns the range before calling.
+fn publish_page_size_range(actions: &mut [Action], integration: &Pagination) {
+    for action in actions.iter_mut().filter(|a| a.paginated) {
+        let name = action
+            .pagination
+            .as_ref()
+            .unwrap_or(integration)
+            .page_size_param
+            .clone();
+        if name.is_empty() {
+            continue;
+        }
+        let Some(param) = action
+            .parameters
+            .iter_mut()
+            .find(|p| p.name == name && p.location == ParameterLocation::Query)
+        else {
+            continue;
+        };
+        let Some(schema) = param.schema.as_mut().and_then(Value::as_object_mut) else {
+            continue;
+        };
+        if schema.contains_key("$ref") {
+            continue;
+        }
+        let bound = |schema: &serde_json::Map<String, Value>, key: &str| {
+            schema.get(key).and_then(Value::as_f64)
+        };
+        let minimum = bound(schema, "minimum").map_or(1.0, |m| m.max(1.0));
+        let maximum = bound(schema, "maximum").map_or(MAX_PAGE_SIZE, |m| m.min(MAX_PAGE_SIZE));
+        if minimum > maximum {
+            continue;
+        }
+        schema.insert("minimum".into(), serde_json::json!(minimum as u64));
+        schema.insert("maximum".into(), serde_json::json!(maximum as u64));
+    }
+}
+
+/// Largest page size the engine sends.
+const MAX_PAGE_SIZE: f64 = plugboard_definition::MAX_PAGE_SIZE as f64;
 
 /// Picks the integration's pagination: the forced type or the most common detected setup;
 /// marks matching actions paginated and notes the others.
