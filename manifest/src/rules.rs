@@ -172,6 +172,93 @@ pub fn authorization_param_problem(name: &str) -> Option<&'static str> {
         .then_some("set by the host (scope has its own field); it cannot be replaced")
 }
 
+/// The placeholders of a hostname template, a host whose labels may be `{name}`, each set per
+/// installation (`{account}.blob.core.windows.net`, from AutoRest's `x-ms-parameterized-host`):
+/// `Ok` with the names in order (empty for a plain host), or why the template is refused. A
+/// placeholder is a whole label, and at least one label is fixed text.
+pub fn host_template(text: &str) -> Result<Vec<&str>, String> {
+    if !text.contains(['{', '}']) {
+        return Ok(Vec::new());
+    }
+    let host = text.rsplit_once(':').map_or(
+        text,
+        |(host, port)| {
+            if port.contains('}') { text } else { host }
+        },
+    );
+    let mut names = Vec::new();
+    let mut fixed = 0;
+    for label in host.split('.') {
+        match label.strip_prefix('{').and_then(|l| l.strip_suffix('}')) {
+            Some(name) if value_name_problem(name).is_none() && !name.contains('.') => {
+                names.push(name)
+            }
+            Some(name) => {
+                return Err(format!(
+                    "`{{{name}}}` is not a placeholder name (`A-Z a-z 0-9 _ -`)"
+                ));
+            }
+            None if label.contains(['{', '}']) => {
+                return Err(format!(
+                    "`{label}`: a placeholder is a whole label, such as `{{account}}.blob.core.windows.net`"
+                ));
+            }
+            None => fixed += 1,
+        }
+    }
+    if fixed == 0 {
+        return Err("a hostname template keeps at least one fixed label".into());
+    }
+    let sample = names.iter().fold(text.to_string(), |t, name| {
+        t.replace(&format!("{{{name}}}"), "x")
+    });
+    HostPort::parse(&sample)?;
+    Ok(names)
+}
+
+/// A hostname (or template) in lower case, placeholder names kept as written.
+pub fn lowercase_host(host: &str) -> String {
+    host.split('.')
+        .map(|label| {
+            if label.starts_with('{') {
+                label.to_string()
+            } else {
+                label.to_ascii_lowercase()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Why a value cannot fill a hostname placeholder (one DNS label: `a-z 0-9 -`, 1..=63
+/// characters, no `-` at either end), or `None`.
+pub fn host_label_problem(value: &str) -> Option<String> {
+    let fine = (1..=63).contains(&value.len())
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !value.starts_with('-')
+        && !value.ends_with('-');
+    (!fine).then(|| format!("`{value}` is not one DNS label (`a-z 0-9 -`, 1 to 63 characters)"))
+}
+
+/// A hostname template with each placeholder replaced by its value (lower case), checked with
+/// [`host_label_problem`]; `lookup` gives the values.
+pub fn resolve_host_template(
+    template: &str,
+    mut lookup: impl FnMut(&str) -> Option<String>,
+) -> Result<String, String> {
+    let mut host = template.to_string();
+    for name in host_template(template)? {
+        let value = lookup(name).ok_or_else(|| {
+            format!("the hostname `{template}` needs the installation's config value `{name}`")
+        })?;
+        if let Some(problem) = host_label_problem(&value) {
+            return Err(format!("config value `{name}`: {problem}"));
+        }
+        host = host.replace(&format!("{{{name}}}"), &value.to_ascii_lowercase());
+    }
+    Ok(host)
+}
+
 /// A host with an optional port, as hostnames and allowed hosts are written
 /// (`api.example.com`, `127.0.0.1:8080`). The name is kept in lower case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -93,4 +93,8 @@ impl Transport for HostTransport {
     fn log(&mut self, message: &str) {
         logging::log(logging::Level::Debug, message);
     }
+
+    fn config(&mut self, name: &str) -> Option<String> {
+        plugboard_guest::config::get(name).ok().flatten()
+    }
 }

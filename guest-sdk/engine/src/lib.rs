@@ -60,6 +60,10 @@ pub trait Transport {
     fn send(&mut self, request: HttpRequest) -> Result<HttpResponse, Failure>;
     /// Records a diagnostic message.
     fn log(&mut self, _message: &str) {}
+    /// The installation's value of a declared config name (fills hostname placeholders).
+    fn config(&mut self, _name: &str) -> Option<String> {
+        None
+    }
 }
 
 /// Runs one action of `table` with a JSON input (an object; empty text means `{}`).
@@ -72,7 +76,15 @@ pub fn invoke(
     let record = table
         .record(action_id)?
         .ok_or_else(|| Failure::invalid_input(format!("unknown action `{action_id}`")))?;
-    let meta = table.meta()?;
+    let mut meta = table.meta()?;
+    if meta.hostname.contains('{') {
+        // `{account}.blob.core.windows.net`: the installation's config fills the placeholders
+        // (the host checks that requests go to the host it resolves the same way).
+        meta.hostname = plugboard_manifest::rules::resolve_host_template(&meta.hostname, |name| {
+            transport.config(name)
+        })
+        .map_err(Failure::invalid_input)?;
+    }
     let input: Value = if input.trim().is_empty() {
         Value::Object(Default::default())
     } else {

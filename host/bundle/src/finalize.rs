@@ -52,7 +52,7 @@ pub fn finalize(definition: &Definition) -> Result<Bundle> {
 /// build requests, and nothing the host enforces.
 pub fn compile_table(definition: &Definition) -> Result<Vec<u8>> {
     let meta = Meta {
-        hostname: definition.hostname.to_ascii_lowercase(),
+        hostname: plugboard_manifest::rules::lowercase_host(&definition.hostname),
         base_path: definition.base_path.clone(),
         scheme: definition.scheme,
         pagination: pagination_config(&definition.pagination),

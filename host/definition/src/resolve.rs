@@ -49,7 +49,7 @@ impl Definition {
 
     /// The manifest's header: identity, hosts in lower case, auth with every default applied.
     pub fn resolve_header(&self) -> manifest::Header {
-        let hostname = self.hostname.to_ascii_lowercase();
+        let hostname = plugboard_manifest::rules::lowercase_host(&self.hostname);
         let mut allowed_hosts: Vec<String> = Vec::new();
         for host in &self.extra_hosts {
             let host = host.to_ascii_lowercase();
@@ -65,7 +65,19 @@ impl Definition {
             scheme: self.scheme,
             allowed_hosts,
             auth: resolve_auth(&self.auth),
-            config: Vec::new(),
+            // Each hostname placeholder is a config value the installation sets.
+            config: plugboard_manifest::rules::host_template(&self.hostname)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|name| manifest::ConfigDeclaration {
+                    name: name.to_string(),
+                    description: format!(
+                        "the `{{{name}}}` part of the API's hostname `{}` (one DNS label)",
+                        self.hostname
+                    ),
+                    default_value: None,
+                })
+                .collect(),
             secrets: Vec::new(),
             anonymous_actions: {
                 let mut ids: Vec<String> = self

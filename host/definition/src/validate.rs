@@ -94,9 +94,13 @@ fn check_metadata(d: &Definition, out: &mut Vec<Problem>) {
     if let Some(icon) = &d.icon {
         check_icon(icon, out);
     }
-    // A draft may lack its hostname (a spec without a server URL); finalize asks for it.
-    if !d.hostname.is_empty() {
-        check_host(&d.hostname, "$.hostname", out);
+    // A draft may lack its hostname (a spec without a server URL); finalize asks for it. A
+    // template (`{account}.blob.core.windows.net`) is checked as such.
+    match plugboard_manifest::rules::host_template(&d.hostname) {
+        _ if d.hostname.is_empty() => {}
+        Ok(names) if !names.is_empty() => {}
+        Ok(_) => check_host(&d.hostname, "$.hostname", out),
+        Err(problem) => out.push(Problem::new("$.hostname", problem)),
     }
     for (i, host) in d.extra_hosts.iter().enumerate() {
         check_host(host, &format!("$.extra_hosts[{i}]"), out);
@@ -160,7 +164,8 @@ impl Definition {
         if matches!(self.auth, Auth::None) {
             return None;
         }
-        let host = HostPort::parse(&self.hostname).ok()?;
+        // A template is judged by its shape (`{account}.example.com` as `account.example.com`).
+        let host = HostPort::parse(&self.hostname.replace(['{', '}'], "")).ok()?;
         plain_http_credentials_problem(self.scheme, &host)
     }
 }

