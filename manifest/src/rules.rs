@@ -442,6 +442,41 @@ impl BodyEncoding {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hostname_templates() {
+        assert_eq!(host_template("api.example.com"), Ok(vec![]));
+        assert_eq!(
+            host_template("{account}.blob.core.windows.net"),
+            Ok(vec!["account"])
+        );
+        assert_eq!(host_template("127.0.0.{octet}:8080"), Ok(vec!["octet"]));
+        for bad in [
+            "{host}",
+            "{a}.{b}",
+            "x{account}.example.com",
+            "{a.b}.example.com",
+            "{}.example.com",
+        ] {
+            assert!(host_template(bad).is_err(), "{bad}");
+        }
+        let lookup = |value: &'static str| move |_: &str| Some(value.to_string());
+        assert_eq!(
+            resolve_host_template("{account}.blob.core.windows.net", lookup("MyAcct")).unwrap(),
+            "myacct.blob.core.windows.net"
+        );
+        for bad in ["a.b", "evil.com:80", "", "-x", "a b", "x@y"] {
+            assert!(
+                resolve_host_template("{account}.example.com", lookup(bad)).is_err(),
+                "{bad:?}"
+            );
+        }
+        assert!(resolve_host_template("{account}.example.com", |_| None).is_err());
+        assert_eq!(
+            lowercase_host("{accountName}.Blob.Example.NET"),
+            "{accountName}.blob.example.net"
+        );
+    }
+
     use super::*;
 
     #[test]
