@@ -123,6 +123,15 @@ try {
   await shot('regex-replace');
   await t('regex-apply').click();
   await expectText(t('action-row'), 'Get Items', 'the renamed action');
+  // The action's own pagination: out of range is refused by the server, then a valid one kept.
+  await t('action-own-pagination-edit').click();
+  await t('own-pagination-input').fill('{"type": "page", "page_param": "page", "results_key": "items", "default_page_size": 0}');
+  await t('own-pagination-save').click();
+  await expectText(t('error'), '1..=1000', 'the own pagination range');
+  await t('action-own-pagination-edit').click();
+  await t('own-pagination-input').fill('{"type": "page", "page_param": "page", "page_size_param": "per_page", "results_key": "items", "default_page_size": 5, "default_page_limit": 20}');
+  await t('own-pagination-save').click();
+  await expectText(t('action-own-pagination'), 'own: page', 'the own pagination');
   await shot('actions');
   await t('wizard-next').click();
 

@@ -750,6 +750,27 @@
       ` own: ${action.pagination.type}`,
       ctx.editable && button('Use the integration\'s', () => save((a) => { delete a.pagination; },
         `${action.id} uses the integration's pagination.`), { test: 'action-drop-own-pagination', 'aria-label': `${action.id} uses the integration's pagination` }));
+    // Its own pagination, edited as the definition's JSON (same fields and ranges as the
+    // integration's; the server checks them on save).
+    const paginationCell = h('td', {}, paginated, own);
+    const editPagination = () => {
+      const start = action.pagination || { ...state.wiz.def.pagination };
+      const text = textarea({ rows: 6, value: JSON.stringify(start, null, 2), test: 'own-pagination-input', 'aria-label': `Own pagination of ${action.id}` });
+      const done = () => {
+        let parsed;
+        try {
+          parsed = JSON.parse(text.value);
+        } catch (e) {
+          check(text, `not JSON: ${e.message}`);
+          return;
+        }
+        if (!check(text, (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) && 'a pagination object, such as {"type": "page", "page_param": "page"}')) return;
+        save((a) => { a.pagination = parsed; a.paginated = true; }, `${action.id} has its own pagination (${parsed.type}).`);
+      };
+      paginationCell.replaceChildren(h('div', { class: 'field' }, text,
+        h('div', { class: 'buttons' }, button('Save', done, { test: 'own-pagination-save' }), button('Cancel', redraw))));
+      text.focus();
+    };
     const rename = () => {
       const name = input({ value: action.name, test: 'rename-input', 'aria-label': `New name of ${action.id}` });
       const done = () => check(name, !name.value.trim() && 'the name is required') && save((a) => { a.name = name.value.trim(); }, `Renamed ${action.id}.`);
@@ -768,9 +789,10 @@
     };
     return h('tr', { test: 'action-row' },
       h('td', {}, h('code', { text: action.id })), nameCell, h('td', { text: action.method }),
-      h('td', {}, h('code', { text: action.path })), h('td', {}, paginated, own),
+      h('td', {}, h('code', { text: action.path })), paginationCell,
       ctx.editable && h('td', { class: 'row-buttons' },
         button('Rename', rename, { test: 'action-rename', 'aria-label': `Rename ${action.id}` }),
+        button('Pagination', editPagination, { test: 'action-own-pagination-edit', 'aria-label': `Own pagination of ${action.id}` }),
         button('Delete', remove, { test: 'action-delete', class: 'danger', 'aria-label': `Delete ${action.id}` })));
   }
 
