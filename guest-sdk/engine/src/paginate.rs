@@ -1,7 +1,8 @@
 //! Following pages: index, page, link (header or body) and pointer (cursor) pagination, with
 //! guards against servers that never stop.
 //!
-//! A paginated action returns `{"results": [...], "pages": N, "truncated": null | "reason"}`.
+//! A paginated action returns `{"results": [...], "pages": N, "truncated": null | "reason"}`,
+//! plus `"warnings": [...]` when something looks wrong (a results key not in the page).
 //! It stops without truncation on: no next link or cursor, an empty page, a short page
 //! (index/page, when a page size parameter is sent). It stops with a reason on: the page limit
 //! with more pages left, a next link or cursor seen before, a page identical to the previous
@@ -64,6 +65,7 @@ pub fn run(
     let mut previous: Option<Vec<Value>> = None;
     let mut seen: HashSet<String> = HashSet::new();
     let mut pages: u32 = 0;
+    let mut warnings: Vec<String> = Vec::new();
     let truncated: Option<String> = loop {
         if pages >= config.page_limit {
             break Some(format!(
@@ -82,7 +84,8 @@ pub fn run(
         let body: Value = serde_json::from_slice(&response.body).map_err(|e| {
             Failure::internal(format!("{} {shown} is not JSON: {e}", prepared.method))
         })?;
-        let items = extract_results(&body, &config.results_key, pages)?;
+        let (items, warning) = extract_results(&body, &config.results_key, pages)?;
+        warnings.extend(warning);
         transport.log(&format!(
             "page {pages} of {} {}: {} item(s)",
             prepared.method,
@@ -177,7 +180,11 @@ pub fn run(
     if let Some(reason) = &truncated {
         transport.log(&format!("stopped after page {pages}: {reason}"));
     }
-    Ok(json!({"results": results, "pages": pages, "truncated": truncated}))
+    let mut output = json!({"results": results, "pages": pages, "truncated": truncated});
+    if !warnings.is_empty() {
+        output["warnings"] = json!(warnings);
+    }
+    Ok(output)
 }
 
 /// The page size: the input's value for the page size parameter, else the configured default.
@@ -249,15 +256,36 @@ fn follow(
 }
 
 /// The items at `results_key` (empty for the body itself). Missing or null means no items.
-fn extract_results(body: &Value, results_key: &str, page: u32) -> Result<Vec<Value>, Failure> {
+/// A page's items under `results_key`, and a warning when the key is not in the page (the
+/// settings are likely wrong: an empty list would hide it).
+fn extract_results(
+    body: &Value,
+    results_key: &str,
+    page: u32,
+) -> Result<(Vec<Value>, Option<String>), Failure> {
     let found = if results_key.is_empty() {
         Some(body)
     } else {
         dotted(body, results_key)
     };
     match found {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Array(items)) => Ok(items.clone()),
+        None => {
+            let keys = match body {
+                Value::Object(map) if !map.is_empty() => format!(
+                    "top-level keys: {}",
+                    map.keys().take(20).cloned().collect::<Vec<_>>().join(", ")
+                ),
+                other => format!("the page is {}", kind(other)),
+            };
+            Ok((
+                Vec::new(),
+                Some(format!(
+                    "results key '{results_key}' not found in page {page}; {keys}"
+                )),
+            ))
+        }
+        Some(Value::Null) => Ok((Vec::new(), None)),
+        Some(Value::Array(items)) => Ok((items.clone(), None)),
         Some(other) => Err(Failure::internal(format!(
             "results key `{}` in page {page} holds {}, not an array; set Results Key to the path of the list",
             if results_key.is_empty() {

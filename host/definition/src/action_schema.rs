@@ -150,7 +150,7 @@ impl Serialize for ParamSchema<'_> {
 }
 
 /// JSON Schema of an action's output. A paginated action returns
-/// `{"results": [...], "pages": N, "truncated": null | "reason"}`, with the item schema found by
+/// `{"results": [...], "pages": N, "truncated": null | "reason", "warnings"?: [...]}`, with the item schema found by
 /// following `results_key` through the page schema's `properties` (and through references to
 /// the shared `schemas`) when it can be.
 pub fn output_schema(
@@ -198,6 +198,11 @@ impl Serialize for OutputSchema<'_> {
                 "truncated": {
                     "type": ["string", "null"],
                     "description": "Why pagination stopped before the last page, or null.",
+                },
+                "warnings": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "What looks wrong, such as a results key not in the pages (absent when nothing does).",
                 },
             },
             "required": ["results", "pages", "truncated"],

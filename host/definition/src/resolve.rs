@@ -12,7 +12,6 @@ impl Definition {
     /// The manifest of this definition (validate it first): hosts in lower case, auth with every
     /// default applied, one catalogue entry per action with its input and output schemas.
     pub fn resolve(&self) -> Manifest {
-        let results_key = &self.pagination.results_key;
         let actions = self
             .actions
             .iter()
@@ -21,16 +20,24 @@ impl Definition {
                 name: action.name.clone(),
                 description: action.description.clone(),
                 input_schema: input_schema(action),
-                output_schema: output_schema(action, results_key, &self.schemas),
+                output_schema: output_schema(action, self.results_key(action), &self.schemas),
             })
             .collect();
         Manifest::new(self.resolve_header(), self.schemas.clone(), actions)
     }
 
+    /// The results key an action's pages use: its own pagination's, else the integration's.
+    pub fn results_key<'a>(&'a self, action: &'a crate::Action) -> &'a str {
+        &action
+            .pagination
+            .as_ref()
+            .unwrap_or(&self.pagination)
+            .results_key
+    }
+
     /// The manifest section of this definition (validate it first): [`Definition::resolve`]
     /// written straight into the section's bytes, without building the schemas.
     pub fn manifest_section(&self) -> Result<Vec<u8>, manifest::Error> {
-        let results_key = &self.pagination.results_key;
         let actions = self.actions.iter().map(|action| {
             let body = manifest::section::ActionBody {
                 name: &action.name,
@@ -38,7 +45,7 @@ impl Definition {
                 input_schema: InputSchema(action),
                 output_schema: OutputSchema {
                     action,
-                    results_key,
+                    results_key: self.results_key(action),
                     schemas: &self.schemas,
                 },
             };

@@ -348,3 +348,21 @@ fn the_demo_definition_is_valid() {
     let d = Definition::from_json(&text).expect("the demo definition is valid");
     assert_eq!(d.actions.len(), 3);
 }
+
+#[test]
+fn an_action_with_its_own_pagination_uses_its_own_results_key() {
+    let page = json!({
+        "type": "object",
+        "properties": {"records": {"type": "array", "items": ITEM()}}
+    });
+    let d = minimal(
+        json!([{"id": "list", "name": "List", "method": "GET", "path": "/items",
+                "output_schema": page, "paginated": true,
+                "pagination": {"type": "page", "page_param": "p", "results_key": "records"}}]),
+        json!({"type": "index", "index_param": "offset", "results_key": "data.items"}),
+    );
+    let manifest = d.resolve();
+    let schema = &manifest.actions[0].output_schema;
+    assert_eq!(schema["properties"]["results"]["items"], ITEM());
+    assert_eq!(schema["properties"]["warnings"]["type"], "array");
+}

@@ -258,3 +258,22 @@ async fn an_action_with_its_own_pagination_walks_in_its_style() {
     assert_complete(&cursor, 3);
     assert_eq!(api.hits("/cursor/items"), 3);
 }
+
+/// A results key that is not in the pages gives an empty list with a warning that names the
+/// keys the page has (a wrong setting, not an empty API).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_results_key_is_a_warning() {
+    let (output, _api) = walk(
+        "/page/items",
+        json!({"type": "page", "page_param": "page", "page_size_param": "per_page",
+               "results_key": "data.items", "default_page_size": 5, "default_page_limit": 20}),
+    )
+    .await;
+    let output = output.expect("invoke");
+    assert_eq!(output["results"], json!([]));
+    let warnings = output["warnings"].to_string();
+    assert!(
+        warnings.contains("results key 'data.items' not found in page 1; top-level keys: items"),
+        "{output}"
+    );
+}

@@ -281,3 +281,22 @@ fn a_failed_page_is_named_by_its_url_without_secrets() {
     );
     assert!(!message.contains("s3cr3t"), "{message}");
 }
+
+#[test]
+fn a_results_key_not_in_the_page_is_a_warning_not_silence() {
+    let cfg = config(
+        PaginationStyle::Page {
+            param: "page".into(),
+        },
+        "data.items",
+        20,
+    );
+    let (out, urls) = try_run(cfg, |_| ok(json!({"records": [1, 2], "total": 2})));
+    let out = out.unwrap();
+    assert_eq!(out["results"], json!([]));
+    assert_eq!(
+        out["warnings"],
+        json!(["results key 'data.items' not found in page 1; top-level keys: records, total"])
+    );
+    assert_eq!(urls.len(), 1);
+}
