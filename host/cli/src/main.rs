@@ -88,6 +88,8 @@ enum Command {
     Actions(cmd::actions::Args),
     /// Run the platform's REST API (organizations, integrations, installations, invoke).
     Serve(cmd::serve::Args),
+    /// Operator commands on the server host (`admin token`: a new admin API token).
+    Admin(cmd::admin::Args),
     /// Scaffold a custom-code integration crate (typed actions with the guest SDK).
     New(cmd::new::Args),
     /// Make an Ed25519 key pair for signing bundles.
@@ -293,6 +295,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Upload(args) => cmd::upload::run(args).await,
         Command::Invoke(args) => done(invoke(args, &host, token_store).await),
         Command::Serve(args) => cmd::serve::run(args, &host).await,
+        Command::Admin(args) => cmd::admin::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Auth { command } => {
             let runtime = runtime(&host, Some(token_store))?;
             cmd::auth::run(command, &runtime).await

@@ -180,12 +180,23 @@ pub async fn bootstrap(store: &Store) -> Result<Option<String>, Error> {
 
 /// Serves the API on `addr` until the process ends.
 pub async fn serve(state: AppState, addr: SocketAddr) -> Result<(), Error> {
-    let listener = tokio::net::TcpListener::bind(addr)
+    serve_on(state, bind(addr).await?).await
+}
+
+/// Binds the API's address (before anything is created, so that a taken port fails first).
+pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, Error> {
+    tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|source| Error::Listen { addr, source })?;
-    let local = listener
-        .local_addr()
-        .map_err(|source| Error::Listen { addr, source })?;
+        .map_err(|source| Error::Listen { addr, source })
+}
+
+/// Serves the API on a bound listener until the process ends.
+pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> Result<(), Error> {
+    let local = listener.local_addr().map_err(|source| Error::Listen {
+        addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+        source,
+    })?;
+    let addr = local;
     tracing::info!(%local, "serving");
     eprintln!("plugboard: serving on http://{local}");
     axum::serve(listener, router(state))

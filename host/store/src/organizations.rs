@@ -227,6 +227,46 @@ impl Store {
         Ok(Some((org, user, token)))
     }
 
+    /// A new API token for the root organization's first admin, for an operator who lost the
+    /// only one (run on the server host: whoever can open the database can do this anyway).
+    /// Audited as `admin.token_recovered`. Refused on a database that was never bootstrapped.
+    pub async fn recover_admin_token(&self) -> Result<(User, String)> {
+        let row = sqlx::query(
+            "SELECT u.id, u.organization_id, u.name FROM users u              JOIN organizations o ON o.id = u.organization_id              WHERE o.parent_id IS NULL AND u.role = 'admin'              ORDER BY o.created_at, u.created_at LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Err(Error::Invalid(
+                "the database has no root admin yet: start `plugboard serve` once, which creates it and prints its token".into(),
+            ));
+        };
+        let user = User {
+            id: row.try_get("id")?,
+            organization_id: row.try_get("organization_id")?,
+            name: row.try_get("name")?,
+            role: Role::Admin,
+        };
+        let token = format!("pbt_{}", hex::encode(random_bytes::<24>()?));
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES ($1, $2, $3)")
+            .bind(token_hash(&token))
+            .bind(&user.id)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO audit_log (at, organization_id, user_id, action, target, detail)              VALUES ($1, $2, NULL, 'admin.token_recovered', $3, 'new API token minted on the server host')",
+        )
+        .bind(now())
+        .bind(&user.organization_id)
+        .bind(&user.id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((user, token))
+    }
+
     /// Whether any organization exists (a new database has none).
     pub async fn is_empty(&self) -> Result<bool> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM organizations")

@@ -2,6 +2,7 @@
 //! `Args` type (clap) and `run(args) -> anyhow::Result<ExitCode>`.
 
 pub mod actions;
+pub mod admin;
 pub mod auth;
 pub mod clean;
 pub mod convert;

@@ -102,6 +102,15 @@ pub async fn run(args: Args, host: &crate::HostArgs) -> Result<ExitCode> {
     let shares = args.shares()?;
     let spec_limits = args.spec_limits()?;
     let max_body = (args.max_body_mib << 20) as usize;
+    // Everything that can fail is checked before the database is created or bootstrapped: a
+    // failed start must not spend the one-time admin token.
+    let trust = plugboard_server::BundleTrust {
+        keys: crate::cmd::signing::read_trusted(&args.trusted_keys)?,
+        allow_untrusted: args.allow_untrusted_bundles,
+    };
+    let listener = plugboard_server::bind(args.listen)
+        .await
+        .with_context(|| format!("--listen {}", args.listen))?;
     let data_dir = match args.data_dir {
         Some(dir) => dir,
         None => dirs::data_dir()
@@ -133,15 +142,11 @@ pub async fn run(args: Args, host: &crate::HostArgs) -> Result<ExitCode> {
             "plugboard: new database: created the root organization and its admin; API token (shown once):\n{token}"
         );
     }
-    let trust = plugboard_server::BundleTrust {
-        keys: crate::cmd::signing::read_trusted(&args.trusted_keys)?,
-        allow_untrusted: args.allow_untrusted_bundles,
-    };
     let state = plugboard_server::AppState::new(store, runtime, sealer)
         .with_trust(trust)
         .with_spec_limits(spec_limits)
         .with_max_body(max_body);
-    plugboard_server::serve(state, args.listen).await?;
+    plugboard_server::serve_on(state, listener).await?;
     Ok(ExitCode::SUCCESS)
 }
 
