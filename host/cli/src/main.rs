@@ -384,6 +384,7 @@ fn invoke_error(error: plugboard_runtime::Error, bundle: &Path) -> anyhow::Error
             bundle.display()
         )),
         E::MemoryLimit { .. } => Some("raise the limit with --memory-mib".to_string()),
+        E::Hostname(_) => Some("give the hostname's parts with --config NAME=VALUE".to_string()),
         E::UnknownAction { .. } => Some(format!(
             "`plugboard inspect {}` lists the actions",
             bundle.display()

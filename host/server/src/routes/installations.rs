@@ -206,6 +206,11 @@ pub(crate) fn invoke_problem(error: RunError) -> Problem {
             ))
             .with_fields(fields)
         }
+        // A hostname template (`{account}.blob.core.windows.net`) without a usable value.
+        RunError::Hostname(message) => {
+            Problem::unprocessable(format!("the configuration's `config`: {message}"))
+                .with_fields(["config".to_string()])
+        }
         RunError::NeedsConsent(_) => Problem::bad_gateway(error.to_string()),
         RunError::Busy { retry_after, .. } => Problem::busy(error.to_string(), retry_after),
         RunError::Guest(Failure::InvalidInput { message }) => {

@@ -76,3 +76,71 @@ async fn a_spec_without_servers_imports_and_finalize_asks_for_the_hostname() {
         "api.example.com"
     );
 }
+
+/// A hostname template's placeholder is installation config: invoking without it is a 422 that
+/// names the `config` field (not a 500), and with a value that is no DNS label too.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hostname_template_without_its_config_value_is_a_422() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("plugboard.db").display());
+    let (api, store) = host(&url).await;
+    let (admin, root) = admin_and_root(&api, &store).await;
+    let spec = json!({"openapi": "3.0.0",
+        "info": {"title": "Per tenant", "version": "1", "description": "A host per installation"},
+        "servers": [{"url": "https://{account}.blob.example.net", "variables": {"account": {"description": "Storage account"}}}],
+        "paths": {"/items": {"get": {"operationId": "listItems", "responses": {"200": {"description": "ok"}}}}}})
+    .to_string();
+    let (status, imported, _) = api
+        .call(
+            "POST",
+            &format!("/v1/organizations/{root}/integrations/import"),
+            Some(&admin),
+            Some(spec),
+        )
+        .await;
+    assert_eq!(status, 201, "{imported}");
+    assert_eq!(
+        imported["integration"]["definition"]["hostname"],
+        "{account}.blob.example.net"
+    );
+    let id = imported["integration"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let (status, finalized, _) = api
+        .call(
+            "POST",
+            &format!("/v1/integrations/{id}/finalize"),
+            Some(&admin),
+            Some("{}".into()),
+        )
+        .await;
+    assert_eq!(status, 201, "{finalized}");
+    let (status, installation, _) = api
+        .call(
+            "POST",
+            &format!("/v1/organizations/{root}/installations"),
+            Some(&admin),
+            Some(json!({"integration_id": id}).to_string()),
+        )
+        .await;
+    assert_eq!(status, 201, "{installation}");
+    let installation = installation["id"].as_str().expect("id").to_string();
+    let (status, problem, _) = api
+        .call(
+            "POST",
+            &format!("/v1/installations/{installation}/actions/listItems/invoke"),
+            Some(&admin),
+            Some("{}".into()),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["fields"], json!(["config"]));
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("`account`"),
+        "{problem}"
+    );
+}
