@@ -66,6 +66,9 @@ pub async fn install(
     if integration.status != Status::Published && !own {
         return Err(not_installable());
     }
+    if let Some(version) = integration.current_version {
+        check_config_keys(&state, &integration.id, version, &body.config).await?;
+    }
     let installation = state
         .store
         .install(
@@ -153,6 +156,13 @@ pub async fn configure(
     let Json(body) = body?;
     let installation = reachable(&state, &caller, &id).await?;
     caller.require(Role::Editor)?;
+    check_config_keys(
+        &state,
+        &installation.integration_id,
+        installation.version,
+        &body.config,
+    )
+    .await?;
     let updated = state
         .store
         .set_configuration(
@@ -251,18 +261,17 @@ fn pinned(version: &plugboard_store::Version, bundle: &plugboard_runtime::Bundle
 }
 
 /// Runs an action of an installation with one of its configurations.
-pub(crate) async fn run_action(
+/// A version and its loaded bundle (versions are immutable, so a bundle kept under its content
+/// hash never goes stale).
+async fn version_bundle(
     state: &AppState,
-    installation: &Installation,
-    action: &str,
-    input: &Value,
-    configuration: Option<&str>,
-) -> ApiResult<Result<Value, RunError>> {
-    let (version, _) = state
-        .store
-        .version(&installation.integration_id, installation.version)
-        .await?;
-    // Versions are immutable, so a bundle kept under its content hash never goes stale.
+    integration: &str,
+    version: i64,
+) -> ApiResult<(
+    plugboard_store::Version,
+    std::sync::Arc<plugboard_runtime::Bundle>,
+)> {
+    let (version, _) = state.store.version(integration, version).await?;
     let bundle = match state.runtime.cached(&version.bundle_hash) {
         Some(bundle) => bundle,
         None => {
@@ -274,6 +283,63 @@ pub(crate) async fn run_action(
                 .map_err(Problem::internal)?
         }
     };
+    Ok((version, bundle))
+}
+
+/// Refuses config keys the integration's version does not declare (they would be ignored),
+/// naming the known ones.
+async fn check_config_keys(
+    state: &AppState,
+    integration: &str,
+    version: i64,
+    config: &Map<String, Value>,
+) -> ApiResult<()> {
+    if config.is_empty() {
+        return Ok(());
+    }
+    let (_, bundle) = version_bundle(state, integration, version).await?;
+    let known: Vec<&str> = bundle
+        .header()
+        .config
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    let unknown: Vec<&String> = config
+        .keys()
+        .filter(|k| !known.contains(&k.as_str()))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(Problem::unprocessable(format!(
+        "unknown config key(s) {}; this integration takes {}",
+        unknown
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        if known.is_empty() {
+            "no config".to_string()
+        } else {
+            known
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    ))
+    .with_fields(unknown.iter().map(|k| format!("config.{k}"))))
+}
+
+pub(crate) async fn run_action(
+    state: &AppState,
+    installation: &Installation,
+    action: &str,
+    input: &Value,
+    configuration: Option<&str>,
+) -> ApiResult<Result<Value, RunError>> {
+    let (version, bundle) =
+        version_bundle(state, &installation.integration_id, installation.version).await?;
     pinned(&version, &bundle)?;
     let configuration = state
         .store

@@ -116,6 +116,24 @@ async fn a_hostname_template_without_its_config_value_is_a_422() {
         )
         .await;
     assert_eq!(status, 201, "{finalized}");
+    // Config keys the integration does not declare are refused, naming the known ones.
+    let (status, problem, _) = api
+        .call(
+            "POST",
+            &format!("/v1/organizations/{root}/installations"),
+            Some(&admin),
+            Some(json!({"integration_id": id, "config": {"acount": "typo"}}).to_string()),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["fields"], json!(["config.acount"]));
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("takes `account`"),
+        "{problem}"
+    );
     let (status, installation, _) = api
         .call(
             "POST",
@@ -143,4 +161,24 @@ async fn a_hostname_template_without_its_config_value_is_a_422() {
             .contains("`account`"),
         "{problem}"
     );
+    // The configuration takes the declared key, and refuses another.
+    let (status, configured, _) = api
+        .call(
+            "PUT",
+            &format!("/v1/installations/{installation}/configurations/default"),
+            Some(&admin),
+            Some(json!({"config": {"account": "myacct"}}).to_string()),
+        )
+        .await;
+    assert_eq!(status, 200, "{configured}");
+    let (status, problem, _) = api
+        .call(
+            "PUT",
+            &format!("/v1/installations/{installation}/configurations/default"),
+            Some(&admin),
+            Some(json!({"config": {"region": "eu"}}).to_string()),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["fields"], json!(["config.region"]));
 }
