@@ -135,7 +135,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/organizations/{org}/integrations/bundle",
             post(routes::bundles::upload),
         )
-        .route("/v1/integrations/{id}", get(int::get))
+        .route("/v1/integrations/{id}", get(int::get).delete(int::delete))
         .route("/v1/integrations/{id}/definition", put(int::update))
         .route("/v1/integrations/{id}/finalize", post(int::finalize))
         .route("/v1/integrations/{id}/status", put(int::set_status))

@@ -163,6 +163,23 @@ impl Store {
         self.integration(id).await
     }
 
+    /// Deletes a draft (an integration never finalized: nothing installs or references it). A
+    /// finalized integration is a [`Error::Conflict`]: hide it instead.
+    pub async fn delete_draft(&self, id: &str) -> Result<()> {
+        let done = sqlx::query("DELETE FROM integrations WHERE id = $1 AND status = 'draft'")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            let current = self.integration(id).await?;
+            return Err(Error::Conflict(format!(
+                "integration `{id}` is {}: only a draft is deleted; a finalized integration keeps its versions (installations run them): set its status to hidden instead",
+                current.status.as_str()
+            )));
+        }
+        Ok(())
+    }
+
     /// Finalizes: stores the bundle (once per content hash), adds the next immutable version
     /// with its change report, and sets the status (published or hidden), in one transaction.
     /// `expected_version` is the version the change report was made against (0 for none): if

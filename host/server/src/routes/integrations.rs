@@ -433,6 +433,27 @@ pub async fn set_status(
     Ok(Json(updated))
 }
 
+/// `DELETE /v1/integrations/{id}` (editor of the owner): deletes a draft; a finalized
+/// integration is a 409 that says to hide it instead.
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let integration = owned(&state, &caller, &id).await?;
+    state.store.delete_draft(&id).await?;
+    super::audit(
+        &state,
+        &caller,
+        Some(&integration.organization_id),
+        "integration.delete",
+        &id,
+        &integration.name,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Whether a schema node holds a secret: `writeOnly`, `format: password` or `x-sensitive`.
 fn sensitive(node: &serde_json::Map<String, Value>) -> bool {
     node.get("writeOnly") == Some(&Value::Bool(true))

@@ -60,6 +60,23 @@ async fn a_spec_without_servers_imports_and_finalize_asks_for_the_hostname() {
         .call("POST", &finalize, Some(&admin), Some("{}".into()))
         .await;
     assert_eq!(status, 201, "{finalized}");
+    // A finalized integration is not deleted: it is hidden.
+    let (status, problem, _) = api
+        .call(
+            "DELETE",
+            &format!("/v1/integrations/{id}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("hidden"),
+        "{problem}"
+    );
 
     // The hostname query field still gives the hostname at import.
     let (status, imported, _) = api
@@ -75,6 +92,29 @@ async fn a_spec_without_servers_imports_and_finalize_asks_for_the_hostname() {
         imported["integration"]["definition"]["hostname"],
         "api.example.com"
     );
+    // A draft is deleted (audited), and is gone.
+    let draft = imported["integration"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let (status, body, _) = api
+        .call(
+            "DELETE",
+            &format!("/v1/integrations/{draft}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let (status, _, _) = api
+        .call(
+            "GET",
+            &format!("/v1/integrations/{draft}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
 }
 
 /// A hostname template's placeholder is installation config: invoking without it is a 422 that
