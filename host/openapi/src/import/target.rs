@@ -207,18 +207,18 @@ pub(crate) fn auth(
     resolver: &mut Resolver<'_>,
     notes: &mut Vec<String>,
 ) -> (Auth, String) {
+    let operations = operation_requirements(spec);
     let mut chosen = None;
-    let (auth, why) = pick_auth(spec, resolver, notes, &mut chosen);
+    let (auth, why) = pick_auth(spec, &operations, resolver, notes, &mut chosen);
     if let Some(name) = chosen {
-        note_uncovered(spec, &name, notes);
+        note_uncovered(&operations, &name, notes);
         note_together(spec, &name, notes);
     }
     (auth, why)
 }
 
-/// The schemes that requirements name together with `name` (all of them are needed at once,
-/// like an API key and a user id in two headers), in a note: only `name` is applied.
-fn note_together(spec: &Value, name: &str, notes: &mut Vec<String>) {
+/// Every security requirement object of the spec: the document's, then each operation's.
+fn requirements(spec: &Value) -> impl Iterator<Item = &serde_json::Map<String, Value>> {
     let operations = spec
         .get("paths")
         .and_then(Value::as_object)
@@ -226,20 +226,37 @@ fn note_together(spec: &Value, name: &str, notes: &mut Vec<String>) {
         .flatten()
         .flat_map(|(_, item)| item.as_object().into_iter().flatten())
         .map(|(_, op)| op.get("security"));
-    let mut together: Vec<String> = Vec::new();
-    for requirements in std::iter::once(spec.get("security")).chain(operations) {
-        for requirement in requirements.and_then(Value::as_array).into_iter().flatten() {
-            let Some(names) = requirement.as_object() else {
-                continue;
-            };
-            if names.contains_key(name) {
-                for other in names.keys().filter(|k| *k != name) {
-                    if !together.contains(other) {
-                        together.push(other.clone());
-                    }
-                }
-            }
+    std::iter::once(spec.get("security"))
+        .chain(operations)
+        .flat_map(requirement_objects)
+}
+
+/// The requirement objects of one `security` array.
+fn requirement_objects(
+    security: Option<&Value>,
+) -> impl Iterator<Item = &serde_json::Map<String, Value>> {
+    security
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+}
+
+/// Appends the names not in `names` yet.
+fn push_new<'a>(names: &mut Vec<String>, new: impl IntoIterator<Item = &'a String>) {
+    for name in new {
+        if !names.contains(name) {
+            names.push(name.clone());
         }
+    }
+}
+
+/// The schemes that requirements name together with `name` (all of them are needed at once,
+/// like an API key and a user id in two headers), in a note: only `name` is applied.
+fn note_together(spec: &Value, name: &str, notes: &mut Vec<String>) {
+    let mut together: Vec<String> = Vec::new();
+    for names in requirements(spec).filter(|names| names.contains_key(name)) {
+        push_new(&mut together, names.keys().filter(|k| *k != name));
     }
     if !together.is_empty() {
         notes.push(format!(
@@ -255,8 +272,7 @@ fn note_together(spec: &Value, name: &str, notes: &mut Vec<String>) {
 
 /// The operations that need a security scheme other than `name` (their requirements do not
 /// name it), in a note: the chosen auth does not serve them.
-fn note_uncovered(spec: &Value, name: &str, notes: &mut Vec<String>) {
-    let requirements = operation_requirements(spec);
+fn note_uncovered(requirements: &[(String, Vec<String>)], name: &str, notes: &mut Vec<String>) {
     let total = requirements.iter().filter(|(_, r)| !r.is_empty()).count();
     let uncovered: Vec<&str> = requirements
         .iter()
@@ -297,19 +313,9 @@ fn operation_requirements(spec: &Value) -> Vec<(String, Vec<String>)> {
             ) {
                 continue;
             }
-            let requirements = op.get("security").or(global);
             let mut names: Vec<String> = Vec::new();
-            for requirement in requirements.and_then(Value::as_array).into_iter().flatten() {
-                for name in requirement
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .map(|(k, _)| k)
-                {
-                    if !names.contains(name) {
-                        names.push(name.clone());
-                    }
-                }
+            for requirement in requirement_objects(op.get("security").or(global)) {
+                push_new(&mut names, requirement.keys());
             }
             out.push((format!("{} {path}", method.to_ascii_uppercase()), names));
         }
@@ -321,6 +327,7 @@ fn operation_requirements(spec: &Value) -> Vec<(String, Vec<String>)> {
 /// requirement first, then the operations', then the declared order); `chosen` names it.
 fn pick_auth(
     spec: &Value,
+    operations: &[(String, Vec<String>)],
     resolver: &mut Resolver<'_>,
     notes: &mut Vec<String>,
     chosen: &mut Option<String>,
@@ -336,46 +343,18 @@ fn pick_auth(
     };
     // Candidates: the global requirement first, then the operations', then every scheme.
     let mut order: Vec<String> = Vec::new();
-    let mut push = |requirements: Option<&Value>| {
-        for requirement in requirements.and_then(Value::as_array).into_iter().flatten() {
-            for name in requirement
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(|(k, _)| k)
-            {
-                if !order.contains(name) {
-                    order.push(name.clone());
-                }
-            }
-        }
-    };
-    push(spec.get("security"));
-    for item in spec
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        for op in item.1.as_object().into_iter().flatten() {
-            push(op.1.get("security"));
-        }
+    for requirement in requirements(spec) {
+        push_new(&mut order, requirement.keys());
     }
-    push(None);
-    for name in schemes.keys() {
-        if !order.contains(name) {
-            order.push(name.clone());
-        }
-    }
+    push_new(&mut order, schemes.keys());
     // Most operations served first (a stable sort keeps the order above for ties).
-    let requirements = operation_requirements(spec);
     let served = |name: &str| {
-        requirements
+        operations
             .iter()
             .filter(|(_, names)| names.iter().any(|n| n == name))
             .count()
     };
-    order.sort_by_key(|name| std::cmp::Reverse(served(name)));
+    order.sort_by_cached_key(|name| std::cmp::Reverse(served(name)));
     for name in order {
         let Some(scheme) = schemes
             .get(&name)
@@ -477,25 +456,16 @@ fn pick_auth(
 /// per operation), in order of first use.
 fn required_scopes(spec: &Value, name: &str) -> Vec<String> {
     let mut scopes: Vec<String> = Vec::new();
-    let operations = spec
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .flat_map(|(_, item)| item.as_object().into_iter().flatten())
-        .map(|(_, op)| op.get("security"));
-    for requirements in std::iter::once(spec.get("security")).chain(operations) {
-        for requirement in requirements.and_then(Value::as_array).into_iter().flatten() {
-            for scope in requirement
-                .get(name)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-            {
-                if !scopes.iter().any(|s| s == scope) {
-                    scopes.push(scope.to_string());
-                }
+    for requirement in requirements(spec) {
+        for scope in requirement
+            .get(name)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            if !scopes.iter().any(|s| s == scope) {
+                scopes.push(scope.to_string());
             }
         }
     }
