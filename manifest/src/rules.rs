@@ -94,6 +94,26 @@ pub fn json_kind(value: &serde_json::Value) -> &'static str {
     }
 }
 
+/// Whether `text` is a media type: `type/subtype` (tokens; `*` allowed), optionally with
+/// `; parameters`, on one line.
+pub fn is_media_type(text: &str) -> bool {
+    let essence = text.split(';').next().unwrap_or("").trim();
+    essence
+        .split_once('/')
+        .is_some_and(|(kind, subtype)| is_token(kind) && is_token(subtype))
+        && !text.chars().any(char::is_control)
+}
+
+/// Parameter styles (OpenAPI `style`) a location takes: `form` (the query's default),
+/// delimited arrays and `deepObject` in the query; `simple` in paths and headers.
+pub fn parameter_styles(in_query: bool) -> &'static [&'static str] {
+    if in_query {
+        &["form", "spaceDelimited", "pipeDelimited", "deepObject"]
+    } else {
+        &["simple"]
+    }
+}
+
 /// Whether `text` is an HTTP token (RFC 9110): a header name, or a word such as `Bearer`.
 pub fn is_token(text: &str) -> bool {
     !text.is_empty()

@@ -5,6 +5,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use crate::Failure;
+use crate::request::kind;
 
 pub use plugboard_manifest::rules::BodyEncoding as Encoding;
 
@@ -218,17 +219,6 @@ fn boundary(parts: &[Part]) -> String {
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

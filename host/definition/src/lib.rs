@@ -26,7 +26,9 @@ pub use action_schema::{
 pub use model::*;
 pub use oauth::*;
 pub use plugboard_manifest::Problem;
-pub use plugboard_manifest::rules::{BodyEncoding, host_template, is_token, json_kind};
+pub use plugboard_manifest::rules::{
+    BodyEncoding, host_template, is_media_type, is_token, json_kind, parameter_styles,
+};
 
 /// The definition format version this crate reads and writes.
 pub const DEFINITION_VERSION: u32 = 1;

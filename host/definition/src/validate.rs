@@ -5,9 +5,9 @@ use std::collections::{BTreeSet, HashSet};
 use std::sync::LazyLock;
 
 use plugboard_manifest::rules::{
-    HostPort, authorization_param_problem, dotted_key_problem, icon_problem, is_token,
-    plain_http_credentials_problem, refresh_status_problem, seconds_problem,
-    token_request_header_problem, token_scheme_problem,
+    HostPort, authorization_param_problem, dotted_key_problem, icon_problem, is_media_type,
+    is_token, parameter_styles, plain_http_credentials_problem, refresh_status_problem,
+    seconds_problem, token_request_header_problem, token_scheme_problem,
 };
 use regex::Regex;
 
@@ -507,12 +507,7 @@ fn check_action(action: &Action, at: &str, pagination: PaginationType, out: &mut
             _ => {}
         }
         if let Some(style) = &param.style {
-            let allowed: &[&str] = match param.location {
-                ParameterLocation::Query => {
-                    &["form", "spaceDelimited", "pipeDelimited", "deepObject"]
-                }
-                ParameterLocation::Path | ParameterLocation::Header => &["simple"],
-            };
+            let allowed = parameter_styles(param.location == ParameterLocation::Query);
             if !allowed.contains(&style.as_str()) {
                 out.push(Problem::new(
                     format!("{p_at}.style"),
@@ -588,16 +583,6 @@ fn check_action(action: &Action, at: &str, pagination: PaginationType, out: &mut
             "a JSON Schema is an object or a boolean",
         ));
     }
-}
-
-/// `type/subtype`, optionally with `; parameters`, on one line.
-fn is_media_type(text: &str) -> bool {
-    let mut parts = text.split(';');
-    let essence = parts.next().unwrap_or("").trim();
-    let essence_ok = essence
-        .split_once('/')
-        .is_some_and(|(kind, subtype)| is_token(kind) && is_token(subtype));
-    essence_ok && !text.chars().any(char::is_control)
 }
 
 fn check_action_refs(action: &Action, at: &str, definition: &Definition, out: &mut Vec<Problem>) {

@@ -599,14 +599,9 @@ fn parameters(
             style: param
                 .get("style")
                 .and_then(Value::as_str)
-                .filter(|style| match location {
-                    ParameterLocation::Query => {
-                        matches!(
-                            *style,
-                            "form" | "spaceDelimited" | "pipeDelimited" | "deepObject"
-                        )
-                    }
-                    _ => *style == "simple",
+                .filter(|style| {
+                    plugboard_definition::parameter_styles(location == ParameterLocation::Query)
+                        .contains(style)
                 })
                 .map(str::to_string),
             explode: param.get("explode").and_then(Value::as_bool),
@@ -636,20 +631,15 @@ fn request_body(
     let b_at = format!("{at}/requestBody");
     let body = resolver.deref(operation.get("requestBody")?, &b_at)?;
     let content = body.get("content");
-    let is_media_type = |media: &str| {
-        media.split_once('/').is_some_and(|(kind, subtype)| {
-            plugboard_definition::is_token(kind)
-                && plugboard_definition::is_token(subtype.split(';').next().unwrap_or("").trim())
-        })
-    };
-    let first_valid = content
-        .and_then(Value::as_object)
-        .and_then(|c| c.iter().find(|(media, _)| is_media_type(media)));
+    let first_valid = content.and_then(Value::as_object).and_then(|c| {
+        c.iter()
+            .find(|(media, _)| plugboard_definition::is_media_type(media))
+    });
     let any = content
         .and_then(Value::as_object)
         .and_then(|c| c.iter().next());
     let (media, media_object) = json_media(content).or(first_valid).or(any)?;
-    if !is_media_type(media) && !media.contains("json") {
+    if !plugboard_definition::is_media_type(media) && !media.contains("json") {
         notes.push(format!(
             "{b_at}: media type `{media}` is not `type/subtype`; the body is sent as JSON"
         ));
@@ -658,7 +648,8 @@ fn request_body(
     let declared = media_object
         .get("schema")
         .map(|s| resolver.schema(s, &m_at));
-    let json = media.contains("json") || media == "*/*" || !is_media_type(media);
+    let json =
+        media.contains("json") || media == "*/*" || !plugboard_definition::is_media_type(media);
     let media_type = (!json).then(|| media.trim().to_string());
     let schema = match BodyEncoding::of(media_type.as_deref()) {
         BodyEncoding::Json | BodyEncoding::Form => declared,
@@ -777,12 +768,7 @@ fn accept(resolver: &mut Resolver<'_>, operation: &Value, at: &str) -> Option<St
     }
     let valid: Vec<String> = types
         .into_iter()
-        .filter(|t| {
-            t.split_once('/').is_some_and(|(a, b)| {
-                plugboard_definition::is_token(a)
-                    && plugboard_definition::is_token(b.split(';').next().unwrap_or("").trim())
-            })
-        })
+        .filter(|t| plugboard_definition::is_media_type(t))
         .collect();
     (!valid.is_empty()).then(|| valid.join(", "))
 }
