@@ -10,6 +10,18 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// A new API token for `user`, stored (as its hash) in the transaction; returns the token.
+async fn issue_token(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user: &str) -> Result<String> {
+    let token = format!("pbt_{}", hex::encode(random_bytes::<24>()?));
+    sqlx::query("INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES ($1, $2, $3)")
+        .bind(token_hash(&token))
+        .bind(user)
+        .bind(now())
+        .execute(&mut **tx)
+        .await?;
+    Ok(token)
+}
+
 impl Store {
     /// Creates an organization, under `parent` when given.
     pub async fn create_organization(
@@ -118,7 +130,6 @@ impl Store {
         if user.name.is_empty() {
             return Err(Error::Invalid("a user needs a name".into()));
         }
-        let token = format!("pbt_{}", hex::encode(random_bytes::<24>()?));
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO users (id, organization_id, name, role, created_at) \
@@ -131,12 +142,7 @@ impl Store {
         .bind(now())
         .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES ($1, $2, $3)")
-            .bind(token_hash(&token))
-            .bind(&user.id)
-            .bind(now())
-            .execute(&mut *tx)
-            .await?;
+        let token = issue_token(&mut tx, &user.id).await?;
         tx.commit().await?;
         Ok((user, token))
     }
@@ -198,7 +204,6 @@ impl Store {
             name: "admin".into(),
             role: Role::Admin,
         };
-        let token = format!("pbt_{}", hex::encode(random_bytes::<24>()?));
         sqlx::query(
             "INSERT INTO users (id, organization_id, name, role, created_at) \
              VALUES ($1, $2, $3, 'admin', $4)",
@@ -209,12 +214,7 @@ impl Store {
         .bind(now())
         .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES ($1, $2, $3)")
-            .bind(token_hash(&token))
-            .bind(&user.id)
-            .bind(now())
-            .execute(&mut *tx)
-            .await?;
+        let token = issue_token(&mut tx, &user.id).await?;
         sqlx::query(
             "INSERT INTO audit_log (at, organization_id, user_id, action, target, detail) \
              VALUES ($1, $2, NULL, 'bootstrap', $2, 'root organization and admin')",
@@ -247,14 +247,8 @@ impl Store {
             name: row.try_get("name")?,
             role: Role::Admin,
         };
-        let token = format!("pbt_{}", hex::encode(random_bytes::<24>()?));
         let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES ($1, $2, $3)")
-            .bind(token_hash(&token))
-            .bind(&user.id)
-            .bind(now())
-            .execute(&mut *tx)
-            .await?;
+        let token = issue_token(&mut tx, &user.id).await?;
         sqlx::query(
             "INSERT INTO audit_log (at, organization_id, user_id, action, target, detail)              VALUES ($1, $2, NULL, 'admin.token_recovered', $3, 'new API token minted on the server host')",
         )
