@@ -171,15 +171,33 @@ pub fn lint_with(value: &Value, options: &Options) -> Vec<Finding> {
 /// repeated.
 fn import_findings(value: &Value, findings: &mut Vec<Finding>) {
     const REPORTED: [&str; 2] = [checks::PATH_QUERY, checks::OPERATIONS];
-    let reported = |pointer: &str, findings: &[Finding]| {
-        findings.iter().any(|f| {
-            REPORTED.contains(&f.rule)
-                && (f.pointer == pointer || pointer.starts_with(&format!("{}/", f.pointer)))
+    // Where those rules reported, and which rules reported at all: taken once, before import
+    // findings are added.
+    let reported_at: Vec<String> = findings
+        .iter()
+        .filter(|f| REPORTED.contains(&f.rule))
+        .map(|f| f.pointer.clone())
+        .collect();
+    let reported = |pointer: &str| {
+        reported_at.iter().any(|at| {
+            pointer
+                .strip_prefix(at.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
         })
     };
+    // Notes that a lint rule already reports (anywhere in the document).
+    const COVERED: [(&str, &str); 2] = [
+        ("cannot be resolved", refs::UNRESOLVED),
+        ("is taken", checks::OPERATION_ID_UNIQUE),
+    ];
+    let covered_markers: Vec<&str> = COVERED
+        .iter()
+        .filter(|(_, rule)| findings.iter().any(|f| f.rule == *rule))
+        .map(|(marker, _)| *marker)
+        .collect();
     match crate::import::import(value, &crate::import::Options::default()) {
         Err(Error::Import { pointer, message }) => {
-            if !reported(&pointer, findings) {
+            if !reported(&pointer) {
                 findings.push(Finding::new(
                     checks::IMPORT_REFUSED,
                     Severity::Error,
@@ -200,15 +218,10 @@ fn import_findings(value: &Value, findings: &mut Vec<Finding>) {
                 if message.contains("became id") {
                     continue;
                 }
-                // Notes that a lint rule already reports (anywhere in the document).
-                const COVERED: [(&str, &str); 2] = [
-                    ("cannot be resolved", refs::UNRESOLVED),
-                    ("is taken", checks::OPERATION_ID_UNIQUE),
-                ];
-                let covered = COVERED.iter().any(|(marker, rule)| {
-                    message.contains(marker) && findings.iter().any(|f| f.rule == *rule)
-                });
-                if covered || reported(pointer, findings) {
+                let covered = covered_markers
+                    .iter()
+                    .any(|marker| message.contains(marker));
+                if covered || reported(pointer) {
                     continue;
                 }
                 let skipped = [
