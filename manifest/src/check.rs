@@ -9,8 +9,8 @@ use serde_json::Value;
 use crate::rules::{
     HostPort, action_id_problem, authorization_param_problem, dotted_key_problem, host_template,
     icon_problem, is_header_value, is_token, oauth_url_problem, plain_http_credentials_problem,
-    refresh_status_problem, seconds_problem, token_request_header_problem, token_scheme_problem,
-    value_name_problem,
+    refresh_status_problem, seconds_problem, template_host, token_request_header_problem,
+    token_scheme_problem, value_name_problem,
 };
 use crate::{
     Action, Auth, AuthCredential, Error, Grant, Header, MANIFEST_VERSION, Manifest, OAuth2,
@@ -112,23 +112,15 @@ impl Header {
         }
         // A template (`{account}.blob.core.windows.net`) is checked as such; each placeholder is
         // a config value the installation sets.
-        let host = match host_template(&self.hostname) {
-            Ok(names) if !names.is_empty() => {
-                for name in names {
-                    if !self.config.iter().any(|c| c.name == name) {
-                        out.push(Problem::new(
-                            format!("{at}.hostname"),
-                            format!("placeholder `{{{name}}}` is not a declared config value"),
-                        ));
-                    }
-                }
-                let sample = self.hostname.replace(['{', '}'], "");
-                HostPort::parse(&sample)
+        for name in host_template(&self.hostname).unwrap_or_default() {
+            if !self.config.iter().any(|c| c.name == name) {
+                out.push(Problem::new(
+                    format!("{at}.hostname"),
+                    format!("placeholder `{{{name}}}` is not a declared config value"),
+                ));
             }
-            Ok(_) => HostPort::parse(&self.hostname),
-            Err(problem) => Err(problem),
-        };
-        match host {
+        }
+        match template_host(&self.hostname) {
             Err(problem) => out.push(Problem::new(format!("{at}.hostname"), problem)),
             Ok(host) if !matches!(self.auth, Auth::None) => {
                 if let Some(problem) = plain_http_credentials_problem(self.scheme, &host) {

@@ -236,6 +236,14 @@ pub fn host_template(text: &str) -> Result<Vec<&str>, String> {
     Ok(names)
 }
 
+/// A hostname or template as a host, placeholders read as their names
+/// (`{account}.example.com` as `account.example.com`): what host-level rules (plain http with
+/// credentials) judge before an installation fills the placeholders.
+pub fn template_host(text: &str) -> Result<HostPort, String> {
+    host_template(text)?;
+    HostPort::parse(&text.replace(['{', '}'], ""))
+}
+
 /// A hostname (or template) in lower case, placeholder names kept as written.
 pub fn lowercase_host(host: &str) -> String {
     host.split('.')

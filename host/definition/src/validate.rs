@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use plugboard_manifest::rules::{
     HostPort, authorization_param_problem, dotted_key_problem, icon_problem, is_media_type,
     is_token, parameter_styles, plain_http_credentials_problem, refresh_status_problem,
-    seconds_problem, token_request_header_problem, token_scheme_problem,
+    seconds_problem, template_host, token_request_header_problem, token_scheme_problem,
 };
 use regex::Regex;
 
@@ -164,8 +164,7 @@ impl Definition {
         if matches!(self.auth, Auth::None) {
             return None;
         }
-        // A template is judged by its shape (`{account}.example.com` as `account.example.com`).
-        let host = HostPort::parse(&self.hostname.replace(['{', '}'], "")).ok()?;
+        let host = template_host(&self.hostname).ok()?;
         plain_http_credentials_problem(self.scheme, &host)
     }
 }
