@@ -4,13 +4,14 @@
 # create an organization and an editor, import a spec, finalize and publish, install with
 # credentials, invoke.
 #
-#   examples/server/run.sh                       # server on 127.0.0.1:8080, demo API on :8787
+#   examples/server/run.sh                       # free loopback ports for both
 #   SERVER_PORT=9080 DEMO_PORT=9787 examples/server/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-server_port="${SERVER_PORT:-8080}"
-demo_port="${DEMO_PORT:-8787}"
+# Port 0 (the default) lets the system pick a free port; the logs say which.
+server_port="${SERVER_PORT:-0}"
+demo_port="${DEMO_PORT:-0}"
 target="${CARGO_TARGET_DIR:-$PWD/target}"
 work="$(mktemp -d)"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -27,18 +28,22 @@ wait_for() { # file pattern
     echo "timed out waiting for '$2' in $1:" >&2; cat "$1" >&2; exit 1
 }
 
-step "start the demo API on 127.0.0.1:$demo_port (it wants X-Api-Key: demo-key)"
+step "start the demo API on loopback (it wants X-Api-Key: demo-key)"
 "$target/debug/demo-api" "127.0.0.1:$demo_port" > "$work/api.log" 2>&1 &
 pids+=($!)
 wait_for "$work/api.log" listening
+demo_port="$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*' "$work/api.log" | grep -o '[0-9]*$')"
+echo "demo API on 127.0.0.1:$demo_port"
 
-step "start the server: plugboard serve --listen 127.0.0.1:$server_port --data-dir <temp dir> --allow-network 127.0.0.1/32"
+step "start the server: plugboard serve --listen 127.0.0.1:${server_port} --data-dir <temp dir> --allow-network 127.0.0.1/32"
 # Integrations reach public addresses only, unless the operator allows more: the demo API is on
 # loopback, so this walkthrough allows 127.0.0.1.
 "$target/debug/plugboard" --cache-dir "$work/cache" serve --listen "127.0.0.1:$server_port" \
     --data-dir "$work/data" --allow-network 127.0.0.1/32 > "$work/server.log" 2>&1 &
 pids+=($!)
 wait_for "$work/server.log" "serving on"
+server_port="$(grep -o 'serving on http://127\.0\.0\.1:[0-9]*' "$work/server.log" | grep -o '[0-9]*$')"
+echo "server on 127.0.0.1:$server_port"
 admin="$(grep -o 'pbt_[0-9a-f]*' "$work/server.log" | head -n1)"
 echo "admin token (printed once by the first start): ${admin:0:12}..."
 api="http://127.0.0.1:$server_port"
