@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use plugboard_tests::api::{AuthCheck, TestApi};
+use plugboard_tests::oauth::OAuthMockServer;
 
-#[test]
-fn the_console_builds_publishes_installs_and_invokes() {
+/// Chromium and the npm prefix holding playwright-core.
+fn browser() -> (String, String) {
     let chromium =
         std::env::var("PLUGBOARD_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let home = std::env::var("HOME").unwrap_or_default();
@@ -28,6 +29,12 @@ fn the_console_builds_publishes_installs_and_invokes() {
             .is_dir(),
         "no playwright-core in {npm_prefix}: `npm install --prefix {npm_prefix} playwright-core@1` (as .ci/run does)"
     );
+    (chromium, npm_prefix)
+}
+
+#[test]
+fn the_console_builds_publishes_installs_and_invokes() {
+    let (chromium, npm_prefix) = browser();
     let upstream =
         TestApi::start_blocking(AuthCheck::header("X-Api-Key", "demo-key")).expect("api");
     let data = tempfile::tempdir().expect("data dir");
@@ -67,5 +74,54 @@ fn the_console_builds_publishes_installs_and_invokes() {
             .map(|d| d.count())
             .unwrap_or(0)
             >= 10
+    );
+}
+
+/// OAuth 2.0 consent in the browser: `plugboard serve --public-url`, oauth2-mock-server (the
+/// npm package) as the provider, and an API that accepts only its JWTs. The console's Connect
+/// sends the browser to the provider, which redirects to the platform's callback; the tokens
+/// are then used by a call from the console, and consent again works the same way.
+#[test]
+fn the_console_connects_an_oauth_installation_in_the_browser() {
+    let (chromium, npm_prefix) = browser();
+    let provider = OAuthMockServer::start();
+    let upstream =
+        TestApi::start_blocking(AuthCheck::bearer(provider.verifier_blocking())).expect("api");
+    let data = tempfile::tempdir().expect("data dir");
+    let port = common::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = common::start_serve_at(
+        port,
+        data.path(),
+        &["--allow-network", "127.0.0.0/8", "--public-url", &base],
+    );
+    let token = server
+        .wait_serving()
+        .into_iter()
+        .find(|line| line.starts_with("pbt_"));
+    let screenshots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("console-oauth-screenshots");
+    let _ = std::fs::remove_dir_all(&screenshots);
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/console/oauth.mjs");
+    let output = Command::new("node")
+        .arg(&script)
+        .env("BASE", &server.base)
+        .env("TOKEN", token.expect("the admin token"))
+        .env("UPSTREAM", upstream.host())
+        .env("AUTHORIZE_URL", provider.authorize_url())
+        .env("TOKEN_URL", provider.token_url())
+        .env("SCREENSHOTS", &screenshots)
+        .env("NPM_PREFIX", &npm_prefix)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("run node");
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    assert!(
+        output.status.success(),
+        "{}{}\n(screenshots in {}; provider: {})",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+        screenshots.display(),
+        provider.stderr_text()
     );
 }

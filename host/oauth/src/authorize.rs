@@ -32,6 +32,25 @@ impl std::fmt::Debug for PendingAuthorization {
     }
 }
 
+impl PendingAuthorization {
+    /// The PKCE code verifier, for a host that keeps a consent in progress elsewhere (sealed
+    /// in its store) until the callback arrives.
+    pub fn verifier(&self) -> &str {
+        &self.verifier
+    }
+
+    /// A consent in progress read back from where a host kept it (the consent URL is not
+    /// needed any more, and is empty).
+    pub fn resume(redirect_uri: &str, state: &str, verifier: &str) -> PendingAuthorization {
+        PendingAuthorization {
+            consent_url: String::new(),
+            redirect_uri: redirect_uri.to_string(),
+            state: state.to_string(),
+            verifier: verifier.to_string(),
+        }
+    }
+}
+
 /// Random URL-safe text from `bytes` random bytes.
 fn random_text(bytes: usize) -> Result<String> {
     let mut buf = vec![0u8; bytes];

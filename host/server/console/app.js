@@ -938,7 +938,7 @@
       });
     } },
     h('h3', { id: 'install-title', text: 'Install' }),
-    h('p', { class: 'help', text: consent ? 'After installing, a user consents once with `plugboard auth login`.' : 'Credentials are sealed at rest and never shown again.' }),
+    h('p', { class: 'help', text: consent ? 'After installing, a user connects once on the installation\'s page (consent at the provider).' : 'Credentials are sealed at rest and never shown again.' }),
     field('Organization', org), rows,
     h('div', { class: 'buttons' }, button('Add a credential', () => rows.append(credentialRow(''))), submit), err);
   }
@@ -955,7 +955,36 @@
       h('h1', { text: `Installation of ${integration ? integration.name : installation.integration_id}`, tabindex: '-1' }),
       dl([['Organization', orgName(installation.organization_id)], ['Version', String(installation.version)],
         ['Configurations', installation.configurations.join(', ')], ['Id', h('code', { text: installation.id })]]),
+      integration && integration.definition.auth && integration.definition.auth.type === 'oauth2' ? connectionPanel(installation) : '',
       tryPanel(installation, actions), tenantPanel(installation, actions));
+  }
+
+  const CONNECTION_TEXT = {
+    connected: 'Connected', needs_consent: 'Needs consent', failing: 'Failing', not_connected: 'Not used yet',
+    missing_credentials: 'Missing client id', not_oauth: 'Not OAuth',
+  };
+
+  /** OAuth 2.0 connections: each configuration's state, and consent at the provider. */
+  function connectionPanel(installation) {
+    const base = `/v1/installations/${enc(installation.id)}`;
+    const body = h('div', {});
+    const err = errorBox();
+    const connect = (configuration, again) => actionButton(again ? 'Reconnect' : 'Connect', err, async () => {
+      const started = await api('POST', `${base}/oauth/authorize`, { configuration });
+      window.location.assign(started.consent_url);
+    }, { test: `connect-${configuration}` });
+    const load = async () => {
+      const { connections } = await api('GET', `${base}/connections`);
+      body.replaceChildren(table(['Configuration', 'Status', 'Details', ''], connections.map((c) => h('tr', {},
+        h('td', { text: c.configuration }),
+        h('td', { text: CONNECTION_TEXT[c.status] || c.status, test: `connection-${c.configuration}` }),
+        h('td', { text: c.error || (c.expires_at ? `token until ${new Date(c.expires_at * 1000).toLocaleString()}` : '') }),
+        h('td', {}, c.consent && canEdit() ? connect(c.configuration, c.status === 'connected') : '')))));
+    };
+    attempt(null, err, load);
+    return h('section', { class: 'card', 'aria-labelledby': 'connection-title' }, h('h2', { id: 'connection-title', text: 'Connection' }),
+      h('p', { class: 'help', text: 'Connect sends you to the provider to consent; the platform then keeps and refreshes the tokens.' }),
+      body, err);
   }
 
   /** An input skeleton for an action: its required parameters (and body) with empty values. */

@@ -1,7 +1,7 @@
 //! The Plugboard platform's REST API (axum).
 //!
-//! Every route but the console's files (`/`, `/console/...`), `/openapi.json` and `/healthz`
-//! needs an API token. Roles: a viewer reads, an
+//! Every route but the console's files (`/`, `/console/...`), `/openapi.json`, `/healthz` and
+//! the OAuth callback (`/v1/oauth/callback`, which checks its `state`) needs an API token. Roles: a viewer reads, an
 //! editor also authors, finalizes, installs and invokes, an admin also manages organizations,
 //! users and the custom-integrations switch. A caller reaches their organization and every
 //! organization below it; anything else answers 404, as if it did not exist. Errors are
@@ -56,6 +56,8 @@ pub struct AppState {
     spec_work: spec_work::SpecWork,
     /// Largest body of the routes that are not spec work.
     max_body_bytes: usize,
+    /// The address browsers reach the server at (the OAuth callback's base), if set.
+    public_url: Option<Arc<str>>,
 }
 
 /// Largest body of a route that is not spec work, by default (an invoke's input, a
@@ -81,6 +83,7 @@ impl AppState {
             trust: Arc::default(),
             spec_work: spec_work::SpecWork::new(SpecLimits::default()),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            public_url: None,
         }
     }
 
@@ -93,6 +96,13 @@ impl AppState {
     /// The same state with the largest body of the routes that are not spec work.
     pub fn with_max_body(mut self, bytes: usize) -> AppState {
         self.max_body_bytes = bytes;
+        self
+    }
+
+    /// The same state with the address browsers reach the server at (such as
+    /// `https://plugboard.example.com`): the OAuth callback is below it.
+    pub fn with_public_url(mut self, url: &str) -> AppState {
+        self.public_url = Some(Arc::from(url.trim_end_matches('/')));
         self
     }
 
@@ -145,6 +155,15 @@ pub fn router(state: AppState) -> Router {
             get(ins::list).post(ins::install),
         )
         .route("/v1/installations/{id}", get(ins::get))
+        .route(
+            "/v1/installations/{id}/oauth/authorize",
+            post(routes::oauth::authorize),
+        )
+        .route(
+            "/v1/installations/{id}/connections",
+            get(routes::oauth::connections),
+        )
+        .route(routes::oauth::CALLBACK_PATH, get(routes::oauth::callback))
         .route(
             "/v1/installations/{id}/configurations/{name}",
             put(ins::configure),

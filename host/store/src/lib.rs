@@ -9,6 +9,7 @@
 //! Credentials are sealed ([`Sealer`], XChaCha20-Poly1305) before they reach the database and
 //! bound to their row; API tokens are stored as SHA-256 hashes.
 
+mod consents;
 mod installations;
 mod integrations;
 mod model;
@@ -22,6 +23,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor as _};
 
+pub use consents::{Consent, TakenConsent};
 pub use integrations::NewVersion;
 pub use model::*;
 pub use seal::{KEY_ENV, Sealer};

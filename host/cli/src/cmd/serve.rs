@@ -23,6 +23,11 @@ pub struct Args {
     /// Database URL (default: `sqlite://<data dir>/plugboard.db`; or `postgres://...`).
     #[arg(long, env = "PLUGBOARD_DATABASE_URL")]
     pub database: Option<String>,
+    /// The address browsers reach this server at, such as `https://plugboard.example.com`:
+    /// OAuth 2.0 consent sends them back to `<URL>/v1/oauth/callback` (register that redirect
+    /// URI with each provider). Without it, consent on the platform is off.
+    #[arg(long, env = "PLUGBOARD_PUBLIC_URL", value_name = "URL", value_parser = public_url)]
+    pub public_url: Option<String>,
     /// A public key file whose signatures on third-party bundles are trusted (repeatable).
     #[arg(long = "trusted-key", value_name = "KEY.pub")]
     pub trusted_keys: Vec<PathBuf>,
@@ -62,6 +67,18 @@ pub struct Args {
     /// How long spec work waits for a job slot and for its memory before it is answered 503.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     pub spec_wait_secs: f64,
+}
+
+/// An absolute `http(s)` URL without query or fragment, kept without a trailing `/`.
+fn public_url(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("not an absolute URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err("use an http:// or https:// URL with a host".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("a query or fragment is not allowed (the callback path is appended)".into());
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
 impl Args {
@@ -142,10 +159,13 @@ pub async fn run(args: Args, host: &crate::HostArgs) -> Result<ExitCode> {
             "plugboard: new database: created the root organization and its admin; API token (shown once):\n{token}"
         );
     }
-    let state = plugboard_server::AppState::new(store, runtime, sealer)
+    let mut state = plugboard_server::AppState::new(store, runtime, sealer)
         .with_trust(trust)
         .with_spec_limits(spec_limits)
         .with_max_body(max_body);
+    if let Some(url) = &args.public_url {
+        state = state.with_public_url(url);
+    }
     plugboard_server::serve_on(state, listener).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -44,10 +44,20 @@ pub fn start_serve(data_dir: &Path) -> Server {
 
 /// Starts `plugboard serve` on the data directory with these extra arguments.
 pub fn start_serve_with(data_dir: &Path, extra: &[&str]) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+    start_serve_at(free_port(), data_dir, extra)
+}
+
+/// A loopback port free right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
-        .port();
+        .port()
+}
+
+/// Starts `plugboard serve` on `port` (when its address must be known before it starts, as
+/// for `--public-url`).
+pub fn start_serve_at(port: u16, data_dir: &Path, extra: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_plugboard"))
         .args([
             "serve",

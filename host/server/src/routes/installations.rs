@@ -221,7 +221,13 @@ pub(crate) fn invoke_problem(error: RunError) -> Problem {
             Problem::unprocessable(format!("the configuration's `config`: {message}"))
                 .with_fields(["config".to_string()])
         }
-        RunError::NeedsConsent(_) => Problem::bad_gateway(error.to_string()),
+        // Not the upstream's failure: the configuration's state, which a user's consent fixes.
+        RunError::NeedsConsent(message) => Problem::conflict(format!(
+            "OAuth 2.0 consent needed ({message}): start it with `POST \
+             /v1/installations/{{id}}/oauth/authorize` (Connect on the installation's page in the \
+             console), then open the consent URL in a browser"
+        ))
+        .with_fields(["configuration".to_string()]),
         RunError::Busy { retry_after, .. } => Problem::busy(error.to_string(), retry_after),
         RunError::Guest(Failure::InvalidInput { message }) => {
             Problem::unprocessable(format!("invalid input: {message}"))
@@ -263,7 +269,7 @@ fn pinned(version: &plugboard_store::Version, bundle: &plugboard_runtime::Bundle
 /// Runs an action of an installation with one of its configurations.
 /// A version and its loaded bundle (versions are immutable, so a bundle kept under its content
 /// hash never goes stale).
-async fn version_bundle(
+pub(crate) async fn version_bundle(
     state: &AppState,
     integration: &str,
     version: i64,
@@ -353,16 +359,14 @@ pub(crate) async fn run_action(
             (k.clone(), text)
         })
         .collect();
+    let credential_key = super::oauth::credential_key(&installation.id, &configuration);
     let options = InvokeOptions {
         credentials: configuration
             .credentials
             .into_iter()
             .collect::<Credentials>(),
         config,
-        credential_key: Some(format!(
-            "{}/{}/{}",
-            installation.id, configuration.name, configuration.revision
-        )),
+        credential_key: Some(credential_key),
         tenant: Some(plugboard_runtime::Tenant {
             organization: installation.organization_id.clone(),
             installation: installation.id.clone(),

@@ -3,6 +3,7 @@
 pub mod bundles;
 pub mod installations;
 pub mod integrations;
+pub mod oauth;
 pub mod organizations;
 pub mod tenants;
 

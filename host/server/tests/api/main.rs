@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 mod bundles;
 mod icons;
 mod import;
+mod oauth;
 mod shares;
 mod spec_work;
 
@@ -131,6 +132,8 @@ struct Setup {
     /// The pool's shares (`None`: the runtime's default).
     shares: Option<plugboard_runtime::Shares>,
     spec_limits: plugboard_server::SpecLimits,
+    /// Serve with the server's own address as its public URL (OAuth consent on).
+    public_url: bool,
 }
 
 /// [`host`] with an operator's setup.
@@ -154,13 +157,16 @@ async fn host_configured(url: &str, setup: Setup) -> (Api, Store) {
         ..RuntimeConfig::default()
     })
     .expect("runtime");
-    let state = AppState::new(store.clone(), Arc::new(runtime), sealer)
-        .with_trust(setup.trust)
-        .with_spec_limits(setup.spec_limits);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let mut state = AppState::new(store.clone(), Arc::new(runtime), sealer)
+        .with_trust(setup.trust)
+        .with_spec_limits(setup.spec_limits);
+    if setup.public_url {
+        state = state.with_public_url(&base);
+    }
     tokio::spawn(async move { axum::serve(listener, plugboard_server::router(state)).await });
     (
         Api {
