@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use plugboard_runtime::Runtime;
 use plugboard_store::{Sealer, Store};
 
@@ -128,7 +128,26 @@ pub fn router(state: AppState) -> Router {
             "/v1/organizations/{org}/custom-integrations",
             put(org::set_custom_integrations),
         )
-        .route("/v1/organizations/{org}/users", post(org::create_user))
+        .route(
+            "/v1/organizations/{org}/users",
+            get(routes::users::list).post(org::create_user),
+        )
+        .route(
+            "/v1/users/{user}",
+            patch(routes::users::update).delete(routes::users::remove),
+        )
+        .route(
+            "/v1/users/{user}/tokens",
+            get(routes::users::tokens).post(routes::users::create_token),
+        )
+        .route(
+            "/v1/users/{user}/tokens/{token}",
+            delete(routes::users::revoke_token),
+        )
+        .route(
+            "/v1/users/{user}/tokens/{token}/rotate",
+            post(routes::users::rotate_token),
+        )
         .route("/v1/organizations/{org}/audit", get(org::audit))
         .route("/v1/lint", post(int::lint))
         .route("/v1/clean", post(int::clean))
@@ -150,11 +169,19 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/integrations/{id}/finalize", post(int::finalize))
         .route("/v1/integrations/{id}/status", put(int::set_status))
         .route("/v1/integrations/{id}/export", get(int::export))
+        .route("/v1/integrations/{id}/versions", get(int::versions))
+        .route(
+            "/v1/integrations/{id}/versions/{version}",
+            delete(int::retire_version),
+        )
         .route(
             "/v1/organizations/{org}/installations",
             get(ins::list).post(ins::install),
         )
-        .route("/v1/installations/{id}", get(ins::get))
+        .route(
+            "/v1/installations/{id}",
+            get(ins::get).delete(ins::uninstall),
+        )
         .route(
             "/v1/installations/{id}/oauth/authorize",
             post(routes::oauth::authorize),
@@ -166,7 +193,7 @@ pub fn router(state: AppState) -> Router {
         .route(routes::oauth::CALLBACK_PATH, get(routes::oauth::callback))
         .route(
             "/v1/installations/{id}/configurations/{name}",
-            put(ins::configure),
+            put(ins::configure).delete(ins::delete_configuration),
         )
         .route(
             "/v1/installations/{id}/actions/{action}/invoke",

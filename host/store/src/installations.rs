@@ -254,3 +254,140 @@ impl Store {
         })
     }
 }
+
+/// What an uninstall removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Uninstalled {
+    /// Configurations (with their sealed credentials).
+    pub configurations: u64,
+    /// OAuth 2.0 token states.
+    pub token_states: u64,
+    /// Tenant mappings.
+    pub tenant_mappings: u64,
+}
+
+/// Deletes the OAuth token states whose credential key starts with `prefix`.
+async fn delete_token_states(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    prefix: &str,
+) -> Result<u64> {
+    // No LIKE: ids and names may hold `_`, a LIKE wildcard.
+    let done = sqlx::query(
+        "DELETE FROM oauth_tokens WHERE substr(credential_key, 1, CAST($1 AS INTEGER)) = $2",
+    )
+    .bind(i64::try_from(prefix.len()).unwrap_or(i64::MAX))
+    .bind(prefix)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+impl Store {
+    /// Uninstalls: removes the installation, its configurations (sealed credentials), OAuth
+    /// token states, consents in progress, tenant source and mappings, in one transaction.
+    /// Refused while organizations are mapped to its tenants (calls on their behalf would
+    /// break) unless `force`.
+    pub async fn uninstall(&self, id: &str, force: bool) -> Result<Uninstalled> {
+        let mut tx = self.pool.begin().await?;
+        let locked = sqlx::query("UPDATE installations SET version = version WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if locked.rows_affected() == 0 {
+            return Err(Error::NotFound(format!("installation `{id}`")));
+        }
+        let mapped: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM tenant_mappings WHERE installation_id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("n")?;
+        if mapped > 0 && !force {
+            return Err(Error::Conflict(format!(
+                "installation `{id}` maps {mapped} organization(s) to its tenants; calls on their \
+                 behalf would stop working: unmap them first, or force the uninstall"
+            )));
+        }
+        let token_states = delete_token_states(&mut tx, &format!("{id}/")).await?;
+        let tenant_mappings = sqlx::query("DELETE FROM tenant_mappings WHERE installation_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        for table in ["tenant_sources", "oauth_consents"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE installation_id = $1"))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let configurations = sqlx::query("DELETE FROM configurations WHERE installation_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM installations WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Uninstalled {
+            configurations,
+            token_states,
+            tenant_mappings,
+        })
+    }
+
+    /// Deletes a configuration with its sealed credentials, OAuth token states and consents in
+    /// progress. The default configuration cannot be deleted while others exist, nor the only
+    /// one (uninstall instead).
+    pub async fn delete_configuration(&self, installation: &str, name: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let locked = sqlx::query("UPDATE installations SET version = version WHERE id = $1")
+            .bind(installation)
+            .execute(&mut *tx)
+            .await?;
+        if locked.rows_affected() == 0 {
+            return Err(Error::NotFound(format!("installation `{installation}`")));
+        }
+        let rows =
+            sqlx::query("SELECT name, is_default FROM configurations WHERE installation_id = $1")
+                .bind(installation)
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut found = None;
+        for row in &rows {
+            if row.try_get::<String, _>("name")? == name {
+                found = Some(row.try_get::<i64, _>("is_default")? != 0);
+            }
+        }
+        let Some(is_default) = found else {
+            return Err(Error::NotFound(format!(
+                "configuration `{name}` of installation `{installation}`"
+            )));
+        };
+        if rows.len() == 1 {
+            return Err(Error::Conflict(format!(
+                "`{name}` is the installation's only configuration: uninstall the installation instead"
+            )));
+        }
+        if is_default {
+            return Err(Error::Conflict(format!(
+                "`{name}` is the default configuration: make another one the default first \
+                 (`\"default\": true` when you set it), then delete this one"
+            )));
+        }
+        delete_token_states(&mut tx, &format!("{installation}/{name}/")).await?;
+        sqlx::query("DELETE FROM oauth_consents WHERE installation_id = $1 AND configuration = $2")
+            .bind(installation)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM configurations WHERE installation_id = $1 AND name = $2")
+            .bind(installation)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -252,6 +252,7 @@ impl Store {
             manifest_digest: Some(new.manifest_digest.to_string()),
             change_report: new.change_report.clone(),
             created_at: at,
+            retired_at: None,
         })
     }
 
@@ -282,8 +283,8 @@ impl Store {
     /// A finalized version with its definition.
     pub async fn version(&self, id: &str, version: i64) -> Result<(Version, serde_json::Value)> {
         let row = sqlx::query(
-            "SELECT version, definition, bundle_hash, manifest_digest, change_report, created_at \
-             FROM integration_versions WHERE integration_id = $1 AND version = $2",
+            "SELECT version, definition, bundle_hash, manifest_digest, change_report, created_at, \
+             retired_at FROM integration_versions WHERE integration_id = $1 AND version = $2",
         )
         .bind(id)
         .bind(version)
@@ -302,6 +303,7 @@ impl Store {
                 manifest_digest: row.try_get("manifest_digest")?,
                 change_report: parse("change_report")?,
                 created_at: row.try_get("created_at")?,
+                retired_at: row.try_get("retired_at")?,
             },
             parse("definition")?,
         ))
@@ -315,5 +317,83 @@ impl Store {
             .await?
             .ok_or_else(|| Error::NotFound(format!("bundle `{hash}`")))?;
         Ok(row.try_get("component")?)
+    }
+
+    /// The versions of an integration, newest first, with how many installations use each.
+    pub async fn versions(&self, id: &str) -> Result<Vec<(Version, i64)>> {
+        self.integration(id).await?;
+        let rows = sqlx::query(
+            "SELECT v.version, v.bundle_hash, v.manifest_digest, v.change_report, v.created_at, \
+             v.retired_at, (SELECT COUNT(*) FROM installations i WHERE i.integration_id = \
+             v.integration_id AND i.version = v.version) AS installations \
+             FROM integration_versions v WHERE v.integration_id = $1 ORDER BY v.version DESC",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let report: String = row.try_get("change_report")?;
+                Ok((
+                    Version {
+                        integration_id: id.to_string(),
+                        version: row.try_get("version")?,
+                        bundle_hash: row.try_get("bundle_hash")?,
+                        manifest_digest: row.try_get("manifest_digest")?,
+                        change_report: serde_json::from_str(&report)
+                            .map_err(|e| Error::Invalid(format!("stored change report: {e}")))?,
+                        created_at: row.try_get("created_at")?,
+                        retired_at: row.try_get("retired_at")?,
+                    },
+                    row.try_get("installations")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Retires a version: it is never installed or run again (its definition, component and
+    /// change report stay, for its history). Refused for the current version and for a version
+    /// that installations use.
+    pub async fn retire_version(&self, id: &str, version: i64) -> Result<Version> {
+        let mut tx = self.pool.begin().await?;
+        let current: Option<i64> = sqlx::query(
+            "UPDATE integrations SET updated_at = updated_at WHERE id = $1 RETURNING current_version",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("integration `{id}`")))?
+        .try_get("current_version")?;
+        if current == Some(version) {
+            return Err(Error::Conflict(format!(
+                "version {version} is the current version of `{id}`: finalize a newer one first, \
+                 or hide the integration"
+            )));
+        }
+        let installed: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM installations WHERE integration_id = $1 AND version = $2",
+        )
+        .bind(id)
+        .bind(version)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+        if installed > 0 {
+            return Err(Error::Conflict(format!(
+                "{installed} installation(s) use version {version} of `{id}`: uninstall them first"
+            )));
+        }
+        sqlx::query(
+            "UPDATE integration_versions SET retired_at = COALESCE(retired_at, $1) \
+             WHERE integration_id = $2 AND version = $3 RETURNING version",
+        )
+        .bind(now())
+        .bind(id)
+        .bind(version)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("version {version} of integration `{id}`")))?;
+        tx.commit().await?;
+        Ok(self.version(id, version).await?.0)
     }
 }

@@ -17,6 +17,7 @@ mod organizations;
 mod seal;
 mod tenants;
 mod tokens;
+mod users;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -24,6 +25,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor as _};
 
 pub use consents::{Consent, TakenConsent};
+pub use installations::Uninstalled;
 pub use integrations::NewVersion;
 pub use model::*;
 pub use seal::{KEY_ENV, Sealer};

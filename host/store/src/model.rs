@@ -75,6 +75,17 @@ pub struct User {
     pub role: Role,
 }
 
+/// An API token as listed (the token itself is shown once, when made, and never stored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiToken {
+    /// Id (`tok_...`), for revoking and rotating.
+    pub id: String,
+    /// What it is for, as its maker named it.
+    pub name: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
 /// Integration status: draft (editable, not installable), published (installable by the
 /// owning organization and its sub-organizations) or hidden (not installable). Never back to
 /// draft.
@@ -151,6 +162,9 @@ pub struct Version {
     pub change_report: serde_json::Value,
     /// Unix seconds.
     pub created_at: i64,
+    /// When it was retired (it never runs again), if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retired_at: Option<i64>,
 }
 
 /// An installation of an integration version in an organization.

@@ -3,23 +3,44 @@
 use sha2::{Digest, Sha256};
 use sqlx::Row as _;
 
-use crate::{Error, Organization, Result, Role, Store, User, new_id, now, random_bytes};
+use crate::{ApiToken, Error, Organization, Result, Role, Store, User, new_id, now, random_bytes};
 
 /// The hash under which an API token is stored.
 fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// A new API token for `user`, stored (as its hash) in the transaction; returns the token.
-async fn issue_token(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user: &str) -> Result<String> {
+/// The id of a token: derived from its hash (so tokens made before ids existed have one).
+fn token_id(hash: &str) -> String {
+    format!("tok_{}", &hash[..16])
+}
+
+/// A new API token named `name` for `user`, stored (as its hash) in the transaction; returns
+/// its listing and the token.
+pub(crate) async fn issue_token(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user: &str,
+    name: &str,
+) -> Result<(ApiToken, String)> {
     let token = format!("pbt_{}", hex::encode(random_bytes::<24>()?));
-    sqlx::query("INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES ($1, $2, $3)")
-        .bind(token_hash(&token))
-        .bind(user)
-        .bind(now())
-        .execute(&mut **tx)
-        .await?;
-    Ok(token)
+    let hash = token_hash(&token);
+    let listed = ApiToken {
+        id: token_id(&hash),
+        name: name.to_string(),
+        created_at: now(),
+    };
+    sqlx::query(
+        "INSERT INTO api_tokens (token_hash, id, name, user_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&hash)
+    .bind(&listed.id)
+    .bind(&listed.name)
+    .bind(user)
+    .bind(listed.created_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok((listed, token))
 }
 
 impl Store {
@@ -142,7 +163,7 @@ impl Store {
         .bind(now())
         .execute(&mut *tx)
         .await?;
-        let token = issue_token(&mut tx, &user.id).await?;
+        let (_, token) = issue_token(&mut tx, &user.id, "first").await?;
         tx.commit().await?;
         Ok((user, token))
     }
@@ -214,7 +235,7 @@ impl Store {
         .bind(now())
         .execute(&mut *tx)
         .await?;
-        let token = issue_token(&mut tx, &user.id).await?;
+        let (_, token) = issue_token(&mut tx, &user.id, "bootstrap").await?;
         sqlx::query(
             "INSERT INTO audit_log (at, organization_id, user_id, action, target, detail) \
              VALUES ($1, $2, NULL, 'bootstrap', $2, 'root organization and admin')",
@@ -248,7 +269,7 @@ impl Store {
             role: Role::Admin,
         };
         let mut tx = self.pool.begin().await?;
-        let token = issue_token(&mut tx, &user.id).await?;
+        let (_, token) = issue_token(&mut tx, &user.id, "recovered").await?;
         sqlx::query(
             "INSERT INTO audit_log (at, organization_id, user_id, action, target, detail)              VALUES ($1, $2, NULL, 'admin.token_recovered', $3, 'new API token minted on the server host')",
         )

@@ -133,6 +133,129 @@ pub async fn get(
     Ok(Json(reachable(&state, &caller, &id).await?))
 }
 
+/// Query of `DELETE /v1/installations/{id}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UninstallQuery {
+    /// Uninstall even while organizations are mapped to the installation's tenants.
+    #[serde(default)]
+    force: bool,
+}
+
+/// The OAuth credential keys of an installation's configurations (`only`: one of them).
+async fn token_keys(
+    state: &AppState,
+    installation: &Installation,
+    only: Option<&str>,
+) -> Vec<String> {
+    let mut keys = Vec::new();
+    for name in &installation.configurations {
+        if only.is_some_and(|o| o != name) {
+            continue;
+        }
+        if let Ok(configuration) = state
+            .store
+            .configuration(&installation.id, Some(name), &state.sealer)
+            .await
+        {
+            keys.push(super::oauth::credential_key(
+                &installation.id,
+                &configuration,
+            ));
+        }
+    }
+    keys
+}
+
+/// Forgets token states in memory too (their rows are gone), so nothing of them outlives the
+/// configuration.
+async fn forget_tokens(state: &AppState, keys: &[String]) {
+    for key in keys {
+        if let Err(error) = state.runtime.tokens().forget(key).await {
+            tracing::warn!(%error, "forgetting a configuration's tokens failed");
+        }
+    }
+}
+
+/// `DELETE /v1/installations/{id}` (editor): uninstalls; its configurations' sealed
+/// credentials, OAuth tokens, consents in progress and tenant mappings go with it. Refused
+/// (409) while organizations are mapped to its tenants, unless `?force=true`.
+pub async fn uninstall(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    query: Result<axum::extract::Query<UninstallQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<plugboard_store::Uninstalled>> {
+    let axum::extract::Query(query) = query.map_err(|e| {
+        Problem::bad_request(format!("{}: `force` is `true` or `false`", e.body_text()))
+            .with_fields(["force".to_string()])
+    })?;
+    let installation = reachable(&state, &caller, &id).await?;
+    caller.require(Role::Editor)?;
+    let keys = token_keys(&state, &installation, None).await;
+    let removed = state
+        .store
+        .uninstall(&id, query.force)
+        .await
+        .map_err(|e| match e {
+            plugboard_store::Error::Conflict(message) => {
+                Problem::conflict(format!("{message} (`?force=true`)"))
+                    .with_fields(["force".to_string()])
+            }
+            other => other.into(),
+        })?;
+    forget_tokens(&state, &keys).await;
+    super::audit(
+        &state,
+        &caller,
+        Some(&installation.organization_id),
+        "installation.uninstall",
+        &id,
+        &format!(
+            "{} version {}: {} configuration(s), {} token state(s), {} tenant mapping(s){}",
+            installation.integration_id,
+            installation.version,
+            removed.configurations,
+            removed.token_states,
+            removed.tenant_mappings,
+            if query.force { ", forced" } else { "" }
+        ),
+    )
+    .await?;
+    Ok(Json(removed))
+}
+
+/// `DELETE /v1/installations/{id}/configurations/{name}` (editor): deletes a configuration
+/// with its sealed credentials and OAuth tokens. Not the default one while others exist, nor
+/// the only one.
+pub async fn delete_configuration(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, name)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let installation = reachable(&state, &caller, &id).await?;
+    caller.require(Role::Editor)?;
+    if !installation.configurations.contains(&name) {
+        return Err(Problem::not_found(format!(
+            "configuration `{name}` of installation `{id}` not found; it has {}",
+            installation.configurations.join(", ")
+        )));
+    }
+    let keys = token_keys(&state, &installation, Some(&name)).await;
+    state.store.delete_configuration(&id, &name).await?;
+    forget_tokens(&state, &keys).await;
+    super::audit(
+        &state,
+        &caller,
+        Some(&installation.organization_id),
+        "installation.configuration_delete",
+        &id,
+        &name,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Body of `PUT /v1/installations/{id}/configurations/{name}` (`Debug` shows no credential).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -278,6 +401,12 @@ pub(crate) async fn version_bundle(
     std::sync::Arc<plugboard_runtime::Bundle>,
 )> {
     let (version, _) = state.store.version(integration, version).await?;
+    if version.retired_at.is_some() {
+        return Err(Problem::conflict(format!(
+            "version {} of integration `{integration}` is retired and never runs",
+            version.version
+        )));
+    }
     let bundle = match state.runtime.cached(&version.bundle_hash) {
         Some(bundle) => bundle,
         None => {

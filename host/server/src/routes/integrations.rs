@@ -454,6 +454,52 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `GET /v1/integrations/{id}/versions`: every finalized version, newest first, with how many
+/// installations use it and when it was retired.
+pub async fn versions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    visible(&state, &caller, &id).await?;
+    let versions: Vec<Value> = state
+        .store
+        .versions(&id)
+        .await?
+        .into_iter()
+        .map(|(version, installations)| {
+            let mut value = serde_json::to_value(&version).unwrap_or(Value::Null);
+            if let Some(object) = value.as_object_mut() {
+                object.insert("installations".into(), installations.into());
+            }
+            value
+        })
+        .collect();
+    Ok(Json(json!({"versions": versions})))
+}
+
+/// `DELETE /v1/integrations/{id}/versions/{version}` (editor of the owner): retires a version,
+/// which is never installed or run again. Not the current version (hide the integration, or
+/// finalize a newer one), nor one that installations use.
+pub async fn retire_version(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, version)): Path<(String, i64)>,
+) -> ApiResult<Json<plugboard_store::Version>> {
+    let integration = owned(&state, &caller, &id).await?;
+    let retired = state.store.retire_version(&id, version).await?;
+    super::audit(
+        &state,
+        &caller,
+        Some(&integration.organization_id),
+        "integration.version_retire",
+        &id,
+        &format!("version {version}"),
+    )
+    .await?;
+    Ok(Json(retired))
+}
+
 /// Whether a schema node holds a secret: `writeOnly`, `format: password` or `x-sensitive`.
 fn sensitive(node: &serde_json::Map<String, Value>) -> bool {
     node.get("writeOnly") == Some(&Value::Bool(true))

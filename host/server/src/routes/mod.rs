@@ -6,6 +6,7 @@ pub mod integrations;
 pub mod oauth;
 pub mod organizations;
 pub mod tenants;
+pub mod users;
 
 use axum::http::header;
 use axum::response::IntoResponse;

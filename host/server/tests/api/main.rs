@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 mod bundles;
 mod icons;
 mod import;
+mod lifecycle;
 mod oauth;
 mod shares;
 mod spec_work;

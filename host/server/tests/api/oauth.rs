@@ -45,8 +45,18 @@ async fn connection(api: &Api, token: &str, installation: &str) -> Value {
 async fn consent_on_the_platform_gives_tokens_that_refresh_and_re_consent_after_invalid_grant() {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("plugboard.db").display());
+    consent_flow(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn consent_on_the_platform_on_postgres() {
+    let server = plugboard_tests::postgres::Postgres::start();
+    consent_flow(server.url()).await;
+}
+
+async fn consent_flow(url: &str) {
     let (api, store) = host_configured(
-        &url,
+        url,
         Setup {
             public_url: true,
             ..Setup::default()
