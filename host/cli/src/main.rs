@@ -357,6 +357,7 @@ async fn invoke(args: InvokeArgs, host: &HostArgs, token_store: Option<PathBuf>)
             None => None,
         },
         tenant: None,
+        auth_overrides: plugboard_runtime::AuthOverrides::default(),
     };
     let runtime = runtime(host, Some(token_store))?;
     let bundle = load(&runtime, &args.bundle).await?;

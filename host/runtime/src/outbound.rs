@@ -94,6 +94,14 @@ impl HostPolicy {
         }
     }
 
+    /// The same policy applying `auth` (a configuration's overrides of the manifest's).
+    pub(crate) fn with_auth(&self, auth: Auth) -> HostPolicy {
+        HostPolicy {
+            auth,
+            ..self.clone()
+        }
+    }
+
     fn allows(&self, url: &Url) -> bool {
         let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
             return false;
@@ -175,6 +183,8 @@ pub(crate) struct Outbound {
     pub(crate) tokens: Vec<Arc<str>>,
     /// The action sends no credentials (the manifest lists it in `anonymous_actions`).
     pub(crate) anonymous: bool,
+    /// The configuration's extra headers, set on every request to the primary host.
+    pub(crate) extra_headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 /// A token manager error as the component sees it (`denied`), noting a needed consent.
@@ -239,6 +249,11 @@ impl Outbound {
             headers.append(name, value);
         }
         let primary = self.policy.is_primary(&url);
+        if primary {
+            for (name, value) in &self.extra_headers {
+                headers.insert(name.clone(), value.clone());
+            }
+        }
         if primary && !self.anonymous && !matches!(self.policy.auth, Auth::None) {
             plain_http_for_credentials(&url, self.client.policy())?;
             apply_auth(&self.policy.auth, &self.credentials, &mut url, &mut headers)?;

@@ -110,6 +110,9 @@ pub struct InvokeOptions {
     pub rate_limit: Option<RateLimit>,
     /// Who the call runs for (its share of the pool); `None` for a host with one user.
     pub tenant: Option<Tenant>,
+    /// The configuration's overrides of the integration's auth settings (checked with
+    /// [`crate::AuthOverrides::check`] when they were set).
+    pub auth_overrides: crate::AuthOverrides,
 }
 
 /// A loaded bundle: its manifest read from its section, compiled, linked.
@@ -360,7 +363,10 @@ impl Runtime {
                 names: missing,
             });
         }
-        let oauth = match &header.auth {
+        let overridden = (!options.auth_overrides.is_empty())
+            .then(|| options.auth_overrides.effective(&header.auth));
+        let auth = overridden.as_ref().unwrap_or(&header.auth);
+        let oauth = match auth {
             Auth::OAuth2(config) if !anonymous => Some(self.oauth_call(config, options).await?),
             Auth::OAuth2(_) | Auth::None | Auth::ApiKey(_) | Auth::Basic => None,
         };
@@ -398,6 +404,10 @@ impl Runtime {
         } else {
             bundle.policy.clone()
         };
+        let policy = match &overridden {
+            Some(auth) => Arc::new(policy.with_auth(auth.clone())),
+            None => policy,
+        };
         let outbound = Outbound {
             retry: options.retry,
             budget: self.budgets.budget(&budget_key, options.rate_limit),
@@ -412,6 +422,7 @@ impl Runtime {
             consent_needed: None,
             tokens: Vec::new(),
             anonymous,
+            extra_headers: options.auth_overrides.headers(),
         };
         let state = State::new(
             CallLimiter::new(limits.memory_bytes),

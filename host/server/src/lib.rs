@@ -193,7 +193,9 @@ pub fn router(state: AppState) -> Router {
         .route(routes::oauth::CALLBACK_PATH, get(routes::oauth::callback))
         .route(
             "/v1/installations/{id}/configurations/{name}",
-            put(ins::configure).delete(ins::delete_configuration),
+            get(ins::get_configuration)
+                .put(ins::configure)
+                .delete(ins::delete_configuration),
         )
         .route(
             "/v1/installations/{id}/actions/{action}/invoke",

@@ -14,8 +14,8 @@ pub struct Consent {
     pub installation_id: String,
     /// The configuration's name.
     pub configuration: String,
-    /// The configuration's credentials revision when consent started (a consent for replaced
-    /// credentials is not completed).
+    /// What the configuration's credentials were when consent started (their revision, as the
+    /// host keys them): a consent for replaced credentials is not completed.
     pub revision: String,
     /// Who started it.
     pub user_id: String,

@@ -38,6 +38,21 @@ fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// What a configuration is set to.
+#[derive(Debug, Clone, Copy)]
+pub struct ConfigurationChange<'a> {
+    /// Non-secret config values (the keys the integration declares).
+    pub config: &'a serde_json::Map<String, serde_json::Value>,
+    /// Overrides of the integration's auth settings; `None` keeps the stored ones (none for a
+    /// new configuration).
+    pub auth: Option<&'a serde_json::Map<String, serde_json::Value>>,
+    /// Credentials, sealed before they are stored; `None` keeps the stored ones (none for a
+    /// new configuration).
+    pub credentials: Option<&'a BTreeMap<String, String>>,
+    /// Make it the default configuration (a replaced default stays the default).
+    pub default: bool,
+}
+
 impl Store {
     /// Installs the current version of a published integration in an organization with a
     /// first (default) configuration, in one transaction. The status is checked in the same
@@ -47,13 +62,20 @@ impl Store {
         organization: &str,
         integration: &str,
         configuration: &str,
-        config: &serde_json::Map<String, serde_json::Value>,
-        credentials: &BTreeMap<String, String>,
+        settings: &ConfigurationChange<'_>,
         sealer: &Sealer,
     ) -> Result<Installation> {
         check_name(configuration)?;
         let id = new_id("ins")?;
-        let sealed = seal(sealer, credentials, &id, configuration)?;
+        let none = BTreeMap::new();
+        let sealed = seal(
+            sealer,
+            settings.credentials.unwrap_or(&none),
+            &id,
+            configuration,
+        )?;
+        let empty = serde_json::Map::new();
+        let (config, auth) = (settings.config, settings.auth.unwrap_or(&empty));
         let at = now();
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
@@ -73,12 +95,13 @@ impl Store {
             )));
         }
         sqlx::query(
-            "INSERT INTO configurations (installation_id, name, is_default, config, credentials) \
-             VALUES ($1, $2, 1, $3, $4)",
+            "INSERT INTO configurations (installation_id, name, is_default, config, auth, \
+             credentials) VALUES ($1, $2, 1, $3, $4, $5)",
         )
         .bind(&id)
         .bind(configuration)
         .bind(serde_json::Value::Object(config.clone()).to_string())
+        .bind(serde_json::Value::Object(auth.clone()).to_string())
         .bind(sealed)
         .execute(&mut *tx)
         .await?;
@@ -86,7 +109,8 @@ impl Store {
         self.installation(&id).await
     }
 
-    /// Adds or replaces a named configuration. `credentials: None` keeps the stored ones;
+    /// Adds or replaces a named configuration. `auth` (overrides of the integration's auth
+    /// settings) and `credentials`: `None` keeps the stored ones;
     /// `default` makes it the default (a replaced default stays the default). The installation
     /// row is locked first, so concurrent changes serialize and there is always exactly one
     /// default.
@@ -94,12 +118,16 @@ impl Store {
         &self,
         installation: &str,
         name: &str,
-        config: &serde_json::Map<String, serde_json::Value>,
-        credentials: Option<&BTreeMap<String, String>>,
-        default: bool,
+        settings: &ConfigurationChange<'_>,
         sealer: &Sealer,
     ) -> Result<Installation> {
         check_name(name)?;
+        let ConfigurationChange {
+            config,
+            auth,
+            credentials,
+            default,
+        } = *settings;
         let mut tx = self.pool.begin().await?;
         let locked = sqlx::query("UPDATE installations SET version = version WHERE id = $1")
             .bind(installation)
@@ -109,7 +137,7 @@ impl Store {
             return Err(Error::NotFound(format!("installation `{installation}`")));
         }
         let existing = sqlx::query(
-            "SELECT is_default, credentials FROM configurations \
+            "SELECT is_default, auth, credentials FROM configurations \
              WHERE installation_id = $1 AND name = $2",
         )
         .bind(installation)
@@ -125,6 +153,11 @@ impl Store {
             (None, Some(row)) => row.try_get::<Vec<u8>, _>("credentials")?,
             (None, None) => seal(sealer, &BTreeMap::new(), installation, name)?,
         };
+        let auth = match (auth, &existing) {
+            (Some(auth), _) => serde_json::Value::Object(auth.clone()).to_string(),
+            (None, Some(row)) => row.try_get::<String, _>("auth")?,
+            (None, None) => "{}".to_string(),
+        };
         let is_default = default || was_default;
         if is_default && !was_default {
             sqlx::query("UPDATE configurations SET is_default = 0 WHERE installation_id = $1")
@@ -133,15 +166,16 @@ impl Store {
                 .await?;
         }
         sqlx::query(
-            "INSERT INTO configurations (installation_id, name, is_default, config, credentials) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (installation_id, name) DO UPDATE \
-             SET is_default = excluded.is_default, config = excluded.config, \
-             credentials = excluded.credentials",
+            "INSERT INTO configurations (installation_id, name, is_default, config, auth, \
+             credentials) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (installation_id, name) \
+             DO UPDATE SET is_default = excluded.is_default, config = excluded.config, \
+             auth = excluded.auth, credentials = excluded.credentials",
         )
         .bind(installation)
         .bind(name)
         .bind(i64::from(is_default))
         .bind(serde_json::Value::Object(config.clone()).to_string())
+        .bind(auth)
         .bind(sealed)
         .execute(&mut *tx)
         .await?;
@@ -214,7 +248,7 @@ impl Store {
         let row = match name {
             Some(name) => {
                 sqlx::query(
-                    "SELECT name, config, credentials FROM configurations \
+                    "SELECT name, is_default, config, auth, credentials FROM configurations \
                      WHERE installation_id = $1 AND name = $2",
                 )
                 .bind(installation)
@@ -224,7 +258,7 @@ impl Store {
             }
             None => {
                 sqlx::query(
-                    "SELECT name, config, credentials FROM configurations \
+                    "SELECT name, is_default, config, auth, credentials FROM configurations \
                      WHERE installation_id = $1 AND is_default = 1",
                 )
                 .bind(installation)
@@ -244,10 +278,14 @@ impl Store {
         let plain = sealer.open(&sealed, &seal_context(installation, &name))?;
         // Each seal has a fresh nonce, so new credentials give a new revision.
         let revision = hex::encode(&sha2::Sha256::digest(&sealed)[..6]);
+        let auth: String = row.try_get("auth")?;
         Ok(Configuration {
             revision,
+            is_default: row.try_get::<i64, _>("is_default")? != 0,
             config: serde_json::from_str(&config)
                 .map_err(|e| Error::Invalid(format!("stored config: {e}")))?,
+            auth: serde_json::from_str(&auth)
+                .map_err(|e| Error::Invalid(format!("stored auth overrides: {e}")))?,
             credentials: serde_json::from_slice(&plain)
                 .map_err(|e| Error::Seal(format!("stored credentials: {e}")))?,
             name,

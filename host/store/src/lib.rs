@@ -25,7 +25,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor as _};
 
 pub use consents::{Consent, TakenConsent};
-pub use installations::Uninstalled;
+pub use installations::{ConfigurationChange, Uninstalled};
 pub use integrations::NewVersion;
 pub use model::*;
 pub use seal::{KEY_ENV, Sealer};

@@ -189,8 +189,12 @@ pub struct Installation {
 pub struct Configuration {
     /// Name.
     pub name: String,
+    /// Whether it is the installation's default configuration.
+    pub is_default: bool,
     /// Non-secret config values.
     pub config: serde_json::Map<String, serde_json::Value>,
+    /// Overrides of the integration's auth settings (non-secret).
+    pub auth: serde_json::Map<String, serde_json::Value>,
     /// The credentials (opened); never serialized, never in `Debug`.
     pub credentials: std::collections::BTreeMap<String, String>,
     /// Changes whenever the credentials are replaced (keys OAuth token state, so tokens of
@@ -204,6 +208,7 @@ impl std::fmt::Debug for Configuration {
             .field("name", &self.name)
             .field("revision", &self.revision)
             .field("config", &self.config)
+            .field("auth", &self.auth)
             .field("credentials", &self.credentials.keys().collect::<Vec<_>>())
             .finish()
     }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use plugboard_store::{Error, Role, Sealer, Status, Store};
+use plugboard_store::{ConfigurationChange, Error, Role, Sealer, Status, Store};
 use serde_json::json;
 
 async fn exercise(store: &Store) {
@@ -142,8 +142,12 @@ async fn exercise(store: &Store) {
             &child.id,
             &integration.id,
             "default",
-            &config,
-            &credentials,
+            &ConfigurationChange {
+                config: &config,
+                auth: None,
+                credentials: Some(&credentials),
+                default: true,
+            },
             &sealer,
         )
         .await
@@ -166,9 +170,12 @@ async fn exercise(store: &Store) {
         .set_configuration(
             &installation.id,
             "staging",
-            &serde_json::Map::new(),
-            Some(&staging),
-            true,
+            &ConfigurationChange {
+                config: &serde_json::Map::new(),
+                auth: None,
+                credentials: Some(&staging),
+                default: true,
+            },
             &sealer,
         )
         .await
@@ -183,7 +190,17 @@ async fn exercise(store: &Store) {
     // keep the stored ones (under a new config).
     let region = serde_json::Map::from_iter([("region".to_string(), json!("us"))]);
     store
-        .set_configuration(&installation.id, "staging", &region, None, false, &sealer)
+        .set_configuration(
+            &installation.id,
+            "staging",
+            &ConfigurationChange {
+                config: &region,
+                auth: None,
+                credentials: None,
+                default: false,
+            },
+            &sealer,
+        )
         .await
         .unwrap();
     let default = store
@@ -200,9 +217,12 @@ async fn exercise(store: &Store) {
             .set_configuration(
                 &installation.id,
                 "bad name!",
-                &serde_json::Map::new(),
-                Some(&staging),
-                false,
+                &ConfigurationChange {
+                    config: &serde_json::Map::new(),
+                    auth: None,
+                    credentials: Some(&staging),
+                    default: false,
+                },
                 &sealer
             )
             .await,

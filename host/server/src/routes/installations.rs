@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use plugboard_runtime::{Credentials, Error as RunError, Failure, InvokeOptions};
-use plugboard_store::{Installation, Role, Status};
+use plugboard_runtime::{AuthOverrides, Credentials, Error as RunError, Failure, InvokeOptions};
+use plugboard_store::{ConfigurationChange, Installation, Role, Status};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -26,6 +26,10 @@ pub struct Install {
     credentials: BTreeMap<String, String>,
     #[serde(default)]
     config: Map<String, Value>,
+    /// Overrides of the integration's auth settings (header name, preamble, scope, extra
+    /// headers).
+    #[serde(default)]
+    auth: Map<String, Value>,
 }
 
 /// `POST /v1/organizations/{org}/installations` (editor): installs the integration's current
@@ -66,8 +70,23 @@ pub async fn install(
     if integration.status != Status::Published && !own {
         return Err(not_installable());
     }
+    // The owner's switch: off blocks new installs (existing ones keep running).
+    if !state
+        .store
+        .organization(&integration.organization_id)
+        .await?
+        .custom_integrations
+        .0
+    {
+        return Err(Problem::forbidden(format!(
+            "custom integrations are switched off for organization `{}`, which owns `{}`: no \
+             new installs (existing installations keep running); an admin can switch them on",
+            integration.organization_id, integration.id
+        )));
+    }
     if let Some(version) = integration.current_version {
         check_config_keys(&state, &integration.id, version, &body.config).await?;
+        check_auth_overrides(&state, &integration.id, version, &body.auth).await?;
     }
     let installation = state
         .store
@@ -75,8 +94,12 @@ pub async fn install(
             &org,
             &integration.id,
             body.configuration.as_deref().unwrap_or("default"),
-            &body.config,
-            &body.credentials,
+            &ConfigurationChange {
+                config: &body.config,
+                auth: Some(&body.auth),
+                credentials: Some(&body.credentials),
+                default: true,
+            },
             &state.sealer,
         )
         .await?;
@@ -256,6 +279,27 @@ pub async fn delete_configuration(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `GET /v1/installations/{id}/configurations/{name}`: a configuration's non-secret settings
+/// (config values, auth overrides) and the names of its credentials, never their values.
+pub async fn get_configuration(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, name)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    reachable(&state, &caller, &id).await?;
+    let configuration = state
+        .store
+        .configuration(&id, Some(&name), &state.sealer)
+        .await?;
+    Ok(Json(json!({
+        "name": configuration.name,
+        "default": configuration.is_default,
+        "config": configuration.config,
+        "auth": configuration.auth,
+        "credentials": configuration.credentials.keys().collect::<Vec<_>>(),
+    })))
+}
+
 /// Body of `PUT /v1/installations/{id}/configurations/{name}` (`Debug` shows no credential).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -264,6 +308,8 @@ pub struct Configure {
     credentials: Option<BTreeMap<String, String>>,
     #[serde(default)]
     config: Map<String, Value>,
+    /// New overrides of the integration's auth settings; absent keeps the stored ones.
+    auth: Option<Map<String, Value>>,
     #[serde(default)]
     default: bool,
 }
@@ -286,14 +332,26 @@ pub async fn configure(
         &body.config,
     )
     .await?;
+    if let Some(auth) = &body.auth {
+        check_auth_overrides(
+            &state,
+            &installation.integration_id,
+            installation.version,
+            auth,
+        )
+        .await?;
+    }
     let updated = state
         .store
         .set_configuration(
             &id,
             &name,
-            &body.config,
-            body.credentials.as_ref(),
-            body.default,
+            &ConfigurationChange {
+                config: &body.config,
+                auth: body.auth.as_ref(),
+                credentials: body.credentials.as_ref(),
+                default: body.default,
+            },
             &state.sealer,
         )
         .await?;
@@ -466,6 +524,50 @@ async fn check_config_keys(
     .with_fields(unknown.iter().map(|k| format!("config.{k}"))))
 }
 
+/// Reads and checks a configuration's auth overrides against the version's auth; refused
+/// ones are a 422 naming each field (`auth.header_name`, `auth.extra_headers.X-Tenant`).
+async fn check_auth_overrides(
+    state: &AppState,
+    integration: &str,
+    version: i64,
+    auth: &Map<String, Value>,
+) -> ApiResult<()> {
+    if auth.is_empty() {
+        return Ok(());
+    }
+    let overrides: AuthOverrides =
+        serde_json::from_value(Value::Object(auth.clone())).map_err(|e| {
+            Problem::unprocessable(format!(
+                "`auth`: {e}; a configuration may override `header_name`, `preamble`, `scope` \
+                 and `extra_headers`"
+            ))
+            .with_fields(["auth".to_string()])
+        })?;
+    let (_, bundle) = version_bundle(state, integration, version).await?;
+    overrides.check(&bundle.header().auth).map_err(|problems| {
+        Problem::unprocessable(
+            problems
+                .iter()
+                .map(|p| format!("`{}`: {}", p.field, p.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+        .with_fields(problems.into_iter().map(|p| p.field))
+    })
+}
+
+/// A stored configuration's auth overrides (checked when they were set).
+pub(crate) fn stored_overrides(
+    configuration: &plugboard_store::Configuration,
+) -> ApiResult<AuthOverrides> {
+    serde_json::from_value(Value::Object(configuration.auth.clone())).map_err(|e| {
+        Problem::internal(format!(
+            "configuration `{}`: stored auth overrides: {e}",
+            configuration.name
+        ))
+    })
+}
+
 pub(crate) async fn run_action(
     state: &AppState,
     installation: &Installation,
@@ -489,6 +591,7 @@ pub(crate) async fn run_action(
         })
         .collect();
     let credential_key = super::oauth::credential_key(&installation.id, &configuration);
+    let auth_overrides = stored_overrides(&configuration)?;
     let options = InvokeOptions {
         credentials: configuration
             .credentials
@@ -500,6 +603,7 @@ pub(crate) async fn run_action(
             organization: installation.organization_id.clone(),
             installation: installation.id.clone(),
         }),
+        auth_overrides,
         ..InvokeOptions::default()
     };
     Ok(state

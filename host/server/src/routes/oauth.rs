@@ -13,6 +13,8 @@ use plugboard_manifest::{Auth, Grant, OAuth2};
 use plugboard_oauth::authorize::{self, PendingAuthorization};
 use plugboard_store::{Configuration, Consent, Installation, Role, TakenConsent};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::Digest as _;
 
 use super::installations::{reachable, version_bundle};
 use crate::AppState;
@@ -26,23 +28,34 @@ pub const CONSENT_LIFETIME_SECS: i64 = 600;
 pub const CALLBACK_PATH: &str = "/v1/oauth/callback";
 
 /// The key of a configuration's OAuth token state: new credentials (a new revision) start
-/// with no tokens.
+/// with no tokens, and so does a scope of its own (tokens of another scope are not reused).
 pub(crate) fn credential_key(installation: &str, configuration: &Configuration) -> String {
-    format!(
+    let key = format!(
         "{installation}/{}/{}",
         configuration.name, configuration.revision
-    )
+    );
+    match configuration.auth.get("scope").and_then(Value::as_str) {
+        Some(scope) => {
+            let digest = sha2::Sha256::digest(scope.as_bytes());
+            format!("{key}/{}", hex::encode(&digest[..6]))
+        }
+        None => key,
+    }
 }
 
 /// The OAuth 2.0 settings of an installation's version, if it uses OAuth.
+/// The OAuth 2.0 settings of an installation's version, if it uses OAuth, with a
+/// configuration's overrides (its scope).
 async fn oauth_settings(
     state: &AppState,
     installation: &Installation,
+    configuration: &Configuration,
 ) -> ApiResult<Option<OAuth2>> {
     let (_, bundle) =
         version_bundle(state, &installation.integration_id, installation.version).await?;
-    Ok(match &bundle.header().auth {
-        Auth::OAuth2(settings) => Some((**settings).clone()),
+    let overrides = super::installations::stored_overrides(configuration)?;
+    Ok(match overrides.effective(&bundle.header().auth) {
+        Auth::OAuth2(settings) => Some(*settings),
         _ => None,
     })
 }
@@ -86,7 +99,18 @@ pub async fn authorize(
              `plugboard serve --public-url https://...` (the address browsers reach it at)",
         ));
     };
-    let settings = match oauth_settings(&state, &installation).await? {
+    let configuration = state
+        .store
+        .configuration(&id, body.configuration.as_deref(), &state.sealer)
+        .await
+        .map_err(|e| match e {
+            plugboard_store::Error::NotFound(what) => {
+                Problem::not_found(format!("{what} not found"))
+                    .with_fields(["configuration".into()])
+            }
+            other => other.into(),
+        })?;
+    let settings = match oauth_settings(&state, &installation, &configuration).await? {
         Some(settings) if settings.grant == Grant::AuthorizationCode => settings,
         Some(_) => {
             return Err(Problem::conflict(
@@ -100,17 +124,6 @@ pub async fn authorize(
             ));
         }
     };
-    let configuration = state
-        .store
-        .configuration(&id, body.configuration.as_deref(), &state.sealer)
-        .await
-        .map_err(|e| match e {
-            plugboard_store::Error::NotFound(what) => {
-                Problem::not_found(format!("{what} not found"))
-                    .with_fields(["configuration".into()])
-            }
-            other => other.into(),
-        })?;
     let client = client_of(&configuration).ok_or_else(|| {
         Problem::unprocessable(format!(
             "configuration `{}` has no `client_id` credential: set it (PUT \
@@ -126,7 +139,8 @@ pub async fn authorize(
     let consent = Consent {
         installation_id: id.clone(),
         configuration: configuration.name.clone(),
-        revision: configuration.revision.clone(),
+        // The credential key: new credentials or another scope make the consent stale.
+        revision: credential_key(&id, &configuration),
         user_id: caller.0.id.clone(),
         redirect_uri: redirect_uri.clone(),
         verifier: pending.verifier().to_string(),
@@ -308,13 +322,13 @@ async fn complete(
         )
         .await
         .map_err(|_| gone())?;
-    if configuration.revision != consent.revision {
+    if credential_key(&installation.id, &configuration) != consent.revision {
         return Err(format!(
-            "The credentials of configuration `{}` changed while consent was in progress; start consent again.",
+            "The credentials or scope of configuration `{}` changed while consent was in progress; start consent again.",
             consent.configuration
         ));
     }
-    let settings = oauth_settings(state, &installation)
+    let settings = oauth_settings(state, &installation, &configuration)
         .await
         .map_err(|p| p.detail)?
         .ok_or("The integration no longer uses OAuth 2.0.")?;
@@ -374,13 +388,13 @@ pub async fn connections(
     Path(id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let installation = reachable(&state, &caller, &id).await?;
-    let settings = oauth_settings(&state, &installation).await?;
     let mut out = Vec::with_capacity(installation.configurations.len());
     for name in &installation.configurations {
         let configuration = state
             .store
             .configuration(&id, Some(name), &state.sealer)
             .await?;
+        let settings = oauth_settings(&state, &installation, &configuration).await?;
         out.push(connection(&state, &installation, &configuration, settings.as_ref()).await?);
     }
     Ok(Json(serde_json::json!({"connections": out})))

@@ -16,6 +16,7 @@ mod icons;
 mod import;
 mod lifecycle;
 mod oauth;
+mod overrides;
 mod shares;
 mod spec_work;
 
