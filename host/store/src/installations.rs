@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use sha2::Digest as _;
 use sqlx::Row as _;
 
-use crate::{Configuration, Error, Installation, Result, Sealer, Store, new_id, now};
+use crate::{
+    Configuration, Error, Installation, Page, PageRequest, Result, Sealer, Store, new_id, now,
+};
 
 /// The associated data binding a configuration's sealed credentials to its row.
 fn seal_context(installation: &str, name: &str) -> String {
@@ -179,20 +181,35 @@ impl Store {
         })
     }
 
-    /// The installations of an organization.
-    pub async fn installations(&self, organization: &str) -> Result<Vec<Installation>> {
-        let ids = sqlx::query(
-            "SELECT id FROM installations WHERE organization_id = $1 ORDER BY created_at, id",
-        )
-        .bind(organization)
-        .fetch_all(&self.pool)
-        .await?;
+    /// A page of the installations of an organization, oldest first (keyset: created_at, id).
+    pub async fn installations(
+        &self,
+        organization: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Installation>> {
+        let after: Option<(i64, String)> = page.after("installations")?;
+        let keyset = if after.is_some() {
+            "AND (created_at, id) > ($3, $4)"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT id FROM installations WHERE organization_id = $1 {keyset} \
+             ORDER BY created_at, id LIMIT $2"
+        );
+        let mut query = sqlx::query(&sql).bind(organization).bind(page.fetch());
+        if let Some((at, id)) = after {
+            query = query.bind(at).bind(id);
+        }
+        let ids = query.fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(ids.len());
         for row in ids {
             let id: String = row.try_get("id")?;
             out.push(self.installation(&id).await?);
         }
-        Ok(out)
+        page.page(out, "installations", |i: &Installation| {
+            (i.created_at, i.id.clone())
+        })
     }
 
     /// How many installations use an integration.

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::paging::{self, Paging};
 use crate::problem::{ApiResult, JsonBody, Problem, not_found_as, optional_body};
 use crate::spec_work::{Cost, SpecBody, json, off_thread, text};
 
@@ -81,32 +82,28 @@ async fn may_author(state: &AppState, caller: &Caller, org: &str) -> ApiResult<(
     Ok(())
 }
 
-/// `GET /v1/organizations/{org}/integrations`: the integrations it owns.
+/// `GET /v1/organizations/{org}/integrations`: a page of summaries of the integrations it owns
+/// (`GET /v1/integrations/{id}` has the definition).
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Path(org): Path<String>,
+    Paging(page): Paging,
 ) -> ApiResult<Json<Value>> {
     caller.reach(&state, &org).await?;
-    let integrations = state.store.integrations(&org).await?;
-    Ok(Json(json!({"integrations": integrations})))
+    paging::answer("integrations", state.store.integrations(&org, &page).await?)
 }
 
-/// `GET /v1/organizations/{org}/installable`: the published integrations the organization
-/// may install (its own and those above it), definitions as an export shows them.
+/// `GET /v1/organizations/{org}/installable`: a page of summaries of the published integrations
+/// the organization may install (its own and those above it).
 pub async fn installable(
     State(state): State<AppState>,
     caller: Caller,
     Path(org): Path<String>,
+    Paging(page): Paging,
 ) -> ApiResult<Json<Value>> {
     caller.reach(&state, &org).await?;
-    let mut integrations = state.store.installable(&org).await?;
-    for integration in &mut integrations {
-        if integration.organization_id != org {
-            strip_sensitive_defaults(&mut integration.definition);
-        }
-    }
-    Ok(Json(json!({"integrations": integrations})))
+    paging::answer("integrations", state.store.installable(&org, &page).await?)
 }
 
 /// A definition from JSON, with every problem and its path on failure.

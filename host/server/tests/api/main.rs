@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 mod bundles;
 mod icons;
 mod import;
+mod lists;
 mod shares;
 mod spec_work;
 
@@ -22,7 +23,38 @@ struct Api {
     http: reqwest::Client,
 }
 
+/// A response as the tests read it.
+struct Answer {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    content_type: String,
+    text: String,
+    /// The body as JSON (`null` when it is not JSON).
+    value: Value,
+}
+
 impl Api {
+    /// Sends a request; every test request goes through here.
+    async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let text = response.text().await.expect("body");
+        let value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            content_type,
+            text,
+            value,
+        }
+    }
+
     async fn call(
         &self,
         method: &str,
@@ -42,17 +74,8 @@ impl Api {
                 .header("content-type", "application/json")
                 .body(body);
         }
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let text = response.text().await.expect("body");
-        let value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        (status, value, content_type)
+        let answer = self.send(request).await;
+        (answer.status, answer.value, answer.content_type)
     }
 
     async fn json(&self, method: &str, path: &str, token: &str, body: Value) -> (u16, Value) {
