@@ -12,6 +12,7 @@ use plugboard_tests::oauth::{TokenEndpoint, TokenEndpointConfig};
 use serde_json::{Value, json};
 
 mod bundles;
+mod document;
 mod icons;
 mod import;
 mod lists;
@@ -23,7 +24,7 @@ struct Api {
     http: reqwest::Client,
 }
 
-/// A response as the tests read it.
+/// A response as the tests read it, already checked against the API's own document.
 struct Answer {
     status: u16,
     headers: reqwest::header::HeaderMap,
@@ -34,9 +35,15 @@ struct Answer {
 }
 
 impl Api {
-    /// Sends a request; every test request goes through here.
+    /// Sends a request and checks the response against the API's own document (see
+    /// `document::check`): a response that does not match fails the test.
     async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
-        let response = request.send().await.expect("request");
+        let request = request.build().expect("request");
+        let (method, path) = (
+            request.method().to_string(),
+            request.url().path().to_string(),
+        );
+        let response = self.http.execute(request).await.expect("request");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let content_type = headers
@@ -45,6 +52,7 @@ impl Api {
             .unwrap_or("")
             .to_string();
         let text = response.text().await.expect("body");
+        document::check(&method, &path, status, &content_type, &text);
         let value = serde_json::from_str(&text).unwrap_or(Value::Null);
         Answer {
             status,
