@@ -193,19 +193,37 @@ impl Store {
         } else {
             ""
         };
+        // One statement for the page and its configuration names (the default first).
         let sql = format!(
-            "SELECT id FROM installations WHERE organization_id = $1 {keyset} \
-             ORDER BY created_at, id LIMIT $2"
+            "SELECT i.id, i.organization_id, i.integration_id, i.version, i.created_at, \
+             c.name FROM (SELECT id, organization_id, integration_id, version, created_at \
+             FROM installations WHERE organization_id = $1 {keyset} \
+             ORDER BY created_at, id LIMIT $2) AS i \
+             LEFT JOIN configurations c ON c.installation_id = i.id \
+             ORDER BY i.created_at, i.id, c.is_default DESC, c.name"
         );
         let mut query = sqlx::query(&sql).bind(organization).bind(page.fetch());
         if let Some((at, id)) = after {
             query = query.bind(at).bind(id);
         }
-        let ids = query.fetch_all(&self.pool).await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for row in ids {
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut out: Vec<Installation> = Vec::new();
+        for row in rows {
             let id: String = row.try_get("id")?;
-            out.push(self.installation(&id).await?);
+            let name: Option<String> = row.try_get("name")?;
+            if out.last().is_none_or(|last| last.id != id) {
+                out.push(Installation {
+                    id,
+                    organization_id: row.try_get("organization_id")?,
+                    integration_id: row.try_get("integration_id")?,
+                    version: row.try_get("version")?,
+                    configurations: Vec::new(),
+                    created_at: row.try_get("created_at")?,
+                });
+            }
+            if let (Some(name), Some(last)) = (name, out.last_mut()) {
+                last.configurations.push(name);
+            }
         }
         page.page(out, "installations", |i: &Installation| {
             (i.created_at, i.id.clone())

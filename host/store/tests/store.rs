@@ -313,15 +313,10 @@ async fn exercise(store: &Store) {
         Err(Error::Invalid(_))
     ));
     let page = PageRequest::default();
-    assert_eq!(
-        store
-            .installations(&child.id, &page)
-            .await
-            .unwrap()
-            .items
-            .len(),
-        1
-    );
+    let listed = store.installations(&child.id, &page).await.unwrap().items;
+    let one = store.installation(&installation.id).await.unwrap();
+    assert!(one.configurations.len() > 1, "{one:?}");
+    assert_eq!(listed, [one], "a list shows what one read shows");
     assert!(
         store
             .installations(&other.id, &page)
