@@ -119,8 +119,13 @@ async fn sigkill_during_writes_leaves_nothing_half_written() {
         let store = Store::open(&url)
             .await
             .expect("the database opens after SIGKILL");
-        let integrations = store.integrations(&root).await.expect("integrations");
-        for found in &integrations {
+        let all = plugboard_store::PageRequest {
+            after: None,
+            limit: plugboard_store::MAX_LIMIT,
+        };
+        let integrations = store.integrations(&root, &all).await.expect("integrations");
+        for listed in &integrations.items {
+            let found = store.integration(&listed.id).await.expect("integration");
             let version = found.current_version.expect("finalized");
             let (row, stored) = store
                 .version(&found.id, version)
@@ -135,8 +140,11 @@ async fn sigkill_during_writes_leaves_nothing_half_written() {
                 .await
                 .expect("the version's bundle");
         }
-        let installations = store.installations(&root).await.expect("installations");
-        for installation in &installations {
+        let installations = store
+            .installations(&root, &all)
+            .await
+            .expect("installations");
+        for installation in &installations.items {
             let configuration = store
                 .configuration(&installation.id, None, &sealer)
                 .await
@@ -144,16 +152,16 @@ async fn sigkill_during_writes_leaves_nothing_half_written() {
             assert!(configuration.credentials["api_key"].starts_with("k-"));
         }
         // The kill came while writes went on: there are more of both than before.
-        let latest = integrations[0].current_version.unwrap_or(0);
+        let latest = integrations.items[0].current_version.unwrap_or(0);
         assert!(
             latest > versions,
             "round {round}: no finalize landed ({latest})"
         );
         assert!(
-            installations.len() > installed,
+            installations.items.len() > installed,
             "round {round}: no install landed"
         );
-        (versions, installed) = (latest, installations.len());
+        (versions, installed) = (latest, installations.items.len());
         drop(store);
 
         // The server starts again on the same data and serves.

@@ -177,6 +177,18 @@
     throw new Error(detail);
   }
 
+  /** Every item of a list route (`key` names them), following `next_cursor` page by page. */
+  async function listAll(path, key) {
+    const items = [];
+    let cursor = null;
+    do {
+      const page = await api('GET', `${path}?limit=1000${cursor ? `&cursor=${enc(cursor)}` : ''}`);
+      items.push(...page[key]);
+      cursor = page.next_cursor;
+    } while (cursor);
+    return items;
+  }
+
   // ------------------------------------------------------------------ organizations
 
   const findOrg = (id) => state.orgs.find((o) => o.id === id);
@@ -204,7 +216,7 @@
   async function signIn(token) {
     state.token = token;
     try {
-      const [{ user }, { organizations }] = await Promise.all([api('GET', '/v1/me'), api('GET', '/v1/organizations')]);
+      const [{ user }, organizations] = await Promise.all([api('GET', '/v1/me'), listAll('/v1/organizations', 'organizations')]);
       Object.assign(state, { user, orgs: organizations });
       if (!findOrg(state.org)) state.org = user.organization_id;
       sessionStorage.setItem(TOKEN_KEY, token);
@@ -459,8 +471,8 @@
 
   async function viewOverview() {
     const org = state.org;
-    const [{ integrations }, { installations }] = await Promise.all([
-      api('GET', `/v1/organizations/${enc(org)}/integrations`), api('GET', `/v1/organizations/${enc(org)}/installations`)]);
+    const [integrations, installations] = await Promise.all([
+      listAll(`/v1/organizations/${enc(org)}/integrations`, 'integrations'), listAll(`/v1/organizations/${enc(org)}/installations`, 'installations')]);
     const integrationName = (id) => (integrations.find((i) => i.id === id) || { name: id }).name;
     return h('div', {},
       h('h1', { text: `Integrations of ${orgName(org)}`, tabindex: '-1' }),

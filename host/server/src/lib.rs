@@ -9,6 +9,7 @@
 
 mod auth;
 mod change_report;
+mod paging;
 mod problem;
 mod routes;
 mod spec_work;

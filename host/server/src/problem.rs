@@ -147,6 +147,10 @@ impl From<plugboard_store::Error> for Problem {
             E::NotFound(what) => Problem::not_found(format!("{what} not found")),
             E::Conflict(message) => Problem::conflict(message),
             E::Invalid(message) => Problem::unprocessable(message),
+            E::Paging { parameter, message } => {
+                Problem::bad_request(format!("query parameter `{parameter}`: {message}"))
+                    .with_fields([parameter.to_string()])
+            }
             other => Problem::internal(other),
         }
     }

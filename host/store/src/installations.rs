@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use sha2::Digest as _;
 use sqlx::Row as _;
 
-use crate::{Configuration, Error, Installation, Result, Sealer, Store, new_id, now};
+use crate::{
+    Configuration, Error, Installation, Page, PageRequest, Result, Sealer, Store, new_id, now,
+};
 
 /// The associated data binding a configuration's sealed credentials to its row.
 fn seal_context(installation: &str, name: &str) -> String {
@@ -213,20 +215,53 @@ impl Store {
         })
     }
 
-    /// The installations of an organization.
-    pub async fn installations(&self, organization: &str) -> Result<Vec<Installation>> {
-        let ids = sqlx::query(
-            "SELECT id FROM installations WHERE organization_id = $1 ORDER BY created_at, id",
-        )
-        .bind(organization)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for row in ids {
-            let id: String = row.try_get("id")?;
-            out.push(self.installation(&id).await?);
+    /// A page of the installations of an organization, oldest first (keyset: created_at, id).
+    pub async fn installations(
+        &self,
+        organization: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Installation>> {
+        let after: Option<(i64, String)> = page.after("installations")?;
+        let keyset = if after.is_some() {
+            "AND (created_at, id) > ($3, $4)"
+        } else {
+            ""
+        };
+        // One statement for the page and its configuration names (the default first).
+        let sql = format!(
+            "SELECT i.id, i.organization_id, i.integration_id, i.version, i.created_at, \
+             c.name FROM (SELECT id, organization_id, integration_id, version, created_at \
+             FROM installations WHERE organization_id = $1 {keyset} \
+             ORDER BY created_at, id LIMIT $2) AS i \
+             LEFT JOIN configurations c ON c.installation_id = i.id \
+             ORDER BY i.created_at, i.id, c.is_default DESC, c.name"
+        );
+        let mut query = sqlx::query(&sql).bind(organization).bind(page.fetch());
+        if let Some((at, id)) = after {
+            query = query.bind(at).bind(id);
         }
-        Ok(out)
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut out: Vec<Installation> = Vec::new();
+        for row in rows {
+            let id: String = row.try_get("id")?;
+            let name: Option<String> = row.try_get("name")?;
+            if out.last().is_none_or(|last| last.id != id) {
+                out.push(Installation {
+                    id,
+                    organization_id: row.try_get("organization_id")?,
+                    integration_id: row.try_get("integration_id")?,
+                    version: row.try_get("version")?,
+                    configurations: Vec::new(),
+                    created_at: row.try_get("created_at")?,
+                });
+            }
+            if let (Some(name), Some(last)) = (name, out.last_mut()) {
+                last.configurations.push(name);
+            }
+        }
+        page.page(out, "installations", |i: &Installation| {
+            (i.created_at, i.id.clone())
+        })
     }
 
     /// How many installations use an integration.

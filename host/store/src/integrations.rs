@@ -4,7 +4,10 @@
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
-use crate::{Error, Integration, Result, Status, Store, Version, new_id, now};
+use crate::{
+    Error, Integration, IntegrationSummary, Page, PageRequest, Result, Status, Store, Version,
+    new_id, now,
+};
 
 /// What a finalize stores.
 #[derive(Debug, Clone, Copy)]
@@ -70,6 +73,56 @@ fn integration_from(row: &AnyRow) -> Result<Integration> {
 const INTEGRATION_COLUMNS: &str =
     "id, organization_id, name, status, definition, current_version, created_at, updated_at";
 
+const SUMMARY_COLUMNS: &str = "id, organization_id, name, description, status, current_version, \
+     action_count, auth_type, has_icon, created_at, updated_at";
+
+fn summary_from(row: &AnyRow) -> Result<IntegrationSummary> {
+    let status: String = row.try_get("status")?;
+    Ok(IntegrationSummary {
+        id: row.try_get("id")?,
+        organization_id: row.try_get("organization_id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        status: Status::parse(&status)
+            .ok_or_else(|| Error::Invalid(format!("stored status `{status}` is unknown")))?,
+        current_version: row.try_get("current_version")?,
+        action_count: row.try_get("action_count")?,
+        auth_type: row.try_get("auth_type")?,
+        has_icon: row.try_get::<i64, _>("has_icon")? != 0,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// What a list shows of a definition, kept in columns so that lists never read definitions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Facts {
+    description: String,
+    action_count: i64,
+    auth_type: String,
+    has_icon: bool,
+}
+
+/// The facts of a definition; an uploaded bundle's definition holds its manifest, whose header
+/// and actions say the same.
+fn facts(definition: &serde_json::Value) -> Facts {
+    let (header, actions) = match definition.get("manifest") {
+        Some(manifest) => (&manifest["header"], &manifest["actions"]),
+        None => (definition, &definition["actions"]),
+    };
+    Facts {
+        description: header["description"].as_str().unwrap_or("").to_string(),
+        action_count: actions
+            .as_array()
+            .map_or(0, |a| i64::try_from(a.len()).unwrap_or(i64::MAX)),
+        auth_type: header["auth"]["type"]
+            .as_str()
+            .unwrap_or("none")
+            .to_string(),
+        has_icon: header["icon"].is_string(),
+    }
+}
+
 impl Store {
     /// Creates a draft integration.
     pub async fn create_integration(
@@ -81,15 +134,21 @@ impl Store {
         self.organization(organization).await?;
         let id = new_id("int")?;
         let at = now();
+        let facts = facts(definition);
         sqlx::query(
             "INSERT INTO integrations (id, organization_id, name, status, definition, \
-             current_version, created_at, updated_at) VALUES ($1, $2, $3, 'draft', $4, NULL, $5, $5)",
+             current_version, created_at, updated_at, description, action_count, auth_type, \
+             has_icon) VALUES ($1, $2, $3, 'draft', $4, NULL, $5, $5, $6, $7, $8, $9)",
         )
         .bind(&id)
         .bind(organization)
         .bind(name)
         .bind(storable(definition, "definition")?)
         .bind(at)
+        .bind(facts.description)
+        .bind(facts.action_count)
+        .bind(facts.auth_type)
+        .bind(i64::from(facts.has_icon))
         .execute(&self.pool)
         .await?;
         self.integration(&id).await
@@ -107,33 +166,63 @@ impl Store {
         integration_from(&row)
     }
 
-    /// The integrations an organization owns.
-    pub async fn integrations(&self, organization: &str) -> Result<Vec<Integration>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {INTEGRATION_COLUMNS} FROM integrations WHERE organization_id = $1 \
-             ORDER BY created_at, id"
-        ))
-        .bind(organization)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(integration_from).collect()
+    /// A page of the integrations an organization owns, oldest first (keyset: created_at, id).
+    pub async fn integrations(
+        &self,
+        organization: &str,
+        page: &PageRequest,
+    ) -> Result<Page<IntegrationSummary>> {
+        let after: Option<(i64, String)> = page.after("integrations")?;
+        let keyset = if after.is_some() {
+            "AND (created_at, id) > ($3, $4)"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM integrations WHERE organization_id = $1 {keyset} \
+             ORDER BY created_at, id LIMIT $2"
+        );
+        let mut query = sqlx::query(&sql).bind(organization).bind(page.fetch());
+        if let Some((at, id)) = after {
+            query = query.bind(at).bind(id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let items = rows.iter().map(summary_from).collect::<Result<_>>()?;
+        page.page(items, "integrations", |i: &IntegrationSummary| {
+            (i.created_at, i.id.clone())
+        })
     }
 
-    /// The published integrations an organization may install: its own and those of every
-    /// organization above it.
-    pub async fn installable(&self, organization: &str) -> Result<Vec<Integration>> {
-        let rows = sqlx::query(&format!(
+    /// A page of the published integrations an organization may install: its own and those of
+    /// every organization above it, by name (keyset: name, id).
+    pub async fn installable(
+        &self,
+        organization: &str,
+        page: &PageRequest,
+    ) -> Result<Page<IntegrationSummary>> {
+        let after: Option<(String, String)> = page.after("installable")?;
+        let keyset = if after.is_some() {
+            "AND (name, id) > ($3, $4)"
+        } else {
+            ""
+        };
+        let sql = format!(
             "WITH RECURSIVE up(id, parent_id) AS (SELECT id, parent_id FROM organizations \
              WHERE id = $1 UNION ALL SELECT o.id, o.parent_id FROM organizations o \
              JOIN up u ON o.id = u.parent_id) \
-             SELECT {INTEGRATION_COLUMNS} FROM integrations \
-             WHERE status = 'published' AND organization_id IN (SELECT id FROM up) \
-             ORDER BY name, id"
-        ))
-        .bind(organization)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(integration_from).collect()
+             SELECT {SUMMARY_COLUMNS} FROM integrations \
+             WHERE status = 'published' AND organization_id IN (SELECT id FROM up) {keyset} \
+             ORDER BY name, id LIMIT $2"
+        );
+        let mut query = sqlx::query(&sql).bind(organization).bind(page.fetch());
+        if let Some((name, id)) = after {
+            query = query.bind(name).bind(id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let items = rows.iter().map(summary_from).collect::<Result<_>>()?;
+        page.page(items, "installable", |i: &IntegrationSummary| {
+            (i.name.clone(), i.id.clone())
+        })
     }
 
     /// Replaces a draft's definition; a finalized integration is refused.
@@ -143,14 +232,20 @@ impl Store {
         name: &str,
         definition: &serde_json::Value,
     ) -> Result<Integration> {
+        let facts = facts(definition);
         let done = sqlx::query(
-            "UPDATE integrations SET name = $1, definition = $2, updated_at = $3 \
+            "UPDATE integrations SET name = $1, definition = $2, updated_at = $3, \
+             description = $5, action_count = $6, auth_type = $7, has_icon = $8 \
              WHERE id = $4 AND status = 'draft'",
         )
         .bind(name)
         .bind(storable(definition, "definition")?)
         .bind(now())
         .bind(id)
+        .bind(facts.description)
+        .bind(facts.action_count)
+        .bind(facts.auth_type)
+        .bind(i64::from(facts.has_icon))
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 0 {
@@ -196,6 +291,7 @@ impl Store {
             ));
         }
         let definition_text = storable(new.definition, "definition")?;
+        let facts = facts(new.definition);
         let at = now();
         let version = expected_version + 1;
         let mut tx = self.pool.begin().await?;
@@ -203,7 +299,8 @@ impl Store {
         // before anything is read, so concurrent finalizes serialize and the loser sees 0 rows.
         let done = sqlx::query(
             "UPDATE integrations SET status = $1, name = $2, definition = $3, \
-             current_version = $4, updated_at = $5 \
+             current_version = $4, updated_at = $5, description = $8, action_count = $9, \
+             auth_type = $10, has_icon = $11 \
              WHERE id = $6 AND COALESCE(current_version, 0) = $7",
         )
         .bind(new.status.as_str())
@@ -213,6 +310,10 @@ impl Store {
         .bind(at)
         .bind(id)
         .bind(expected_version)
+        .bind(facts.description)
+        .bind(facts.action_count)
+        .bind(facts.auth_type)
+        .bind(i64::from(facts.has_icon))
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
@@ -319,19 +420,31 @@ impl Store {
         Ok(row.try_get("component")?)
     }
 
-    /// The versions of an integration, newest first, with how many installations use each.
-    pub async fn versions(&self, id: &str) -> Result<Vec<(Version, i64)>> {
+    /// A page of the versions of an integration, newest first, with how many installations
+    /// use each.
+    pub async fn versions(&self, id: &str, page: &PageRequest) -> Result<Page<(Version, i64)>> {
         self.integration(id).await?;
-        let rows = sqlx::query(
+        let after: Option<i64> = page.after("versions")?;
+        let keyset = if after.is_some() {
+            "AND v.version < $3"
+        } else {
+            ""
+        };
+        let sql = format!(
             "SELECT v.version, v.bundle_hash, v.manifest_digest, v.change_report, v.created_at, \
              v.retired_at, (SELECT COUNT(*) FROM installations i WHERE i.integration_id = \
              v.integration_id AND i.version = v.version) AS installations \
-             FROM integration_versions v WHERE v.integration_id = $1 ORDER BY v.version DESC",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
+             FROM integration_versions v WHERE v.integration_id = $1 {keyset} \
+             ORDER BY v.version DESC LIMIT $2"
+        );
+        let mut query = sqlx::query(&sql).bind(id).bind(page.fetch());
+        if let Some(version) = after {
+            query = query.bind(version);
+        }
+        let items = query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
             .map(|row| {
                 let report: String = row.try_get("change_report")?;
                 Ok((
@@ -348,7 +461,8 @@ impl Store {
                     row.try_get("installations")?,
                 ))
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        page.page(items, "versions", |(v, _)| v.version)
     }
 
     /// Retires a version: it is never installed or run again (its definition, component and

@@ -14,6 +14,7 @@ mod installations;
 mod integrations;
 mod model;
 mod organizations;
+mod page;
 mod seal;
 mod tenants;
 mod tokens;
@@ -28,6 +29,7 @@ pub use consents::{Consent, TakenConsent};
 pub use installations::{ConfigurationChange, Uninstalled};
 pub use integrations::NewVersion;
 pub use model::*;
+pub use page::{Cursor, DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest};
 pub use seal::{KEY_ENV, Sealer};
 pub use tenants::{TenantMapping, TenantSource};
 pub use tokens::DbTokenStore;
@@ -50,6 +52,14 @@ pub enum Error {
     /// The input is not acceptable.
     #[error("{0}")]
     Invalid(String),
+    /// A list's `limit` or `cursor` is not acceptable.
+    #[error("`{parameter}`: {message}")]
+    Paging {
+        /// The query parameter (`limit` or `cursor`).
+        parameter: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
     /// Sealing or opening credentials failed (wrong key, altered data).
     #[error("credentials: {0}")]
     Seal(String),
@@ -172,17 +182,26 @@ impl Store {
         Ok(())
     }
 
-    /// The newest audit entries of an organization, newest first.
-    pub async fn audit_log(&self, organization: &str, limit: i64) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query_as::<_, AuditEntry>(
+    /// A page of an organization's audit entries, newest first (keyset: the entry's id).
+    pub async fn audit_log(
+        &self,
+        organization: &str,
+        page: &PageRequest,
+    ) -> Result<Page<AuditEntry>> {
+        let after: Option<(i64,)> = page.after("audit")?;
+        let keyset = if after.is_some() { "AND id < $3" } else { "" };
+        let sql = format!(
             "SELECT id, at, organization_id, user_id, action, target, detail FROM audit_log \
-             WHERE organization_id = $1 ORDER BY id DESC LIMIT $2",
-        )
-        .bind(organization)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows)
+             WHERE organization_id = $1 {keyset} ORDER BY id DESC LIMIT $2"
+        );
+        let mut query = sqlx::query_as::<_, AuditEntry>(&sql)
+            .bind(organization)
+            .bind(page.fetch());
+        if let Some((id,)) = after {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        page.page(rows, "audit", |e| (e.id,))
     }
 }
 

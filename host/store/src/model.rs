@@ -146,6 +146,34 @@ pub struct Integration {
     pub updated_at: i64,
 }
 
+/// What a list shows of an integration: who it is and what it holds, without the definition
+/// (`GET /v1/integrations/{id}` has that).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IntegrationSummary {
+    /// Id.
+    pub id: String,
+    /// Owning organization.
+    pub organization_id: String,
+    /// Name (from the definition).
+    pub name: String,
+    /// What the integration does (from the definition).
+    pub description: String,
+    /// Status.
+    pub status: Status,
+    /// The latest finalized version, if any.
+    pub current_version: Option<i64>,
+    /// How many actions the definition has.
+    pub action_count: i64,
+    /// The auth type (`none`, `api_key`, `basic`, `oauth2`, ...).
+    pub auth_type: String,
+    /// Whether the definition has an icon.
+    pub has_icon: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
 /// One finalized version: an immutable bundle and what changed since the previous version.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Version {

@@ -1,9 +1,12 @@
 //! Organizations (a tree), users with roles, and API tokens (stored as SHA-256 hashes).
 
 use sha2::{Digest, Sha256};
-use sqlx::Row as _;
+use sqlx::{FromRow as _, Row as _};
 
-use crate::{ApiToken, Error, Organization, Result, Role, Store, User, new_id, now, random_bytes};
+use crate::{
+    ApiToken, Error, Organization, Page, PageRequest, Result, Role, Store, User, new_id, now,
+    random_bytes,
+};
 
 /// The hash under which an API token is stored.
 fn token_hash(token: &str) -> String {
@@ -105,6 +108,42 @@ impl Store {
         .bind(id)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// A page of [`Store::subtree`] (keyset: depth, name, id).
+    pub async fn subtree_page(&self, id: &str, page: &PageRequest) -> Result<Page<Organization>> {
+        let after: Option<(i64, String, String)> = page.after("organizations")?;
+        let keyset = if after.is_some() {
+            "WHERE (t.depth, o.name, o.id) > ($3, $4, $5)"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "WITH RECURSIVE tree(id, depth) AS (SELECT id, 0 FROM organizations WHERE id = $1 \
+             UNION ALL SELECT o.id, t.depth + 1 FROM organizations o JOIN tree t \
+             ON o.parent_id = t.id) \
+             SELECT o.id, o.name, o.parent_id, o.custom_integrations, o.created_at, \
+             CAST(t.depth AS BIGINT) AS depth \
+             FROM organizations o JOIN tree t ON o.id = t.id {keyset} \
+             ORDER BY t.depth, o.name, o.id LIMIT $2"
+        );
+        let mut query = sqlx::query(&sql).bind(id).bind(page.fetch());
+        if let Some((depth, name, id)) = after {
+            query = query.bind(depth).bind(name).bind(id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let depth: i64 = row.try_get("depth")?;
+            items.push((depth, Organization::from_row(row)?));
+        }
+        let page = page.page(items, "organizations", |(depth, o)| {
+            (*depth, o.name.clone(), o.id.clone())
+        })?;
+        Ok(Page {
+            items: page.items.into_iter().map(|(_, o)| o).collect(),
+            next: page.next,
+        })
     }
 
     /// Whether `id` is `ancestor` or below it.

@@ -3,7 +3,7 @@
 
 use sqlx::Row as _;
 
-use crate::{Error, Result, Store};
+use crate::{Error, Page, PageRequest, Result, Store};
 
 /// Where an installation's tenants come from.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -27,6 +27,14 @@ pub struct TenantMapping {
     pub tenant_id: String,
     /// The API's tenant name.
     pub tenant_name: String,
+}
+
+fn mapping_from(row: &sqlx::any::AnyRow) -> Result<TenantMapping> {
+    Ok(TenantMapping {
+        organization_id: row.try_get("organization_id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        tenant_name: row.try_get("tenant_name")?,
+    })
 }
 
 impl Store {
@@ -95,15 +103,34 @@ impl Store {
         .bind(installation)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(TenantMapping {
-                    organization_id: row.try_get("organization_id")?,
-                    tenant_id: row.try_get("tenant_id")?,
-                    tenant_name: row.try_get("tenant_name")?,
-                })
-            })
-            .collect()
+        rows.iter().map(mapping_from).collect()
+    }
+
+    /// A page of [`Store::tenant_mappings`] (keyset: tenant name, organization).
+    pub async fn tenant_mappings_page(
+        &self,
+        installation: &str,
+        page: &PageRequest,
+    ) -> Result<Page<TenantMapping>> {
+        let after: Option<(String, String)> = page.after("tenants")?;
+        let keyset = if after.is_some() {
+            "AND (tenant_name, organization_id) > ($3, $4)"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT organization_id, tenant_id, tenant_name FROM tenant_mappings \
+             WHERE installation_id = $1 {keyset} ORDER BY tenant_name, organization_id LIMIT $2"
+        );
+        let mut query = sqlx::query(&sql).bind(installation).bind(page.fetch());
+        if let Some((name, organization)) = after {
+            query = query.bind(name).bind(organization);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let items = rows.iter().map(mapping_from).collect::<Result<_>>()?;
+        page.page(items, "tenants", |m: &TenantMapping| {
+            (m.tenant_name.clone(), m.organization_id.clone())
+        })
     }
 
     /// The tenant an organization is mapped to in an installation.

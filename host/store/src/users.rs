@@ -4,7 +4,7 @@
 use sqlx::Row as _;
 
 use crate::organizations::issue_token;
-use crate::{ApiToken, Error, Result, Role, Store, User};
+use crate::{ApiToken, Error, Page, PageRequest, Result, Role, Store, User};
 
 /// The condition that keeps the root organization's last admin: true for a user whose removal
 /// or demotion would leave the root organization without an admin.
@@ -35,16 +35,32 @@ impl Store {
         user_from(&row)
     }
 
-    /// The users of an organization (not of those below it), oldest first.
-    pub async fn users(&self, organization: &str) -> Result<Vec<User>> {
-        let rows = sqlx::query(
-            "SELECT id, organization_id, name, role FROM users WHERE organization_id = $1 \
-             ORDER BY created_at, id",
-        )
-        .bind(organization)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(user_from).collect()
+    /// A page of the users of an organization (not of those below it), oldest first.
+    pub async fn users(&self, organization: &str, page: &PageRequest) -> Result<Page<User>> {
+        let after: Option<(i64, String)> = page.after("users")?;
+        let keyset = if after.is_some() {
+            "AND (created_at, id) > ($3, $4)"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT id, organization_id, name, role, created_at FROM users \
+             WHERE organization_id = $1 {keyset} ORDER BY created_at, id LIMIT $2"
+        );
+        let mut query = sqlx::query(&sql).bind(organization).bind(page.fetch());
+        if let Some((at, id)) = after {
+            query = query.bind(at).bind(id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for row in &rows {
+            items.push((row.try_get::<i64, _>("created_at")?, user_from(row)?));
+        }
+        let page = page.page(items, "users", |(at, u)| (*at, u.id.clone()))?;
+        Ok(Page {
+            items: page.items.into_iter().map(|(_, u)| u).collect(),
+            next: page.next,
+        })
     }
 
     /// Changes a user's role; refused when it would leave the root organization without an
@@ -96,16 +112,26 @@ impl Store {
         Ok(())
     }
 
-    /// A user's API tokens (never the tokens themselves), oldest first.
-    pub async fn api_tokens(&self, user: &str) -> Result<Vec<ApiToken>> {
-        let rows = sqlx::query(
-            "SELECT id, name, created_at FROM api_tokens WHERE user_id = $1 \
-             ORDER BY created_at, id",
-        )
-        .bind(user)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
+    /// A page of a user's API tokens (never the tokens themselves), oldest first.
+    pub async fn api_tokens(&self, user: &str, page: &PageRequest) -> Result<Page<ApiToken>> {
+        let after: Option<(i64, String)> = page.after("tokens")?;
+        let keyset = if after.is_some() {
+            "AND (created_at, id) > ($3, $4)"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT id, name, created_at FROM api_tokens WHERE user_id = $1 {keyset} \
+             ORDER BY created_at, id LIMIT $2"
+        );
+        let mut query = sqlx::query(&sql).bind(user).bind(page.fetch());
+        if let Some((at, id)) = after {
+            query = query.bind(at).bind(id);
+        }
+        let items = query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
             .map(|row| {
                 Ok(ApiToken {
                     id: row.try_get("id")?,
@@ -113,7 +139,8 @@ impl Store {
                     created_at: row.try_get("created_at")?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        page.page(items, "tokens", |t| (t.created_at, t.id.clone()))
     }
 
     /// Makes an API token for a user; the token is returned once.

@@ -4,8 +4,32 @@
 
 use std::collections::BTreeMap;
 
-use plugboard_store::{ConfigurationChange, Error, Role, Sealer, Status, Store};
+use plugboard_store::{ConfigurationChange, Error, Page, PageRequest, Role, Sealer, Status, Store};
 use serde_json::json;
+
+/// Every item of a list, walked one page of `limit` at a time by its cursors.
+async fn walk<T, F, Fut>(limit: u32, mut list: F) -> Vec<T>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = plugboard_store::Result<Page<T>>>,
+{
+    let mut out = Vec::new();
+    let mut request = PageRequest { after: None, limit };
+    for _ in 0..100 {
+        let page = list(request.clone()).await.unwrap();
+        assert!(page.items.len() <= limit as usize);
+        out.extend(page.items);
+        match page.next {
+            Some(next) => {
+                // Opaque to callers: it goes out as text and comes back.
+                let text = next.encode();
+                request.after = Some(plugboard_store::Cursor::parse(&text).unwrap());
+            }
+            None => return out,
+        }
+    }
+    panic!("the cursors never ended");
+}
 
 async fn exercise(store: &Store) {
     // Organizations: a tree.
@@ -38,6 +62,13 @@ async fn exercise(store: &Store) {
         subtree,
         vec![root.id.clone(), child.id.clone(), grandchild.id.clone()]
     );
+    let id = root.id.as_str();
+    let paged: Vec<String> = walk(1, |page| async move { store.subtree_page(id, &page).await })
+        .await
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(paged, subtree, "pages of one give the same order");
     assert!(store.is_within(&grandchild.id, &root.id).await.unwrap());
     assert!(!store.is_within(&root.id, &child.id).await.unwrap());
     assert!(!store.is_within(&other.id, &root.id).await.unwrap());
@@ -131,7 +162,80 @@ async fn exercise(store: &Store) {
     assert_eq!(version.manifest_digest.as_deref(), Some("digest-1"));
     assert_eq!(stored_definition, edited);
     assert_eq!(store.bundle("hash-1").await.unwrap(), b"\0asm-one");
-    assert_eq!(store.integrations(&root.id).await.unwrap().len(), 1);
+    let listed = store
+        .integrations(&root.id, &PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 1);
+    assert_eq!(listed.next, None);
+    let summary = &listed.items[0];
+    assert_eq!(
+        (
+            summary.action_count,
+            summary.auth_type.as_str(),
+            summary.has_icon
+        ),
+        (2, "none", false),
+        "the summary follows the finalized definition"
+    );
+    // Created in the same second: the id breaks the tie, so no page repeats or skips one.
+    let mut made = Vec::new();
+    for name in ["C", "A", "B"] {
+        let definition = json!({"name": name, "description": format!("about {name}"),
+            "icon": "<svg/>", "auth": {"type": "api_key"}, "actions": []});
+        let created = store
+            .create_integration(&other.id, name, &definition)
+            .await
+            .unwrap();
+        made.push(created.id);
+    }
+    let id = other.id.as_str();
+    let paged = walk(2, |page| async move { store.integrations(id, &page).await }).await;
+    let ids: Vec<&str> = paged.iter().map(|i| i.id.as_str()).collect();
+    let mut expected: Vec<&str> = made.iter().map(String::as_str).collect();
+    expected.sort_by_key(|id| {
+        let i = paged.iter().find(|i| i.id == *id).unwrap();
+        (i.created_at, i.id.clone())
+    });
+    assert_eq!(ids, expected);
+    assert_eq!(
+        (
+            paged[0].description.starts_with("about"),
+            paged[0].has_icon,
+            paged[0].auth_type.as_str()
+        ),
+        (true, true, "api_key")
+    );
+    let id = grandchild.id.as_str();
+    let installable = walk(1, |page| async move { store.installable(id, &page).await }).await;
+    assert_eq!(installable.len(), 1, "the published one above");
+    let from_integrations = PageRequest {
+        after: Some(
+            store
+                .integrations(
+                    &other.id,
+                    &PageRequest {
+                        after: None,
+                        limit: 1,
+                    },
+                )
+                .await
+                .unwrap()
+                .next
+                .unwrap(),
+        ),
+        limit: 1,
+    };
+    assert!(
+        matches!(
+            store.installable(&root.id, &from_integrations).await,
+            Err(Error::Paging {
+                parameter: "cursor",
+                ..
+            })
+        ),
+        "a cursor of another list is refused"
+    );
 
     // Installations with sealed credentials and named configurations.
     let sealer = Sealer::new(&[5u8; 32]);
@@ -228,8 +332,19 @@ async fn exercise(store: &Store) {
             .await,
         Err(Error::Invalid(_))
     ));
-    assert_eq!(store.installations(&child.id).await.unwrap().len(), 1);
-    assert!(store.installations(&other.id).await.unwrap().is_empty());
+    let page = PageRequest::default();
+    let listed = store.installations(&child.id, &page).await.unwrap().items;
+    let one = store.installation(&installation.id).await.unwrap();
+    assert!(one.configurations.len() > 1, "{one:?}");
+    assert_eq!(listed, [one], "a list shows what one read shows");
+    assert!(
+        store
+            .installations(&other.id, &page)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     assert_eq!(store.installation_count(&integration.id).await.unwrap(), 1);
 
     // The audit log.
@@ -243,9 +358,20 @@ async fn exercise(store: &Store) {
         )
         .await
         .unwrap();
-    let log = store.audit_log(&root.id, 10).await.unwrap();
-    assert_eq!(log.len(), 1);
-    assert_eq!(log[0].action, "integration.finalize");
+    store
+        .audit(
+            Some(&root.id),
+            Some(&admin.id),
+            "invoke",
+            &integration.id,
+            "ok",
+        )
+        .await
+        .unwrap();
+    let id = root.id.as_str();
+    let log = walk(1, |page| async move { store.audit_log(id, &page).await }).await;
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["invoke", "integration.finalize"], "newest first");
 }
 
 #[tokio::test]
@@ -315,11 +441,85 @@ async fn what_is_stored_reads_back_and_one_bad_row_fails_no_list() {
         .execute(&pool)
         .await
         .unwrap();
-    let listed = store.integrations(&org.id).await.unwrap();
-    assert_eq!(listed.len(), 2);
-    let unreadable = listed.iter().find(|i| i.id == broken.id).unwrap();
+    let listed = store
+        .integrations(&org.id, &PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 2, "a list reads no definition");
+    let unreadable = store.integration(&broken.id).await.unwrap();
     assert!(unreadable.definition.is_null());
     assert!(unreadable.definition_error.is_some());
-    let readable = listed.iter().find(|i| i.id == fine.id).unwrap();
+    let readable = store.integration(&fine.id).await.unwrap();
     assert_eq!(readable.definition["name"], "Fine");
+}
+
+/// The summary columns of integrations stored before they existed are filled by the migration
+/// that adds them: its backfill, run again over rows whose columns were reset, gives what a
+/// write gives (a definition and an uploaded bundle's manifest alike).
+async fn backfill(store: &Store, url: &str, migration: &str) {
+    let org = store.create_organization("Root", None, true).await.unwrap();
+    let definition = json!({"name": "Hand", "description": "by hand", "icon": "<svg/>",
+        "auth": {"type": "basic"}, "actions": [{"id": "a"}, {"id": "b"}]});
+    let bundle = json!({"kind": "bundle", "signer": "k", "manifest": {"header": {"name": "Up",
+        "description": "uploaded", "auth": {"type": "oauth2"}}, "actions": [{"id": "x"}]}});
+    for (name, definition) in [("Hand", &definition), ("Up", &bundle)] {
+        store
+            .create_integration(&org.id, name, definition)
+            .await
+            .unwrap();
+    }
+    let written = store
+        .integrations(&org.id, &PageRequest::default())
+        .await
+        .unwrap()
+        .items;
+    let update = migration
+        .split(';')
+        .find(|statement| statement.contains("UPDATE integrations"))
+        .unwrap();
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(url).await.unwrap();
+    sqlx::query(
+        "UPDATE integrations SET description = '', action_count = 0, auth_type = 'none', \
+         has_icon = 0",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(update).execute(&pool).await.unwrap();
+    let filled = store
+        .integrations(&org.id, &PageRequest::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(filled, written);
+    let mut facts: Vec<_> = filled
+        .iter()
+        .map(|i| {
+            (
+                i.name.as_str(),
+                i.action_count,
+                i.auth_type.as_str(),
+                i.has_icon,
+            )
+        })
+        .collect();
+    facts.sort();
+    assert_eq!(
+        facts,
+        [("Hand", 2, "basic", true), ("Up", 1, "oauth2", false)]
+    );
+}
+
+#[tokio::test]
+async fn summaries_of_older_rows_are_filled_by_the_migration() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("plugboard.db").display());
+    let store = Store::open(&url).await.unwrap();
+    let migration = include_str!("../migrations/sqlite/0005_list_summaries.sql");
+    backfill(&store, &url, migration).await;
+    let server = plugboard_tests::postgres::Postgres::start();
+    let store = Store::open(server.url()).await.unwrap();
+    let migration = include_str!("../migrations/postgres/0005_list_summaries.sql");
+    backfill(&store, server.url(), migration).await;
 }

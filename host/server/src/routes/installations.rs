@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::paging::{self, Paging};
 use crate::problem::{ApiResult, JsonBody, Problem, not_found_as, optional_body};
 
 /// Body of `POST /v1/organizations/{org}/installations` (`Debug` shows no credential).
@@ -116,16 +117,18 @@ pub async fn install(
     Ok((StatusCode::CREATED, Json(installation)))
 }
 
-/// `GET /v1/organizations/{org}/installations`.
+/// `GET /v1/organizations/{org}/installations`: a page of them.
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Path(org): Path<String>,
+    Paging(page): Paging,
 ) -> ApiResult<Json<Value>> {
     caller.reach(&state, &org).await?;
-    Ok(Json(
-        json!({"installations": state.store.installations(&org).await?}),
-    ))
+    paging::answer(
+        "installations",
+        state.store.installations(&org, &page).await?,
+    )
 }
 
 /// An installation the caller reaches.

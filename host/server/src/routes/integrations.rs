@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::paging::{self, Paging};
 use crate::problem::{ApiResult, JsonBody, Problem, not_found_as, optional_body};
 use crate::spec_work::{Cost, SpecBody, json, off_thread, text};
 
@@ -81,32 +82,72 @@ async fn may_author(state: &AppState, caller: &Caller, org: &str) -> ApiResult<(
     Ok(())
 }
 
-/// `GET /v1/organizations/{org}/integrations`: the integrations it owns.
+/// `GET /v1/organizations/{org}/integrations`: a page of summaries of the integrations it owns
+/// (`GET /v1/integrations/{id}` has the definition).
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Path(org): Path<String>,
+    Paging(page): Paging,
 ) -> ApiResult<Json<Value>> {
     caller.reach(&state, &org).await?;
-    let integrations = state.store.integrations(&org).await?;
-    Ok(Json(json!({"integrations": integrations})))
+    paging::answer("integrations", state.store.integrations(&org, &page).await?)
 }
 
-/// `GET /v1/organizations/{org}/installable`: the published integrations the organization
-/// may install (its own and those above it), definitions as an export shows them.
+/// `GET /v1/organizations/{org}/installable`: a page of summaries of the published integrations
+/// the organization may install (its own and those above it).
 pub async fn installable(
     State(state): State<AppState>,
     caller: Caller,
     Path(org): Path<String>,
+    Paging(page): Paging,
 ) -> ApiResult<Json<Value>> {
     caller.reach(&state, &org).await?;
-    let mut integrations = state.store.installable(&org).await?;
-    for integration in &mut integrations {
-        if integration.organization_id != org {
-            strip_sensitive_defaults(&mut integration.definition);
-        }
+    let page = state.store.installable(&org, &page).await?;
+    // The owners' custom-integrations switches: an owner with it off blocks new installs.
+    let mut switched_off = std::collections::HashMap::new();
+    let mut items = Vec::with_capacity(page.items.len());
+    for summary in page.items {
+        let owner = summary.organization_id.clone();
+        let off = match switched_off.get(&owner) {
+            Some(off) => *off,
+            None => {
+                let off = !state
+                    .store
+                    .organization(&owner)
+                    .await?
+                    .custom_integrations
+                    .0;
+                switched_off.insert(owner.clone(), off);
+                off
+            }
+        };
+        items.push(Installable {
+            blocked: off.then(|| {
+                format!(
+                    "custom integrations are switched off for organization `{owner}`: no new \
+                     installs (existing installations keep running)"
+                )
+            }),
+            summary,
+        });
     }
-    Ok(Json(json!({"integrations": integrations})))
+    paging::answer(
+        "integrations",
+        plugboard_store::Page {
+            items,
+            next: page.next,
+        },
+    )
+}
+
+/// An installable integration, and why it cannot be installed now, if it cannot.
+#[derive(serde::Serialize)]
+struct Installable {
+    #[serde(flatten)]
+    summary: plugboard_store::IntegrationSummary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blocked: Option<String>,
 }
 
 /// A definition from JSON, with every problem and its path on failure.
@@ -460,22 +501,30 @@ pub async fn versions(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    Paging(page): Paging,
 ) -> ApiResult<Json<Value>> {
     visible(&state, &caller, &id).await?;
-    let versions: Vec<Value> = state
-        .store
-        .versions(&id)
-        .await?
-        .into_iter()
-        .map(|(version, installations)| {
-            let mut value = serde_json::to_value(&version).unwrap_or(Value::Null);
-            if let Some(object) = value.as_object_mut() {
-                object.insert("installations".into(), installations.into());
-            }
-            value
-        })
-        .collect();
-    Ok(Json(json!({"versions": versions})))
+    let page = state.store.versions(&id, &page).await?;
+    let versions = plugboard_store::Page {
+        items: page
+            .items
+            .into_iter()
+            .map(|(version, installations)| VersionListed {
+                version,
+                installations,
+            })
+            .collect(),
+        next: page.next,
+    };
+    paging::answer("versions", versions)
+}
+
+/// A version as listed: with how many installations use it.
+#[derive(serde::Serialize)]
+struct VersionListed {
+    #[serde(flatten)]
+    version: plugboard_store::Version,
+    installations: i64,
 }
 
 /// `DELETE /v1/integrations/{id}/versions/{version}` (editor of the owner): retires a version,

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::paging::{self, Paging};
 use crate::problem::{ApiResult, Problem};
 
 /// `GET /v1/me`.
@@ -16,10 +17,18 @@ pub async fn me(caller: Caller) -> Json<Value> {
     Json(json!({"user": caller.0}))
 }
 
-/// `GET /v1/organizations`: the caller's organization and everything below it.
-pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
-    let organizations = state.store.subtree(&caller.0.organization_id).await?;
-    Ok(Json(json!({"organizations": organizations})))
+/// `GET /v1/organizations`: a page of the caller's organization and everything below it (by
+/// depth, then name).
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Paging(page): Paging,
+) -> ApiResult<Json<Value>> {
+    let organizations = state
+        .store
+        .subtree_page(&caller.0.organization_id, &page)
+        .await?;
+    paging::answer("organizations", organizations)
 }
 
 /// Body of `POST /v1/organizations`.
@@ -130,14 +139,14 @@ pub async fn create_user(
     ))
 }
 
-/// `GET /v1/organizations/{org}/audit` (admin): the newest 200 entries.
+/// `GET /v1/organizations/{org}/audit` (admin): a page of its entries, newest first.
 pub async fn audit(
     State(state): State<AppState>,
     caller: Caller,
     Path(org): Path<String>,
+    Paging(page): Paging,
 ) -> ApiResult<Json<Value>> {
     caller.reach(&state, &org).await?;
     caller.require(Role::Admin)?;
-    let entries = state.store.audit_log(&org, 200).await?;
-    Ok(Json(json!({"entries": entries})))
+    paging::answer("entries", state.store.audit_log(&org, &page).await?)
 }

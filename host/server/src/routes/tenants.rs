@@ -12,6 +12,7 @@ use serde_json_path::JsonPath;
 use super::installations::{invoke_problem, reachable, run_action};
 use crate::AppState;
 use crate::auth::Caller;
+use crate::paging::{self, Paging};
 use crate::problem::{ApiResult, JsonBody, Problem};
 
 /// Lowercase words of a name, without punctuation and legal-form suffixes.
@@ -187,16 +188,18 @@ pub async fn map(
     ))
 }
 
-/// `GET /v1/installations/{id}/tenants`: the saved mappings.
+/// `GET /v1/installations/{id}/tenants`: a page of the saved mappings (by tenant name).
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    Paging(page): Paging,
 ) -> ApiResult<Json<Value>> {
     reachable(&state, &caller, &id).await?;
-    Ok(Json(
-        json!({"mappings": state.store.tenant_mappings(&id).await?}),
-    ))
+    paging::answer(
+        "mappings",
+        state.store.tenant_mappings_page(&id, &page).await?,
+    )
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::paging::{self, Paging};
 use crate::problem::{ApiResult, JsonBody, Problem};
 
 /// `GET /v1/organizations/{org}/users` (admin): the organization's users (not those of the
@@ -20,10 +21,11 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Path(org): Path<String>,
+    Paging(page): Paging,
 ) -> ApiResult<Json<Value>> {
     caller.reach(&state, &org).await?;
     caller.require(Role::Admin)?;
-    Ok(Json(json!({"users": state.store.users(&org).await?})))
+    paging::answer("users", state.store.users(&org, &page).await?)
 }
 
 /// A user the caller reaches: themselves (`me` or their id), or, for an admin, a user of their
@@ -106,11 +108,10 @@ pub async fn tokens(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    Paging(page): Paging,
 ) -> ApiResult<Json<Value>> {
     let user = target(&state, &caller, &id, true).await?;
-    Ok(Json(
-        json!({"tokens": state.store.api_tokens(&user.id).await?}),
-    ))
+    paging::answer("tokens", state.store.api_tokens(&user.id, &page).await?)
 }
 
 /// Body of `POST /v1/users/{user}/tokens`.

@@ -10,23 +10,16 @@ use crate::{Api, admin_and_root, host_with};
 
 /// Uploads a bundle to organization `org`; returns the status and the body.
 async fn upload(api: &Api, admin: &str, org: &str, bytes: Vec<u8>) -> (u16, Value) {
-    let response = api
+    let request = api
         .http
         .post(format!(
             "{}/v1/organizations/{org}/integrations/bundle",
             api.base
         ))
         .header("authorization", format!("Bearer {admin}"))
-        .body(bytes)
-        .send()
-        .await
-        .expect("upload");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("body");
-    (
-        status,
-        serde_json::from_str::<Value>(&text).unwrap_or(Value::Null),
-    )
+        .body(bytes);
+    let answer = api.send(request).await;
+    (answer.status, answer.value)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -12,9 +12,11 @@ use plugboard_tests::oauth::{TokenEndpoint, TokenEndpointConfig};
 use serde_json::{Value, json};
 
 mod bundles;
+mod document;
 mod icons;
 mod import;
 mod lifecycle;
+mod lists;
 mod oauth;
 mod overrides;
 mod shares;
@@ -25,7 +27,45 @@ struct Api {
     http: reqwest::Client,
 }
 
+/// A response as the tests read it, already checked against the API's own document.
+struct Answer {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    content_type: String,
+    text: String,
+    /// The body as JSON (`null` when it is not JSON).
+    value: Value,
+}
+
 impl Api {
+    /// Sends a request and checks the response against the API's own document (see
+    /// `document::check`): a response that does not match fails the test.
+    async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+        let request = request.build().expect("request");
+        let (method, path) = (
+            request.method().to_string(),
+            request.url().path().to_string(),
+        );
+        let response = self.http.execute(request).await.expect("request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let text = response.text().await.expect("body");
+        document::check(&method, &path, status, &content_type, &text);
+        let value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            content_type,
+            text,
+            value,
+        }
+    }
+
     async fn call(
         &self,
         method: &str,
@@ -45,17 +85,8 @@ impl Api {
                 .header("content-type", "application/json")
                 .body(body);
         }
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let text = response.text().await.expect("body");
-        let value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        (status, value, content_type)
+        let answer = self.send(request).await;
+        (answer.status, answer.value, answer.content_type)
     }
 
     async fn json(&self, method: &str, path: &str, token: &str, body: Value) -> (u16, Value) {

@@ -151,10 +151,24 @@ async fn a_configuration_overrides_auth_settings_and_the_switch_keeps_installati
     );
     let (status, result) = api.json("POST", &invoke, &admin, json!({})).await;
     assert_eq!(status, 200, "{result}");
+    let (status, installable) = api
+        .get(&format!("/v1/organizations/{root}/installable"), &admin)
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        installable["integrations"][0]["blocked"]
+            .as_str()
+            .is_some_and(|b| b.contains("switched off")),
+        "{installable}"
+    );
     let (status, _) = api
         .json("PUT", &switch, &admin, json!({"enabled": true}))
         .await;
     assert_eq!(status, 200);
+    let (_, installable) = api
+        .get(&format!("/v1/organizations/{root}/installable"), &admin)
+        .await;
+    assert!(installable["integrations"][0].get("blocked").is_none());
     let (status, _) = api
         .json(
             "POST",

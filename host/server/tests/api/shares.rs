@@ -15,7 +15,7 @@ async fn invoke_slow(
     installation: &str,
     ms: u64,
 ) -> (u16, Option<String>, Value) {
-    let response = api
+    let request = api
         .http
         .post(format!(
             "{}/v1/installations/{installation}/actions/slow/invoke",
@@ -23,19 +23,14 @@ async fn invoke_slow(
         ))
         .header("authorization", format!("Bearer {token}"))
         .header("content-type", "application/json")
-        .body(json!({"input": {"ms": ms.to_string()}}).to_string())
-        .send()
-        .await
-        .expect("invoke");
-    let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
+        .body(json!({"input": {"ms": ms.to_string()}}).to_string());
+    let answer = api.send(request).await;
+    let retry_after = answer
+        .headers
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let body =
-        serde_json::from_str(&response.text().await.unwrap_or_default()).unwrap_or(Value::Null);
-    (status, retry_after, body)
+    (answer.status, retry_after, answer.value)
 }
 
 #[tokio::test(flavor = "multi_thread")]
