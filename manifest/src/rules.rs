@@ -468,6 +468,19 @@ impl BodyEncoding {
     }
 }
 
+/// Prefix of a reference to a shared schema: `#/schemas/<name>` (the name escaped per RFC 6901).
+pub const SHARED_SCHEMA_PREFIX: &str = "#/schemas/";
+
+/// The shared schema name a `$ref` value names (`#/schemas/a~1b` -> `a/b`), if it has the
+/// shared schema form.
+pub fn shared_schema_name(reference: &str) -> Option<String> {
+    let segment = reference.strip_prefix(SHARED_SCHEMA_PREFIX)?;
+    if segment.contains('/') {
+        return None;
+    }
+    Some(segment.replace("~1", "/").replace("~0", "~"))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -248,3 +248,100 @@ fn actions_get_their_own_pagination() {
     assert!(written["actions"][1].get("pagination").is_none());
     assert_eq!(written["actions"][1]["paginated"], false);
 }
+
+#[test]
+fn actions_set_edits_one_action_like_the_platform_s_patch() {
+    let dir = tempfile::tempdir().unwrap();
+    let def = dir.path().join("def.json");
+    let (ok, _, err) = plugboard(&[
+        "definition",
+        "new",
+        "-o",
+        path(&def),
+        "--name",
+        "Things",
+        "--description",
+        "Things",
+        "--hostname",
+        "api.things.example",
+    ]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = plugboard(&[
+        "actions",
+        "add",
+        path(&def),
+        "--method",
+        "GET",
+        "--path",
+        "/things",
+        "--id",
+        "list",
+    ]);
+    assert!(ok, "{err}");
+    let schema = dir.path().join("out.json");
+    std::fs::write(&schema, r#"{"type": "array", "items": {"type": "object"}}"#).unwrap();
+    let out_arg = format!("@{}", path(&schema));
+    let (ok, _, err) = plugboard(&[
+        "actions",
+        "set",
+        path(&def),
+        "list",
+        "--name",
+        "Search things",
+        "--method",
+        "post",
+        "--path",
+        "/things/search",
+        "--body-schema",
+        r#"{"type": "object", "properties": {"q": {"type": "string"}}}"#,
+        "--output-schema",
+        &out_arg,
+    ]);
+    assert!(ok, "{err}");
+    assert!(err.contains("set "), "{err}");
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&def).unwrap()).unwrap();
+    let action = &written["actions"][0];
+    assert_eq!(action["id"], "list");
+    assert_eq!(action["name"], "Search things");
+    assert_eq!(action["method"], "POST");
+    assert_eq!(action["path"], "/things/search");
+    assert_eq!(
+        action["request_body"]["schema"]["properties"]["q"]["type"],
+        "string"
+    );
+    assert_eq!(action["output_schema"]["type"], "array");
+
+    // Refusals name the flag, and the file is left as it was.
+    let before = std::fs::read_to_string(&def).unwrap();
+    for (args, flag) in [
+        (vec!["--method", "FETCH"], "--method"),
+        (vec!["--path", "things"], "path"),
+        (vec!["--patch", r#"{"colour": "red"}"#], "--patch"),
+        (
+            vec!["--output-schema", "@/nonexistent.json"],
+            "--output-schema",
+        ),
+        (vec!["--body-schema", "{not json"], "--body-schema"),
+        (vec![], "nothing to set"),
+    ] {
+        let (ok, _, err) =
+            plugboard(&[&["actions", "set", path(&def), "list"][..], &args].concat());
+        assert!(!ok, "{args:?} succeeded");
+        assert!(err.contains(flag), "{args:?}: {err}");
+    }
+    assert_eq!(std::fs::read_to_string(&def).unwrap(), before);
+    // `null` removes the body.
+    let (ok, _, err) = plugboard(&[
+        "actions",
+        "set",
+        path(&def),
+        "list",
+        "--body-schema",
+        "null",
+    ]);
+    assert!(ok, "{err}");
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&def).unwrap()).unwrap();
+    assert!(written["actions"][0].get("request_body").is_none());
+}

@@ -127,3 +127,70 @@ fn import_refuses_out_of_range_values_and_drafts_without_a_hostname_do_not_build
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(!text.contains("\"paginated\": true"), "{text}");
 }
+
+#[test]
+fn import_takes_tag_and_path_filters_and_a_pagination_nothing_was_detected_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("shop.yaml");
+    std::fs::write(
+        &spec,
+        r#"openapi: 3.0.3
+info: {title: Shop, version: "1", description: A shop.}
+servers: [{url: "https://shop.example.com"}]
+paths:
+  /pets:
+    get: {operationId: listPets, tags: [pets], responses: {"200": {description: ok}}}
+  /pets/{id}:
+    get:
+      operationId: getPet
+      tags: [pets]
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {description: ok}}
+  /orders:
+    get: {operationId: listOrders, tags: [orders], responses: {"200": {description: ok}}}
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("def.json");
+    let output = plugboard(&[
+        "import",
+        spec.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--include-tags",
+        "pets",
+        "--exclude-paths",
+        "/pets/*",
+        "--pagination",
+        "page",
+        "--page-param",
+        "page",
+        "--results-key",
+        "items",
+    ]);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{err}");
+    assert!(err.contains("filters left out"), "{err}");
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let ids: Vec<&str> = written["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["listPets"]);
+    assert_eq!(written["pagination"]["type"], "page");
+    assert_eq!(written["pagination"]["page_param"], "page");
+    let output = plugboard(&[
+        "import",
+        spec.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--include-paths",
+        "[",
+    ]);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(err.contains("--include-paths"), "{err}");
+}

@@ -7,20 +7,9 @@ use serde_json::{Map, Value, json};
 
 use crate::{Action, Parameter, ParameterLocation};
 
-/// Prefix of a reference to a shared schema: `#/schemas/<name>` (the name escaped per RFC 6901).
-pub const SHARED_SCHEMA_PREFIX: &str = "#/schemas/";
+pub use plugboard_manifest::rules::{SHARED_SCHEMA_PREFIX, shared_schema_name};
 /// Most references followed in a chain (`A -> B -> C`) when looking through shared schemas.
 const MAX_REF_HOPS: usize = 32;
-
-/// The shared schema name a `$ref` value names (`#/schemas/a~1b` -> `a/b`), if it has the
-/// shared schema form.
-pub fn shared_schema_name(reference: &str) -> Option<String> {
-    let segment = reference.strip_prefix(SHARED_SCHEMA_PREFIX)?;
-    if segment.contains('/') {
-        return None;
-    }
-    Some(segment.replace("~1", "/").replace("~0", "~"))
-}
 
 /// Follows `{"$ref": "#/schemas/X"}` through `schemas` (at most 32 hops) to the schema it
 /// names; any other schema is returned as is. `None` for a dangling reference or a chain too

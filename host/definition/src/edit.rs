@@ -3,6 +3,7 @@
 //! (sanitized SVG) and set wizard fields with range checks. The CLI and the future REST API
 //! share them; each returns this crate's [`Error::Edit`] with the field and the reason.
 
+mod action_patch;
 mod settings;
 mod svg;
 
@@ -12,6 +13,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::{Value, json};
 
+pub use action_patch::{PATCHABLE, patch_action};
 pub use settings::{AuthKind, OAuthSettings, Settings, apply_settings, set_action_pagination};
 pub use svg::sanitize_svg;
 

@@ -84,8 +84,9 @@ pub struct Cleaned {
     pub changes: Vec<Change>,
 }
 
-/// Repairs a spec (OpenAPI 3.x or Swagger 2.0, as it is).
-pub fn clean(value: &Value, options: &CleanOptions) -> Result<Cleaned> {
+/// Only the cut of [`clean`]: the operations and paths the filters keep, and the components
+/// nothing uses any more (no repair); the spec as it is when there are no filters.
+pub fn filter(value: &Value, options: &CleanOptions) -> Result<Cleaned> {
     if let Some(error) = Error::unless_mapping(value) {
         return Err(error);
     }
@@ -96,6 +97,15 @@ pub fn clean(value: &Value, options: &CleanOptions) -> Result<Cleaned> {
         filters.apply(&mut value, &mut changes);
         filter::drop_unused_components(&mut value, &mut changes);
     }
+    Ok(Cleaned { value, changes })
+}
+
+/// Repairs a spec (OpenAPI 3.x or Swagger 2.0, as it is).
+pub fn clean(value: &Value, options: &CleanOptions) -> Result<Cleaned> {
+    let Cleaned {
+        mut value,
+        mut changes,
+    } = filter(value, options)?;
     fixes::trailing_slashes(&mut value, &mut changes);
     fixes::operation_ids(&mut value, &mut changes);
     fixes::info_description(&mut value, &mut changes);

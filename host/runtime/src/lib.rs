@@ -12,6 +12,7 @@
 //! component.
 
 mod bindings;
+mod body_check;
 mod cache;
 mod describe;
 mod host;
@@ -90,6 +91,15 @@ pub enum Error {
         auth: &'static str,
         /// Missing names.
         names: Vec<&'static str>,
+    },
+    /// The request body does not fit the action's body schema (checked before the component
+    /// runs).
+    #[error("invalid input: `{field}`: {message}")]
+    InvalidBody {
+        /// Where, as a dotted path from `body` (`body.items.0.price`).
+        field: String,
+        /// What is wrong.
+        message: String,
     },
     /// The hostname is a template (`{account}.blob.core.windows.net`) and the installation's
     /// config does not give a usable value for a placeholder.

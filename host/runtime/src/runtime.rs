@@ -126,6 +126,7 @@ pub struct Bundle {
     digest: std::sync::OnceLock<String>,
     pre: IntegrationPre<State>,
     policy: Arc<HostPolicy>,
+    body_checks: crate::body_check::BodyChecks,
 }
 
 impl Bundle {
@@ -306,6 +307,7 @@ impl Runtime {
             header,
             digest: std::sync::OnceLock::new(),
             pre,
+            body_checks: crate::body_check::BodyChecks::default(),
         }))
     }
 
@@ -354,6 +356,13 @@ impl Runtime {
                 available: bundle.manifest.len(),
             });
         }
+        bundle
+            .body_checks
+            .check(&bundle.manifest, action_id, input)
+            .map_err(|p| Error::InvalidBody {
+                field: p.field,
+                message: p.message,
+            })?;
         // An action marked anonymous sends no credentials, so it needs none.
         let anonymous = header.anonymous_actions.iter().any(|id| id == action_id);
         let missing = missing_credentials(&header.auth, &options.credentials);

@@ -167,6 +167,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/integrations/{id}", get(int::get).delete(int::delete))
         .route("/v1/integrations/{id}/definition", put(int::update))
+        .route(
+            "/v1/integrations/{id}/actions/regex-replace",
+            post(routes::actions::regex_replace),
+        )
+        .route(
+            "/v1/integrations/{id}/actions/{action}",
+            patch(routes::actions::patch),
+        )
         .route("/v1/integrations/{id}/finalize", post(int::finalize))
         .route("/v1/integrations/{id}/status", put(int::set_status))
         .route("/v1/integrations/{id}/export", get(int::export))

@@ -79,6 +79,118 @@ pub enum Command {
     },
     /// Add an action by hand.
     Add(AddArgs),
+    /// Edit an action's fields (its id stays); JSON values are inline or `@FILE`. The same
+    /// edit as the platform's `PATCH /v1/integrations/{id}/actions/{action}`.
+    Set(SetArgs),
+}
+
+/// Arguments of `actions set`.
+#[derive(Debug, clap::Args)]
+pub struct SetArgs {
+    /// The definition.
+    pub definition: PathBuf,
+    /// The action id.
+    pub id: String,
+    /// Display name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Description.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// HTTP method.
+    #[arg(long)]
+    pub method: Option<String>,
+    /// Path template below the base path.
+    #[arg(long)]
+    pub path: Option<String>,
+    /// The parameters: a JSON array (as in the definition), inline or `@FILE`.
+    #[arg(long, value_name = "JSON|@FILE")]
+    pub parameters: Option<String>,
+    /// The request body's JSON Schema, inline or `@FILE`; `null` removes the body.
+    #[arg(long, value_name = "JSON|@FILE")]
+    pub body_schema: Option<String>,
+    /// The response's JSON Schema, inline or `@FILE`; `null` removes it.
+    #[arg(long, value_name = "JSON|@FILE")]
+    pub output_schema: Option<String>,
+    /// The action's own pagination (as in the definition), inline or `@FILE`; `null` drops it.
+    #[arg(long, value_name = "JSON|@FILE")]
+    pub pagination: Option<String>,
+    /// Any other fields: a JSON merge patch of the action, inline or `@FILE`.
+    #[arg(long, value_name = "JSON|@FILE")]
+    pub patch: Option<String>,
+}
+
+/// A JSON value given inline or as `@FILE`, named by its flag in errors.
+fn json_arg(text: &str, flag: &str) -> Result<serde_json::Value> {
+    let (source, content) = match text.strip_prefix('@') {
+        Some(file) => (
+            file.to_string(),
+            std::fs::read_to_string(file).with_context(|| format!("{flag}: cannot read {file}"))?,
+        ),
+        None => ("the value".to_string(), text.to_string()),
+    };
+    serde_json::from_str(&content).with_context(|| format!("{flag}: {source} is not JSON"))
+}
+
+impl SetArgs {
+    /// The flags as a merge patch of the action.
+    fn patch(
+        &self,
+        definition: &plugboard_definition::Definition,
+    ) -> Result<serde_json::Map<String, serde_json::Value>> {
+        use serde_json::Value;
+        let mut patch = match &self.patch {
+            Some(text) => match json_arg(text, "--patch")? {
+                Value::Object(map) => map,
+                _ => anyhow::bail!("--patch: a JSON object of the action's fields"),
+            },
+            None => serde_json::Map::new(),
+        };
+        for (key, value) in [
+            ("name", &self.name),
+            ("description", &self.description),
+            ("path", &self.path),
+        ] {
+            if let Some(value) = value {
+                patch.insert(key.into(), Value::String(value.clone()));
+            }
+        }
+        if let Some(method) = &self.method {
+            let method = edit::parse_method(method).map_err(flag_error)?;
+            patch.insert("method".into(), Value::String(method.as_str().into()));
+        }
+        for (key, flag, value) in [
+            ("parameters", "--parameters", &self.parameters),
+            ("output_schema", "--output-schema", &self.output_schema),
+            ("pagination", "--pagination", &self.pagination),
+        ] {
+            if let Some(text) = value {
+                patch.insert(key.into(), json_arg(text, flag)?);
+            }
+        }
+        if let Some(text) = &self.body_schema {
+            let schema = json_arg(text, "--body-schema")?;
+            let body = if schema.is_null() {
+                Value::Null
+            } else {
+                // The body keeps its other fields (required, media type); the schema changes.
+                let required = definition
+                    .actions
+                    .iter()
+                    .find(|a| a.id == self.id)
+                    .and_then(|a| a.request_body.as_ref())
+                    .is_none_or(|b| b.required);
+                serde_json::json!({"required": required, "schema": schema})
+            };
+            patch.insert("request_body".into(), body);
+        }
+        if patch.is_empty() {
+            anyhow::bail!(
+                "nothing to set: give --name, --description, --method, --path, --parameters, --body-schema, --output-schema, --pagination or --patch"
+            );
+        }
+        Ok(patch)
+    }
 }
 
 /// Arguments of `actions add`.
@@ -289,15 +401,53 @@ pub fn run(args: Args) -> Result<ExitCode> {
             save(&add.definition, &definition)?;
             eprintln!("added action `{id}`");
         }
+        Command::Set(set) => {
+            let mut definition = load(&set.definition)?;
+            let patch = set.patch(&definition)?;
+            let action =
+                edit::patch_action(&mut definition, &set.id, &patch).map_err(flag_error)?;
+            save(&set.definition, &definition)?;
+            let mut fields: Vec<&String> = patch.keys().collect();
+            fields.sort();
+            eprintln!(
+                "set {} of `{}` ({} {})",
+                fields
+                    .iter()
+                    .map(|f| f.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                action.id,
+                action.method.as_str(),
+                action.path
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// An edit error in the CLI's terms: `actions.ID.pagination.page_param` names `--page-param`.
+/// An edit error in the CLI's terms: `actions.ID.pagination.page_param` names `--page-param`,
+/// `actions.ID.request_body.schema` names `--body-schema`.
 fn flag_error(error: plugboard_definition::Error) -> anyhow::Error {
     match error {
         plugboard_definition::Error::Edit { field, message } => {
-            let flag = field.rsplit('.').next().unwrap_or(&field).replace('_', "-");
+            let mut parts = field.split('.');
+            let flag = match (parts.next(), parts.next(), parts.next()) {
+                (Some("actions"), Some(_), Some("request_body")) => "body-schema".to_string(),
+                (Some("actions"), Some(_), Some("pagination")) => {
+                    field.rsplit('.').next().unwrap_or(&field).replace('_', "-")
+                }
+                (
+                    Some("actions"),
+                    Some(_),
+                    Some(
+                        first @ ("name" | "description" | "method" | "path" | "parameters"
+                        | "output_schema"),
+                    ),
+                ) => first.replace('_', "-"),
+                (Some("actions"), Some(_), Some(_)) => "patch".to_string(),
+                (Some("actions"), Some(_), None) => "patch".to_string(),
+                _ => field.rsplit('.').next().unwrap_or(&field).replace('_', "-"),
+            };
             anyhow::anyhow!("--{flag}: {message} ({field})")
         }
         other => other.into(),

@@ -9,14 +9,9 @@ use plugboard_openapi::source::Format;
 
 use super::lint::{EXIT_INPUT, load};
 
-/// Arguments of `plugboard clean`.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// The spec (OpenAPI 3.x or Swagger 2.0, JSON or YAML; `-` for stdin).
-    pub spec: String,
-    /// Where to write the repaired spec.
-    #[arg(short, long)]
-    pub output: PathBuf,
+/// Tag and path filters (of `clean` and `import`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FilterArgs {
     /// Keep only operations with a tag matching one of these globs (comma-separated or
     /// repeated).
     #[arg(long, value_delimiter = ',', value_name = "GLOB")]
@@ -30,6 +25,31 @@ pub struct Args {
     /// Drop paths matching one of these globs.
     #[arg(long, value_delimiter = ',', value_name = "GLOB")]
     pub exclude_paths: Vec<String>,
+}
+
+impl FilterArgs {
+    /// The filters as the repair's options.
+    pub fn options(&self) -> CleanOptions {
+        CleanOptions {
+            include_tags: self.include_tags.clone(),
+            exclude_tags: self.exclude_tags.clone(),
+            include_paths: self.include_paths.clone(),
+            exclude_paths: self.exclude_paths.clone(),
+        }
+    }
+}
+
+/// Arguments of `plugboard clean`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The spec (OpenAPI 3.x or Swagger 2.0, JSON or YAML; `-` for stdin).
+    pub spec: String,
+    /// Where to write the repaired spec.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// What to keep.
+    #[command(flatten)]
+    pub filters: FilterArgs,
     /// Write JSON (default: the input's format).
     #[arg(long, conflicts_with = "yaml")]
     pub json: bool,
@@ -44,12 +64,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(doc) => doc,
         Err(code) => return Ok(code),
     };
-    let options = CleanOptions {
-        include_tags: args.include_tags,
-        exclude_tags: args.exclude_tags,
-        include_paths: args.include_paths,
-        exclude_paths: args.exclude_paths,
-    };
+    let options = args.filters.options();
     let cleaned = match clean(&doc.value, &options) {
         Ok(cleaned) => cleaned,
         Err(e) => {

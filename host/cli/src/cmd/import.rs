@@ -20,6 +20,9 @@ pub struct Args {
     /// Fields to set or override after detection.
     #[command(flatten)]
     pub settings: SettingsArgs,
+    /// Which operations to import (all by default).
+    #[command(flatten)]
+    pub filters: super::clean::FilterArgs,
 }
 
 /// Runs the command.
@@ -29,6 +32,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let document = crate::files::parse_spec(&args.spec, &text, &progress)?;
     progress.phase("converting");
     let value = openapi3(document.into_value())?;
+    let filtered = plugboard_openapi::repair::filter(&value, &args.filters.options())?;
+    let value = filtered.value;
     progress.phase("importing");
     let settings = args.settings.to_settings()?;
     let options = Options {
@@ -40,6 +45,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
     save(&args.output, &imported.definition)?;
     drop(progress);
     eprint!("{}", imported.summary);
+    if !filtered.changes.is_empty() {
+        eprintln!(
+            "note: the filters left out {} path(s), operation(s) or component(s)",
+            filtered.changes.len()
+        );
+    }
     for note in notes {
         eprintln!("note: {note}");
     }

@@ -9,7 +9,8 @@ use crate::{
 };
 
 /// Authentication type chosen by a setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AuthKind {
     /// No credentials.
     None,
@@ -18,11 +19,23 @@ pub enum AuthKind {
     /// HTTP Basic.
     Basic,
     /// OAuth 2.0.
+    #[serde(rename = "oauth2")]
     OAuth2,
 }
 
+/// Name/value pairs read from a JSON object (`{"X-Tenant": "acme"}`), in its order.
+fn pairs_from_object<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Vec<(String, String)>, D::Error> {
+    let map: std::collections::BTreeMap<String, String> =
+        serde::Deserialize::deserialize(deserializer)?;
+    Ok(map.into_iter().collect())
+}
+
 /// OAuth 2.0 fields to set (auth type `oauth2`); `None` (or empty) leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// As JSON (the platform's import), the fields by these names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct OAuthSettings {
     /// OAuth Grant Type.
     pub grant_type: Option<OAuthGrantType>,
@@ -57,8 +70,10 @@ pub struct OAuthSettings {
     /// Custom Interval (300..=86400 s).
     pub refresh_interval_seconds: Option<u32>,
     /// Authorization Extra Params to add or replace.
+    #[serde(deserialize_with = "pairs_from_object")]
     pub authorization_extra_params: Vec<(String, String)>,
     /// Extra Request Headers (token requests) to add or replace.
+    #[serde(deserialize_with = "pairs_from_object")]
     pub extra_request_headers: Vec<(String, String)>,
     /// Statuses that mean "token rejected".
     pub refresh_on_status: Option<Vec<u16>>,
@@ -66,8 +81,10 @@ pub struct OAuthSettings {
     pub expired_token_body_marker: Option<String>,
 }
 
-/// Fields to set; `None` (or empty) leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Fields to set; `None` (or empty) leaves a field as it is. As JSON (the platform's import),
+/// the fields by these names, the OAuth ones under `oauth`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Hostname (optionally with `:port`).
     pub hostname: Option<String>,
@@ -86,6 +103,7 @@ pub struct Settings {
     /// OAuth 2.0 fields (oauth2 auth).
     pub oauth: OAuthSettings,
     /// Extra request headers to add or replace.
+    #[serde(deserialize_with = "pairs_from_object")]
     pub extra_headers: Vec<(String, String)>,
     /// Pagination type; changing it clears the previous type's own fields, and `none` unmarks
     /// every paginated action.

@@ -879,13 +879,13 @@ fn choose_pagination(
                 p.kind.as_str()
             ),
         ),
+        // Nothing detected to take the type's fields from: the caller's settings give them
+        // (`plugboard import --pagination page --page-param page`), after the import.
         (None, Some(kind)) => (
-            Pagination {
-                kind,
-                ..Pagination::default()
-            },
+            Pagination::default(),
             format!(
-                "{} (chosen by the caller; no operation was detected with it)",
+                "{} (chosen by the caller; no operation was detected with it, so its fields come \
+                 from the settings and actions are marked paginated by hand)",
                 kind.as_str()
             ),
         ),

@@ -413,6 +413,10 @@ pub(crate) fn invoke_problem(error: RunError) -> Problem {
         ))
         .with_fields(["configuration".to_string()]),
         RunError::Busy { retry_after, .. } => Problem::busy(error.to_string(), retry_after),
+        RunError::InvalidBody { field, message } => {
+            Problem::unprocessable(format!("invalid input: `{field}`: {message}"))
+                .with_fields([format!("input.{field}")])
+        }
         RunError::Guest(Failure::InvalidInput { message }) => {
             Problem::unprocessable(format!("invalid input: {message}"))
         }
@@ -684,7 +688,9 @@ fn failure_kind(error: &RunError) -> String {
         RunError::Guest(Failure::UpstreamStatus { status, .. }) => {
             format!("upstream status {status}")
         }
-        RunError::Guest(Failure::InvalidInput { .. }) => "invalid input".into(),
+        RunError::Guest(Failure::InvalidInput { .. }) | RunError::InvalidBody { .. } => {
+            "invalid input".into()
+        }
         RunError::Guest(Failure::Transport { .. }) => "transport".into(),
         RunError::Guest(Failure::Denied { .. }) => "denied".into(),
         RunError::Guest(Failure::LimitExceeded { .. }) => "limit exceeded".into(),

@@ -37,17 +37,91 @@ pub async fn lint(_caller: Caller, body: SpecBody) -> ApiResult<Json<Value>> {
     .await
 }
 
-/// `POST /v1/clean`: the spec in the body repaired (as JSON text) and every change made.
-pub async fn clean(_caller: Caller, body: SpecBody) -> ApiResult<Json<Value>> {
+/// The tag and path filters of `POST /v1/clean` and of an import, as query parameters
+/// (comma-separated globs, like the CLI's flags).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterQuery {
+    /// Keep only operations with a tag matching one of these.
+    include_tags: Option<String>,
+    /// Drop operations with a tag matching one of these.
+    exclude_tags: Option<String>,
+    /// Keep only paths matching one of these (`*` within a segment, `**` across).
+    include_paths: Option<String>,
+    /// Drop paths matching one of these.
+    exclude_paths: Option<String>,
+}
+
+impl FilterQuery {
+    fn options(&self) -> plugboard_openapi::repair::CleanOptions {
+        let list = |text: &Option<String>| -> Vec<String> {
+            text.as_deref()
+                .map(|t| {
+                    t.split(',')
+                        .map(str::trim)
+                        .filter(|g| !g.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        plugboard_openapi::repair::CleanOptions {
+            include_tags: list(&self.include_tags),
+            exclude_tags: list(&self.exclude_tags),
+            include_paths: list(&self.include_paths),
+            exclude_paths: list(&self.exclude_paths),
+        }
+    }
+}
+
+/// A filter error in the caller's terms: the query parameter (the openapi crate names the
+/// CLI's flag).
+fn filter_problem(error: plugboard_openapi::Error) -> Problem {
+    let text = error.to_string();
+    let field = [
+        "include_tags",
+        "exclude_tags",
+        "include_paths",
+        "exclude_paths",
+    ]
+    .into_iter()
+    .find(|f| text.contains(&f.replace('_', "-")));
+    let problem = Problem::unprocessable(text.replace("--", ""));
+    match field {
+        Some(field) => problem.with_fields([field.to_string()]),
+        None => problem,
+    }
+}
+
+/// Lint findings of a spec text (those of its parse are the parse error itself).
+fn findings_of(text: &str) -> Vec<plugboard_openapi::lint::Finding> {
+    plugboard_openapi::source::Document::parse(text)
+        .ok()
+        .and_then(|document| plugboard_openapi::lint::lint_document(&document).ok())
+        .map(|report| report.findings)
+        .unwrap_or_default()
+}
+
+/// `POST /v1/clean`: the spec in the body cut down by the filters of the query and repaired
+/// (as JSON text), every change made (`repairs`: rule, pointer, description; `changes`: the
+/// same as text), and the findings left in the repaired spec.
+pub async fn clean(
+    _caller: Caller,
+    Query(query): Query<FilterQuery>,
+    body: SpecBody,
+) -> ApiResult<Json<Value>> {
     let (body, ticket) = body.admit(Cost::Document).await?;
     off_thread(ticket, move || {
         let document = read_spec(text(&body)?)?;
-        let cleaned = plugboard_openapi::repair::clean(&document.value, &Default::default())
-            .map_err(|e| Problem::unprocessable(format!("the spec cannot be repaired: {e}")))?;
+        let cleaned = plugboard_openapi::repair::clean(&document.value, &query.options())
+            .map_err(filter_problem)?;
         let spec = serde_json::to_string_pretty(&cleaned.value).map_err(Problem::internal)?;
+        let findings = findings_of(&spec);
         Ok(Json(json!({
             "spec": spec,
             "changes": cleaned.changes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "repairs": cleaned.changes,
+            "findings": findings,
         })))
     })
     .await
@@ -189,9 +263,79 @@ pub struct ImportQuery {
     /// The API's hostname (with `:port` if any), instead of the spec's server URL; required when
     /// the spec has none or a relative one.
     hostname: Option<String>,
+    /// Keep only operations with a tag matching one of these.
+    include_tags: Option<String>,
+    /// Drop operations with a tag matching one of these.
+    exclude_tags: Option<String>,
+    /// Keep only paths matching one of these.
+    include_paths: Option<String>,
+    /// Drop paths matching one of these.
+    exclude_paths: Option<String>,
 }
 
-/// `POST /v1/organizations/{org}/integrations/import`: a draft from the spec in the body.
+impl ImportQuery {
+    /// Its filters (serde's `flatten` cannot be combined with `deny_unknown_fields`).
+    fn filters(&self) -> FilterQuery {
+        FilterQuery {
+            include_tags: self.include_tags.clone(),
+            exclude_tags: self.exclude_tags.clone(),
+            include_paths: self.include_paths.clone(),
+            exclude_paths: self.exclude_paths.clone(),
+        }
+    }
+}
+
+/// The body of an import with choices: the spec and the fields to set after detection (as
+/// `plugboard import`'s flags), instead of the bare spec.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportEnvelope {
+    /// The spec, as text (JSON or YAML) or as a JSON object.
+    spec: Value,
+    /// Hostname, base path, scheme, auth and pagination fields (`oauth` holds the OAuth ones).
+    #[serde(default)]
+    settings: plugboard_definition::edit::Settings,
+}
+
+/// The spec text and the choices of an import body: an envelope (a JSON object with `spec`,
+/// and neither `openapi` nor `swagger`), or the spec itself.
+fn import_body(
+    body: &str,
+) -> ApiResult<(
+    std::borrow::Cow<'_, str>,
+    plugboard_definition::edit::Settings,
+)> {
+    let trimmed = body.trim_start();
+    if trimmed.starts_with('{')
+        && let Ok(Value::Object(object)) = serde_json::from_str::<Value>(trimmed)
+        && object.contains_key("spec")
+        && !object.contains_key("openapi")
+        && !object.contains_key("swagger")
+    {
+        let envelope: ImportEnvelope =
+            serde_json::from_value(Value::Object(object)).map_err(|e| {
+                Problem::unprocessable(format!("the import's choices: {e}"))
+                    .with_fields(["settings".to_string()])
+            })?;
+        let spec = match envelope.spec {
+            Value::String(text) => text,
+            other @ Value::Object(_) => other.to_string(),
+            _ => {
+                return Err(Problem::unprocessable(
+                    "`spec` is the spec's text (JSON or YAML) or a JSON object",
+                )
+                .with_fields(["spec".to_string()]));
+            }
+        };
+        return Ok((std::borrow::Cow::Owned(spec), envelope.settings));
+    }
+    Ok((std::borrow::Cow::Borrowed(body), Default::default()))
+}
+
+/// `POST /v1/organizations/{org}/integrations/import`: a draft from the spec in the body, with
+/// the choices `plugboard import` takes (filters in the query; hostname, base path, scheme,
+/// auth and pagination fields in an envelope). The answer has the draft, what was decided
+/// (`summary` with its notes) and the spec's lint findings.
 pub async fn import(
     State(state): State<AppState>,
     caller: Caller,
@@ -201,18 +345,37 @@ pub async fn import(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     may_author(&state, &caller, &org).await?;
     let (body, ticket) = body.admit(Cost::Document).await?;
-    let (imported, definition) = off_thread(ticket, move || {
-        let document = read_spec(text(&body)?)?;
+    let (imported, definition, findings, notes) = off_thread(ticket, move || {
+        let (spec, settings) = import_body(text(&body)?)?;
+        let document = read_spec(&spec)?;
+        let findings = plugboard_openapi::lint::lint_document(&document)
+            .map(|report| report.findings)
+            .unwrap_or_default();
         let converted = plugboard_openapi::convert::into_openapi3(document.into_value())
             .map_err(|e| Problem::unprocessable(format!("the spec cannot be converted: {e}")))?;
+        let filtered =
+            plugboard_openapi::repair::filter(&converted.value, &query.filters().options())
+                .map_err(filter_problem)?;
         let options = plugboard_openapi::import::Options {
-            hostname: query.hostname,
-            ..Default::default()
+            hostname: query.hostname.or_else(|| settings.hostname.clone()),
+            pagination: settings.pagination,
         };
-        let imported = plugboard_openapi::import::import(&converted.value, &options)
+        let mut imported = plugboard_openapi::import::import(&filtered.value, &options)
             .map_err(|e| Problem::unprocessable(format!("the spec cannot be imported: {e}")))?;
+        let mut notes =
+            plugboard_definition::edit::apply_settings(&mut imported.definition, &settings)
+                .map_err(|e| {
+                    Problem::unprocessable(format!("the import's settings: {e}"))
+                        .with_fields(["settings".to_string()])
+                })?;
+        if !filtered.changes.is_empty() {
+            notes.push(format!(
+                "the filters left out {} path(s), operation(s) or component(s)",
+                filtered.changes.len()
+            ));
+        }
         let definition = serde_json::to_value(&imported.definition).map_err(Problem::internal)?;
-        Ok((imported, definition))
+        Ok((imported, definition, findings, notes))
     })
     .await?;
     let integration = state
@@ -229,6 +392,8 @@ pub async fn import(
     )
     .await?;
     let summary = &imported.summary;
+    let mut all_notes = summary.notes.clone();
+    all_notes.extend(notes);
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -238,8 +403,9 @@ pub async fn import(
                 "auth": summary.auth,
                 "pagination": summary.pagination,
                 "paginated": summary.paginated,
-                "notes": summary.notes,
+                "notes": all_notes,
             },
+            "findings": findings,
         })),
     ))
 }
@@ -271,14 +437,14 @@ async fn visible(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Integ
 
 /// An integration the caller may change: in reach, editor, and custom integrations switched on
 /// for its organization.
-async fn owned(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Integration> {
+pub(crate) async fn owned(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Integration> {
     let integration = visible(state, caller, id).await?;
     may_author(state, caller, &integration.organization_id).await?;
     Ok(integration)
 }
 
 /// Refuses definition changes to an uploaded bundle (it has no definition to edit).
-fn definition_based(integration: &Integration) -> ApiResult<()> {
+pub(crate) fn definition_based(integration: &Integration) -> ApiResult<()> {
     if integration.definition["kind"] == super::bundles::BUNDLE_KIND {
         return Err(Problem::conflict(format!(
             "integration `{}` is an uploaded bundle: it has no definition to edit or finalize",

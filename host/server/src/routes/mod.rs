@@ -1,5 +1,6 @@
 //! Route handlers, one module per resource.
 
+pub mod actions;
 pub mod bundles;
 pub mod installations;
 pub mod integrations;

@@ -11,6 +11,7 @@ use plugboard_tests::api::{AuthCheck, TestApi};
 use plugboard_tests::oauth::{TokenEndpoint, TokenEndpointConfig};
 use serde_json::{Value, json};
 
+mod authoring;
 mod bundles;
 mod document;
 mod icons;
