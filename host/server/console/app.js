@@ -823,59 +823,72 @@
       h('div', { class: 'row' }, field('Method', method), field('Path', path), field('Name', name), h('div', { class: 'field end' }, add)));
   }
 
-  /** Every change a regex replace makes: [{id, field, before, after}]. */
-  function regexChanges(re, replacement, fields) {
-    const changes = [];
-    for (const a of state.wiz.def.actions) {
-      for (const f of fields) {
-        const before = a[f] || '';
-        const after = before.replace(re, replacement);
-        if (after !== before) changes.push({ id: a.id, field: f, before, after });
-      }
-    }
-    return changes;
-  }
-
-  /** The regex replace dialog, with a live before → after preview. */
+  /** The regex replace dialog: the server previews and applies (its regex dialect, as the CLI's). */
   function regexDialog(redraw) {
+    const wiz = state.wiz;
+    const route = `/v1/integrations/${enc(wiz.integration.id)}/actions/regex-replace`;
     const pattern = input({ test: 'regex-pattern', spellcheck: 'false', autocomplete: 'off' });
     const replacement = input({ test: 'regex-replacement', spellcheck: 'false', autocomplete: 'off' });
     const which = select([['name', 'Name'], ['description', 'Description'], ['both', 'Name and description']], 'name', { test: 'regex-field' });
-    const every = h('input', { type: 'checkbox', test: 'regex-global' });
     const message = h('div', { 'aria-live': 'polite' });
     const tbody = h('tbody');
     const err = errorBox();
     let changes = [];
+    let timer = null;
+    let asked = 0;
+    // A finalized integration's next definition is kept here until finalize: the server edits
+    // the copy sent and hands it back.
+    const request = (apply) => {
+      const body = { pattern: pattern.value, replacement: replacement.value, field: which.value };
+      if (wiz.integration.status === 'draft') return { ...body, apply };
+      return { ...body, definition: wiz.def };
+    };
     const apply = actionButton('Apply', err, async () => {
-      const applied = changes;
-      await commit((d) => applied.forEach((c) => { d.actions.find((a) => a.id === c.id)[c.field] = c.after; }),
-        `Regex replace: ${plural(new Set(applied.map((c) => c.id)).size, 'action')} updated.`);
+      const result = await api('POST', route, request(true));
+      if (wiz.integration.status === 'draft') {
+        wiz.integration = await api('GET', `/v1/integrations/${enc(wiz.integration.id)}`);
+        wiz.def = clone(wiz.integration.definition);
+        setStatus(`Regex replace: ${plural(new Set(result.changes.map((c) => c.id)).size, 'action')} updated.`);
+      } else {
+        await saveDefinition(result.definition);
+      }
       dialog.close();
       redraw();
     }, { test: 'regex-apply', class: 'primary' });
-    const update = () => {
-      let re = null;
-      try {
-        re = pattern.value ? new RegExp(pattern.value, every.checked ? 'g' : '') : null;
+    const preview = async () => {
+      const mine = ++asked;
+      if (!pattern.value) {
+        changes = [];
         message.replaceChildren(h('p', { class: 'muted', text: 'Enter a pattern to see what changes.' }));
-      } catch (error) {
-        message.replaceChildren(h('p', { class: 'error', test: 'error', text: `invalid pattern: ${error.message}` }));
+      } else {
+        try {
+          const result = await api('POST', route, request(false));
+          if (mine !== asked) return;
+          changes = result.changes;
+          message.replaceChildren(h('p', { text: `${plural(changes.length, 'change')}.` }));
+        } catch (error) {
+          if (mine !== asked) return;
+          changes = [];
+          message.replaceChildren(h('p', { class: 'error', test: 'error', text: error.message }));
+        }
       }
-      changes = re ? regexChanges(re, replacement.value, which.value === 'both' ? ['name', 'description'] : [which.value]) : [];
-      if (re) message.replaceChildren(h('p', { text: `${plural(changes.length, 'change')}.` }));
       tbody.replaceChildren(...changes.map((c) => h('tr', { test: 'regex-preview-row' },
-        h('td', {}, h('code', { text: c.id })), h('td', { text: c.field }), h('td', { text: c.before }), h('td', { text: c.after }))));
+        h('td', {}, h('code', { text: c.id })), h('td', { text: c.field }), h('td', { text: c.old }), h('td', { text: c.new }))));
       apply.disabled = changes.length === 0;
     };
+    const update = () => {
+      clearTimeout(timer);
+      timer = setTimeout(preview, 150);
+    };
     [pattern, replacement].forEach((c) => c.addEventListener('input', update));
-    [which, every].forEach((c) => c.addEventListener('change', update));
+    which.addEventListener('change', update);
     const dialog = modal('Regex replace', [
-      h('p', { class: 'help', text: 'A JavaScript regular expression; the replacement may use $1, $2… for its groups. Example: (.*?) Get → Get $1.' }),
+      h('p', { class: 'help', text: 'A regular expression in the server\'s syntax (Rust regex, as `plugboard actions replace`); every match is replaced, and the replacement may use $1, ${name}… for groups. Example: (.*?) Get → Get $1.' }),
       h('div', { class: 'row' }, field('Pattern', pattern), field('Replacement', replacement), field('Field', which)),
-      h('label', { class: 'check' }, every, 'Replace every match (not only the first)'),
       message, table(['Action', 'Field', 'Before', 'After'], tbody, { class: 'preview' }), err,
       h('div', { class: 'buttons' }, button('Cancel', () => dialog.close()), apply)], { class: 'dialog wide' });
-    update();
+    apply.disabled = true;
+    preview();
   }
 
   function stepFinalize(ctx) {

@@ -138,6 +138,10 @@ pub struct RegexReplace {
     /// Apply the changes (default: a preview that changes nothing).
     #[serde(default)]
     apply: bool,
+    /// Replace in this definition instead of the stored draft, and answer it changed (for the
+    /// next version of a finalized integration, kept by its author until finalize).
+    #[serde(default)]
+    definition: Option<Value>,
 }
 
 /// `POST /v1/integrations/{id}/actions/regex-replace` (editor): every change a regex replace
@@ -161,6 +165,25 @@ pub async fn regex_replace(
             .with_fields(["field".to_string()]));
         }
     };
+    if let Some(given) = body.definition {
+        definition_based(&owned(&state, &caller, &id).await?)?;
+        if body.apply {
+            return Err(Problem::unprocessable(
+                "`apply` stores the draft's change; with `definition`, the changed definition is \
+                 answered instead",
+            )
+            .with_fields(["apply".to_string()]));
+        }
+        let mut definition = Definition::parse_unchecked(&given.to_string()).map_err(|e| {
+            Problem::unprocessable(format!("definition: {e}"))
+                .with_fields(["definition".to_string()])
+        })?;
+        let changes = edit::replace(&mut definition, &body.pattern, &body.replacement, field)
+            .map_err(edit_problem)?;
+        return Ok(Json(
+            json!({"changes": changes, "applied": false, "definition": definition}),
+        ));
+    }
     let (integration, mut definition) = editable_draft(&state, &caller, &id).await?;
     let changes = edit::replace(&mut definition, &body.pattern, &body.replacement, field)
         .map_err(edit_problem)?;

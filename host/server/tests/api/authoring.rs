@@ -188,6 +188,20 @@ async fn the_api_imports_cleans_and_edits_as_the_cli_does() {
         changed["definition"]["actions"][0]["name"],
         "Search Animals"
     );
+    // On a definition sent along (a finalized integration's next version): answered changed.
+    let (status, sent) = api
+        .json(
+            "POST",
+            &replace,
+            &admin,
+            json!({"pattern": "Animals", "replacement": "Pets",
+                "definition": changed["definition"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{sent}");
+    assert_eq!(sent["definition"]["actions"][0]["name"], "Search Pets");
+    let (_, stored) = api.get(&format!("/v1/integrations/{id}"), &admin).await;
+    assert_eq!(stored["definition"]["actions"][0]["name"], "Search Animals");
     let (status, problem) = api
         .json(
             "POST",
