@@ -9,7 +9,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
-use plugboard_tests::api::{AuthCheck, TestApi};
+use plugboard_tests::api::{AuthCheck, BearerCheck, TestApi};
 use plugboard_tests::oauth::OAuthMockServer;
 
 /// Chromium and the npm prefix holding playwright-core.
@@ -80,13 +80,15 @@ fn the_console_builds_publishes_installs_and_invokes() {
 /// OAuth 2.0 consent in the browser: `plugboard serve --public-url`, oauth2-mock-server (the
 /// npm package) as the provider, and an API that accepts only its JWTs. The console's Connect
 /// sends the browser to the provider, which redirects to the platform's callback; the tokens
-/// are then used by a call from the console, and consent again works the same way.
+/// are used by a call from the console; once the API refuses them (expired), the next call
+/// from the console gets a refreshed token; and consent again works the same way.
 #[test]
 fn the_console_connects_an_oauth_installation_in_the_browser() {
     let (chromium, npm_prefix) = browser();
     let provider = OAuthMockServer::start();
-    let upstream =
-        TestApi::start_blocking(AuthCheck::bearer(provider.verifier_blocking())).expect("api");
+    let verifier = provider.verifier_blocking();
+    let check = BearerCheck::new(verifier.clone());
+    let upstream = TestApi::start_blocking(AuthCheck::Bearer(check.clone())).expect("api");
     let data = tempfile::tempdir().expect("data dir");
     let port = common::free_port();
     let base = format!("http://127.0.0.1:{port}");
@@ -98,30 +100,58 @@ fn the_console_connects_an_oauth_installation_in_the_browser() {
     let token = server
         .wait_serving()
         .into_iter()
-        .find(|line| line.starts_with("pbt_"));
+        .find(|line| line.starts_with("pbt_"))
+        .expect("the admin token");
     let screenshots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("console-oauth-screenshots");
     let _ = std::fs::remove_dir_all(&screenshots);
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/console/oauth.mjs");
-    let output = Command::new("node")
-        .arg(&script)
-        .env("BASE", &server.base)
-        .env("TOKEN", token.expect("the admin token"))
-        .env("UPSTREAM", upstream.host())
-        .env("AUTHORIZE_URL", provider.authorize_url())
-        .env("TOKEN_URL", provider.token_url())
-        .env("SCREENSHOTS", &screenshots)
-        .env("NPM_PREFIX", &npm_prefix)
-        .env("CHROMIUM", &chromium)
-        .output()
-        .expect("run node");
+    let phase = |name: &str, installation: &str| {
+        let output = Command::new("node")
+            .arg(&script)
+            .env("PHASE", name)
+            .env("INSTALLATION", installation)
+            .env("BASE", &server.base)
+            .env("TOKEN", &token)
+            .env("UPSTREAM", upstream.host())
+            .env("AUTHORIZE_URL", provider.authorize_url())
+            .env("TOKEN_URL", provider.token_url())
+            .env("SCREENSHOTS", &screenshots)
+            .env("NPM_PREFIX", &npm_prefix)
+            .env("CHROMIUM", &chromium)
+            .output()
+            .expect("run node");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "{name}: {stdout}{}\n(screenshots in {}; provider: {})",
+            String::from_utf8_lossy(&output.stderr),
+            screenshots.display(),
+            provider.stderr_text()
+        );
+        stdout
+    };
+    let stdout = phase("consent", "");
+    let installation = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("installation="))
+        .expect("the installation id")
+        .to_string();
+    let first = check.accepted_tokens();
+    assert!(!first.is_empty(), "the call used a token");
+    verifier.expire_seen();
+    phase("refresh", &installation);
     let _ = server.child.kill();
     let _ = server.child.wait();
+    // The API refused every token of the first phase: what it accepted since is refreshed or
+    // consented again, never the old one.
+    let after = check.accepted_tokens();
     assert!(
-        output.status.success(),
-        "{}{}\n(screenshots in {}; provider: {})",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-        screenshots.display(),
-        provider.stderr_text()
+        after.len() >= first.len() + 2,
+        "{} calls accepted",
+        after.len()
+    );
+    assert!(
+        after[first.len()..].iter().all(|t| !first.contains(t)),
+        "an expired token was accepted"
     );
 }
