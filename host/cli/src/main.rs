@@ -30,7 +30,7 @@ struct Cli {
     #[arg(long, global = true, env = "PLUGBOARD_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
     /// Most disk the compilation cache may take; the least recently used components go first.
-    #[arg(long, value_name = "MIB", global = true, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "MIB", global = true, env = "PLUGBOARD_CACHE_MAX_MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
     cache_max_mib: u64,
     /// Where OAuth 2.0 tokens are kept, encrypted (default: the user data directory's
     /// plugboard/tokens.json; key from env PLUGBOARD_TOKEN_KEY or tokens.key beside it).
@@ -39,11 +39,17 @@ struct Cli {
     /// Also let integrations reach this network (CIDR, repeatable), such as an on-premises API
     /// at 10.20.0.0/16. Otherwise internal addresses are refused: all of them by `serve`, all
     /// but loopback by the other commands.
-    #[arg(long = "allow-network", value_name = "CIDR", global = true)]
+    #[arg(
+        long = "allow-network",
+        value_name = "CIDR",
+        global = true,
+        env = "PLUGBOARD_ALLOW_NETWORK",
+        value_delimiter = ','
+    )]
     allow_networks: Vec<IpNet>,
     /// Let integrations reach every private network (loopback, private, link-local and shared
     /// ranges).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, env = "PLUGBOARD_ALLOW_PRIVATE_NETWORKS")]
     allow_private_networks: bool,
     #[command(subcommand)]
     command: Command,
@@ -170,15 +176,24 @@ enum DefinitionCommand {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    // Diagnostics on stderr, off unless PLUGBOARD_LOG asks (e.g. `PLUGBOARD_LOG=debug`).
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PLUGBOARD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let args = match cmd::config_file::with_config_file(
+        std::env::args_os().collect(),
+        &<Cli as clap::CommandFactory>::command(),
+    ) {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = Cli::parse_from(args);
+    // Diagnostics on stderr: `serve` logs at info (its access log) unless PLUGBOARD_LOG says
+    // otherwise; the other commands only when PLUGBOARD_LOG asks (e.g. `PLUGBOARD_LOG=debug`).
+    let (default_filter, format) = match &cli.command {
+        Command::Serve(args) => ("info", args.log_format),
+        _ => ("off", cmd::serve::LogFormat::Text),
+    };
+    init_logging(default_filter, format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -198,6 +213,25 @@ fn main() -> ExitCode {
             }
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Logs to stderr as `format` says, ANSI colours only on a terminal.
+fn init_logging(default_filter: &str, format: cmd::serve::LogFormat) {
+    use std::io::IsTerminal as _;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PLUGBOARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        cmd::serve::LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+        cmd::serve::LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
     }
 }
 

@@ -271,7 +271,11 @@ impl TokenManager {
             grant,
             TOKEN_REQUEST_TIMEOUT,
         )
-        .await?;
+        .await;
+        let outcome = if issued.is_ok() { "ok" } else { "error" };
+        metrics::counter!("plugboard_token_requests_total", "grant" => "authorization_code", "outcome" => outcome)
+            .increment(1);
+        let issued = issued?;
         if issued.refresh_token.is_none() {
             tracing::warn!(
                 key,
@@ -436,7 +440,15 @@ impl Inner {
             }
         };
         tracing::debug!(key, grant = ?config.grant, "requesting an access token");
+        let kind = match grant {
+            GrantRequest::ClientCredentials => "client_credentials",
+            GrantRequest::Refresh { .. } => "refresh_token",
+            GrantRequest::AuthorizationCode { .. } => "authorization_code",
+        };
         let result = request_token(&self.http, config, client, grant, TOKEN_REQUEST_TIMEOUT).await;
+        let outcome = if result.is_ok() { "ok" } else { "error" };
+        metrics::counter!("plugboard_token_requests_total", "grant" => kind, "outcome" => outcome)
+            .increment(1);
         let error = match result {
             Ok(issued) => return Ok(self.keep(key, slot, record, issued).await),
             Err(error) => error,

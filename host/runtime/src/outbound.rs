@@ -122,6 +122,17 @@ impl HostPolicy {
     }
 }
 
+/// A status as a bounded metric label: `2xx` ... `5xx`.
+fn status_class(status: u16) -> &'static str {
+    match status {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
 fn default_port(scheme: &str) -> Option<u16> {
     match scheme {
         "http" => Some(80),
@@ -421,8 +432,14 @@ impl Outbound {
         if let Some(body) = body {
             builder = builder.body(body.clone());
         }
-        let mut response = builder.send().await.map_err(|e| transport_error(url, &e))?;
+        let mut response = builder.send().await.map_err(|e| {
+            metrics::counter!("plugboard_upstream_requests_total", "status" => "error")
+                .increment(1);
+            transport_error(url, &e)
+        })?;
         let status = response.status().as_u16();
+        metrics::counter!("plugboard_upstream_requests_total", "status" => status_class(status))
+            .increment(1);
         let headers = response
             .headers()
             .iter()

@@ -254,7 +254,10 @@ impl Runtime {
 
     /// The bundle loaded under `key` by [`Runtime::load_as`], while the cache keeps it.
     pub fn cached(&self, key: &str) -> Option<Arc<Bundle>> {
-        self.loaded().bundle(key)
+        let found = self.loaded().bundle(key);
+        let result = if found.is_some() { "hit" } else { "miss" };
+        metrics::counter!("plugboard_bundle_cache_total", "result" => result).increment(1);
+        found
     }
 
     /// [`Runtime::load`], keeping the bundle in the cache under `key` (such as the hash of
@@ -263,6 +266,7 @@ impl Runtime {
     pub async fn load_as(&self, key: &str, bytes: &[u8]) -> Result<Arc<Bundle>> {
         let bundle = self.load(bytes).await?;
         self.loaded().insert_bundle(key, bundle.clone());
+        metrics::gauge!("plugboard_bundle_cache_bytes").set(self.cache_usage().bytes as f64);
         Ok(bundle)
     }
 
@@ -455,7 +459,11 @@ impl Runtime {
             .await?;
         let (consent_needed, used) = state
             .outbound
-            .map(|o| (o.consent_needed, o.tokens))
+            .map(|o| {
+                metrics::histogram!("plugboard_upstream_requests_per_call")
+                    .record(f64::from(o.sent));
+                (o.consent_needed, o.tokens)
+            })
             .unwrap_or_default();
         *tokens = used;
         let output = result.map_err(|e| match (Failure::from(e), consent_needed) {

@@ -70,6 +70,20 @@ impl Slots {
     /// Slots for one call: its installation's share, its organization's, then the pool's, all
     /// within [`Shares::wait`].
     pub(crate) async fn acquire(&self, tenant: Option<&Tenant>) -> Result<Slot> {
+        let started = tokio::time::Instant::now();
+        let slot = self.take_all(tenant).await;
+        metrics::histogram!("plugboard_slot_wait_seconds").record(started.elapsed().as_secs_f64());
+        match &slot {
+            Ok(_) => {
+                let in_use = self.pool_size as usize - self.pool.available_permits();
+                metrics::gauge!("plugboard_instances_in_use").set(in_use as f64);
+            }
+            Err(_) => metrics::counter!("plugboard_slot_busy_total").increment(1),
+        }
+        slot
+    }
+
+    async fn take_all(&self, tenant: Option<&Tenant>) -> Result<Slot> {
         let deadline = tokio::time::Instant::now() + self.shares.wait;
         let mut permits = Vec::with_capacity(3);
         if let Some(tenant) = tenant {

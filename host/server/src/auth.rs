@@ -36,6 +36,24 @@ impl FromRequestParts<AppState> for Caller {
             .user_by_token(token)
             .await?
             .ok_or_else(|| Problem::unauthorized("the API token is not valid"))?;
+        // The access log names who called (the token by its id, never itself).
+        let token_id = plugboard_store::api_token_id(token);
+        let span = tracing::Span::current();
+        span.record("organization", user.organization_id.as_str());
+        span.record("user", user.id.as_str());
+        span.record("token", token_id.as_str());
+        if let Some(limiter) = &state.token_limiter
+            && let Err(wait) = limiter.check(&token_id)
+        {
+            metrics::counter!("plugboard_http_rate_limited_total").increment(1);
+            return Err(Problem::busy(
+                format!(
+                    "this API token's rate limit is reached; try again in {} ms",
+                    wait.as_millis().max(1)
+                ),
+                wait,
+            ));
+        }
         Ok(Caller(user))
     }
 }

@@ -9,6 +9,7 @@
 
 mod auth;
 mod change_report;
+mod ops;
 mod paging;
 mod problem;
 mod routes;
@@ -16,13 +17,17 @@ mod spec_work;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{delete, get, patch, post, put};
 use plugboard_runtime::Runtime;
 use plugboard_store::{Sealer, Store};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
 
 pub use change_report::change_report;
+pub use ops::{Lifecycle, MetricsAccess, RateLimits};
 pub use problem::Problem;
 pub use spec_work::{Cost, SpecLimits};
 
@@ -59,6 +64,20 @@ pub struct AppState {
     max_body_bytes: usize,
     /// The address browsers reach the server at (the OAuth callback's base), if set.
     public_url: Option<Arc<str>>,
+    /// Ready, draining.
+    pub lifecycle: Arc<Lifecycle>,
+    /// Who may read `/metrics`.
+    metrics_access: Arc<MetricsAccess>,
+    /// Per-token rate limits, if the operator set them.
+    token_limiter: Option<Arc<ops::TokenLimiter>>,
+    /// Caps on metric label values that come from callers' data.
+    labels: Arc<Labels>,
+}
+
+/// Caps on the label values of call metrics.
+pub(crate) struct Labels {
+    integrations: ops::LabelCap,
+    actions: ops::LabelCap,
 }
 
 /// Largest body of a route that is not spec work, by default (an invoke's input, a
@@ -85,6 +104,13 @@ impl AppState {
             spec_work: spec_work::SpecWork::new(SpecLimits::default()),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             public_url: None,
+            lifecycle: Arc::default(),
+            metrics_access: Arc::default(),
+            token_limiter: None,
+            labels: Arc::new(Labels {
+                integrations: ops::LabelCap::new(),
+                actions: ops::LabelCap::new(),
+            }),
         }
     }
 
@@ -104,6 +130,21 @@ impl AppState {
     /// `https://plugboard.example.com`): the OAuth callback is below it.
     pub fn with_public_url(mut self, url: &str) -> AppState {
         self.public_url = Some(Arc::from(url.trim_end_matches('/')));
+        self
+    }
+
+    /// The same state with `/metrics` served as `access` says.
+    pub fn with_metrics(mut self, access: MetricsAccess) -> AppState {
+        if access != MetricsAccess::Off {
+            ops::prometheus();
+        }
+        self.metrics_access = Arc::new(access);
+        self
+    }
+
+    /// The same state with per-token API rate limits (429 with `Retry-After` past them).
+    pub fn with_rate_limits(mut self, limits: RateLimits) -> AppState {
+        self.token_limiter = ops::TokenLimiter::new(limits).map(Arc::new);
         self
     }
 
@@ -223,8 +264,30 @@ pub fn router(state: AppState) -> Router {
             "/v1/installations/{id}/tenants/{tenant}",
             put(routes::tenants::map),
         )
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics_route))
         // Spec routes read their bodies themselves, within the spec-work limit (`SpecBody`).
         .layer(axum::extract::DefaultBodyLimit::max(state.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::refuse_while_draining,
+        ))
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::middleware::from_fn(ops::sane_request_id))
+                .layer(SetRequestIdLayer::new(
+                    ops::REQUEST_ID.clone(),
+                    MakeRequestUuid,
+                ))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(ops::request_span)
+                        .on_request(())
+                        .on_response(ops::log_response)
+                        .on_failure(()),
+                )
+                .layer(PropagateRequestIdLayer::new(ops::REQUEST_ID.clone())),
+        )
         .with_state(state)
 }
 
@@ -249,14 +312,49 @@ pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, Error> {
 
 /// Serves the API on a bound listener until the process ends.
 pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> Result<(), Error> {
+    serve_until(state, listener, std::future::pending(), Duration::MAX).await
+}
+
+/// Serves the API on a bound listener until `stop` resolves (a signal), then drains: new
+/// requests are answered 503 (`/readyz` too), no new connections are taken, and requests in
+/// flight get up to `grace` to finish; then the store is closed.
+pub async fn serve_until(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> Result<(), Error> {
     let local = listener.local_addr().map_err(|source| Error::Listen {
         addr: SocketAddr::from(([0, 0, 0, 0], 0)),
         source,
     })?;
-    let addr = local;
     tracing::info!(%local, "serving");
     eprintln!("plugboard: serving on http://{local}");
-    axum::serve(listener, router(state))
-        .await
-        .map_err(|source| Error::Listen { addr, source })
+    let lifecycle = state.lifecycle.clone();
+    let store = state.store.clone();
+    lifecycle.set_ready();
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let draining = lifecycle.clone();
+    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+        stop.await;
+        draining.start_draining();
+        tracing::info!("stopping: no new requests; waiting for those in flight");
+        let _ = stopping_tx.send(());
+    });
+    let deadline = async move {
+        if stopping_rx.await.is_err() {
+            return std::future::pending().await;
+        }
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = server => result.map_err(|source| Error::Listen { addr: local, source })?,
+        () = deadline => tracing::warn!(
+            grace_secs = grace.as_secs(),
+            "stopping: the grace period ended with requests still in flight"
+        ),
+    }
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
 }

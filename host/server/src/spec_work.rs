@@ -99,6 +99,11 @@ impl SpecWork {
         }
     }
 
+    /// Spec jobs running now.
+    pub(crate) fn in_flight(&self) -> usize {
+        (self.limits.jobs.max(1) as usize).saturating_sub(self.jobs.available_permits())
+    }
+
     fn budget_mib(&self) -> u64 {
         (self.limits.memory_bytes / MIB).max(1)
     }

@@ -29,6 +29,7 @@ pub use consents::{Consent, TakenConsent};
 pub use installations::{ConfigurationChange, Uninstalled};
 pub use integrations::NewVersion;
 pub use model::*;
+pub use organizations::api_token_id;
 pub use page::{Cursor, DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest};
 pub use seal::{KEY_ENV, Sealer};
 pub use tenants::{TenantMapping, TenantSource};
@@ -156,6 +157,24 @@ impl Store {
     /// The backend in use.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Whether the database answers (`SELECT 1`), for readiness.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The pool's connections: (open, idle).
+    pub fn pool_stats(&self) -> (u32, u32) {
+        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
+        (self.pool.size(), idle)
+    }
+
+    /// Closes the pool after the connections in use are given back (a clean stop: SQLite
+    /// checkpoints its write-ahead log).
+    pub async fn close(&self) {
+        self.pool.close().await;
     }
 
     /// Records an admin action or an invocation (never secrets).

@@ -18,6 +18,11 @@ fn token_id(hash: &str) -> String {
     format!("tok_{}", &hash[..16])
 }
 
+/// The id (`tok_...`) of an API token, as lists show it: what logs name instead of the token.
+pub fn api_token_id(token: &str) -> String {
+    token_id(&token_hash(token))
+}
+
 /// A new API token named `name` for `user`, stored (as its hash) in the transaction; returns
 /// its listing and the token.
 pub(crate) async fn issue_token(

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod admin;
 pub mod auth;
 pub mod clean;
+pub mod config_file;
 pub mod convert;
 pub mod definition;
 pub mod import;

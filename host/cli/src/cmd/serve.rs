@@ -13,8 +13,12 @@ use plugboard_store::{DbTokenStore, KEY_ENV, Sealer, Store};
 /// Arguments of `plugboard serve`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Settings from a TOML file, named as these flags (`max_instances = 128`); a flag or its
+    /// environment variable wins over the file.
+    #[arg(long, value_name = "FILE", env = "PLUGBOARD_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, default_value = "127.0.0.1:8080", env = "PLUGBOARD_LISTEN")]
     pub listen: SocketAddr,
     /// Where the embedded database and the key file live (default: the user data
     /// directory's `plugboard/server`).
@@ -29,44 +33,106 @@ pub struct Args {
     #[arg(long, env = "PLUGBOARD_PUBLIC_URL", value_name = "URL", value_parser = public_url)]
     pub public_url: Option<String>,
     /// A public key file whose signatures on third-party bundles are trusted (repeatable).
-    #[arg(long = "trusted-key", value_name = "KEY.pub")]
+    #[arg(
+        long = "trusted-key",
+        value_name = "KEY.pub",
+        env = "PLUGBOARD_TRUSTED_KEY",
+        value_delimiter = ','
+    )]
     pub trusted_keys: Vec<PathBuf>,
     /// Accept third-party bundles that are unsigned or signed by untrusted keys.
-    #[arg(long)]
+    #[arg(long, env = "PLUGBOARD_ALLOW_UNTRUSTED_BUNDLES")]
     pub allow_untrusted_bundles: bool,
     /// Memory kept for loaded bundles and compiled components; the least recently used go
     /// first (and are loaded again from the database when next used).
-    #[arg(long, value_name = "MIB", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "MIB", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..), env = "PLUGBOARD_MEMORY_CACHE_MIB")]
     pub memory_cache_mib: u64,
     /// Instances that may run at once (the pool shared by every organization).
-    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=10_000), env = "PLUGBOARD_MAX_INSTANCES")]
     pub max_instances: u32,
     /// Calls one organization may run at once (default: a quarter of --max-instances).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), env = "PLUGBOARD_CALLS_PER_ORGANIZATION")]
     pub calls_per_organization: Option<u32>,
     /// Calls one installation may run at once (default: an eighth of --max-instances).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), env = "PLUGBOARD_CALLS_PER_INSTALLATION")]
     pub calls_per_installation: Option<u32>,
     /// How long a call waits for a free slot before it is answered 429 with Retry-After.
-    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 2.0,
+        env = "PLUGBOARD_SLOT_WAIT_SECS"
+    )]
     pub slot_wait_secs: f64,
     /// Spec jobs (lint, clean, import, a definition's create, update and finalize, a bundle's
     /// upload) that may run at once (default: one per core, at least 2).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024), env = "PLUGBOARD_SPEC_JOBS")]
     pub spec_jobs: Option<u32>,
     /// Memory that running spec jobs may be estimated to take in total; a body that needs
     /// more is refused (413), one that must wait too long is answered 503.
-    #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(16..))]
+    #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(16..), env = "PLUGBOARD_SPEC_MEMORY_MIB")]
     pub spec_memory_mib: u64,
     /// Largest body of a spec route.
-    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=1024), env = "PLUGBOARD_MAX_SPEC_MIB")]
     pub max_spec_mib: u64,
     /// Largest body of the other routes (an invoke's input, a configuration).
-    #[arg(long, value_name = "MIB", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    #[arg(long, value_name = "MIB", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024), env = "PLUGBOARD_MAX_BODY_MIB")]
     pub max_body_mib: u64,
     /// How long spec work waits for a job slot and for its memory before it is answered 503.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 10.0,
+        env = "PLUGBOARD_SPEC_WAIT_SECS"
+    )]
     pub spec_wait_secs: f64,
+    /// Log lines as text (colours only on a terminal) or JSON, one object per line. The level
+    /// is info (the access log) unless PLUGBOARD_LOG sets a filter (`debug`, `plugboard=debug`).
+    #[arg(long, value_enum, default_value = "text", env = "PLUGBOARD_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    /// Who may read `/metrics` (Prometheus text): `off`, `open`, or `token` (callers send
+    /// `Authorization: Bearer` with --metrics-token).
+    #[arg(long, value_enum, default_value = "off", env = "PLUGBOARD_METRICS")]
+    pub metrics: MetricsArg,
+    /// The token `/metrics` asks for with `--metrics token`.
+    #[arg(long, env = "PLUGBOARD_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// On SIGTERM or SIGINT, how long calls in flight may take to finish before the server
+    /// stops anyway.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 30.0,
+        env = "PLUGBOARD_SHUTDOWN_TIMEOUT"
+    )]
+    pub shutdown_timeout: f64,
+    /// API requests per second one API token may make, sustained (none: no limit); past it,
+    /// 429 with Retry-After.
+    #[arg(long, value_name = "PER_SECOND", env = "PLUGBOARD_RATE_LIMIT")]
+    pub rate_limit: Option<f64>,
+    /// Requests one API token may make at once above --rate-limit.
+    #[arg(long, value_name = "N", default_value_t = 20, env = "PLUGBOARD_RATE_LIMIT_BURST", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub rate_limit_burst: u32,
+}
+
+/// Log line formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Who may read `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MetricsArg {
+    /// Not served.
+    Off,
+    /// Anyone who reaches the server.
+    Open,
+    /// Callers with --metrics-token.
+    Token,
 }
 
 /// An absolute `http(s)` URL without query or fragment, kept without a trailing `/`.
@@ -117,6 +183,31 @@ impl Args {
 /// Runs the server until the process ends.
 pub async fn run(args: Args, host: &crate::HostArgs) -> Result<ExitCode> {
     let shares = args.shares()?;
+    let metrics = match (args.metrics, args.metrics_token.clone()) {
+        (MetricsArg::Off, _) => plugboard_server::MetricsAccess::Off,
+        (MetricsArg::Open, _) => plugboard_server::MetricsAccess::Open,
+        (MetricsArg::Token, Some(token)) if token.len() >= 16 => {
+            plugboard_server::MetricsAccess::Token(token)
+        }
+        (MetricsArg::Token, _) => {
+            bail!(
+                "--metrics token needs --metrics-token (env PLUGBOARD_METRICS_TOKEN) of at least 16 characters"
+            )
+        }
+    };
+    if !(0.0..=3600.0).contains(&args.shutdown_timeout) {
+        bail!("--shutdown-timeout must be between 0 and 3600 seconds");
+    }
+    let rate_limits = match args.rate_limit {
+        None => None,
+        Some(rate) if rate > 0.0 && rate.is_finite() => Some(plugboard_server::RateLimits {
+            per_second: rate,
+            burst: args.rate_limit_burst,
+        }),
+        Some(other) => {
+            bail!("--rate-limit must be a positive number of requests per second, got {other}")
+        }
+    };
     let spec_limits = args.spec_limits()?;
     let max_body = (args.max_body_mib << 20) as usize;
     // Everything that can fail is checked before the database is created or bootstrapped: a
@@ -166,8 +257,45 @@ pub async fn run(args: Args, host: &crate::HostArgs) -> Result<ExitCode> {
     if let Some(url) = &args.public_url {
         state = state.with_public_url(url);
     }
-    plugboard_server::serve_on(state, listener).await?;
+    state = state.with_metrics(metrics);
+    if let Some(limits) = rate_limits {
+        state = state.with_rate_limits(limits);
+    }
+    plugboard_server::serve_until(
+        state,
+        listener,
+        stop_signal(),
+        std::time::Duration::from_secs_f64(args.shutdown_timeout),
+    )
+    .await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// SIGTERM or SIGINT (Ctrl-C): the start of a graceful stop.
+async fn stop_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot listen for SIGTERM");
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        tokio::select! {
+            _ = interrupt => tracing::info!("SIGINT"),
+            () = terminate => tracing::info!("SIGTERM"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
 }
 
 /// The credentials key: env `PLUGBOARD_SECRET_KEY`, else `secret.key` in the data directory,

@@ -90,6 +90,15 @@ pub fn start_serve_at(port: u16, data_dir: &Path, extra: &[&str]) -> Server {
 }
 
 impl Server {
+    /// The rest of stderr, until the process closes it (it exited) or 30 s pass.
+    pub fn rest_of_stderr(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        while let Ok(line) = self.stderr.recv_timeout(Duration::from_secs(30)) {
+            lines.push(line);
+        }
+        lines
+    }
+
     /// Lines of stderr until the server says it is serving.
     pub fn wait_serving(&self) -> Vec<String> {
         let mut lines = Vec::new();

@@ -613,10 +613,52 @@ pub(crate) async fn run_action(
         auth_overrides,
         ..InvokeOptions::default()
     };
-    Ok(state
+    let started = std::time::Instant::now();
+    let result = state
         .runtime
         .invoke(&bundle, action, &input.to_string(), &options)
-        .await)
+        .await;
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(error) => outcome_of(error),
+    };
+    let integration = state
+        .labels
+        .integrations
+        .value(&installation.integration_id);
+    metrics::counter!(
+        "plugboard_calls_total",
+        "integration" => integration.clone(),
+        "action" => state.labels.actions.value(action),
+        "outcome" => outcome,
+    )
+    .increment(1);
+    metrics::histogram!(
+        "plugboard_call_duration_seconds",
+        "integration" => integration,
+        "outcome" => outcome,
+    )
+    .record(started.elapsed().as_secs_f64());
+    Ok(result)
+}
+
+/// A call's outcome as a bounded metric label.
+fn outcome_of(error: &RunError) -> &'static str {
+    match error {
+        RunError::Guest(Failure::UpstreamStatus { status, .. }) if *status >= 500 => "upstream_5xx",
+        RunError::Guest(Failure::UpstreamStatus { .. }) => "upstream_4xx",
+        RunError::Guest(Failure::Denied { .. }) => "denied",
+        RunError::Guest(Failure::LimitExceeded { .. }) | RunError::MemoryLimit { .. } => "limit",
+        RunError::Timeout(_) => "timeout",
+        RunError::Trap { .. } => "crash",
+        RunError::Guest(Failure::InvalidInput { .. }) | RunError::InvalidBody { .. } => {
+            "invalid_input"
+        }
+        RunError::Guest(Failure::Transport { .. }) => "transport",
+        RunError::NeedsConsent(_) | RunError::Tokens(_) => "oauth",
+        RunError::Busy { .. } => "busy",
+        _ => "error",
+    }
 }
 
 /// `POST /v1/installations/{id}/actions/{action}/invoke` (editor): runs the action with the

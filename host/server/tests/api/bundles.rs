@@ -190,6 +190,7 @@ async fn an_uploaded_bundle_runs_only_as_reviewed_even_after_a_restart() {
             Api {
                 base: api.base.clone(),
                 http: reqwest::Client::new(),
+                lifecycle: api.lifecycle.clone(),
             }
         };
         let (status, shown) = host

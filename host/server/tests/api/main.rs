@@ -19,6 +19,7 @@ mod import;
 mod lifecycle;
 mod lists;
 mod oauth;
+mod ops;
 mod overrides;
 mod shares;
 mod spec_work;
@@ -26,6 +27,8 @@ mod spec_work;
 struct Api {
     base: String,
     http: reqwest::Client,
+    /// The server's lifecycle (ready, draining).
+    lifecycle: Arc<plugboard_server::Lifecycle>,
 }
 
 /// A response as the tests read it, already checked against the API's own document.
@@ -201,11 +204,14 @@ async fn host_configured(url: &str, setup: Setup) -> (Api, Store) {
     if setup.public_url {
         state = state.with_public_url(&base);
     }
+    let lifecycle = state.lifecycle.clone();
+    lifecycle.set_ready();
     tokio::spawn(async move { axum::serve(listener, plugboard_server::router(state)).await });
     (
         Api {
             base,
             http: reqwest::Client::new(),
+            lifecycle,
         },
         store,
     )

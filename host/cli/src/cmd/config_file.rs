@@ -1,0 +1,99 @@
+//! `plugboard serve --config FILE` (env `PLUGBOARD_CONFIG`): settings from a TOML file, named as
+//! the flags are (`listen = "0.0.0.0:8080"`, `max_instances = 128`, `trusted_key = ["a.pub"]`,
+//! `allow_untrusted_bundles = true`). A flag on the command line wins over its environment
+//! variable, which wins over the file. Unknown settings are an error that lists the known ones.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+
+/// The command line with the file's settings added as flags (those the command line or the
+/// environment do not already set); unchanged without `--config`.
+pub fn with_config_file(mut args: Vec<OsString>, root: &clap::Command) -> Result<Vec<OsString>> {
+    let Some(file) = config_path(&args) else {
+        return Ok(args);
+    };
+    let serve = root
+        .find_subcommand("serve")
+        .context("the serve command is missing")?;
+    if !args.iter().any(|a| a == "serve") {
+        bail!("--config is a setting of `plugboard serve`");
+    }
+    let text = std::fs::read_to_string(&file)
+        .with_context(|| format!("--config: cannot read {}", file.display()))?;
+    let table: toml::Table =
+        toml::from_str(&text).with_context(|| format!("--config {}", file.display()))?;
+    let known: Vec<&clap::Arg> = serve
+        .get_arguments()
+        .chain(root.get_arguments())
+        .filter(|a| {
+            a.get_long()
+                .is_some_and(|l| l != "config" && l != "help" && l != "version")
+        })
+        .collect();
+    let mut added = Vec::new();
+    for (key, value) in &table {
+        let name = key.replace('_', "-");
+        let Some(arg) = known.iter().find(|a| a.get_long() == Some(name.as_str())) else {
+            let mut names: Vec<String> = known
+                .iter()
+                .filter_map(|a| a.get_long())
+                .map(|l| l.replace('-', "_"))
+                .collect();
+            names.sort();
+            names.dedup();
+            bail!(
+                "--config {}: unknown setting `{key}`; known: {}",
+                file.display(),
+                names.join(", ")
+            );
+        };
+        let flag = format!("--{name}");
+        let on_command_line = args.iter().any(|a| {
+            a.to_str()
+                .is_some_and(|a| a == flag || a.starts_with(&format!("{flag}=")))
+        });
+        let in_environment = arg
+            .get_env()
+            .is_some_and(|env| std::env::var_os(env).is_some());
+        if on_command_line || in_environment {
+            continue;
+        }
+        let values = match value {
+            toml::Value::Array(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        for value in values {
+            match value {
+                toml::Value::Boolean(true) => added.push(OsString::from(&flag)),
+                toml::Value::Boolean(false) => {}
+                toml::Value::String(text) => added.push(OsString::from(format!("{flag}={text}"))),
+                toml::Value::Integer(n) => added.push(OsString::from(format!("{flag}={n}"))),
+                toml::Value::Float(x) => added.push(OsString::from(format!("{flag}={x}"))),
+                other => bail!(
+                    "--config {}: `{key}` is a {}; use a string, number, boolean or a list of them",
+                    file.display(),
+                    other.type_str()
+                ),
+            }
+        }
+    }
+    args.extend(added);
+    Ok(args)
+}
+
+/// The file `--config FILE`, `--config=FILE` or env `PLUGBOARD_CONFIG` names.
+fn config_path(args: &[OsString]) -> Option<PathBuf> {
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let Some(text) = arg.to_str() else { continue };
+        if text == "--config" {
+            return iter.next().map(PathBuf::from);
+        }
+        if let Some(path) = text.strip_prefix("--config=") {
+            return Some(PathBuf::from(path));
+        }
+    }
+    std::env::var_os("PLUGBOARD_CONFIG").map(PathBuf::from)
+}
