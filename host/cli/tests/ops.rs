@@ -137,7 +137,8 @@ async fn access_logs_carry_routes_and_request_ids_and_no_secret() {
         json!({"definition_version": 1, "name": "Keyed", "description": "API key",
             "hostname": upstream.host(), "scheme": "http",
             "auth": {"type": "api_key", "api_key_header_name": "X-Api-Key"},
-            "actions": [{"id": "get", "name": "Get", "method": "GET", "path": "/page/items"}]}),
+            "actions": [{"id": "get", "name": "Get", "method": "GET", "path": "/page/items"},
+                {"id": "broken", "name": "Broken", "method": "GET", "path": "/status/503"}]}),
         json!({"api_key": api_key}),
     )
     .await;
@@ -165,6 +166,16 @@ async fn access_logs_carry_routes_and_request_ids_and_no_secret() {
         .await;
         assert_eq!(status, 200, "{result}");
     }
+    let (status, failed) = call(
+        &http,
+        &base,
+        &admin,
+        "POST",
+        &format!("/v1/installations/{keyed}/actions/broken/invoke"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 502, "{failed}");
     let (status, made) = call(
         &http,
         &base,
@@ -273,6 +284,21 @@ async fn access_logs_carry_routes_and_request_ids_and_no_secret() {
     assert!(
         lines.iter().all(|l| !l.contains('\u{1b}')),
         "no colour codes"
+    );
+    // A 5xx is logged at error level with its cause, in its request's span.
+    let cause = logs
+        .iter()
+        .find(|l| l["message"] == "answered with an error")
+        .expect("the 502's cause");
+    assert_eq!(cause["level"], "ERROR");
+    assert_eq!(cause["status"], 502);
+    assert!(
+        cause["detail"].as_str().is_some_and(|d| d.contains("503")),
+        "{cause}"
+    );
+    assert_eq!(
+        cause["span"]["route"],
+        "/v1/installations/{id}/actions/{action}/invoke"
     );
 
     // No secret in any log line (the admin token is shown once, at bootstrap, before the logs).

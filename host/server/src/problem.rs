@@ -116,6 +116,11 @@ impl Problem {
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
+        // Server-side failures are logged with their cause (in the request's span: route and
+        // request id); a caller's mistakes are only in the access log.
+        if self.status.is_server_error() {
+            tracing::error!(status = self.status.as_u16(), kind = self.kind, detail = %self.detail, "answered with an error");
+        }
         let body = Body {
             kind: format!("https://plugboard.invalid/problems/{}", self.kind),
             title: self.status.canonical_reason().unwrap_or("Error"),
