@@ -17,8 +17,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
 use plugboard_definition::Definition;
 use plugboard_runtime::{
-    CompileCache, Credentials, EgressPolicy, InvokeOptions, IpNet, Limits, RateLimit, RetryPolicy,
-    Runtime, RuntimeConfig,
+    CompileCache, EgressPolicy, InvokeOptions, IpNet, Limits, RateLimit, RetryPolicy, Runtime,
+    RuntimeConfig,
 };
 
 /// Plugboard turns REST API definitions into sandboxed WebAssembly integrations.
@@ -123,6 +123,9 @@ struct InvokeArgs {
     /// The input object as JSON, `@FILE` to read a file, or `-` for stdin.
     #[arg(long, default_value = "{}")]
     input: String,
+    /// Dry run, record or replay.
+    #[command(flatten)]
+    tap: cmd::tap::TapArgs,
     /// A credential applied by the host: `api_key=...`, `username=...`, `password=...`,
     /// `client_id=...`, `client_secret=...` (and `refresh_token=...` to seed OAuth 2.0).
     #[arg(long = "credential", value_name = "NAME=VALUE")]
@@ -365,9 +368,7 @@ async fn invoke(args: InvokeArgs, host: &HostArgs, token_store: Option<PathBuf>)
         cmd::signing::require_trusted(&bytes, &trusted, &args.bundle)?;
     }
     let options = InvokeOptions {
-        credentials: pairs(&args.credentials, "--credential")?
-            .into_iter()
-            .collect::<Credentials>(),
+        credentials: cmd::tap::credentials(pairs(&args.credentials, "--credential")?, &args.tap),
         config: pairs(&args.config, "--config")?.into_iter().collect(),
         limits: Limits {
             timeout: Duration::from_millis(args.timeout_ms),
@@ -395,10 +396,28 @@ async fn invoke(args: InvokeArgs, host: &HostArgs, token_store: Option<PathBuf>)
     };
     let runtime = runtime(host, Some(token_store))?;
     let bundle = load(&runtime, &args.bundle).await?;
-    let output = runtime
-        .invoke(&bundle, &args.action_id, &input, &options)
-        .await
-        .map_err(|e| invoke_error(e, &args.bundle))?;
+    let tap = args.tap.tap()?;
+    let (result, exchanges) = runtime
+        .invoke_tapped(&bundle, &args.action_id, &input, &options, tap)
+        .await;
+    if args.tap.dry_run {
+        // The call stops at its first request, which is what a dry run shows.
+        if exchanges.is_empty() {
+            result.map_err(|e| invoke_error(e, &args.bundle))?;
+            bail!("the call sent no request");
+        }
+        let requests: Vec<_> = exchanges.into_iter().map(|e| e.request).collect();
+        return print_json(&serde_json::json!({"dry_run": true, "requests": requests}));
+    }
+    if let Some(dir) = &args.tap.record {
+        cmd::tap::write_recording(dir, &exchanges)?;
+        eprintln!(
+            "recorded {} exchange(s) in {}",
+            exchanges.len(),
+            dir.display()
+        );
+    }
+    let output = result.map_err(|e| invoke_error(e, &args.bundle))?;
     print_json(&output)
 }
 

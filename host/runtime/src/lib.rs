@@ -24,6 +24,7 @@ mod resilience;
 mod runtime;
 mod scrub;
 mod slots;
+mod tap;
 
 use std::time::Duration;
 
@@ -41,6 +42,7 @@ pub use runtime::{
     oauth_client,
 };
 pub use slots::{Shares, Tenant};
+pub use tap::{Body, Exchange, ReceivedResponse, Replay, SentRequest, Tap};
 
 /// Errors from loading or invoking a component.
 #[derive(Debug, thiserror::Error)]

@@ -196,6 +196,10 @@ pub(crate) struct Outbound {
     pub(crate) anonymous: bool,
     /// The configuration's extra headers, set on every request to the primary host.
     pub(crate) extra_headers: Vec<(HeaderName, HeaderValue)>,
+    /// Sent, recorded, dry run or replayed.
+    pub(crate) tap: std::sync::Arc<crate::tap::Tap>,
+    /// The exchanges kept for the caller (redacted), when the tap keeps them.
+    pub(crate) exchanges: Vec<crate::tap::Exchange>,
 }
 
 /// A token manager error as the component sees it (`denied`), noting a needed consent.
@@ -270,6 +274,17 @@ impl Outbound {
             apply_auth(&self.policy.auth, &self.credentials, &mut url, &mut headers)?;
         }
         let oauth = self.oauth.clone().filter(|_| primary);
+        if let Some(oauth) = oauth.as_ref().filter(|_| !self.tap.sends()) {
+            // A dry run or a replay fetches no token: the header shows where it would go.
+            let shown = format!("{} [redacted]", oauth.config.token_scheme);
+            headers.insert(
+                reqwest::header::AUTHORIZATION,
+                HeaderValue::from_str(shown.trim()).map_err(|_| {
+                    Failure::internal("the token scheme is not a valid header value")
+                })?,
+            );
+        }
+        let oauth = oauth.filter(|_| self.tap.sends());
         let mut token = None;
         if let Some(oauth) = &oauth {
             let (value, header) = oauth.authorization(&mut self.consent_needed).await?;
@@ -410,8 +425,70 @@ impl Outbound {
         }
     }
 
-    /// Sends one prepared request and reads the response within the limits.
+    /// [`Outbound::send_once`] through the tap: kept, not sent (a dry run), or answered from
+    /// a recording.
     async fn exchange(
+        &mut self,
+        method: &reqwest::Method,
+        url: &Url,
+        headers: &HeaderMap,
+        body: &Option<bytes::Bytes>,
+    ) -> Result<Response, Failure> {
+        use crate::tap::{Exchange, Tap};
+        if !self.tap.keeps() {
+            return self.send_once(method, url, headers, body).await;
+        }
+        let scrubber = crate::scrub::Scrubber::new(&self.credentials, &self.tokens);
+        let credential_header = match &self.policy.auth {
+            Auth::ApiKey(key) if key.location == ApiKeyLocation::Header => {
+                Some(key.header_name.clone())
+            }
+            _ => None,
+        };
+        let request = crate::tap::sent_request(
+            method.as_str(),
+            url.as_str(),
+            headers,
+            body.as_deref(),
+            credential_header.as_deref(),
+            &scrubber,
+        );
+        let tap = self.tap.clone();
+        match &*tap {
+            Tap::DryRun => {
+                self.exchanges.push(Exchange {
+                    request,
+                    response: None,
+                });
+                Err(Failure::denied("dry run: this request was not sent"))
+            }
+            Tap::Replay(replay) => {
+                let recorded = replay.answer(&request).map_err(Failure::denied)?;
+                let response = Response {
+                    status: recorded.status,
+                    headers: recorded.headers.clone(),
+                    body: recorded.body.bytes(),
+                };
+                self.exchanges.push(Exchange {
+                    request,
+                    response: Some(recorded),
+                });
+                Ok(response)
+            }
+            Tap::Live | Tap::Record => {
+                let result = self.send_once(method, url, headers, body).await;
+                let response = result
+                    .as_ref()
+                    .ok()
+                    .map(|r| crate::tap::received(r.status, &r.headers, &r.body, &scrubber));
+                self.exchanges.push(Exchange { request, response });
+                result
+            }
+        }
+    }
+
+    /// Sends one prepared request and reads the response within the limits.
+    async fn send_once(
         &self,
         method: &reqwest::Method,
         url: &Url,

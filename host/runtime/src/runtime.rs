@@ -333,16 +333,43 @@ impl Runtime {
         input: &str,
         options: &InvokeOptions,
     ) -> Result<serde_json::Value> {
-        let _slot = self.slots.acquire(options.tenant.as_ref()).await?;
+        self.invoke_tapped(bundle, action_id, input, options, crate::Tap::Live)
+            .await
+            .0
+    }
+
+    /// [`Runtime::invoke`] with its outbound requests handled by `tap`: kept, shown without
+    /// being sent, or answered from a recording. Returns the call's result and the exchanges
+    /// kept (credentials redacted), even when the call failed.
+    pub async fn invoke_tapped(
+        &self,
+        bundle: &Bundle,
+        action_id: &str,
+        input: &str,
+        options: &InvokeOptions,
+        tap: crate::Tap,
+    ) -> (Result<serde_json::Value>, Vec<crate::Exchange>) {
+        let _slot = match self.slots.acquire(options.tenant.as_ref()).await {
+            Ok(slot) => slot,
+            Err(error) => return (Err(error), Vec::new()),
+        };
         let mut tokens = Vec::new();
+        let mut exchanges = Vec::new();
         let result = self
-            .call(bundle, action_id, input, options, &mut tokens)
+            .call(
+                bundle,
+                action_id,
+                input,
+                options,
+                (Arc::new(tap), &mut tokens, &mut exchanges),
+            )
             .await;
         let scrubber = Scrubber::new(&options.credentials, &tokens);
-        match result {
+        let result = match result {
             Ok(output) => Ok(scrubber.value(output)),
             Err(error) => Err(scrubber.error(error)),
-        }
+        };
+        (result, exchanges)
     }
 
     async fn call(
@@ -351,7 +378,11 @@ impl Runtime {
         action_id: &str,
         input: &str,
         options: &InvokeOptions,
-        tokens: &mut Vec<Arc<str>>,
+        (tap, tokens, exchanges): (
+            Arc<crate::Tap>,
+            &mut Vec<Arc<str>>,
+            &mut Vec<crate::Exchange>,
+        ),
     ) -> Result<serde_json::Value> {
         let header = &bundle.header;
         if !bundle.manifest.contains(action_id) {
@@ -436,6 +467,8 @@ impl Runtime {
             tokens: Vec::new(),
             anonymous,
             extra_headers: options.auth_overrides.headers(),
+            tap,
+            exchanges: Vec::new(),
         };
         let state = State::new(
             CallLimiter::new(limits.memory_bytes),
@@ -462,6 +495,7 @@ impl Runtime {
             .map(|o| {
                 metrics::histogram!("plugboard_upstream_requests_per_call")
                     .record(f64::from(o.sent));
+                *exchanges = o.exchanges;
                 (o.consent_needed, o.tokens)
             })
             .unwrap_or_default();

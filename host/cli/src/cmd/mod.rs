@@ -14,4 +14,5 @@ pub mod new;
 pub mod oauth_flags;
 pub mod serve;
 pub mod signing;
+pub mod tap;
 pub mod upload;
