@@ -92,6 +92,9 @@ enum Command {
     Import(cmd::import::Args),
     /// List and edit a definition's actions.
     Actions(cmd::actions::Args),
+    /// Run actions against the live API (two pages at most) and judge auth, the results key
+    /// and pagination, with the raw pages and the settings that fit (`--apply` writes them).
+    Probe(cmd::probe::Args),
     /// Run the platform's REST API (organizations, integrations, installations, invoke).
     Serve(cmd::serve::Args),
     /// Operator commands on the server host (`admin token`: a new admin API token).
@@ -332,6 +335,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Upload(args) => cmd::upload::run(args).await,
         Command::Invoke(args) => done(invoke(args, &host, token_store).await),
         Command::Serve(args) => cmd::serve::run(args, &host).await,
+        Command::Probe(args) => cmd::probe::run(args, &host, token_store).await,
         Command::Admin(args) => cmd::admin::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Auth { command } => {
             let runtime = runtime(&host, Some(token_store))?;

@@ -12,6 +12,7 @@ pub mod import;
 pub mod lint;
 pub mod new;
 pub mod oauth_flags;
+pub mod probe;
 pub mod serve;
 pub mod signing;
 pub mod tap;
