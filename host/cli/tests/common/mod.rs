@@ -27,6 +27,34 @@ pub fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// One JSON call to a server's API with a bearer token: (status, body); status 0 when the
+/// server cannot be reached (it is gone).
+pub async fn call(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let mut request = http
+        .request(method.parse().expect("method"), format!("{base}{path}"))
+        .header("authorization", format!("Bearer {token}"));
+    if !body.is_null() {
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    match request.send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap_or_default();
+            (status, serde_json::from_str(&text).unwrap_or_default())
+        }
+        Err(_) => (0, serde_json::Value::Null),
+    }
+}
+
 /// A `plugboard serve` process on a free loopback port.
 pub struct Server {
     /// The process.
