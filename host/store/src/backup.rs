@@ -4,8 +4,8 @@
 //! `plugboard.db-wal` until a checkpoint moves them, and a copy taken mid-checkpoint is torn.
 //! [`backup`] runs `VACUUM INTO`, which reads the database inside one read transaction (a
 //! consistent snapshot that writers never block and never see) and writes a compact copy. The
-//! source is opened read-only and never migrated: a newer `plugboard` must not change the
-//! schema under an older running server. PostgreSQL is backed up with its own tools.
+//! source is only read, never created and never migrated: a newer `plugboard` must not change
+//! the schema under an older running server. PostgreSQL is backed up with its own tools.
 
 use std::path::{Path, PathBuf};
 
@@ -112,7 +112,10 @@ async fn write_copy(database_url: &str, partial: &Path) -> Result<Backup> {
             partial.display()
         ))
     })?;
-    let source_url = with_mode(database_url, "ro");
+    // Read-write though only read: on a stopped database a read-only connection would leave a
+    // WAL index (`-shm`) behind, owned by whoever ran the backup, which can stop the server
+    // from writing; the last read-write connection to close removes it.
+    let source_url = with_mode(database_url, "rw");
     let mut source = AnyConnection::connect(&source_url).await.map_err(|e| {
         Error::Backup(format!(
             "cannot open the database {}: {e}",
@@ -296,7 +299,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_closed_database_without_wal_files_is_copied_read_only() {
+    async fn a_stopped_database_is_copied_and_left_as_it_was() {
         let dir = tempfile::tempdir().unwrap();
         let (store, url) = store_with_data(dir.path()).await;
         // Closing the last connection checkpoints and removes the WAL and its index.
@@ -310,9 +313,17 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         assert!(!wal.exists() && !dir.path().join("plugboard.db-shm").exists());
+        let before = std::fs::read(dir.path().join("plugboard.db")).unwrap();
         let output = dir.path().join("copy.db");
         let backup = backup(&url, &output).await.unwrap();
         assert_eq!(backup.organizations, 21);
+        assert_eq!(
+            std::fs::read(dir.path().join("plugboard.db")).unwrap(),
+            before
+        );
+        // Nothing is left beside the database (a WAL index made by another user than the
+        // server's would stop the server from writing).
+        assert!(!wal.exists() && !dir.path().join("plugboard.db-shm").exists());
     }
 
     #[tokio::test]
@@ -331,7 +342,7 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("plugboard.db").display());
         let error = backup(&url, &missing).await.unwrap_err();
         assert!(error.to_string().contains("no such directory"), "{error}");
-        // No database there: opened read-only, nothing is created.
+        // No database there: nothing is created.
         let error = backup(&url, &output).await.unwrap_err();
         assert!(error.to_string().contains("cannot open"), "{error}");
         assert!(!dir.path().join("plugboard.db").exists());
