@@ -86,7 +86,8 @@ pub fn free_port() -> u16 {
 /// Starts `plugboard serve` on `port` (when its address must be known before it starts, as
 /// for `--public-url`).
 pub fn start_serve_at(port: u16, data_dir: &Path, extra: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_plugboard"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_plugboard"));
+    command
         .args([
             "serve",
             "--listen",
@@ -96,7 +97,14 @@ pub fn start_serve_at(port: u16, data_dir: &Path, extra: &[&str]) -> Server {
         .arg(data_dir)
         .args(extra)
         .env_remove("PLUGBOARD_SECRET_KEY")
-        .env_remove("PLUGBOARD_DATABASE_URL")
+        .env_remove("PLUGBOARD_DATABASE_URL");
+    spawn_server(command, format!("http://127.0.0.1:{port}"))
+}
+
+/// Starts a server `command` (a `plugboard serve` command line) that will answer at `base`;
+/// its stderr is read for [`Server::wait_serving`].
+pub fn spawn_server(mut command: Command, base: String) -> Server {
+    let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -112,7 +120,7 @@ pub fn start_serve_at(port: u16, data_dir: &Path, extra: &[&str]) -> Server {
     });
     Server {
         child,
-        base: format!("http://127.0.0.1:{port}"),
+        base,
         stderr: receiver,
     }
 }
