@@ -125,6 +125,14 @@ pub fn spawn_server(mut command: Command, base: String) -> Server {
     }
 }
 
+/// A server left behind by a failing test is stopped with it.
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Server {
     /// Lines of stderr until the server says it is serving.
     pub fn wait_serving(&self) -> Vec<String> {
