@@ -99,6 +99,9 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Operator commands on the server host (`admin token`: a new admin API token).
     Admin(cmd::admin::Args),
+    /// Copy the server's SQLite database consistently while it runs (PostgreSQL: pg_dump),
+    /// and say where the credentials key it needs is (`--with-key` copies it beside the backup).
+    Backup(cmd::backup::Args),
     /// Scaffold a custom-code integration crate (typed actions with the guest SDK).
     New(cmd::new::Args),
     /// Make an Ed25519 key pair for signing bundles.
@@ -337,6 +340,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(args) => cmd::serve::run(args, &host).await,
         Command::Probe(args) => cmd::probe::run(args, &host, token_store).await,
         Command::Admin(args) => cmd::admin::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Backup(args) => cmd::backup::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Auth { command } => {
             let runtime = runtime(&host, Some(token_store))?;
             cmd::auth::run(command, &runtime).await

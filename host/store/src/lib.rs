@@ -8,7 +8,10 @@
 //!
 //! Credentials are sealed ([`Sealer`], XChaCha20-Poly1305) before they reach the database and
 //! bound to their row; API tokens are stored as SHA-256 hashes.
+//!
+//! [`backup`] copies a live SQLite database consistently (`VACUUM INTO`).
 
+mod backup;
 mod consents;
 mod installations;
 mod integrations;
@@ -25,6 +28,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor as _};
 
+pub use backup::{Backup, backup};
 pub use consents::{Consent, TakenConsent};
 pub use installations::{ConfigurationChange, Uninstalled};
 pub use integrations::NewVersion;
@@ -64,6 +68,10 @@ pub enum Error {
     /// Sealing or opening credentials failed (wrong key, altered data).
     #[error("credentials: {0}")]
     Seal(String),
+    /// A backup could not be made (the output exists, the source is not a Plugboard SQLite
+    /// database, the copy failed its check, ...).
+    #[error("{0}")]
+    Backup(String),
 }
 
 impl From<sqlx::Error> for Error {

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod admin;
 pub mod auth;
+pub mod backup;
 pub mod clean;
 pub mod config_file;
 pub mod convert;

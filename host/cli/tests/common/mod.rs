@@ -27,6 +27,34 @@ pub fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// One JSON call to a server's API with a bearer token: (status, body); status 0 when the
+/// server cannot be reached (it is gone).
+pub async fn call(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let mut request = http
+        .request(method.parse().expect("method"), format!("{base}{path}"))
+        .header("authorization", format!("Bearer {token}"));
+    if !body.is_null() {
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    match request.send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap_or_default();
+            (status, serde_json::from_str(&text).unwrap_or_default())
+        }
+        Err(_) => (0, serde_json::Value::Null),
+    }
+}
+
 /// A `plugboard serve` process on a free loopback port.
 pub struct Server {
     /// The process.
@@ -58,7 +86,8 @@ pub fn free_port() -> u16 {
 /// Starts `plugboard serve` on `port` (when its address must be known before it starts, as
 /// for `--public-url`).
 pub fn start_serve_at(port: u16, data_dir: &Path, extra: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_plugboard"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_plugboard"));
+    command
         .args([
             "serve",
             "--listen",
@@ -68,7 +97,14 @@ pub fn start_serve_at(port: u16, data_dir: &Path, extra: &[&str]) -> Server {
         .arg(data_dir)
         .args(extra)
         .env_remove("PLUGBOARD_SECRET_KEY")
-        .env_remove("PLUGBOARD_DATABASE_URL")
+        .env_remove("PLUGBOARD_DATABASE_URL");
+    spawn_server(command, format!("http://127.0.0.1:{port}"))
+}
+
+/// Starts a server `command` (a `plugboard serve` command line) that will answer at `base`;
+/// its stderr is read for [`Server::wait_serving`].
+pub fn spawn_server(mut command: Command, base: String) -> Server {
+    let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -84,8 +120,16 @@ pub fn start_serve_at(port: u16, data_dir: &Path, extra: &[&str]) -> Server {
     });
     Server {
         child,
-        base: format!("http://127.0.0.1:{port}"),
+        base,
         stderr: receiver,
+    }
+}
+
+/// A server left behind by a failing test is stopped with it.
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
