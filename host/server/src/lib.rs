@@ -217,6 +217,7 @@ pub fn router(state: AppState) -> Router {
             patch(routes::actions::patch),
         )
         .route("/v1/integrations/{id}/finalize", post(int::finalize))
+        .route("/v1/integrations/{id}/probe", post(routes::probe::probe))
         .route("/v1/integrations/{id}/status", put(int::set_status))
         .route("/v1/integrations/{id}/export", get(int::export))
         .route("/v1/integrations/{id}/versions", get(int::versions))

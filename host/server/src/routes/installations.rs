@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use plugboard_runtime::{AuthOverrides, Credentials, Error as RunError, Failure, InvokeOptions};
+use plugboard_runtime::{
+    AuthOverrides, Credentials, Error as RunError, Failure, InvokeOptions, Tap,
+};
 use plugboard_store::{ConfigurationChange, Installation, Role, Status};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -380,6 +382,10 @@ pub struct Invoke {
     configuration: Option<String>,
     /// Invoke on behalf of this organization (its mapped tenant id goes into the input).
     organization_id: Option<String>,
+    /// Show the first request the call would send (credentials redacted) without sending it;
+    /// no OAuth token is fetched.
+    #[serde(default)]
+    dry_run: bool,
 }
 
 /// A runtime error as a problem: the caller's mistakes are 4xx, the upstream's 502.
@@ -582,6 +588,22 @@ pub(crate) async fn run_action(
     input: &Value,
     configuration: Option<&str>,
 ) -> ApiResult<Result<Value, RunError>> {
+    run_action_tapped(state, installation, action, input, configuration, Tap::Live)
+        .await
+        .map(|(result, _)| result)
+}
+
+/// [`run_action`] with its requests handled by `tap` (a dry run shows the first request
+/// without sending it); returns the exchanges kept too.
+pub(crate) async fn run_action_tapped(
+    state: &AppState,
+    installation: &Installation,
+    action: &str,
+    input: &Value,
+    configuration: Option<&str>,
+    tap: Tap,
+) -> ApiResult<(Result<Value, RunError>, Vec<plugboard_runtime::Exchange>)> {
+    let live = matches!(tap, Tap::Live);
     let (version, bundle) =
         version_bundle(state, &installation.integration_id, installation.version).await?;
     pinned(&version, &bundle)?;
@@ -614,10 +636,13 @@ pub(crate) async fn run_action(
         ..InvokeOptions::default()
     };
     let started = std::time::Instant::now();
-    let result = state
+    let (result, exchanges) = state
         .runtime
-        .invoke(&bundle, action, &input.to_string(), &options)
+        .invoke_tapped(&bundle, action, &input.to_string(), &options, tap)
         .await;
+    if !live {
+        return Ok((result, exchanges));
+    }
     let outcome = match &result {
         Ok(_) => "ok",
         Err(error) => outcome_of(error),
@@ -639,7 +664,7 @@ pub(crate) async fn run_action(
         "outcome" => outcome,
     )
     .record(started.elapsed().as_secs_f64());
-    Ok(result)
+    Ok((result, exchanges))
 }
 
 /// A call's outcome as a bounded metric label.
@@ -692,6 +717,33 @@ pub async fn invoke(
             }
             None => return Err(Problem::unprocessable("`input` must be a JSON object")),
         }
+    }
+    if body.dry_run {
+        let (result, exchanges) = run_action_tapped(
+            &state,
+            &installation,
+            &action,
+            &input,
+            body.configuration.as_deref(),
+            Tap::DryRun,
+        )
+        .await?;
+        if exchanges.is_empty() {
+            // The call failed before its first request (its input, its credentials).
+            result.map_err(invoke_problem)?;
+            return Err(Problem::unprocessable("the call sends no request"));
+        }
+        super::audit(
+            &state,
+            &caller,
+            Some(&installation.organization_id),
+            "invoke.dry_run",
+            &format!("{id}/{action}"),
+            "nothing sent",
+        )
+        .await?;
+        let requests: Vec<_> = exchanges.into_iter().map(|e| e.request).collect();
+        return Ok(Json(json!({"dry_run": true, "requests": requests})));
     }
     let result = run_action(
         &state,

@@ -6,6 +6,7 @@ pub mod installations;
 pub mod integrations;
 pub mod oauth;
 pub mod organizations;
+pub mod probe;
 pub mod tenants;
 pub mod users;
 

@@ -21,6 +21,7 @@ mod lists;
 mod oauth;
 mod ops;
 mod overrides;
+mod probe;
 mod shares;
 mod spec_work;
 
