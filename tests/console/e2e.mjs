@@ -1,6 +1,6 @@
 // The console end to end in headless Chromium (Debian's package, driven by playwright-core):
 // sign in, paste a spec, see a finding on its line, repair, import, walk the wizard (API key
-// auth, page pagination), regex-rename actions, finalize, publish, install, invoke against a
+// auth, page pagination), regex-rename actions, probe the live API, finalize, publish, install, invoke against a
 // loopback API and see the items. A screenshot of each step goes to $SCREENSHOTS.
 //
 // Environment: BASE (server URL), TOKEN (an admin API token), UPSTREAM (host:port of the API),
@@ -133,6 +133,14 @@ try {
   await t('own-pagination-save').click();
   await expectText(t('action-own-pagination'), 'own: page', 'the own pagination');
   await shot('actions');
+  await t('wizard-next').click();
+
+  // The Test step: the probe calls the loopback API with a credential that is not stored.
+  await t('step-test').waitFor();
+  await t('probe-credential-value').fill('demo-key');
+  await t('probe-run').click();
+  await expectText(t('probe-verdict'), 'itemsGet: ok', 'the probe verdict');
+  await shot('probe');
   await t('wizard-next').click();
 
   await t('step-finalize').waitFor();

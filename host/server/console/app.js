@@ -12,7 +12,7 @@
   // ------------------------------------------------------------------ state and constants
 
   const TOKEN_KEY = 'plugboard.token';
-  const STEPS = [['basics', 'Basics'], ['auth', 'Auth'], ['pagination', 'Pagination'], ['actions', 'Actions'], ['finalize', 'Finalize & install']];
+  const STEPS = [['basics', 'Basics'], ['auth', 'Auth'], ['pagination', 'Pagination'], ['actions', 'Actions'], ['test', 'Test'], ['finalize', 'Finalize & install']];
   const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'].map((m) => [m, m]);
   const NAME_RE = /^[A-Za-z0-9 _-]+$/;
   const AUTH_TYPES = [['none', 'None'], ['api_key', 'API key'], ['basic', 'Basic (username and password)'], ['oauth2', 'OAuth 2.0']];
@@ -968,7 +968,61 @@
     h('div', { class: 'buttons' }, button('Add a credential', () => rows.append(credentialRow(''))), submit), err);
   }
 
-  const STEP_VIEWS = { basics: stepBasics, auth: stepAuth, pagination: stepPagination, actions: stepActions, finalize: stepFinalize };
+  const STEP_VIEWS = { basics: stepBasics, auth: stepAuth, pagination: stepPagination, actions: stepActions, test: stepTest, finalize: stepFinalize };
+
+  // ------------------------------------------------------------------ wizard step: test (probe)
+
+  const VERDICT_TEXT = { ok: 'ok', warning: 'warning', failed: 'failed' };
+
+  /** Runs the draft's actions against the live API (the server's probe) and shows the verdicts. */
+  function stepTest(ctx) {
+    const { integration } = state.wiz;
+    const auth = state.wiz.def.auth || { type: 'none' };
+    const row = (name) => h('div', { class: 'row credential' },
+      field('Credential name', input({ value: name, test: 'probe-credential-name', autocomplete: 'off' })),
+      field('Value', input({ type: 'password', test: 'probe-credential-value', autocomplete: 'new-password' })));
+    const rows = h('div', {}, (CREDENTIALS[auth.type] || ['']).filter(Boolean).map(row));
+    const credentials = () => Object.fromEntries([...rows.querySelectorAll('.credential')]
+      .map((r) => [...r.querySelectorAll('input')].map((i) => i.value)).filter(([name]) => name.trim()).map(([n, v]) => [n.trim(), v]));
+    const out = h('div', { test: 'probe-result', 'aria-live': 'polite' });
+    const err = errorBox();
+    const route = `/v1/integrations/${enc(integration.id)}/probe`;
+    const render = (report) => out.replaceChildren(...report.actions.map((a) => probeAction(a, ctx, async () => {
+      const applied = await api('POST', route, { credentials: credentials(), apply: true });
+      state.wiz.integration = await api('GET', `/v1/integrations/${enc(integration.id)}`);
+      state.wiz.def = clone(state.wiz.integration.definition);
+      setStatus(applied.applied.length ? `Applied: ${applied.applied.join('; ')}. Run the probe again to confirm.` : 'Nothing to apply.');
+    })));
+    const run = actionButton('Run the probe', err, async () => {
+      out.replaceChildren(h('p', { class: 'muted', text: 'Calling the API…' }));
+      render(await api('POST', route, { credentials: credentials() }));
+      setStatus('Probe done.');
+    }, { test: 'probe-run', class: 'primary' });
+    return { el: h('div', {},
+      h('p', { class: 'help', text: 'Runs the paginated actions without required inputs (and one more) against the live API, two pages each, and checks the credentials, the results key and the pagination. The credentials are used for this test only and are not stored.' }),
+      rows, h('div', { class: 'buttons' }, button('Add a credential', () => rows.append(row(''))), run), err, out) };
+  }
+
+  /** One probed action: its verdicts, hints, the suggestion and the raw pages. */
+  function probeAction(report, ctx, apply) {
+    const checks = [['Auth', report.auth], ['Results', report.results], ['Pagination', report.pagination]].filter(([, c]) => c);
+    const suggestion = report.suggestion && report.suggestion.pagination;
+    return h('section', { class: 'card probe-action' },
+      h('h3', { test: 'probe-verdict', text: `${report.action}: ${VERDICT_TEXT[report.verdict] || report.verdict}` }),
+      table(['Check', 'Verdict', 'What was seen'], checks.map(([name, c]) => h('tr', {},
+        h('td', { text: name }), h('td', { class: `verdict-${c.verdict}`, text: VERDICT_TEXT[c.verdict] || c.verdict }),
+        h('td', {}, c.message, c.hint ? h('div', { class: 'help', text: `Hint: ${c.hint}` }) : '')))),
+      (report.candidates || []).length ? h('p', { text: `Arrays in the first page: ${report.candidates.slice(0, 5).map((c) => `${c.path || '(the body)'} (${c.items})`).join(', ')}` }) : '',
+      suggestion ? h('p', { test: 'probe-suggestion' }, `Suggested: ${suggestion.type} pagination, results key “${suggestion.results_key}”. `,
+        ctx.editable && state.wiz.integration.status === 'draft' ? actionButton('Apply', null, apply, { test: 'probe-apply' }) : '') : '',
+      ...(report.exchanges || []).map((e, i) => h('details', {},
+        h('summary', { text: `Page ${i + 1}: ${e.request.method} ${e.request.url} → ${e.response ? e.response.status : 'no response'}` }),
+        h('pre', { class: 'output', text: [
+          ...e.request.headers.map(([n, v]) => `> ${n}: ${v}`),
+          ...(e.response ? e.response.headers.map(([n, v]) => `< ${n}: ${v}`) : []),
+          e.response ? `\n${e.response.body.text || e.response.body.base64 || ''}` : '',
+        ].join('\n') }))));
+  }
 
   // ------------------------------------------------------------------ view: installation (try it, tenants)
 
