@@ -12,6 +12,7 @@ mod change_report;
 mod ops;
 mod paging;
 mod problem;
+mod regression;
 mod routes;
 mod spec_work;
 
@@ -221,6 +222,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/integrations/{id}/status", put(int::set_status))
         .route("/v1/integrations/{id}/export", get(int::export))
         .route("/v1/integrations/{id}/versions", get(int::versions))
+        .route(
+            "/v1/integrations/{id}/versions/{version}/recordings",
+            get(int::recordings),
+        )
         .route(
             "/v1/integrations/{id}/versions/{version}",
             delete(int::retire_version),

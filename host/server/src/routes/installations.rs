@@ -386,6 +386,10 @@ pub struct Invoke {
     /// no OAuth token is fetched.
     #[serde(default)]
     dry_run: bool,
+    /// Keep this call (input, output, exchanges with credentials redacted) as a recording of
+    /// the installed version: the next version replays it (regression check).
+    #[serde(default)]
+    record: bool,
 }
 
 /// A runtime error as a problem: the caller's mistakes are 4xx, the upstream's 502.
@@ -745,14 +749,32 @@ pub async fn invoke(
         let requests: Vec<_> = exchanges.into_iter().map(|e| e.request).collect();
         return Ok(Json(json!({"dry_run": true, "requests": requests})));
     }
-    let result = run_action(
+    let (result, exchanges) = run_action_tapped(
         &state,
         &installation,
         &action,
         &input,
         body.configuration.as_deref(),
+        if body.record { Tap::Record } else { Tap::Live },
     )
     .await?;
+    let mut recording = None;
+    if let (true, Ok(output)) = (body.record, &result) {
+        let exchanges = serde_json::to_value(&exchanges).map_err(Problem::internal)?;
+        recording = Some(
+            state
+                .store
+                .add_recording(
+                    &installation.integration_id,
+                    installation.version,
+                    &action,
+                    &input,
+                    output,
+                    &exchanges,
+                )
+                .await?,
+        );
+    }
     let on_behalf = body
         .organization_id
         .as_deref()
@@ -772,7 +794,10 @@ pub async fn invoke(
     )
     .await?;
     let output = result.map_err(invoke_problem)?;
-    Ok(Json(json!({"output": output})))
+    Ok(Json(match recording {
+        Some(id) => json!({"output": output, "recording_id": id}),
+        None => json!({"output": output}),
+    }))
 }
 
 /// What kind of failure a call had, for the audit log: the kind and the upstream status, never

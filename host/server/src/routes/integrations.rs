@@ -570,7 +570,42 @@ pub async fn finalize(
         }
         None => None,
     };
-    let report = crate::change_report(previous.as_ref(), &definition);
+    let mut report = crate::change_report(previous.as_ref(), &definition);
+    // The previous version's recorded calls, replayed on the new component.
+    let mut replayed = Vec::new();
+    if let Some(previous_version) = integration.current_version {
+        let recordings = state.store.recordings(&id, previous_version).await?;
+        if !recordings.is_empty() {
+            let candidate = state
+                .runtime
+                .load(&bundle.component)
+                .await
+                .map_err(Problem::internal)?;
+            replayed = crate::regression::replay_all(&state.runtime, &candidate, recordings).await;
+            if let Some(object) = report.as_object_mut() {
+                object.insert(
+                    "regressions".into(),
+                    Value::Array(replayed.iter().map(|r| r.report.clone()).collect()),
+                );
+                let broken: Vec<Value> = replayed
+                    .iter()
+                    .filter(|r| r.breaking)
+                    .map(|r| {
+                        Value::String(format!(
+                            "the recorded call {} of action `{}` gives another output",
+                            r.recording.id, r.recording.action
+                        ))
+                    })
+                    .collect();
+                if !broken.is_empty() {
+                    object.insert("breaking".into(), Value::Bool(true));
+                    if let Some(Value::Array(reasons)) = object.get_mut("breaking_reasons") {
+                        reasons.extend(broken);
+                    }
+                }
+            }
+        }
+    }
     if report["breaking"] == true && state.store.installation_count(&id).await? > 0 {
         return Err(Problem::conflict(format!(
             "this version breaks installations of the integration: {}",
@@ -590,6 +625,22 @@ pub async fn finalize(
         .store
         .finalize(&id, integration.current_version.unwrap_or(0), &new)
         .await?;
+    // The recordings carry over with the new version's outputs, for the next check.
+    for replay in replayed {
+        if let Some(output) = &replay.output {
+            state
+                .store
+                .add_recording(
+                    &id,
+                    version.version,
+                    &replay.recording.action,
+                    &replay.recording.input,
+                    output,
+                    &replay.recording.exchanges,
+                )
+                .await?;
+        }
+    }
     super::audit(
         &state,
         &caller,
@@ -691,6 +742,19 @@ struct VersionListed {
     #[serde(flatten)]
     version: plugboard_store::Version,
     installations: i64,
+}
+
+/// `GET /v1/integrations/{id}/versions/{version}/recordings`: the version's recorded calls
+/// (input, output, exchanges with credentials redacted), oldest first.
+pub async fn recordings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, version)): Path<(String, i64)>,
+) -> ApiResult<Json<Value>> {
+    owned(&state, &caller, &id).await?;
+    Ok(Json(
+        json!({"recordings": state.store.recordings(&id, version).await?}),
+    ))
 }
 
 /// `DELETE /v1/integrations/{id}/versions/{version}` (editor of the owner): retires a version,

@@ -22,6 +22,7 @@ mod oauth;
 mod ops;
 mod overrides;
 mod probe;
+mod regression;
 mod shares;
 mod spec_work;
 
