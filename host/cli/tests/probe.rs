@@ -166,3 +166,34 @@ fn the_probe_finds_a_wrong_results_key_and_wrong_credentials() {
         "{auth}"
     );
 }
+
+#[test]
+fn the_probe_reads_a_link_header_and_a_bare_array() {
+    let api = TestApi::start_blocking(AuthCheck::header("X-Api-Key", KEY)).expect("api");
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("definition.json");
+    // The Link-header API (bare arrays), set up as page pagination with a results key.
+    std::fs::write(
+        &file,
+        definition(
+            &api.host(),
+            "/link-header/items",
+            json!({"type": "page", "page_param": "page", "page_size_param": "per_page",
+                "results_key": "items", "default_page_size": 10, "default_page_limit": 5}),
+            json!([]),
+        )
+        .to_string(),
+    )
+    .expect("write");
+    let shown = report(&probe(dir.path(), &file, KEY, &["--format", "json"]));
+    let list = &shown["actions"][0];
+    assert_eq!(list["results"]["verdict"], "failed");
+    assert_eq!(list["candidates"][0]["path"], "");
+    let suggested = &list["suggestion"]["pagination"];
+    assert_eq!(suggested["type"], "link", "{list}");
+    assert_eq!(suggested["next_link_location"], "header");
+    assert_eq!(suggested["results_key"], "");
+    assert!(probe(dir.path(), &file, KEY, &["--apply"]).status.success());
+    let again = report(&probe(dir.path(), &file, KEY, &["--format", "json"]));
+    assert_eq!(again["actions"][0]["verdict"], "ok", "{again}");
+}

@@ -28,7 +28,10 @@ async fn a_recorded_call_is_replayed_on_the_next_version() {
     let url = format!("sqlite://{}", dir.path().join("plugboard.db").display());
     let (api, admin, _store) = start(&url).await;
     let (_, me) = api.get("/v1/me", &admin).await;
-    let root = me["user"]["organization_id"].as_str().expect("org").to_string();
+    let root = me["user"]["organization_id"]
+        .as_str()
+        .expect("org")
+        .to_string();
     let id = api
         .finalized(&admin, &root, definition(&upstream.host(), "v1", "items"))
         .await;
@@ -44,14 +47,27 @@ async fn a_recorded_call_is_replayed_on_the_next_version() {
         "/v1/installations/{}/actions/list/invoke",
         installation["id"].as_str().expect("id")
     );
-    let (status, recorded) = api.json("POST", &invoke, &admin, json!({"record": true})).await;
+    let (status, recorded) = api
+        .json("POST", &invoke, &admin, json!({"record": true}))
+        .await;
     assert_eq!(status, 200, "{recorded}");
     assert!(recorded["recording_id"].is_string());
     let (_, recordings) = api
-        .get(&format!("/v1/integrations/{id}/versions/1/recordings"), &admin)
+        .get(
+            &format!("/v1/integrations/{id}/versions/1/recordings"),
+            &admin,
+        )
         .await;
-    assert_eq!(recordings["recordings"][0]["exchanges"].as_array().map(Vec::len), Some(3));
-    assert!(!recordings.to_string().contains("k-recorded"), "no credential in recordings");
+    assert_eq!(
+        recordings["recordings"][0]["exchanges"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
+    assert!(
+        !recordings.to_string().contains("k-recorded"),
+        "no credential in recordings"
+    );
     let sent = upstream.requests("/page").len();
 
     // A results key that finds nothing changes the output: refused while installed.
@@ -66,7 +82,10 @@ async fn a_recorded_call_is_replayed_on_the_next_version() {
         .await;
     assert_eq!(status, 409, "{problem}");
     assert!(
-        problem["detail"].as_str().unwrap_or("").contains("recorded call"),
+        problem["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("recorded call"),
         "{problem}"
     );
     // An unchanged output passes; the report says so and the recording carries over.
@@ -82,8 +101,15 @@ async fn a_recorded_call_is_replayed_on_the_next_version() {
     let report = &finalized["version"]["change_report"];
     assert_eq!(report["regressions"][0]["outcome"], "same", "{report}");
     let (_, carried) = api
-        .get(&format!("/v1/integrations/{id}/versions/2/recordings"), &admin)
+        .get(
+            &format!("/v1/integrations/{id}/versions/2/recordings"),
+            &admin,
+        )
         .await;
     assert_eq!(carried["recordings"].as_array().map(Vec::len), Some(1));
-    assert_eq!(upstream.requests("/page").len(), sent, "replays send nothing");
+    assert_eq!(
+        upstream.requests("/page").len(),
+        sent,
+        "replays send nothing"
+    );
 }
