@@ -197,3 +197,45 @@ fn the_probe_reads_a_link_header_and_a_bare_array() {
     let again = report(&probe(dir.path(), &file, KEY, &["--format", "json"]));
     assert_eq!(again["actions"][0]["verdict"], "ok", "{again}");
 }
+
+#[test]
+fn a_built_bundle_is_probed_for_its_credentials_and_raw_pages() {
+    let api = TestApi::start_blocking(AuthCheck::header("X-Api-Key", KEY)).expect("api");
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("definition.json");
+    std::fs::write(
+        &file,
+        definition(
+            &api.host(),
+            "/page/items",
+            json!({"type": "page", "page_param": "page", "page_size_param": "per_page",
+                "results_key": "items", "default_page_size": 10, "default_page_limit": 5}),
+            json!([]),
+        )
+        .to_string(),
+    )
+    .expect("write");
+    let wasm = dir.path().join("probe.wasm");
+    let built = Command::new(env!("CARGO_BIN_EXE_plugboard"))
+        .arg("--cache-dir")
+        .arg(dir.path().join("cache"))
+        .arg("build")
+        .arg(&file)
+        .arg("-o")
+        .arg(&wasm)
+        .output()
+        .expect("build");
+    assert!(built.status.success());
+    let good = report(&probe(dir.path(), &wasm, KEY, &["--format", "json"]));
+    assert_eq!(good["actions"][0]["auth"]["verdict"], "ok", "{good}");
+    assert_eq!(
+        good["actions"][0]["exchanges"].as_array().map(Vec::len),
+        Some(2)
+    );
+    let bad = probe(dir.path(), &wasm, "wrong-key", &["--format", "json"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(report(&bad)["actions"][0]["auth"]["verdict"], "failed");
+    let apply = probe(dir.path(), &wasm, KEY, &["--apply"]);
+    assert!(!apply.status.success());
+    assert!(String::from_utf8_lossy(&apply.stderr).contains("built bundle"));
+}

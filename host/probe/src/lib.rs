@@ -139,7 +139,7 @@ pub fn judge(
     error: Option<&str>,
     exchanges: &[Exchange],
 ) -> ActionReport {
-    let auth = auth_check(definition, error, exchanges);
+    let auth = auth_check(&sends(&definition.auth), error, exchanges);
     let paginated = action.paginated && definition_pages(pagination_of(definition, action));
     let pagination = pagination_of(definition, action);
     let first_body = exchanges
@@ -236,9 +236,59 @@ fn excerpt(exchange: &Exchange) -> Exchange {
     exchange
 }
 
+/// Judges an action of a built bundle (no definition at hand: its results key and pagination
+/// are compiled in): the credentials, the shape of the first page and the raw pages.
+pub fn judge_bundle(
+    action: &str,
+    auth: &plugboard_runtime::ManifestAuth,
+    error: Option<&str>,
+    exchanges: &[Exchange],
+) -> ActionReport {
+    let sends = match auth {
+        plugboard_runtime::ManifestAuth::None => "no credentials".to_string(),
+        plugboard_runtime::ManifestAuth::ApiKey(key) => format!(
+            "its API key in {} `{}`",
+            key.location.as_str(),
+            key.header_name
+        ),
+        plugboard_runtime::ManifestAuth::Basic => "HTTP Basic credentials".to_string(),
+        plugboard_runtime::ManifestAuth::OAuth2(_) => "an OAuth 2.0 bearer token".to_string(),
+    };
+    let auth = auth_check(&sends, error, exchanges);
+    let first_body = exchanges
+        .first()
+        .and_then(|e| e.response.as_ref())
+        .filter(|r| (200..300).contains(&r.status))
+        .and_then(|r| serde_json::from_slice::<Value>(&r.body.bytes()).ok());
+    let (results, candidates) = match &first_body {
+        Some(body) => (
+            Check::new(
+                Verdict::Ok,
+                "the first page is JSON (a built bundle's results key is compiled in: probe its definition to check it)",
+            ),
+            results::candidates(body),
+        ),
+        None => (
+            Check::new(Verdict::Failed, "no JSON page to look at"),
+            Vec::new(),
+        ),
+    };
+    let verdict = auth.verdict.max(results.verdict);
+    ActionReport {
+        action: action.to_string(),
+        verdict,
+        auth,
+        results,
+        candidates,
+        pagination: None,
+        suggestion: None,
+        exchanges: exchanges.iter().map(excerpt).collect(),
+    }
+}
+
 /// How the integration's auth reaches the API, for hints.
-fn sends(definition: &Definition) -> String {
-    match &definition.auth {
+fn sends(auth: &Auth) -> String {
+    match auth {
         Auth::None => "no credentials".to_string(),
         Auth::ApiKey {
             api_key_header_name,
@@ -257,7 +307,7 @@ fn sends(definition: &Definition) -> String {
     }
 }
 
-fn auth_check(definition: &Definition, error: Option<&str>, exchanges: &[Exchange]) -> Check {
+fn auth_check(sends: &str, error: Option<&str>, exchanges: &[Exchange]) -> Check {
     let Some(first) = exchanges.first() else {
         return Check::new(
             Verdict::Failed,
@@ -293,8 +343,7 @@ fn auth_check(definition: &Definition, error: Option<&str>, exchanges: &[Exchang
                 format!("the API refused the credentials ({}){asks}", response.status),
             )
             .hint(format!(
-                "this integration sends {}: check the credential, and the auth settings (header name, preamble, location) against the API's docs",
-                sends(definition)
+                "this integration sends {sends}: check the credential, and the auth settings (header name, preamble, location) against the API's docs"
             ))
         }
         status => Check::new(

@@ -34,6 +34,7 @@ pub use loaded::CacheUsage;
 pub use outbound::Credentials;
 pub use overrides::{AuthOverrides, OverrideProblem};
 pub use plugboard_egress::{EgressPolicy, IpNet};
+pub use plugboard_manifest::Auth as ManifestAuth;
 pub use plugboard_manifest::Failure;
 pub use plugboard_manifest::section::{ManifestSection, SharedBytes};
 pub use resilience::{RateLimit, RetryPolicy};

@@ -13,7 +13,8 @@ use plugboard_runtime::{InvokeOptions, Limits, Tap};
 /// Arguments of `plugboard probe`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The draft definition (JSON).
+    /// The draft definition (JSON), or a built bundle (.wasm: credentials and the raw pages
+    /// only, its results key and pagination are compiled in).
     pub definition: PathBuf,
     /// Actions to run (default: the paginated ones without required inputs, plus one more).
     pub actions: Vec<String>,
@@ -49,6 +50,15 @@ pub async fn run(
     host: &crate::HostArgs,
     token_store: Option<PathBuf>,
 ) -> Result<ExitCode> {
+    let is_bundle = std::fs::File::open(&args.definition)
+        .and_then(|mut f| {
+            let mut magic = [0u8; 4];
+            std::io::Read::read_exact(&mut f, &mut magic).map(|()| magic)
+        })
+        .is_ok_and(|magic| &magic == b"\0asm");
+    if is_bundle {
+        return run_bundle(args, host, token_store).await;
+    }
     let mut definition = super::definition::load(&args.definition)?;
     let built = plugboard_bundle::finalize(&definition)
         .with_context(|| format!("{} cannot be built to probe it", args.definition.display()))?;
@@ -65,19 +75,7 @@ pub async fn run(
             args.definition.display()
         );
     }
-    let options = InvokeOptions {
-        credentials: crate::pairs(&args.credentials, "--credential")?
-            .into_iter()
-            .collect(),
-        config: crate::pairs(&args.config, "--config")?
-            .into_iter()
-            .collect(),
-        limits: Limits {
-            max_requests: args.pages,
-            ..Limits::default()
-        },
-        ..InvokeOptions::default()
-    };
+    let options = options(&args)?;
     let mut reports = Vec::with_capacity(ids.len());
     for id in &ids {
         let action = definition
@@ -96,10 +94,7 @@ pub async fn run(
             &exchanges,
         ));
     }
-    match args.format {
-        Format::Json => crate::print_json(&serde_json::json!({"actions": reports}))?,
-        Format::Text => print!("{}", text(&reports)),
-    }
+    show(&reports, args.format)?;
     let failed = reports.iter().any(|r| r.verdict == Verdict::Failed);
     if args.apply {
         let notes = plugboard_probe::apply(&mut definition, &reports)?;
@@ -118,6 +113,90 @@ pub async fn run(
         return Ok(ExitCode::SUCCESS);
     }
     Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The call options of a probe.
+fn options(args: &Args) -> Result<InvokeOptions> {
+    Ok(InvokeOptions {
+        credentials: crate::pairs(&args.credentials, "--credential")?
+            .into_iter()
+            .collect(),
+        config: crate::pairs(&args.config, "--config")?
+            .into_iter()
+            .collect(),
+        limits: Limits {
+            max_requests: args.pages,
+            ..Limits::default()
+        },
+        ..InvokeOptions::default()
+    })
+}
+
+fn show(reports: &[ActionReport], format: Format) -> Result<()> {
+    match format {
+        Format::Json => crate::print_json(&serde_json::json!({"actions": reports})),
+        Format::Text => {
+            print!("{}", text(reports));
+            Ok(())
+        }
+    }
+}
+
+/// A built bundle: the chosen actions (default: the first three without required inputs),
+/// judged on their credentials and raw pages.
+async fn run_bundle(
+    args: Args,
+    host: &crate::HostArgs,
+    token_store: Option<PathBuf>,
+) -> Result<ExitCode> {
+    if args.apply {
+        bail!(
+            "--apply edits a definition; {} is a built bundle: probe its definition to apply suggestions",
+            args.definition.display()
+        );
+    }
+    let runtime = crate::runtime(host, Some(token_store))?;
+    let bundle = crate::load(&runtime, &args.definition).await?;
+    let manifest = bundle.manifest.to_manifest()?;
+    let ids: Vec<String> = if args.actions.is_empty() {
+        manifest
+            .actions
+            .iter()
+            .filter(|a| {
+                a.input_schema
+                    .get("required")
+                    .and_then(serde_json::Value::as_array)
+                    .is_none_or(Vec::is_empty)
+            })
+            .take(3)
+            .map(|a| a.id.clone())
+            .collect()
+    } else {
+        args.actions.clone()
+    };
+    if ids.is_empty() {
+        bail!("no action without required inputs: name the actions to probe");
+    }
+    let options = options(&args)?;
+    let mut reports = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let (result, exchanges) = runtime
+            .invoke_tapped(&bundle, id, "{}", &options, Tap::Record)
+            .await;
+        let error = result.err().map(|e| e.to_string());
+        reports.push(plugboard_probe::judge_bundle(
+            id,
+            &bundle.header().auth,
+            error.as_deref(),
+            &exchanges,
+        ));
+    }
+    show(&reports, args.format)?;
+    Ok(if reports.iter().any(|r| r.verdict == Verdict::Failed) {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
