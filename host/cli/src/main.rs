@@ -418,7 +418,7 @@ async fn invoke(args: InvokeArgs, host: &HostArgs, token_store: Option<PathBuf>)
         return print_json(&serde_json::json!({"dry_run": true, "requests": requests}));
     }
     if let Some(dir) = &args.tap.record {
-        cmd::tap::write_recording(dir, &exchanges)?;
+        cmd::tap::write_recording(dir, &exchanges, &args.tap.sensitive)?;
         eprintln!(
             "recorded {} exchange(s) in {}",
             exchanges.len(),

@@ -179,6 +179,53 @@ fn a_recording_replays_with_the_api_gone_and_a_changed_request_fails() {
         err.contains("the recording does not hold") && err.contains("tag=red"),
         "{err}"
     );
+    // Sensitive fields beyond credentials: redacted in the recording, matched the same way.
+    let private = dir.path().join("private");
+    let api = TestApi::start_blocking(AuthCheck::header("X-Api-Key", KEY)).expect("api");
+    let wasm_private = {
+        let sub = dir.path().join("private-build");
+        std::fs::create_dir_all(&sub).expect("dir");
+        build(&sub, &keyed(&api.host()))
+    };
+    let recorded = ok(&plugboard(&cache)
+        .args(["--allow-network", "127.0.0.0/8", "invoke"])
+        .arg(&wasm_private)
+        .args(["list", "--credential", &format!("api_key={KEY}")])
+        .args([
+            "--input",
+            r#"{"tag": "customer-4711"}"#,
+            "--sensitive",
+            "tag",
+            "--record",
+        ])
+        .arg(&private)
+        .output()
+        .expect("invoke"));
+    drop(api);
+    for file in std::fs::read_dir(&private).expect("recording") {
+        let text = std::fs::read_to_string(file.expect("entry").path()).expect("read");
+        assert!(!text.contains("customer-4711"), "{text}");
+        assert!(text.contains("tag=%5Bredacted%5D"), "{text}");
+    }
+    let replayed = ok(&plugboard(&cache)
+        .arg("invoke")
+        .arg(&wasm_private)
+        .args([
+            "list",
+            "--input",
+            r#"{"tag": "customer-4711"}"#,
+            "--sensitive",
+            "tag",
+            "--replay",
+        ])
+        .arg(&private)
+        .output()
+        .expect("invoke"));
+    assert_eq!(
+        serde_json::from_str::<Value>(&replayed).expect("JSON"),
+        serde_json::from_str::<Value>(&recorded).expect("JSON")
+    );
+
     // Recording into a directory that holds one already is refused.
     let output = plugboard(&cache)
         .arg("invoke")

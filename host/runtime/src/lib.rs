@@ -43,7 +43,7 @@ pub use runtime::{
     oauth_client,
 };
 pub use slots::{Shares, Tenant};
-pub use tap::{Body, Exchange, ReceivedResponse, Replay, SentRequest, Tap};
+pub use tap::{Body, Exchange, ReceivedResponse, Replay, SentRequest, Tap, redact_fields};
 
 /// Errors from loading or invoking a component.
 #[derive(Debug, thiserror::Error)]

@@ -120,18 +120,33 @@ pub struct Exchange {
 pub struct Replay {
     exchanges: Vec<Exchange>,
     used: Mutex<Vec<bool>>,
+    sensitive: Vec<String>,
 }
 
 impl Replay {
     /// Answers from `exchanges` (each at most once, the first that fits).
     pub fn new(exchanges: Vec<Exchange>) -> Replay {
         let used = Mutex::new(vec![false; exchanges.len()]);
-        Replay { exchanges, used }
+        Replay {
+            exchanges,
+            used,
+            sensitive: Vec::new(),
+        }
+    }
+
+    /// The same, for a recording made with these sensitive fields redacted (requests are
+    /// compared after the same redaction).
+    pub fn with_sensitive(mut self, fields: Vec<String>) -> Replay {
+        self.sensitive = fields;
+        self
     }
 
     /// The recorded response of a request (compared redacted: method, URL and body), or what
     /// the recording holds instead.
     pub(crate) fn answer(&self, request: &SentRequest) -> Result<ReceivedResponse, String> {
+        let mut request = request.clone();
+        redact_request(&mut request, &self.sensitive);
+        let request = &request;
         let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
         for (i, exchange) in self.exchanges.iter().enumerate() {
             let recorded = &exchange.request;
@@ -244,5 +259,80 @@ pub(crate) fn received(
             })
             .collect(),
         body: Body::of(body, scrubber),
+    }
+}
+
+/// The value that replaces a sensitive field.
+const SENSITIVE: &str = "[redacted]";
+
+/// Replaces the values of the named fields (JSON keys and query parameters, case-insensitive)
+/// in an exchange's URL and bodies: what an operator names as sensitive beyond credentials.
+pub fn redact_fields(exchange: &mut Exchange, fields: &[String]) {
+    if fields.is_empty() {
+        return;
+    }
+    redact_request(&mut exchange.request, fields);
+    if let Some(response) = &mut exchange.response {
+        redact_body(&mut response.body, fields);
+    }
+}
+
+fn redact_request(request: &mut SentRequest, fields: &[String]) {
+    if fields.is_empty() {
+        return;
+    }
+    if let Ok(mut url) = url::Url::parse(&request.url)
+        && url.query().is_some()
+    {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let hidden = fields.iter().any(|f| f.eq_ignore_ascii_case(&k));
+                (
+                    k.into_owned(),
+                    if hidden {
+                        SENSITIVE.to_string()
+                    } else {
+                        v.into_owned()
+                    },
+                )
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+        request.url = url.to_string();
+    }
+    if let Some(body) = &mut request.body {
+        redact_body(body, fields);
+    }
+}
+
+fn redact_body(body: &mut Body, fields: &[String]) {
+    let Body::Text(text) = body else { return };
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(text) else {
+        return;
+    };
+    if redact_value(&mut value, fields) {
+        *text = value.to_string();
+    }
+}
+
+fn redact_value(value: &mut serde_json::Value, fields: &[String]) -> bool {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut changed = false;
+            for (key, child) in map.iter_mut() {
+                if fields.iter().any(|f| f.eq_ignore_ascii_case(key)) {
+                    *child = serde_json::Value::String(SENSITIVE.to_string());
+                    changed = true;
+                } else {
+                    changed |= redact_value(child, fields);
+                }
+            }
+            changed
+        }
+        serde_json::Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |changed, item| redact_value(item, fields) | changed),
+        _ => false,
     }
 }

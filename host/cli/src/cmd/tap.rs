@@ -22,6 +22,10 @@ pub struct TapArgs {
     /// recording does not hold fails the call.
     #[arg(long, value_name = "DIR")]
     pub replay: Option<PathBuf>,
+    /// A field to redact in recordings besides credentials (a JSON key or a query parameter,
+    /// any depth, case-insensitive; repeatable); give the same to --replay.
+    #[arg(long = "sensitive", value_name = "FIELD")]
+    pub sensitive: Vec<String>,
 }
 
 impl TapArgs {
@@ -35,7 +39,9 @@ impl TapArgs {
             return Ok(Tap::Record);
         }
         if let Some(dir) = &self.replay {
-            return Ok(Tap::Replay(Replay::new(read_recording(dir)?)));
+            return Ok(Tap::Replay(
+                Replay::new(read_recording(dir)?).with_sensitive(self.sensitive.clone()),
+            ));
         }
         Ok(Tap::Live)
     }
@@ -86,10 +92,14 @@ fn check_empty(dir: &Path) -> Result<()> {
     }
 }
 
-/// Writes a call's exchanges into `dir`, `001.json`, `002.json`, ...
-pub fn write_recording(dir: &Path, exchanges: &[Exchange]) -> Result<()> {
+/// Writes a call's exchanges into `dir`, `001.json`, `002.json`, ..., with the `sensitive`
+/// fields redacted.
+pub fn write_recording(dir: &Path, exchanges: &[Exchange], sensitive: &[String]) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("--record {}", dir.display()))?;
     for (i, exchange) in exchanges.iter().enumerate() {
+        let mut exchange = exchange.clone();
+        plugboard_runtime::redact_fields(&mut exchange, sensitive);
+        let exchange = &exchange;
         let path = dir.join(format!("{:03}.json", i + 1));
         let text = serde_json::to_string_pretty(exchange)?;
         std::fs::write(&path, text + "\n")
