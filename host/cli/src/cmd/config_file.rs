@@ -11,15 +11,19 @@ use anyhow::{Context, Result, bail};
 /// The command line with the file's settings added as flags (those the command line or the
 /// environment do not already set); unchanged without `--config`.
 pub fn with_config_file(mut args: Vec<OsString>, root: &clap::Command) -> Result<Vec<OsString>> {
-    let Some(file) = config_path(&args) else {
+    // Only `serve` reads a file (`invoke --config NAME=VALUE` is something else).
+    let Some(at) = subcommand_at(&args, root) else {
+        return Ok(args);
+    };
+    if args[at] != "serve" {
+        return Ok(args);
+    }
+    let Some(file) = config_path(&args[at + 1..]) else {
         return Ok(args);
     };
     let serve = root
         .find_subcommand("serve")
         .context("the serve command is missing")?;
-    if !args.iter().any(|a| a == "serve") {
-        bail!("--config is a setting of `plugboard serve`");
-    }
     let text = std::fs::read_to_string(&file)
         .with_context(|| format!("--config: cannot read {}", file.display()))?;
     let table: toml::Table =
@@ -81,6 +85,25 @@ pub fn with_config_file(mut args: Vec<OsString>, root: &clap::Command) -> Result
     }
     args.extend(added);
     Ok(args)
+}
+
+/// Where the subcommand is in the command line: the first word that is neither a global flag
+/// nor the value of one.
+fn subcommand_at(args: &[OsString], root: &clap::Command) -> Option<usize> {
+    let mut i = 1;
+    while i < args.len() {
+        let text = args[i].to_str()?;
+        let Some(flag) = text.strip_prefix("--") else {
+            return Some(i);
+        };
+        let takes_value = !flag.contains('=')
+            && root
+                .get_arguments()
+                .find(|a| a.get_long() == Some(flag))
+                .is_some_and(|a| a.get_action().takes_values());
+        i += if takes_value { 2 } else { 1 };
+    }
+    None
 }
 
 /// The file `--config FILE`, `--config=FILE` or env `PLUGBOARD_CONFIG` names.
