@@ -376,7 +376,9 @@ async fn invoke(args: InvokeArgs, host: &HostArgs, token_store: Option<PathBuf>)
         cmd::signing::require_trusted(&bytes, &trusted, &args.bundle)?;
     }
     let options = InvokeOptions {
-        credentials: cmd::tap::credentials(pairs(&args.credentials, "--credential")?, &args.tap),
+        credentials: pairs(&args.credentials, "--credential")?
+            .into_iter()
+            .collect(),
         config: pairs(&args.config, "--config")?.into_iter().collect(),
         limits: Limits {
             timeout: Duration::from_millis(args.timeout_ms),
@@ -404,19 +406,16 @@ async fn invoke(args: InvokeArgs, host: &HostArgs, token_store: Option<PathBuf>)
     };
     let runtime = runtime(host, Some(token_store))?;
     let bundle = load(&runtime, &args.bundle).await?;
-    let tap = args.tap.tap()?;
-    let (result, exchanges) = runtime
-        .invoke_tapped(&bundle, &args.action_id, &input, &options, tap)
-        .await;
     if args.tap.dry_run {
-        // The call stops at its first request, which is what a dry run shows.
-        if exchanges.is_empty() {
-            result.map_err(|e| invoke_error(e, &args.bundle))?;
-            bail!("the call sent no request");
-        }
-        let requests: Vec<_> = exchanges.into_iter().map(|e| e.request).collect();
+        let requests = runtime
+            .dry_run(&bundle, &args.action_id, &input, &options)
+            .await
+            .map_err(|e| invoke_error(e, &args.bundle))?;
         return print_json(&serde_json::json!({"dry_run": true, "requests": requests}));
     }
+    let (result, exchanges) = runtime
+        .invoke_tapped(&bundle, &args.action_id, &input, &options, args.tap.tap()?)
+        .await;
     if let Some(dir) = &args.tap.record {
         cmd::tap::write_recording(dir, &exchanges, &args.tap.sensitive)?;
         eprintln!(

@@ -340,7 +340,9 @@ impl Runtime {
 
     /// [`Runtime::invoke`] with its outbound requests handled by `tap`: kept, shown without
     /// being sent, or answered from a recording. Returns the call's result and the exchanges
-    /// kept (credentials redacted), even when the call failed.
+    /// kept (credentials redacted), even when the call failed. A call that sends nothing (a
+    /// dry run, a replay) needs no credentials: placeholders stand in for missing ones (applied,
+    /// then redacted, like real ones).
     pub async fn invoke_tapped(
         &self,
         bundle: &Bundle,
@@ -349,6 +351,19 @@ impl Runtime {
         options: &InvokeOptions,
         tap: crate::Tap,
     ) -> (Result<serde_json::Value>, Vec<crate::Exchange>) {
+        let offline;
+        let options = if tap.sends() {
+            options
+        } else {
+            let mut filled = options.clone();
+            for name in missing_credentials(&bundle.header.auth, &options.credentials) {
+                filled
+                    .credentials
+                    .insert(name, format!("placeholder-{name}"));
+            }
+            offline = filled;
+            &offline
+        };
         let _slot = match self.slots.acquire(options.tenant.as_ref()).await {
             Ok(slot) => slot,
             Err(error) => return (Err(error), Vec::new()),
@@ -370,6 +385,24 @@ impl Runtime {
             Err(error) => Err(scrubber.error(error)),
         };
         (result, exchanges)
+    }
+
+    /// The requests a call would send first (credentials redacted), without sending them or
+    /// fetching a token; the call's error when it fails before its first request.
+    pub async fn dry_run(
+        &self,
+        bundle: &Bundle,
+        action_id: &str,
+        input: &str,
+        options: &InvokeOptions,
+    ) -> Result<Vec<crate::SentRequest>> {
+        let (result, exchanges) = self
+            .invoke_tapped(bundle, action_id, input, options, crate::Tap::DryRun)
+            .await;
+        if exchanges.is_empty() {
+            result?;
+        }
+        Ok(exchanges.into_iter().map(|e| e.request).collect())
     }
 
     async fn call(

@@ -36,7 +36,7 @@ pub enum Tap {
 
 impl Tap {
     /// Whether requests go to the network (and tokens are fetched).
-    pub(crate) fn sends(&self) -> bool {
+    pub fn sends(&self) -> bool {
         matches!(self, Tap::Live | Tap::Record)
     }
 

@@ -3,7 +3,7 @@
 //! differs is reported next to the change report. A difference other than an added field is
 //! breaking, like a breaking schema change.
 
-use plugboard_runtime::{Credentials, Exchange, InvokeOptions, Replay, Runtime, Tap};
+use plugboard_runtime::{Exchange, InvokeOptions, Replay, Runtime, Tap};
 use serde_json::{Value, json};
 
 /// Most differences listed per recording.
@@ -21,20 +21,6 @@ pub(crate) struct Replayed {
     pub breaking: bool,
 }
 
-/// Placeholders for credentials: a replay sends nothing, but auth is applied (then redacted).
-fn placeholders() -> Credentials {
-    [
-        "api_key",
-        "username",
-        "password",
-        "client_id",
-        "client_secret",
-    ]
-    .into_iter()
-    .map(|name| (name.to_string(), format!("placeholder-{name}")))
-    .collect()
-}
-
 /// Replays each recording on `bundle`.
 pub(crate) async fn replay_all(
     runtime: &Runtime,
@@ -45,10 +31,8 @@ pub(crate) async fn replay_all(
     for recording in recordings {
         let exchanges: Vec<Exchange> =
             serde_json::from_value(recording.exchanges.clone()).unwrap_or_default();
-        let options = InvokeOptions {
-            credentials: placeholders(),
-            ..InvokeOptions::default()
-        };
+        // No credentials: a replay needs none (the runtime applies placeholders).
+        let options = InvokeOptions::default();
         let (result, _) = runtime
             .invoke_tapped(
                 bundle,

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use plugboard_runtime::{Credentials, Exchange, Replay, Tap};
+use plugboard_runtime::{Exchange, Replay, Tap};
 
 /// The flags of `invoke` that choose a tap.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -29,11 +29,8 @@ pub struct TapArgs {
 }
 
 impl TapArgs {
-    /// The tap the flags ask for.
+    /// The tap `--record` or `--replay` asks for (`--dry-run` is `Runtime::dry_run`).
     pub fn tap(&self) -> Result<Tap> {
-        if self.dry_run {
-            return Ok(Tap::DryRun);
-        }
         if let Some(dir) = &self.record {
             check_empty(dir)?;
             return Ok(Tap::Record);
@@ -45,35 +42,6 @@ impl TapArgs {
         }
         Ok(Tap::Live)
     }
-
-    /// Whether the call sends nothing (and so needs no real credentials).
-    pub fn offline(&self) -> bool {
-        self.dry_run || self.replay.is_some()
-    }
-}
-
-/// Placeholders for the credentials a call without network does not need (they are applied,
-/// then redacted, like real ones).
-pub fn placeholders(credentials: &mut Vec<(String, String)>) {
-    for name in [
-        "api_key",
-        "username",
-        "password",
-        "client_id",
-        "client_secret",
-    ] {
-        if !credentials.iter().any(|(n, _)| n == name) {
-            credentials.push((name.to_string(), format!("placeholder-{name}")));
-        }
-    }
-}
-
-/// The credentials, with placeholders when offline.
-pub fn credentials(mut given: Vec<(String, String)>, args: &TapArgs) -> Credentials {
-    if args.offline() {
-        placeholders(&mut given);
-    }
-    given.into_iter().collect()
 }
 
 fn check_empty(dir: &Path) -> Result<()> {
