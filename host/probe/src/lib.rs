@@ -22,6 +22,9 @@ pub enum Error {
     /// The definition does not take the suggestion.
     #[error("{0}")]
     Definition(#[from] plugboard_definition::Error),
+    /// An action asked for is not in the definition.
+    #[error("no action `{0}` in the definition")]
+    UnknownAction(String),
 }
 
 /// How a check went.
@@ -125,6 +128,31 @@ pub fn default_actions(definition: &Definition) -> Vec<String> {
         chosen.push(more.id.clone());
     }
     chosen
+}
+
+/// Runs each action of `definition` built as `bundle` (no input; `options.limits.max_requests`
+/// bounds its pages; every exchange kept and redacted) and judges it.
+pub async fn run(
+    runtime: &plugboard_runtime::Runtime,
+    bundle: &plugboard_runtime::Bundle,
+    definition: &Definition,
+    ids: &[String],
+    options: &plugboard_runtime::InvokeOptions,
+) -> Result<Vec<ActionReport>, Error> {
+    let mut reports = Vec::with_capacity(ids.len());
+    for id in ids {
+        let action = definition
+            .actions
+            .iter()
+            .find(|a| &a.id == id)
+            .ok_or_else(|| Error::UnknownAction(id.clone()))?;
+        let (result, exchanges) = runtime
+            .invoke_tapped(bundle, id, "{}", options, plugboard_runtime::Tap::Record)
+            .await;
+        let error = result.err().map(|e| e.to_string());
+        reports.push(judge(definition, action, error.as_deref(), &exchanges));
+    }
+    Ok(reports)
 }
 
 /// The pagination an action uses: its own, else the integration's.

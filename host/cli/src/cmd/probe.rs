@@ -75,25 +75,8 @@ pub async fn run(
             args.definition.display()
         );
     }
-    let options = options(&args)?;
-    let mut reports = Vec::with_capacity(ids.len());
-    for id in &ids {
-        let action = definition
-            .actions
-            .iter()
-            .find(|a| &a.id == id)
-            .with_context(|| format!("no action `{id}` in {}", args.definition.display()))?;
-        let (result, exchanges) = runtime
-            .invoke_tapped(&bundle, id, "{}", &options, Tap::Record)
-            .await;
-        let error = result.err().map(|e| e.to_string());
-        reports.push(plugboard_probe::judge(
-            &definition,
-            action,
-            error.as_deref(),
-            &exchanges,
-        ));
-    }
+    let reports =
+        plugboard_probe::run(&runtime, &bundle, &definition, &ids, &options(&args)?).await?;
     show(&reports, args.format)?;
     let failed = reports.iter().any(|r| r.verdict == Verdict::Failed);
     if args.apply {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::{Path, State};
 use plugboard_definition::Definition;
-use plugboard_runtime::{Credentials, InvokeOptions, Limits, Tap};
+use plugboard_runtime::{Credentials, InvokeOptions, Limits};
 use plugboard_store::Status;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -134,28 +134,9 @@ pub async fn probe(
         }),
         ..InvokeOptions::default()
     };
-    let mut reports = Vec::with_capacity(ids.len());
-    for action_id in &ids {
-        let action = definition
-            .actions
-            .iter()
-            .find(|a| &a.id == action_id)
-            .ok_or_else(|| {
-                Problem::not_found(format!("action `{action_id}` not found"))
-                    .with_fields(["actions".to_string()])
-            })?;
-        let (result, exchanges) = state
-            .runtime
-            .invoke_tapped(&bundle, action_id, "{}", &options, Tap::Record)
-            .await;
-        let error = result.err().map(|e| e.to_string());
-        reports.push(plugboard_probe::judge(
-            &definition,
-            action,
-            error.as_deref(),
-            &exchanges,
-        ));
-    }
+    let reports = plugboard_probe::run(&state.runtime, &bundle, &definition, &ids, &options)
+        .await
+        .map_err(|e| Problem::not_found(e.to_string()).with_fields(["actions".to_string()]))?;
     let mut applied = Vec::new();
     if body.apply {
         applied = plugboard_probe::apply(&mut definition, &reports)
