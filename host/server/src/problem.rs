@@ -117,8 +117,9 @@ impl Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         // Server-side failures are logged with their cause (in the request's span: route and
-        // request id); a caller's mistakes are only in the access log.
-        if self.status.is_server_error() {
+        // request id); a caller's mistakes are only in the access log. An internal error was
+        // logged with its cause where it was made (its detail here is the generic one).
+        if self.status.is_server_error() && self.kind != "internal" {
             tracing::error!(status = self.status.as_u16(), kind = self.kind, detail = %self.detail, "answered with an error");
         }
         let body = Body {

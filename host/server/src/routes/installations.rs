@@ -607,7 +607,8 @@ pub(crate) async fn run_action_tapped(
     configuration: Option<&str>,
     tap: Tap,
 ) -> ApiResult<(Result<Value, RunError>, Vec<plugboard_runtime::Exchange>)> {
-    let live = matches!(tap, Tap::Live);
+    // Calls that reach the API count in the metrics (a dry run or a replay does not).
+    let live = tap.sends();
     let (version, bundle) =
         version_bundle(state, &installation.integration_id, installation.version).await?;
     pinned(&version, &bundle)?;
@@ -733,9 +734,8 @@ pub async fn invoke(
         )
         .await?;
         if exchanges.is_empty() {
-            // The call failed before its first request (its input, its credentials).
+            // The call failed before its first request (its input, for one).
             result.map_err(invoke_problem)?;
-            return Err(Problem::unprocessable("the call sends no request"));
         }
         super::audit(
             &state,
