@@ -14,9 +14,9 @@ pub struct Consent {
     pub installation_id: String,
     /// The configuration's name.
     pub configuration: String,
-    /// What the configuration's credentials were when consent started (their revision, as the
-    /// host keys them): a consent for replaced credentials is not completed.
-    pub revision: String,
+    /// The configuration's token key when consent started (it changes with new credentials or
+    /// another scope): a consent for replaced credentials is not completed.
+    pub credential_key: String,
     /// Who started it.
     pub user_id: String,
     /// The redirect URI sent to the provider (sent again with the code).
@@ -32,7 +32,7 @@ impl std::fmt::Debug for Consent {
         f.debug_struct("Consent")
             .field("installation_id", &self.installation_id)
             .field("configuration", &self.configuration)
-            .field("revision", &self.revision)
+            .field("credential_key", &self.credential_key)
             .field("user_id", &self.user_id)
             .field("redirect_uri", &self.redirect_uri)
             .field("expires_at", &self.expires_at)
@@ -75,13 +75,13 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO oauth_consents (state_hash, installation_id, configuration, revision, \
+            "INSERT INTO oauth_consents (state_hash, installation_id, configuration, credential_key, \
              user_id, redirect_uri, verifier, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&hash)
         .bind(&consent.installation_id)
         .bind(&consent.configuration)
-        .bind(&consent.revision)
+        .bind(&consent.credential_key)
         .bind(&consent.user_id)
         .bind(&consent.redirect_uri)
         .bind(sealed)
@@ -98,7 +98,7 @@ impl Store {
         let hash = state_hash(state);
         let row = sqlx::query(
             "DELETE FROM oauth_consents WHERE state_hash = $1 RETURNING installation_id, \
-             configuration, revision, user_id, redirect_uri, verifier, expires_at",
+             configuration, credential_key, user_id, redirect_uri, verifier, expires_at",
         )
         .bind(&hash)
         .fetch_optional(&self.pool)
@@ -116,7 +116,7 @@ impl Store {
         Ok(TakenConsent::Pending(Consent {
             installation_id: row.try_get("installation_id")?,
             configuration: row.try_get("configuration")?,
-            revision: row.try_get("revision")?,
+            credential_key: row.try_get("credential_key")?,
             user_id: row.try_get("user_id")?,
             redirect_uri: row.try_get("redirect_uri")?,
             verifier,

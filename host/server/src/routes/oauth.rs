@@ -139,8 +139,8 @@ pub async fn authorize(
     let consent = Consent {
         installation_id: id.clone(),
         configuration: configuration.name.clone(),
-        // The credential key: new credentials or another scope make the consent stale.
-        revision: credential_key(&id, &configuration),
+        // New credentials or another scope make the consent stale.
+        credential_key: credential_key(&id, &configuration),
         user_id: caller.0.id.clone(),
         redirect_uri: redirect_uri.clone(),
         verifier: pending.verifier().to_string(),
@@ -322,7 +322,7 @@ async fn complete(
         )
         .await
         .map_err(|_| gone())?;
-    if credential_key(&installation.id, &configuration) != consent.revision {
+    if credential_key(&installation.id, &configuration) != consent.credential_key {
         return Err(format!(
             "The credentials or scope of configuration `{}` changed while consent was in progress; start consent again.",
             consent.configuration

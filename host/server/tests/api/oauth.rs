@@ -208,7 +208,7 @@ async fn callback_refusals(api: &Api, admin: &str, store: &Store, id: &str) {
     let expired = Consent {
         installation_id: id.to_string(),
         configuration: configuration.name.clone(),
-        revision: format!("{id}/{}/{}", configuration.name, configuration.revision),
+        credential_key: format!("{id}/{}/{}", configuration.name, configuration.revision),
         user_id: "usr_x".into(),
         redirect_uri: format!("{}/v1/oauth/callback", api.base),
         verifier: "v".repeat(43),
