@@ -475,6 +475,7 @@ pub fn add_action(definition: &mut Definition, new: NewAction) -> Result<String>
         paginated: new.paginated,
         pagination: None,
         anonymous: false,
+        tags: Vec::new(),
     };
     definition.actions.push(action);
     if let Err(error) = check_draft(definition) {

@@ -16,6 +16,7 @@ pub struct Definition {
     /// Format version; always 1 for this format.
     pub definition_version: u32,
     /// Integration name: letters, digits, spaces, `-` and `_` only.
+    #[schemars(length(min = 1, max = 100), regex(pattern = r"^[A-Za-z0-9 _-]+$"))]
     pub name: String,
     /// What the integration does (required).
     pub description: String,
@@ -191,9 +192,11 @@ pub struct Pagination {
     pub page_size_param: String,
     /// Default Page Size: items per page, 1..=1000.
     #[serde(default = "default_page_size")]
+    #[schemars(range(min = 1, max = MAX_PAGE_SIZE))]
     pub default_page_size: u32,
     /// Default Page Limit: pages fetched at most per invocation, 1..=20.
     #[serde(default = "default_page_limit")]
+    #[schemars(range(min = 1, max = MAX_PAGE_LIMIT))]
     pub default_page_limit: u32,
     /// Index Param (type `index`): query parameter carrying the start index.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -296,6 +299,9 @@ pub struct Action {
     /// Whether the action sends no credentials (the spec's `security: []`, such as a login).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub anonymous: bool,
+    /// The spec's tags of the operation, to find and filter actions by (not used at run time).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 /// HTTP method.

@@ -66,10 +66,12 @@ pub struct OAuth2 {
     /// Refresh Buffer (automatic strategy): refresh this many seconds before expiry
     /// (30..=3600).
     #[serde(default = "default_refresh_buffer")]
+    #[schemars(range(min = *REFRESH_BUFFER_RANGE.start(), max = *REFRESH_BUFFER_RANGE.end()))]
     pub refresh_buffer_seconds: u32,
     /// Custom Interval (custom interval strategy): refresh when the token is this many seconds
     /// old (300..=86400).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = *REFRESH_INTERVAL_RANGE.start(), max = *REFRESH_INTERVAL_RANGE.end()))]
     pub refresh_interval_seconds: Option<u32>,
     /// Authorization Extra Params: added to the consent URL (e.g. `access_type=offline`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

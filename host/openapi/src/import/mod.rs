@@ -445,8 +445,26 @@ fn build_action(
         paginated: false,
         pagination: None,
         anonymous,
+        tags: operation_tags(operation),
     };
     (action, detected)
+}
+
+/// The operation's tags (strings only, each once, in the spec's order).
+fn operation_tags(operation: &Value) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    for tag in operation
+        .get("tags")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        if !tags.iter().any(|t| t == tag) {
+            tags.push(tag.to_string());
+        }
+    }
+    tags
 }
 
 /// Path-level and operation-level parameters (the operation's win), checked against the
@@ -942,6 +960,7 @@ mod tests {
             paginated: false,
             pagination: None,
             anonymous: false,
+            tags: Vec::new(),
         };
         let mut definition = Definition {
             schema: None,
