@@ -56,6 +56,14 @@ pub enum Error {
     /// An option given by the caller is invalid (a bad glob, say).
     #[error("invalid option: {0}")]
     InvalidOption(String),
+    /// The document cannot be written in the asked format.
+    #[error("cannot write the spec as {format}: {message}")]
+    Render {
+        /// `JSON` or `YAML`.
+        format: &'static str,
+        /// Why.
+        message: String,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use plugboard_openapi::repair::{CleanOptions, clean};
 use plugboard_openapi::source::Format;
 
@@ -73,14 +72,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     let yaml = args.yaml || (!args.json && doc.format == Format::Yaml);
-    let mut text = if yaml {
-        serde_saphyr::to_string(&cleaned.value).context("cannot write the spec as YAML")?
-    } else {
-        serde_json::to_string_pretty(&cleaned.value)?
-    };
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
+    let format = if yaml { Format::Yaml } else { Format::Json };
+    let text = plugboard_openapi::source::render(&cleaned.value, format)?;
     crate::files::write_atomically(&args.output, text.as_bytes())?;
     for change in &cleaned.changes {
         eprintln!("{change}");

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use plugboard_openapi::Error;
 use plugboard_openapi::convert::{TARGET_VERSION, to_openapi3};
 use plugboard_openapi::source::{Document, Format};
@@ -79,15 +79,8 @@ fn located(error: Error, document: &Document, spec: &str) -> anyhow::Error {
 
 /// Pretty JSON or YAML text of the document, ending with a newline.
 fn render(value: &Value, yaml: bool) -> Result<String> {
-    let mut text = if yaml {
-        serde_saphyr::to_string(value).context("cannot write the document as YAML")?
-    } else {
-        serde_json::to_string_pretty(value).context("cannot write the document as JSON")?
-    };
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    Ok(text)
+    let format = if yaml { Format::Yaml } else { Format::Json };
+    Ok(plugboard_openapi::source::render(value, format)?)
 }
 
 /// Paths (without `x-` keys), operations and component schemas of an OpenAPI 3 document.

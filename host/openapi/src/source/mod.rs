@@ -36,6 +36,26 @@ pub enum Format {
     Yaml,
 }
 
+/// Writes a spec as pretty JSON or YAML, ending with a newline (repair and convert keep the
+/// user's format this way).
+pub fn render(value: &Value, format: Format) -> Result<String> {
+    let written = match format {
+        Format::Json => serde_json::to_string_pretty(value).map_err(|e| Error::Render {
+            format: "JSON",
+            message: e.to_string(),
+        }),
+        Format::Yaml => serde_saphyr::to_string(value).map_err(|e| Error::Render {
+            format: "YAML",
+            message: e.to_string(),
+        }),
+    };
+    let mut text = written?;
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
+}
+
 /// A 1-based line and column in the source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Position {

@@ -115,10 +115,16 @@ pub async fn clean(
         let document = read_spec(text(&body)?)?;
         let cleaned = plugboard_openapi::repair::clean(&document.value, &query.options())
             .map_err(filter_problem)?;
-        let spec = serde_json::to_string_pretty(&cleaned.value).map_err(Problem::internal)?;
+        // The repaired spec keeps the user's format: YAML in, YAML out.
+        let spec = plugboard_openapi::source::render(&cleaned.value, document.format)
+            .map_err(Problem::internal)?;
         let findings = findings_of(&spec);
         Ok(Json(json!({
             "spec": spec,
+            "format": match document.format {
+                plugboard_openapi::source::Format::Json => "json",
+                plugboard_openapi::source::Format::Yaml => "yaml",
+            },
             "changes": cleaned.changes.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "repairs": cleaned.changes,
             "findings": findings,
