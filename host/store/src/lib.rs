@@ -211,23 +211,60 @@ impl Store {
         Ok(())
     }
 
-    /// A page of an organization's audit entries, newest first (keyset: the entry's id).
+    /// A page of an organization's audit entries that `filter` keeps, newest first (keyset:
+    /// the entry's id).
     pub async fn audit_log(
         &self,
         organization: &str,
+        filter: &AuditFilter,
         page: &PageRequest,
     ) -> Result<Page<AuditEntry>> {
         let after: Option<(i64,)> = page.after("audit")?;
-        let keyset = if after.is_some() { "AND id < $3" } else { "" };
+        // Each condition takes the next parameter number (`$n`, used twice where it says so);
+        // values are bound in the same order. No LIKE: names hold `_`, a LIKE wildcard.
+        let mut conditions = vec!["organization_id = $1".to_string()];
+        let mut texts: Vec<String> = Vec::new();
+        let text_filters = [
+            // `invoke` also finds `invoke.dry_run`: the exact name or a dotted prefix.
+            (
+                "(action = $n OR substr(action, 1, length($n) + 1) = $n || '.')",
+                &filter.action,
+            ),
+            ("user_id = $n", &filter.user_id),
+            ("substr(target, 1, length($n)) = $n", &filter.target),
+        ];
+        for (sql, value) in text_filters {
+            if let Some(value) = value {
+                texts.push(value.clone());
+                conditions.push(sql.replace("$n", &format!("${}", 2 + texts.len())));
+            }
+        }
+        let mut numbers: Vec<i64> = Vec::new();
+        let number_filters = [
+            ("at >= $n", filter.since),
+            ("at < $n", filter.until),
+            ("id < $n", after.map(|(id,)| id)),
+        ];
+        for (sql, value) in number_filters {
+            if let Some(value) = value {
+                numbers.push(value);
+                let n = 2 + texts.len() + numbers.len();
+                conditions.push(sql.replace("$n", &format!("${n}")));
+            }
+        }
         let sql = format!(
             "SELECT id, at, organization_id, user_id, action, target, detail FROM audit_log \
-             WHERE organization_id = $1 {keyset} ORDER BY id DESC LIMIT $2"
+             WHERE {} ORDER BY id DESC LIMIT $2",
+            conditions.join(" AND ")
         );
         let mut query = sqlx::query_as::<_, AuditEntry>(&sql)
             .bind(organization)
             .bind(page.fetch());
-        if let Some((id,)) = after {
-            query = query.bind(id);
+        for text in texts {
+            query = query.bind(text);
+        }
+        for number in numbers {
+            query = query.bind(number);
         }
         let rows = query.fetch_all(&self.pool).await?;
         page.page(rows, "audit", |e| (e.id,))

@@ -242,6 +242,21 @@ impl std::fmt::Debug for Configuration {
     }
 }
 
+/// Which audit log entries to list (every field narrows; none lists all).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct AuditFilter {
+    /// This action, or the actions below it (`invoke` also finds `invoke.dry_run`).
+    pub action: Option<String>,
+    /// Done by this user.
+    pub user_id: Option<String>,
+    /// Done to targets that start with this (an installation id finds its invocations).
+    pub target: Option<String>,
+    /// At or after this time (Unix seconds).
+    pub since: Option<i64>,
+    /// Before this time (Unix seconds).
+    pub until: Option<i64>,
+}
+
 /// One audit log entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct AuditEntry {

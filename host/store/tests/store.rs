@@ -369,7 +369,12 @@ async fn exercise(store: &Store) {
         .await
         .unwrap();
     let id = root.id.as_str();
-    let log = walk(1, |page| async move { store.audit_log(id, &page).await }).await;
+    let log = walk(1, |page| async move {
+        store
+            .audit_log(id, &plugboard_store::AuditFilter::default(), &page)
+            .await
+    })
+    .await;
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["invoke", "integration.finalize"], "newest first");
 }

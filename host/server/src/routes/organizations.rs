@@ -1,9 +1,10 @@
 //! Organizations, users and the audit log.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use plugboard_store::{Organization, Role};
+use plugboard_store::{AuditFilter, Organization, Role};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -139,14 +140,20 @@ pub async fn create_user(
     ))
 }
 
-/// `GET /v1/organizations/{org}/audit` (admin): a page of its entries, newest first.
+/// `GET /v1/organizations/{org}/audit` (admin): a page of its entries, newest first, narrowed by
+/// `action`, `user_id`, `target`, `since` and `until` in the query.
 pub async fn audit(
     State(state): State<AppState>,
     caller: Caller,
     Path(org): Path<String>,
+    filter: Result<Query<AuditFilter>, QueryRejection>,
     Paging(page): Paging,
 ) -> ApiResult<Json<Value>> {
+    let Query(filter) = filter.map_err(|e| Problem::bad_request(e.body_text()))?;
     caller.reach(&state, &org).await?;
     caller.require(Role::Admin)?;
-    paging::answer("entries", state.store.audit_log(&org, &page).await?)
+    paging::answer(
+        "entries",
+        state.store.audit_log(&org, &filter, &page).await?,
+    )
 }
