@@ -18,6 +18,8 @@ pub struct Problem {
     pub fields: Vec<String>,
     /// When to try again (`Retry-After`), for a busy answer.
     pub retry_after: Option<std::time::Duration>,
+    /// More members of the answer (RFC 9457 extensions), such as an invocation's exchanges.
+    pub extensions: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 #[derive(Serialize)]
@@ -29,6 +31,8 @@ struct Body<'a> {
     detail: &'a str,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     fields: &'a [String],
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    extensions: Option<&'a serde_json::Map<String, serde_json::Value>>,
 }
 
 impl Problem {
@@ -39,7 +43,16 @@ impl Problem {
             detail: detail.into(),
             fields: Vec::new(),
             retry_after: None,
+            extensions: None,
         }
+    }
+
+    /// The same problem with one more member in its answer (`name` must not be a standard one).
+    pub fn with_member(mut self, name: &str, value: serde_json::Value) -> Problem {
+        self.extensions
+            .get_or_insert_with(Box::default)
+            .insert(name.to_string(), value);
+        self
     }
 
     /// 429: the caller's share of the host is in use, or the host is; try again after
@@ -128,6 +141,7 @@ impl IntoResponse for Problem {
             status: self.status.as_u16(),
             detail: &self.detail,
             fields: &self.fields,
+            extensions: self.extensions.as_deref(),
         };
         let text = serde_json::to_string(&body).unwrap_or_else(|_| "{}".into());
         let mut response = (

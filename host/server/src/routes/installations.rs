@@ -390,6 +390,10 @@ pub struct Invoke {
     /// the installed version: the next version replays it (regression check).
     #[serde(default)]
     record: bool,
+    /// Answer with the call's exchanges too (each page's request and response, credentials
+    /// redacted), also when it fails.
+    #[serde(default)]
+    exchanges: bool,
 }
 
 /// A runtime error as a problem: the caller's mistakes are 4xx, the upstream's 502.
@@ -409,6 +413,7 @@ pub(crate) fn invoke_problem(error: RunError) -> Problem {
                     .join(" and ")
             ))
             .with_fields(fields)
+            .with_member("cause", json!("credentials"))
         }
         // A hostname template (`{account}.blob.core.windows.net`) without a usable value.
         RunError::Hostname(message) => {
@@ -421,7 +426,8 @@ pub(crate) fn invoke_problem(error: RunError) -> Problem {
              /v1/installations/{{id}}/oauth/authorize` (Connect on the installation's page in the \
              console), then open the consent URL in a browser"
         ))
-        .with_fields(["configuration".to_string()]),
+        .with_fields(["configuration".to_string()])
+        .with_member("cause", json!("consent")),
         RunError::Busy { retry_after, .. } => Problem::busy(error.to_string(), retry_after),
         RunError::InvalidBody { field, message } => {
             Problem::unprocessable(format!("invalid input: `{field}`: {message}"))
@@ -430,12 +436,17 @@ pub(crate) fn invoke_problem(error: RunError) -> Problem {
         RunError::Guest(Failure::InvalidInput { message }) => {
             Problem::unprocessable(format!("invalid input: {message}"))
         }
+        // The upstream refused the credentials: the caller fixes them, not the call.
+        RunError::Guest(Failure::UpstreamStatus {
+            status: 401 | 403, ..
+        }) => Problem::bad_gateway(error.to_string()).with_member("cause", json!("credentials")),
         RunError::Guest(_)
         | RunError::Timeout(_)
         | RunError::MemoryLimit { .. }
         | RunError::Trap { .. }
         | RunError::BadOutput(_) => Problem::bad_gateway(error.to_string()),
-        RunError::Tokens(message) => Problem::bad_gateway(format!("OAuth 2.0 tokens: {message}")),
+        RunError::Tokens(message) => Problem::bad_gateway(format!("OAuth 2.0 tokens: {message}"))
+            .with_member("cause", json!("credentials")),
         other => Problem::internal(other),
     }
 }
@@ -755,9 +766,18 @@ pub async fn invoke(
         &action,
         &input,
         body.configuration.as_deref(),
-        if body.record { Tap::Record } else { Tap::Live },
+        if body.record || body.exchanges {
+            Tap::Record
+        } else {
+            Tap::Live
+        },
     )
     .await?;
+    let shown = if body.exchanges {
+        Some(serde_json::to_value(&exchanges).map_err(Problem::internal)?)
+    } else {
+        None
+    };
     let mut recording = None;
     if let (true, Ok(output)) = (body.record, &result) {
         let exchanges = serde_json::to_value(&exchanges).map_err(Problem::internal)?;
@@ -793,11 +813,21 @@ pub async fn invoke(
         &outcome,
     )
     .await?;
-    let output = result.map_err(invoke_problem)?;
-    Ok(Json(match recording {
-        Some(id) => json!({"output": output, "recording_id": id}),
-        None => json!({"output": output}),
-    }))
+    let output = result.map_err(|error| {
+        let problem = invoke_problem(error);
+        match &shown {
+            Some(exchanges) => problem.with_member("exchanges", exchanges.clone()),
+            None => problem,
+        }
+    })?;
+    let mut answer = json!({"output": output});
+    if let Some(id) = recording {
+        answer["recording_id"] = json!(id);
+    }
+    if let Some(exchanges) = shown {
+        answer["exchanges"] = exchanges;
+    }
+    Ok(Json(answer))
 }
 
 /// What kind of failure a call had, for the audit log: the kind and the upstream status, never
