@@ -123,15 +123,25 @@ try {
   await shot('regex-replace');
   await t('regex-apply').click();
   await expectText(t('action-row'), 'Get Items', 'the renamed action');
-  // The action's own pagination: out of range is refused by the server, then a valid one kept.
-  await t('action-own-pagination-edit').click();
-  await t('own-pagination-input').fill('{"type": "page", "page_param": "page", "results_key": "items", "default_page_size": 0}');
-  await t('own-pagination-save').click();
-  await expectText(t('error'), '1..=1000', 'the own pagination range');
-  await t('action-own-pagination-edit').click();
-  await t('own-pagination-input').fill('{"type": "page", "page_param": "page", "page_size_param": "per_page", "results_key": "items", "default_page_size": 5, "default_page_limit": 20}');
-  await t('own-pagination-save').click();
+  // Editing an action: its description, and its own pagination (out of range is refused,
+  // then a valid one kept).
+  await t('action-edit').click();
+  const dialog = t('edit-dialog');
+  const d = (name) => dialog.locator(`[data-test="${name}"]`);
+  await d('edit-description').fill('The items, a page at a time.');
+  await d('own-pagination-enabled').check();
+  await d('pagination-type').selectOption('page');
+  await d('page-param').fill('page');
+  await d('results-key').fill('items');
+  await d('default-page-size').fill('0');
+  await d('edit-save').click();
+  await expectText(d('error'), '1..=1000', 'the own pagination range');
+  await d('page-size-param').fill('per_page');
+  await d('default-page-size').fill('5');
+  await d('default-page-limit').fill('20');
+  await d('edit-save').click();
   await expectText(t('action-own-pagination'), 'own: page', 'the own pagination');
+  await expectText(t('status'), /Saved itemsGet/, 'the saved action');
   await shot('actions');
   await t('wizard-next').click();
 
@@ -158,6 +168,10 @@ try {
   await t('try-input').fill('{}');
   await t('try-run').click();
   await expectText(t('try-output'), 'item-23', 'the items of the invoked action');
+  await expectText(t('try-exchange'), /Page 1: GET http/, 'the raw exchange of the first page');
+  const raw = await t('try-exchange').first().locator('pre').textContent();
+  if (raw.includes('demo-key')) fail(`the exchange shows the API key: ${raw}`);
+  if (!/x-api-key/i.test(raw)) fail(`the exchange does not show the (redacted) key header: ${raw}`);
   await shot('invoked');
 
   if (foreign.length) fail(`requests left the server: ${foreign.join(', ')}`);

@@ -1,6 +1,6 @@
 //! The Plugboard platform's REST API (axum).
 //!
-//! Every route but the console's files (`/`, `/console/...`), `/openapi.json`, `/healthz` and
+//! Every route but the console's files (`/`, `/console/...`), `/v1/meta`, `/openapi.json`, `/healthz` and
 //! the OAuth callback (`/v1/oauth/callback`, which checks its `state`) needs an API token. Roles: a viewer reads, an
 //! editor also authors, finalizes, installs and invokes, an admin also manages organizations,
 //! users and the custom-integrations switch. A caller reaches their organization and every
@@ -9,6 +9,7 @@
 
 mod auth;
 mod change_report;
+mod console;
 mod ops;
 mod paging;
 mod problem;
@@ -73,6 +74,8 @@ pub struct AppState {
     token_limiter: Option<Arc<ops::TokenLimiter>>,
     /// Caps on metric label values that come from callers' data.
     labels: Arc<Labels>,
+    /// Where the console's files are read from instead of the binary, if set.
+    console_dir: console::ConsoleDir,
 }
 
 /// Caps on the label values of call metrics.
@@ -112,7 +115,15 @@ impl AppState {
                 integrations: ops::LabelCap::new(),
                 actions: ops::LabelCap::new(),
             }),
+            console_dir: None,
         }
+    }
+
+    /// The same state with the console's files read from `dir` on each request instead of
+    /// the ones built in (for developing the console without rebuilding the server).
+    pub fn with_console_dir(mut self, dir: std::path::PathBuf) -> AppState {
+        self.console_dir = Some(Arc::new(dir));
+        self
     }
 
     /// The same state with limits on spec work.
@@ -160,9 +171,9 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     use routes::{installations as ins, integrations as int, organizations as org};
     Router::new()
-        .route("/", get(routes::console_page))
-        .route("/console/app.js", get(routes::console_script))
-        .route("/console/app.css", get(routes::console_style))
+        .route("/", get(console::page))
+        .route("/console/{file}", get(console::file))
+        .route("/v1/meta", get(console::meta))
         .route("/openapi.json", get(routes::openapi))
         .route("/healthz", get(routes::health))
         .route("/v1/me", get(org::me))
@@ -209,6 +220,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/integrations/{id}", get(int::get).delete(int::delete))
         .route("/v1/integrations/{id}/definition", put(int::update))
+        .route("/v1/integrations/{id}/icon", get(int::icon))
         .route(
             "/v1/integrations/{id}/actions/regex-replace",
             post(routes::actions::regex_replace),

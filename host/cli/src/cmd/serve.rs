@@ -32,6 +32,15 @@ pub struct Args {
     /// URI with each provider). Without it, consent on the platform is off.
     #[arg(long, env = "PLUGBOARD_PUBLIC_URL", value_name = "URL", value_parser = public_url)]
     pub public_url: Option<String>,
+    /// Serve the console's files from this directory, read on each request, instead of the
+    /// ones built into the binary (for developing the console: edit, reload the page).
+    #[arg(
+        long,
+        env = "PLUGBOARD_CONSOLE_DIR",
+        value_name = "DIR",
+        hide_short_help = true
+    )]
+    pub console_dir: Option<PathBuf>,
     /// A public key file whose signatures on third-party bundles are trusted (repeatable).
     #[arg(
         long = "trusted-key",
@@ -256,6 +265,9 @@ pub async fn run(args: Args, host: &crate::HostArgs) -> Result<ExitCode> {
         .with_max_body(max_body);
     if let Some(url) = &args.public_url {
         state = state.with_public_url(url);
+    }
+    if let Some(dir) = &args.console_dir {
+        state = state.with_console_dir(dir.clone());
     }
     state = state.with_metrics(metrics);
     if let Some(limits) = rate_limits {

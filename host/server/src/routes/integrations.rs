@@ -478,6 +478,37 @@ pub async fn get(
     Ok(Json(integration))
 }
 
+/// `GET /v1/integrations/{id}/icon`: the integration's SVG icon (sanitized when stored), for
+/// lists; 404 when it has none.
+pub async fn icon(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::response::Response> {
+    use axum::http::header;
+    use axum::response::IntoResponse as _;
+    let integration = visible(&state, &caller, &id).await?;
+    let svg = integration
+        .definition
+        .get("icon")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Problem::not_found(format!("integration `{id}` has no icon")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            // Opened on its own, the SVG runs nothing and loads nothing.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'",
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CACHE_CONTROL, "private, max-age=60"),
+        ],
+        svg.to_string(),
+    )
+        .into_response())
+}
+
 /// `PUT /v1/integrations/{id}/definition`: replaces a draft's definition.
 pub async fn update(
     State(state): State<AppState>,

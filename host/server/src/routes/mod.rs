@@ -21,42 +21,6 @@ pub async fn openapi() -> impl IntoResponse {
     )
 }
 
-/// The console's files, embedded in the binary.
-const CONSOLE_HTML: &str = include_str!("../../console/index.html");
-const CONSOLE_JS: &str = include_str!("../../console/app.js");
-const CONSOLE_CSS: &str = include_str!("../../console/app.css");
-
-/// Headers of every console file: same-origin only, nothing inline.
-fn console(content_type: &'static str, body: &'static str) -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
-            ),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        body,
-    )
-}
-
-/// `GET /`: the console.
-pub async fn console_page() -> impl IntoResponse {
-    console("text/html; charset=utf-8", CONSOLE_HTML)
-}
-
-/// `GET /console/app.js`.
-pub async fn console_script() -> impl IntoResponse {
-    console("text/javascript; charset=utf-8", CONSOLE_JS)
-}
-
-/// `GET /console/app.css`.
-pub async fn console_style() -> impl IntoResponse {
-    console("text/css; charset=utf-8", CONSOLE_CSS)
-}
-
 /// Records what a caller did in an organization's audit log (never secrets).
 pub(crate) async fn audit(
     state: &crate::AppState,

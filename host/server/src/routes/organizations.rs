@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use plugboard_store::{AuditFilter, Organization, Role};
+use plugboard_store::{AuditFilter, Organization, PageRequest, Role};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -140,16 +140,42 @@ pub async fn create_user(
     ))
 }
 
+/// The audit log's query: its filters and the page (anything else is refused, as on every list).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    action: Option<String>,
+    user_id: Option<String>,
+    target: Option<String>,
+    since: Option<i64>,
+    until: Option<i64>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
 /// `GET /v1/organizations/{org}/audit` (admin): a page of its entries, newest first, narrowed by
-/// `action`, `user_id`, `target`, `since` and `until` in the query.
+/// `action` (or a dotted prefix: `token` finds `token.create`), `user_id`, `target` (a prefix),
+/// `since` and `until` (Unix seconds).
 pub async fn audit(
     State(state): State<AppState>,
     caller: Caller,
     Path(org): Path<String>,
-    filter: Result<Query<AuditFilter>, QueryRejection>,
-    Paging(page): Paging,
+    query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> ApiResult<Json<Value>> {
-    let Query(filter) = filter.map_err(|e| Problem::bad_request(e.body_text()))?;
+    let Query(query) = query.map_err(|e| {
+        Problem::bad_request(format!(
+            "the query string: {}; the audit log takes `action`, `user_id`, `target`, `since`, `until`, `limit` and `cursor`",
+            e.body_text()
+        ))
+    })?;
+    let page = PageRequest::parse(query.cursor.as_deref(), query.limit.as_deref())?;
+    let filter = AuditFilter {
+        action: query.action,
+        user_id: query.user_id,
+        target: query.target,
+        since: query.since,
+        until: query.until,
+    };
     caller.reach(&state, &org).await?;
     caller.require(Role::Admin)?;
     paging::answer(
