@@ -67,6 +67,11 @@ const axe = async (view) => {
 
 try {
   await page.goto(`${BASE}/`);
+  // The observer sees a task that is known to be long (else "no long task" would prove nothing).
+  await page.evaluate(() => { setTimeout(() => { const end = performance.now() + 120; while (performance.now() < end); }, 0); });
+  await page.waitForTimeout(300);
+  const seen = await page.evaluate(() => window.longTasks.map((x) => x.duration));
+  if (!seen.some((d) => d >= 100)) fail(`the Long Tasks observer did not see a 120 ms task: ${JSON.stringify(seen)}`);
   await t('token-input').fill(TOKEN);
   await t('sign-in').click();
   await t('spec-input').waitFor();

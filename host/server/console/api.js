@@ -4,7 +4,7 @@ import { enc, select } from './dom.js';
 export const TOKEN_KEY = 'plugboard.token';
 
 /** What the console knows: the session, the chosen organization, the wizard's integration. */
-export const state = { token: sessionStorage.getItem(TOKEN_KEY) || '', user: null, orgs: [], org: '', spec: '', summaries: {}, wiz: null, renderId: 0 };
+export const state = { token: sessionStorage.getItem(TOKEN_KEY) || '', user: null, orgs: [], org: '', spec: '', specName: '', specFile: null, summaries: {}, wiz: null, renderId: 0 };
 
 export const canEdit = () => !!state.user && state.user.role !== 'viewer';
 export const isAdmin = () => !!state.user && state.user.role === 'admin';
@@ -23,13 +23,17 @@ export class ApiError extends Error {
   }
 }
 
-/** Calls the REST API; a string body goes as text/plain, anything else as JSON. Throws an ApiError. */
+/**
+ * Calls the REST API; a string or a Blob (an uploaded file, sent as it is, without copying it
+ * on the page's thread) goes as text/plain, anything else as JSON. Throws an ApiError.
+ */
 export async function api(method, path, body) {
   const headers = { Authorization: `Bearer ${state.token}`, Accept: 'application/json' };
   const init = { method, headers };
   if (body !== undefined) {
-    headers['Content-Type'] = typeof body === 'string' ? 'text/plain' : 'application/json';
-    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    const raw = typeof body === 'string' || body instanceof Blob;
+    headers['Content-Type'] = raw ? 'text/plain' : 'application/json';
+    init.body = raw ? body : JSON.stringify(body);
   }
   const response = await fetch(path, init).catch((error) => { throw new ApiError(`the server cannot be reached (${error.message})`, 0); });
   const raw = await response.text();

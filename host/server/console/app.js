@@ -34,7 +34,7 @@ async function signIn(token) {
 }
 
 function signOut(message) {
-  Object.assign(state, { token: '', user: null, orgs: [], wiz: null, spec: '', renderId: state.renderId + 1 });
+  Object.assign(state, { token: '', user: null, orgs: [], wiz: null, spec: '', specFile: null, renderId: state.renderId + 1 });
   sessionStorage.removeItem(TOKEN_KEY);
   setStatus(message || 'Signed out.');
   renderSignIn();

@@ -11,7 +11,7 @@ const EDITABLE_BYTES = 512 * 1024;
 const SEVERITIES = ['error', 'warning', 'info'];
 
 export function viewSource() {
-  const text = textarea({ rows: 14, spellcheck: 'false', class: 'code', test: 'spec-input', onInput: () => { state.spec = text.value; state.specName = ''; showLoaded(); } });
+  const text = textarea({ rows: 14, spellcheck: 'false', class: 'code', test: 'spec-input', onInput: () => { state.spec = text.value; state.specName = ''; state.specFile = null; showLoaded(); } });
   const loaded = h('p', { class: 'note', test: 'spec-loaded', hidden: true });
   const err = errorBox();
   const repairs = h('div');
@@ -24,7 +24,7 @@ export function viewSource() {
     loaded.hidden = !large;
     if (large) {
       loaded.replaceChildren(`${state.specName || 'The spec'} is loaded (${(state.spec.length / 1048576).toFixed(1)} MB): too large to edit here; check it to see it in the source viewer. `,
-        button('Clear', () => { state.spec = ''; state.specName = ''; text.value = ''; showLoaded(); report.replaceChildren(); }, { test: 'spec-clear' }));
+        button('Clear', () => { Object.assign(state, { spec: '', specName: '', specFile: null }); text.value = ''; showLoaded(); report.replaceChildren(); }, { test: 'spec-clear' }));
     } else if (text.value !== state.spec) {
       text.value = state.spec;
     }
@@ -34,25 +34,28 @@ export function viewSource() {
     if (!chosen) return;
     state.spec = await chosen.text();
     state.specName = chosen.name;
+    state.specFile = chosen;
     report.replaceChildren();
     repairs.replaceChildren();
     showLoaded();
     setStatus(`Loaded ${chosen.name} (${(chosen.size / 1024).toFixed(0)} KB).`);
   }));
+  /** The spec to send: the uploaded file itself when it is unchanged, else the text. */
   const spec = () => {
     if (!state.spec.trim()) throw new Error('Paste a spec or choose a file first.');
-    return state.spec;
+    return state.specFile || state.spec;
   };
   const checkSpec = actionButton('Check', err, async () => {
-    const source = spec();
+    const source = state.spec;
     setStatus('Checking…');
-    const result = await api('POST', '/v1/lint', source);
+    const result = await api('POST', '/v1/lint', spec());
     report.replaceChildren(await lintReport(result, source));
     setStatus(`Checked: ${lintCounts(result.findings)}.`);
   }, { test: 'check-spec' });
   const repair = actionButton('Repair', err, async () => {
     const result = await api('POST', '/v1/clean', spec());
     state.spec = result.spec;
+    state.specFile = null;
     showLoaded();
     report.replaceChildren();
     repairs.replaceChildren(h('h2', { text: 'Repairs' }), result.changes.length
@@ -66,6 +69,8 @@ export function viewSource() {
     setStatus('Importing…');
     const result = await api('POST', `/v1/organizations/${enc(state.org)}/integrations/import${filters.query()}`, spec());
     state.summaries[result.integration.id] = result.summary;
+    // The wizard starts from this answer instead of fetching the integration again.
+    state.wiz = { integration: result.integration, def: result.integration.definition, pending: false, last: null };
     setStatus(`Imported “${result.integration.name}” with ${plural(result.summary.actions, 'action')}.`);
     go(`#/integration/${enc(result.integration.id)}/basics`);
   }, { test: 'import-spec', class: 'primary' });

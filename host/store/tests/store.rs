@@ -377,6 +377,44 @@ async fn exercise(store: &Store) {
     .await;
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["invoke", "integration.finalize"], "newest first");
+    // Filters, on SQLite and PostgreSQL alike.
+    let filtered = |filter: plugboard_store::AuditFilter| async move {
+        let page = store
+            .audit_log(id, &filter, &plugboard_store::PageRequest::default())
+            .await
+            .unwrap();
+        page.items.into_iter().map(|e| e.action).collect::<Vec<_>>()
+    };
+    let by_action = |action: &str| plugboard_store::AuditFilter {
+        action: Some(action.into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        filtered(by_action("integration")).await,
+        ["integration.finalize"]
+    );
+    assert_eq!(filtered(by_action("invoke")).await, ["invoke"]);
+    assert!(filtered(by_action("integration.fin")).await.is_empty());
+    assert!(
+        filtered(by_action("_nvoke")).await.is_empty(),
+        "no LIKE wildcards"
+    );
+    let by_user = plugboard_store::AuditFilter {
+        user_id: Some(admin.id.clone()),
+        target: Some(integration.id[..8].to_string()),
+        ..Default::default()
+    };
+    assert_eq!(filtered(by_user).await, ["invoke", "integration.finalize"]);
+    let future = plugboard_store::AuditFilter {
+        since: Some(i64::MAX / 2),
+        ..Default::default()
+    };
+    assert!(filtered(future).await.is_empty());
+    let past = plugboard_store::AuditFilter {
+        until: Some(0),
+        ..Default::default()
+    };
+    assert!(filtered(past).await.is_empty());
 }
 
 #[tokio::test]
