@@ -104,6 +104,8 @@ try {
 
   // Every auth type, from the server's rules.
   await t('step-auth').waitFor();
+  await t('auth-type').selectOption('none');
+  await expectText(t('auth-credentials'), /without credentials/, 'no auth');
   await t('auth-type').selectOption('basic');
   await expectText(t('auth-credentials'), /username.*password/, 'Basic\'s credentials');
   await t('auth-type').selectOption('oauth2');

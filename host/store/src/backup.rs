@@ -305,9 +305,11 @@ mod tests {
         // Closing the last connection checkpoints and removes the WAL and its index.
         store.pool.close().await;
         // (sqlx's SQLite connections finish closing on their worker threads.)
+        // On a loaded machine that can take seconds: wait up to 10 s for both files to go.
         let wal = dir.path().join("plugboard.db-wal");
-        for _ in 0..100 {
-            if !wal.exists() {
+        let shm = dir.path().join("plugboard.db-shm");
+        for _ in 0..500 {
+            if !wal.exists() && !shm.exists() {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
