@@ -31,9 +31,12 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| {
                 Problem::unauthorized("the Authorization header must be `Bearer <token>`")
             })?;
+        // Every authenticated request starts here: the cached reads it makes see every change
+        // committed before it arrived, on any node.
+        state.store.sync_cache().await?;
         let user = state
             .store
-            .user_by_token(token)
+            .cached_user_by_token(token)
             .await?
             .ok_or_else(|| Problem::unauthorized("the API token is not valid"))?;
         // The access log names who called (the token by its id, never itself).
@@ -77,7 +80,7 @@ impl Caller {
     pub async fn reach(&self, state: &AppState, organization: &str) -> ApiResult<()> {
         if state
             .store
-            .is_within(organization, &self.0.organization_id)
+            .cached_is_within(organization, &self.0.organization_id)
             .await?
         {
             Ok(())

@@ -314,6 +314,9 @@ pub async fn metrics_route(
     metrics::gauge!("plugboard_db_connections", "state" => "idle").set(f64::from(idle));
     metrics::gauge!("plugboard_db_connections", "state" => "in_use")
         .set(f64::from(size.saturating_sub(idle)));
+    let (hits, misses) = state.store.cache_stats();
+    metrics::counter!("plugboard_store_cache_reads_total", "result" => "hit").absolute(hits);
+    metrics::counter!("plugboard_store_cache_reads_total", "result" => "miss").absolute(misses);
     (
         [(
             header::CONTENT_TYPE,

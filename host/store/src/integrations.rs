@@ -410,6 +410,29 @@ impl Store {
         ))
     }
 
+    /// A version without its definition and change report (`change_report` is null): what a
+    /// call needs, the bundle and whether it is retired.
+    pub async fn version_info(&self, id: &str, version: i64) -> Result<Version> {
+        let row = sqlx::query(
+            "SELECT version, bundle_hash, manifest_digest, created_at, retired_at \
+             FROM integration_versions WHERE integration_id = $1 AND version = $2",
+        )
+        .bind(id)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("version {version} of integration `{id}`")))?;
+        Ok(Version {
+            integration_id: id.to_string(),
+            version: row.try_get("version")?,
+            bundle_hash: row.try_get("bundle_hash")?,
+            manifest_digest: row.try_get("manifest_digest")?,
+            change_report: serde_json::Value::Null,
+            created_at: row.try_get("created_at")?,
+            retired_at: row.try_get("retired_at")?,
+        })
+    }
+
     /// A stored component by its hash.
     pub async fn bundle(&self, hash: &str) -> Result<Vec<u8>> {
         let row = sqlx::query("SELECT component FROM bundles WHERE hash = $1")

@@ -11,7 +11,9 @@
 //!
 //! [`backup`] copies a live SQLite database consistently (`VACUUM INTO`).
 
+mod audit;
 mod backup;
+mod cache;
 mod consents;
 mod installations;
 mod integrations;
@@ -110,6 +112,10 @@ pub struct Store {
     backend: Backend,
     /// The connection URL (for connections outside the pool, e.g. holding a lock).
     url: String,
+    /// The cached reads of the request path.
+    cache: std::sync::Arc<cache::Cache>,
+    /// The queue of audit entries to the writer task.
+    audit: audit::AuditWriter,
 }
 
 impl Store {
@@ -135,11 +141,26 @@ impl Store {
             }
             _ => url.to_string(),
         };
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let cores = u32::try_from(cores).unwrap_or(64);
+        // Sized for the cores: SQLite runs each connection's statements on a thread of its own
+        // (readers in parallel, one writer at a time); PostgreSQL connections mostly wait on
+        // the network, so more of them keep the cores busy. Statements are prepared once per
+        // connection and kept (sqlx's statement cache).
         let mut options = AnyPoolOptions::new();
+        if backend == Backend::Postgres {
+            options = options
+                .max_connections((cores * 4).clamp(8, 64))
+                .min_connections(cores.min(8));
+        }
         if backend == Backend::Sqlite {
             options = options
                 // One connection for an in-memory database (each connection is its own one).
-                .max_connections(if url.contains(":memory:") { 1 } else { 8 })
+                .max_connections(if url.contains(":memory:") {
+                    1
+                } else {
+                    (cores * 2).clamp(8, 16)
+                })
                 .after_connect(|conn, _| {
                     Box::pin(async move {
                         // WAL with synchronous=NORMAL: a crash of the process loses nothing
@@ -161,7 +182,13 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
         }
-        Ok(Store { pool, backend, url })
+        Ok(Store {
+            audit: audit::AuditWriter::start(pool.clone()),
+            pool,
+            backend,
+            url,
+            cache: std::sync::Arc::default(),
+        })
     }
 
     /// The backend in use.
@@ -181,93 +208,13 @@ impl Store {
         (self.pool.size(), idle)
     }
 
-    /// Closes the pool after the connections in use are given back (a clean stop: SQLite
-    /// checkpoints its write-ahead log).
+    /// Writes the audit entries still queued, then closes the pool after the connections in
+    /// use are given back (a clean stop: SQLite checkpoints its write-ahead log).
     pub async fn close(&self) {
+        if let Err(error) = self.flush_audit().await {
+            tracing::error!(%error, "the audit entries still queued could not be written");
+        }
         self.pool.close().await;
-    }
-
-    /// Records an admin action or an invocation (never secrets).
-    pub async fn audit(
-        &self,
-        organization: Option<&str>,
-        user: Option<&str>,
-        action: &str,
-        target: &str,
-        detail: &str,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO audit_log (at, organization_id, user_id, action, target, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(now())
-        .bind(organization)
-        .bind(user)
-        .bind(action)
-        .bind(target)
-        .bind(detail)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// A page of an organization's audit entries that `filter` keeps, newest first (keyset:
-    /// the entry's id).
-    pub async fn audit_log(
-        &self,
-        organization: &str,
-        filter: &AuditFilter,
-        page: &PageRequest,
-    ) -> Result<Page<AuditEntry>> {
-        let after: Option<(i64,)> = page.after("audit")?;
-        // Each condition takes the next parameter number (`$n`, used twice where it says so);
-        // values are bound in the same order. No LIKE: names hold `_`, a LIKE wildcard.
-        let mut conditions = vec!["organization_id = $1".to_string()];
-        let mut texts: Vec<String> = Vec::new();
-        let text_filters = [
-            // `invoke` also finds `invoke.dry_run`: the exact name or a dotted prefix.
-            (
-                "(action = $n OR substr(action, 1, length($n) + 1) = $n || '.')",
-                &filter.action,
-            ),
-            ("user_id = $n", &filter.user_id),
-            ("substr(target, 1, length($n)) = $n", &filter.target),
-        ];
-        for (sql, value) in text_filters {
-            if let Some(value) = value {
-                texts.push(value.clone());
-                conditions.push(sql.replace("$n", &format!("${}", 2 + texts.len())));
-            }
-        }
-        let mut numbers: Vec<i64> = Vec::new();
-        let number_filters = [
-            ("at >= $n", filter.since),
-            ("at < $n", filter.until),
-            ("id < $n", after.map(|(id,)| id)),
-        ];
-        for (sql, value) in number_filters {
-            if let Some(value) = value {
-                numbers.push(value);
-                let n = 2 + texts.len() + numbers.len();
-                conditions.push(sql.replace("$n", &format!("${n}")));
-            }
-        }
-        let sql = format!(
-            "SELECT id, at, organization_id, user_id, action, target, detail FROM audit_log \
-             WHERE {} ORDER BY id DESC LIMIT $2",
-            conditions.join(" AND ")
-        );
-        let mut query = sqlx::query_as::<_, AuditEntry>(&sql)
-            .bind(organization)
-            .bind(page.fetch());
-        for text in texts {
-            query = query.bind(text);
-        }
-        for number in numbers {
-            query = query.bind(number);
-        }
-        let rows = query.fetch_all(&self.pool).await?;
-        page.page(rows, "audit", |e| (e.id,))
     }
 }
 

@@ -9,7 +9,7 @@ use crate::{
 };
 
 /// The hash under which an API token is stored.
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 

@@ -566,3 +566,61 @@ async fn summaries_of_older_rows_are_filled_by_the_migration() {
     let migration = include_str!("../migrations/postgres/0005_list_summaries.sql");
     backfill(&store, server.url(), migration).await;
 }
+
+/// Audit entries are queued and written by a writer task in batches; a clean close writes every
+/// one queued before it, from however many writers.
+async fn a_clean_close_writes_every_queued_audit_entry(url: &str) {
+    let store = Store::open(url).await.unwrap();
+    let (root, admin, _) = store.bootstrap().await.unwrap().expect("a new database");
+    let writers = (0..8).map(|writer| {
+        let (store, root, admin) = (store.clone(), root.id.clone(), admin.id.clone());
+        tokio::spawn(async move {
+            for call in 0..625 {
+                store
+                    .audit(
+                        Some(&root),
+                        Some(&admin),
+                        "invoke",
+                        &format!("{writer}/{call}"),
+                        "ok",
+                    )
+                    .await
+                    .unwrap();
+            }
+        })
+    });
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    store.close().await;
+    let again = Store::open(url).await.unwrap();
+    let id = root.id.as_str();
+    let again = &again;
+    let invokes = plugboard_store::AuditFilter {
+        action: Some("invoke".into()),
+        ..Default::default()
+    };
+    let invokes = &invokes;
+    let log = walk(1_000, |page| async move {
+        again.audit_log(id, invokes, &page).await
+    })
+    .await;
+    assert_eq!(log.len(), 8 * 625);
+    let mut targets: Vec<&str> = log.iter().map(|e| e.target.as_str()).collect();
+    targets.sort_unstable();
+    targets.dedup();
+    assert_eq!(targets.len(), 8 * 625, "every entry once");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_clean_close_writes_every_queued_audit_entry_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("plugboard.db").display());
+    a_clean_close_writes_every_queued_audit_entry(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_clean_close_writes_every_queued_audit_entry_on_postgres() {
+    let server = plugboard_tests::postgres::Postgres::start();
+    a_clean_close_writes_every_queued_audit_entry(server.url()).await;
+}

@@ -133,7 +133,8 @@ pub async fn list(
     )
 }
 
-/// An installation the caller reaches.
+/// An installation the caller reaches (a cached read: call it before the request changes
+/// anything).
 pub(crate) async fn reachable(
     state: &AppState,
     caller: &Caller,
@@ -142,7 +143,7 @@ pub(crate) async fn reachable(
     let not_found = || Problem::not_found(format!("installation `{id}` not found"));
     let installation = state
         .store
-        .installation(id)
+        .cached_installation(id)
         .await
         .map_err(|_| not_found())?;
     caller
@@ -475,7 +476,6 @@ fn pinned(version: &plugboard_store::Version, bundle: &plugboard_runtime::Bundle
     }
 }
 
-/// Runs an action of an installation with one of its configurations.
 /// A version and its loaded bundle (versions are immutable, so a bundle kept under its content
 /// hash never goes stale).
 pub(crate) async fn version_bundle(
@@ -486,7 +486,7 @@ pub(crate) async fn version_bundle(
     plugboard_store::Version,
     std::sync::Arc<plugboard_runtime::Bundle>,
 )> {
-    let (version, _) = state.store.version(integration, version).await?;
+    let version = state.store.cached_version(integration, version).await?;
     if version.retired_at.is_some() {
         return Err(Problem::conflict(format!(
             "version {} of integration `{integration}` is retired and never runs",
@@ -596,6 +596,7 @@ pub(crate) fn stored_overrides(
     })
 }
 
+/// Runs an action of an installation with one of its configurations.
 pub(crate) async fn run_action(
     state: &AppState,
     installation: &Installation,
@@ -625,7 +626,7 @@ pub(crate) async fn run_action_tapped(
     pinned(&version, &bundle)?;
     let configuration = state
         .store
-        .configuration(&installation.id, configuration, &state.sealer)
+        .cached_configuration(&installation.id, configuration, &state.sealer)
         .await?;
     let config = configuration
         .config

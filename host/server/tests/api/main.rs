@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 mod authoring;
 mod bundles;
+mod caching;
 mod console;
 mod document;
 mod icons;
