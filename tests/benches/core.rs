@@ -47,116 +47,140 @@ fn main() -> anyhow::Result<()> {
         temp.join("plugboard-bench-cache"),
         &temp.join("plugboard-bench-cache.key"),
     )?;
-    let runtime = Runtime::new(RuntimeConfig {
+    // Two runtimes: one instantiates every call afresh (first calls, instance memory), one
+    // keeps instances warm between calls of the same credentials (the default).
+    let config = RuntimeConfig {
         // The test APIs run on loopback.
         egress: plugboard_runtime::EgressPolicy::with_loopback(),
         cache: Some(cache),
         max_instances: 1_100,
         pooling: true,
         ..RuntimeConfig::default()
+    };
+    let warm_runtime = Runtime::new(config.clone())?;
+    let runtime = Runtime::new(RuntimeConfig {
+        warm_instances: 0,
+        ..config
     })?;
     let big = plugboard_bundle::finalize(&definition(&api, 20_000)?)?;
     let small = plugboard_bundle::finalize(&definition(&api, 10)?)?;
     let options = InvokeOptions::default();
-    let (big_first, big_no_http, instantiate_only, plugboard_call, native_call, per_instance) =
-        tokio.block_on(async {
-            let big = runtime.load(&big.component).await?;
-            let small = runtime.load(&small.component).await?;
-            let input = json!({"id": "x"}).to_string();
-            let bad_input = json!({"nope": 1}).to_string();
-            if let Ok(mode) = std::env::var("BENCH_PROFILE") {
-                // A loop to run under `perf record`: `refused` has no HTTP, `call` does.
-                let input = if mode == "refused" {
-                    &bad_input
-                } else {
-                    &input
-                };
-                let started = Instant::now();
-                while started.elapsed() < Duration::from_secs(5) {
-                    let _ = runtime
-                        .invoke(&small, "action_00001", input, &options)
-                        .await;
-                }
-                std::process::exit(0);
+    let (
+        big_first,
+        big_no_http,
+        instantiate_only,
+        (fresh_call, warm_call, native_call),
+        per_instance,
+    ) = tokio.block_on(async {
+        let big = runtime.load(&big.component).await?;
+        let warm_small = warm_runtime.load(&small.component).await?;
+        let small = runtime.load(&small.component).await?;
+        let input = json!({"id": "x"}).to_string();
+        let bad_input = json!({"nope": 1}).to_string();
+        if let Ok(mode) = std::env::var("BENCH_PROFILE") {
+            // A loop to run under `perf record`: `refused` has no HTTP, `call` does.
+            let input = if mode == "refused" {
+                &bad_input
+            } else {
+                &input
+            };
+            let started = Instant::now();
+            let (runtime, small) = if std::env::var_os("BENCH_FRESH").is_some() {
+                (&runtime, &small)
+            } else {
+                (&warm_runtime, &warm_small)
+            };
+            while started.elapsed() < Duration::from_secs(5) {
+                let _ = runtime.invoke(small, "action_00001", input, &options).await;
             }
-            for _ in 0..20 {
-                runtime
-                    .invoke(&big, "action_10000", &input, &options)
-                    .await?;
-            }
-            let mut first = Vec::new();
-            let mut no_http = Vec::new();
-            for i in 0..iterations.min(300) {
-                let id = format!("action_{:05}", (i * 7919) % 20_000);
-                let started = Instant::now();
-                runtime.invoke(&big, &id, &input, &options).await?;
-                first.push(started.elapsed());
-                let started = Instant::now();
-                let refused = runtime.invoke(&big, &id, &bad_input, &options).await;
-                no_http.push(started.elapsed());
-                anyhow::ensure!(refused.is_err(), "bad input must be refused");
-            }
+            std::process::exit(0);
+        }
+        for _ in 0..20 {
+            runtime
+                .invoke(&big, "action_10000", &input, &options)
+                .await?;
+        }
+        let mut first = Vec::new();
+        let mut no_http = Vec::new();
+        for i in 0..iterations.min(300) {
+            let id = format!("action_{:05}", (i * 7919) % 20_000);
+            let started = Instant::now();
+            runtime.invoke(&big, &id, &input, &options).await?;
+            first.push(started.elapsed());
+            let started = Instant::now();
+            let refused = runtime.invoke(&big, &id, &bad_input, &options).await;
+            no_http.push(started.elapsed());
+            anyhow::ensure!(refused.is_err(), "bad input must be refused");
+        }
 
-            let mut instantiate_only = Vec::new();
-            for _ in 0..iterations.min(300) {
-                let started = Instant::now();
-                drop(runtime.hold_instance(&big, None).await?);
-                instantiate_only.push(started.elapsed());
-            }
+        let mut instantiate_only = Vec::new();
+        for _ in 0..iterations.min(300) {
+            let started = Instant::now();
+            drop(runtime.hold_instance(&big, None).await?);
+            instantiate_only.push(started.elapsed());
+        }
 
-            let url = format!("{}/echo/a1/x", api.base_url());
-            let client = reqwest::Client::new();
-            for _ in 0..50 {
-                runtime
-                    .invoke(&small, "action_00001", &input, &options)
-                    .await?;
-                client.get(&url).send().await?.bytes().await?;
-            }
-            let mut ours = Vec::new();
-            let mut native = Vec::new();
-            for _ in 0..iterations {
-                let started = Instant::now();
-                runtime
-                    .invoke(&small, "action_00001", &input, &options)
-                    .await?;
-                ours.push(started.elapsed());
-                let started = Instant::now();
-                let body = client
-                    .get(&url)
-                    .header("accept", "application/json")
-                    .send()
-                    .await?
-                    .bytes()
-                    .await?;
-                let _: serde_json::Value = serde_json::from_slice(&body)?;
-                native.push(started.elapsed());
-            }
+        let url = format!("{}/echo/a1/x", api.base_url());
+        let client = reqwest::Client::new();
+        for _ in 0..50 {
+            runtime
+                .invoke(&small, "action_00001", &input, &options)
+                .await?;
+            warm_runtime
+                .invoke(&warm_small, "action_00001", &input, &options)
+                .await?;
+            client.get(&url).send().await?.bytes().await?;
+        }
+        let mut fresh = Vec::new();
+        let mut warm = Vec::new();
+        let mut native = Vec::new();
+        for _ in 0..iterations {
+            let started = Instant::now();
+            runtime
+                .invoke(&small, "action_00001", &input, &options)
+                .await?;
+            fresh.push(started.elapsed());
+            let started = Instant::now();
+            warm_runtime
+                .invoke(&warm_small, "action_00001", &input, &options)
+                .await?;
+            warm.push(started.elapsed());
+            let started = Instant::now();
+            let body = client
+                .get(&url)
+                .header("accept", "application/json")
+                .send()
+                .await?
+                .bytes()
+                .await?;
+            let _: serde_json::Value = serde_json::from_slice(&body)?;
+            native.push(started.elapsed());
+        }
 
-            let held_count = if quick { 100 } else { 1_000 };
-            let before = (rss_bytes()?, private_dirty_bytes()?);
-            let mut held = Vec::with_capacity(held_count);
-            for _ in 0..held_count {
-                held.push(
-                    runtime
-                        .hold_instance(&big, Some(("action_10000", &bad_input)))
-                        .await?,
-                );
-            }
-            let after = (rss_bytes()?, private_dirty_bytes()?);
-            drop(held);
-            let per_instance = (
-                after.0.saturating_sub(before.0) as f64 / held_count as f64,
-                after.1.saturating_sub(before.1) as f64 / held_count as f64,
+        let held_count = if quick { 100 } else { 1_000 };
+        let before = (rss_bytes()?, private_dirty_bytes()?);
+        let mut held = Vec::with_capacity(held_count);
+        for _ in 0..held_count {
+            held.push(
+                runtime
+                    .hold_instance(&big, Some(("action_10000", &bad_input)))
+                    .await?,
             );
-            anyhow::Ok((
-                median(&first),
-                median(&no_http),
-                median(&instantiate_only),
-                median(&ours),
-                median(&native),
-                per_instance,
-            ))
-        })?;
+        }
+        let after = (rss_bytes()?, private_dirty_bytes()?);
+        drop(held);
+        let per_instance = (
+            after.0.saturating_sub(before.0) as f64 / held_count as f64,
+            after.1.saturating_sub(before.1) as f64 / held_count as f64,
+        );
+        anyhow::Ok((
+            median(&first),
+            median(&no_http),
+            median(&instantiate_only),
+            (median(&fresh), median(&warm), median(&native)),
+            per_instance,
+        ))
+    })?;
     rows.push((
         "instantiate + first call, 20,000-action bundle (with loopback request)".into(),
         fmt_ms(big_first),
@@ -173,8 +197,13 @@ fn main() -> anyhow::Result<()> {
         "-".into(),
     ));
     rows.push((
-        "invoke via component (loopback GET)".into(),
-        fmt_ms(plugboard_call),
+        "invoke via component, fresh instance every call (loopback GET)".into(),
+        fmt_ms(fresh_call),
+        "-".into(),
+    ));
+    rows.push((
+        "invoke via component, warm instance (the default; same GET)".into(),
+        fmt_ms(warm_call),
         "-".into(),
     ));
     rows.push((
@@ -183,10 +212,18 @@ fn main() -> anyhow::Result<()> {
         "-".into(),
     ));
     rows.push((
-        "invoke / native ratio".into(),
+        "invoke / native ratio, fresh instance every call".into(),
         format!(
             "{:.2}x",
-            plugboard_call.as_secs_f64() / native_call.as_secs_f64()
+            fresh_call.as_secs_f64() / native_call.as_secs_f64()
+        ),
+        "-".into(),
+    ));
+    rows.push((
+        "invoke / native ratio, warm instance (the default)".into(),
+        format!(
+            "{:.2}x",
+            warm_call.as_secs_f64() / native_call.as_secs_f64()
         ),
         "<= 1.2x".into(),
     ));

@@ -89,6 +89,12 @@ impl State {
         }
     }
 
+    /// Whether a WASI resource (a stream, say) is still open: a warm instance must not hold
+    /// one into the next call, whose state is new.
+    pub(crate) fn has_open_resources(&self) -> bool {
+        !self.table.is_empty()
+    }
+
     /// What the component wrote to stderr (a panic message, say), lossily decoded.
     pub(crate) fn stderr_text(&self) -> String {
         String::from_utf8_lossy(&self.stderr.contents())

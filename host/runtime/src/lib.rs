@@ -25,6 +25,7 @@ mod runtime;
 mod scrub;
 mod slots;
 mod tap;
+mod warm;
 
 use std::time::Duration;
 

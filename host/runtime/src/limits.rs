@@ -50,6 +50,16 @@ impl CallLimiter {
             memory_refused: None,
         }
     }
+
+    /// Bytes of linear memory the instance has now.
+    pub(crate) fn in_use(&self) -> usize {
+        self.in_use
+    }
+
+    /// Takes over what a warm instance's previous call counted (its memories exist already).
+    pub(crate) fn carry_over(&mut self, previous: &CallLimiter) {
+        self.in_use = previous.in_use;
+    }
 }
 
 impl wasmtime::ResourceLimiter for CallLimiter {

@@ -56,6 +56,10 @@ pub struct RuntimeConfig {
     pub shares: Option<Shares>,
     /// Pre-allocate instance slots (pooling allocator); off allocates on demand.
     pub pooling: bool,
+    /// Instances kept warm after a clean call, for the next call with the same bundle,
+    /// credentials, config and tenant (see the `warm` module); 0 instantiates every call
+    /// afresh. The pool has this many slots besides [`RuntimeConfig::max_instances`].
+    pub warm_instances: u32,
     /// Where OAuth 2.0 token state is kept (default: in memory).
     pub token_store: Arc<dyn TokenStore>,
     /// Wait after a failed token request before the next one.
@@ -70,6 +74,7 @@ impl std::fmt::Debug for RuntimeConfig {
             .field("cache", &self.cache)
             .field("max_instances", &self.max_instances)
             .field("pooling", &self.pooling)
+            .field("warm_instances", &self.warm_instances)
             .field("token_cooldown", &self.token_cooldown)
             .field("egress", &self.egress)
             .finish_non_exhaustive()
@@ -84,6 +89,7 @@ impl Default for RuntimeConfig {
             max_instances: 256,
             shares: None,
             pooling: true,
+            warm_instances: 64,
             token_store: Arc::new(MemoryStore::new()),
             token_cooldown: DEFAULT_COOLDOWN,
             egress: EgressPolicy::public_only(),
@@ -125,6 +131,8 @@ pub struct Bundle {
     header: Arc<Header>,
     digest: std::sync::OnceLock<String>,
     pre: IntegrationPre<State>,
+    /// Unique to this load (keys warm instances).
+    number: u64,
     policy: Arc<HostPolicy>,
     body_checks: crate::body_check::BodyChecks,
 }
@@ -165,6 +173,7 @@ pub struct Runtime {
     tokens: Arc<TokenManager>,
     budgets: RateBudgets,
     slots: Slots,
+    warm: crate::warm::WarmInstances,
 }
 
 impl Runtime {
@@ -176,11 +185,14 @@ impl Runtime {
         wasm.wasm_component_model(true).epoch_interruption(true);
         if config.pooling {
             let mut pool = PoolingAllocationConfig::default();
-            pool.total_component_instances(config.max_instances)
-                .total_core_instances(config.max_instances * 4)
-                .total_memories(config.max_instances * 2)
-                .total_tables(config.max_instances * 4)
-                .total_stacks(config.max_instances)
+            // Warm instances hold their slots between calls: the pool has room for them
+            // besides the calls that may run at once.
+            let slots = config.max_instances + config.warm_instances;
+            pool.total_component_instances(slots)
+                .total_core_instances(slots * 4)
+                .total_memories(slots * 2)
+                .total_tables(slots * 4)
+                .total_stacks(slots)
                 .max_memory_size(POOL_MAX_MEMORY)
                 // Reusing a warm fiber stack instead of faulting fresh pages in on every call.
                 .async_stack_keep_resident(STACK_KEEP_RESIDENT)
@@ -210,6 +222,7 @@ impl Runtime {
             .unwrap_or_else(|| Shares::for_pool(config.max_instances));
         Ok(Runtime {
             slots: Slots::new(config.max_instances, shares),
+            warm: crate::warm::WarmInstances::new(config.warm_instances as usize),
             budgets: RateBudgets::default(),
             tokens,
             engine,
@@ -311,6 +324,7 @@ impl Runtime {
             header,
             digest: std::sync::OnceLock::new(),
             pre,
+            number: crate::warm::next_bundle_number(),
             body_checks: crate::body_check::BodyChecks::default(),
         }))
     }
@@ -510,21 +524,16 @@ impl Runtime {
             Arc::new(options.config.clone()),
             credentials,
         );
-        let action_id = action_id.to_string();
-        let input = input.to_string();
-        let (result, state) = self
-            .run(state, limits, |store| {
-                let pre = bundle.pre.clone();
-                Box::pin(async move {
-                    let integration = pre.instantiate_async(&mut *store).await?;
-                    integration
-                        .call_invoke(&mut *store, &action_id, &input)
-                        .await
-                })
-            })
+        let warm_key = crate::warm::key(
+            bundle.number,
+            &budget_key,
+            options.tenant.as_ref(),
+            &options.config,
+        );
+        let (result, outbound) = self
+            .run_warm(bundle, warm_key, state, limits, action_id, input)
             .await?;
-        let (consent_needed, used) = state
-            .outbound
+        let (consent_needed, used) = outbound
             .map(|o| {
                 metrics::histogram!("plugboard_upstream_requests_per_call")
                     .record(f64::from(o.sent));
@@ -582,6 +591,88 @@ impl Runtime {
         })
     }
 
+    /// Runs an action in a warm instance kept under `key`, or in a new one, under `limits`;
+    /// keeps the instance warm afterwards when the call ended cleanly (see the `warm` module).
+    /// Returns the component's answer and the call's outbound state.
+    async fn run_warm(
+        &self,
+        bundle: &Bundle,
+        key: crate::warm::WarmKey,
+        state: State,
+        limits: &Limits,
+        action_id: &str,
+        input: &str,
+    ) -> Result<(
+        std::result::Result<String, crate::bindings::GuestError>,
+        Option<Outbound>,
+    )> {
+        let warm = self
+            .warm
+            .take(&key)
+            .filter(|warm| warm.store.data().limiter.in_use() <= limits.memory_bytes);
+        let (mut store, instance, calls) = match warm {
+            Some(warm) => {
+                let mut store = warm.store;
+                let previous = std::mem::replace(store.data_mut(), state);
+                store.data_mut().limiter.carry_over(&previous.limiter);
+                drop(previous);
+                (store, Some(warm.instance), warm.calls)
+            }
+            None => {
+                let mut store = Store::new(&self.engine, state);
+                store.limiter(|state| &mut state.limiter);
+                (store, None, 0)
+            }
+        };
+        set_deadline(&mut store, limits);
+        let pre = bundle.pre.clone();
+        let store_ref = &mut store;
+        let outcome = tokio::time::timeout(limits.timeout, async move {
+            let instance = match instance {
+                Some(instance) => instance,
+                None => pre.instantiate_async(&mut *store_ref).await?,
+            };
+            let answer = instance
+                .call_invoke(&mut *store_ref, action_id, input)
+                .await?;
+            wasmtime::Result::Ok((instance, answer))
+        })
+        .await;
+        match outcome {
+            Err(_elapsed) => Err(Error::Timeout(limits.timeout)),
+            Ok(Err(error)) => Err(classify_trap(&error, store.data(), limits)),
+            Ok(Ok((instance, answer))) => {
+                let outbound = store.data_mut().outbound.take();
+                let state = store.data();
+                let keep = calls + 1 < crate::warm::MAX_CALLS
+                    && !state.has_open_resources()
+                    && state.limiter.memory_refused.is_none()
+                    && state.limiter.in_use() <= crate::warm::MAX_KEPT_MEMORY;
+                if keep {
+                    self.warm.put(
+                        key,
+                        crate::warm::Warm {
+                            store,
+                            instance,
+                            calls: calls + 1,
+                        },
+                    );
+                }
+                Ok((answer, outbound))
+            }
+        }
+    }
+
+    /// Instances kept warm now.
+    pub fn warm_instances(&self) -> usize {
+        self.warm.len()
+    }
+
+    /// Drops every warm instance (their pool slots are freed).
+    pub fn drop_warm_instances(&self) {
+        self.warm.clear();
+    }
+
     /// Runs `call` in a fresh store under `limits`, and turns traps into precise errors; the
     /// store's state comes back with the result.
     pub(crate) async fn run<T, F>(
@@ -599,13 +690,7 @@ impl Runtime {
     {
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
-        let ticks = limits.timeout.as_millis() / EPOCH_TICK.as_millis() + 1;
-        store.set_epoch_deadline(
-            u64::try_from(ticks)
-                .unwrap_or(NO_DEADLINE_TICKS)
-                .min(NO_DEADLINE_TICKS),
-        );
-        store.epoch_deadline_trap();
+        set_deadline(&mut store, limits);
         let outcome = tokio::time::timeout(limits.timeout, call(&mut store)).await;
         match outcome {
             Err(_elapsed) => Err(Error::Timeout(limits.timeout)),
@@ -661,6 +746,17 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         self.ticker_stop.store(true, Ordering::Relaxed);
     }
+}
+
+/// The call's wall-time limit as an epoch deadline (trapping when reached).
+fn set_deadline(store: &mut Store<State>, limits: &Limits) {
+    let ticks = limits.timeout.as_millis() / EPOCH_TICK.as_millis() + 1;
+    store.set_epoch_deadline(
+        u64::try_from(ticks)
+            .unwrap_or(NO_DEADLINE_TICKS)
+            .min(NO_DEADLINE_TICKS),
+    );
+    store.epoch_deadline_trap();
 }
 
 fn spawn_epoch_ticker(engine: Engine, stop: Arc<AtomicBool>) {

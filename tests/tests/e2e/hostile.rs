@@ -228,3 +228,72 @@ async fn initial_memory_counts_against_the_limit() {
     let hostile = hostile(&runtime).await;
     echo_still_works(&runtime, &hostile).await;
 }
+
+/// Warm instances are reused only by calls with the same credentials, config and tenant: what a
+/// component keeps in memory after one installation's call is never seen by another's, nor after
+/// the instance trapped.
+#[tokio::test(flavor = "multi_thread")]
+async fn what_a_call_leaves_in_memory_never_reaches_another_installation() {
+    let runtime = runtime();
+    let bundle = hostile(&runtime).await;
+    let of = |installation: &str, key: &str, region: &str| InvokeOptions {
+        credentials: [("api_key", key)].into_iter().collect::<Credentials>(),
+        config: [("region".to_string(), region.to_string())].into(),
+        credential_key: Some(format!("{installation}/default")),
+        tenant: Some(plugboard_runtime::Tenant {
+            organization: format!("org-of-{installation}"),
+            installation: installation.to_string(),
+        }),
+        ..InvokeOptions::default()
+    };
+    let (a, b) = (of("a", "key-a", "eu"), of("b", "key-b", "eu"));
+    let recall = |options: &InvokeOptions| {
+        let (runtime, bundle, options) = (&runtime, &bundle, options.clone());
+        async move {
+            runtime
+                .invoke(bundle, "recall", "{}", &options)
+                .await
+                .expect("recall")
+        }
+    };
+    runtime
+        .invoke(&bundle, "remember", r#""a's data""#, &a)
+        .await
+        .expect("remember");
+    // The same installation's next call runs in the warm instance (which is what makes the
+    // checks below mean something).
+    assert_eq!(recall(&a).await, json!(["\"a's data\""]));
+    assert!(runtime.warm_instances() >= 1);
+    // Another installation, with the same or other credentials, config or organization: a
+    // fresh instance every time.
+    assert_eq!(recall(&b).await, json!([]));
+    let mut same_key_other_installation = of("b", "key-a", "eu");
+    same_key_other_installation.credential_key = Some("b/default".into());
+    assert_eq!(recall(&same_key_other_installation).await, json!([]));
+    assert_eq!(
+        recall(&of("a", "key-a", "us")).await,
+        json!([]),
+        "other config"
+    );
+    let mut other_org = a.clone();
+    other_org.tenant = Some(plugboard_runtime::Tenant {
+        organization: "org-of-b".into(),
+        installation: "a".into(),
+    });
+    assert_eq!(recall(&other_org).await, json!([]), "other organization");
+    // A trap drops the instance: nothing of it is seen again.
+    let err = runtime
+        .invoke(&bundle, "panic", "{}", &a)
+        .await
+        .expect_err("panic");
+    assert!(matches!(err, Error::Trap { .. }), "{err:?}");
+    assert_eq!(recall(&a).await, json!([]), "after a trap");
+    // Dropping the warm instances starts every installation afresh.
+    runtime
+        .invoke(&bundle, "remember", r#""again""#, &a)
+        .await
+        .expect("remember");
+    runtime.drop_warm_instances();
+    assert_eq!(runtime.warm_instances(), 0);
+    assert_eq!(recall(&a).await, json!([]));
+}

@@ -59,6 +59,11 @@ pub struct Args {
     /// Instances that may run at once (the pool shared by every organization).
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=10_000), env = "PLUGBOARD_MAX_INSTANCES")]
     pub max_instances: u32,
+    /// Instances kept warm after a clean call for the next call of the same installation
+    /// configuration (never shared between installations; dropped after a trap); 0 starts
+    /// every call in a fresh instance.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(0..=10_000), env = "PLUGBOARD_WARM_INSTANCES")]
+    pub warm_instances: u32,
     /// Calls one organization may run at once (default: a quarter of --max-instances).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), env = "PLUGBOARD_CALLS_PER_ORGANIZATION")]
     pub calls_per_organization: Option<u32>,
@@ -248,6 +253,7 @@ pub async fn run(args: Args, host: &crate::HostArgs) -> Result<ExitCode> {
         // Integrations are untrusted: public addresses only, unless the operator allows more.
         egress: host.egress(plugboard_runtime::EgressPolicy::public_only()),
         max_instances: args.max_instances,
+        warm_instances: args.warm_instances,
         shares: Some(shares),
         ..RuntimeConfig::default()
     };
