@@ -13,7 +13,7 @@
 //! `schemes` give it servers for exactly those schemes; a missing `type` or `responses` is not
 //! patched (the linter reports it, at the original place via [`Converted::original_pointer`]).
 
-mod node;
+pub(crate) mod node;
 mod operation;
 mod params;
 mod pointers;

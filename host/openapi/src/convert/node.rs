@@ -437,7 +437,7 @@ fn has_duplicate(members: &[(Cow<'_, str>, Node<'_>)]) -> bool {
     !members.iter().all(|(key, _)| seen.insert(key.as_ref()))
 }
 
-struct KeySeed;
+pub(crate) struct KeySeed;
 
 impl<'de> DeserializeSeed<'de> for KeySeed {
     type Value = Cow<'de, str>;

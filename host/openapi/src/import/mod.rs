@@ -14,11 +14,13 @@
 //! assert_eq!(imported.definition.actions[0].id, "listPets");
 //! ```
 
+mod lazy;
 mod pagination;
 mod schema;
 pub(crate) mod selector;
 mod target;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 
@@ -35,6 +37,8 @@ use crate::source::escape_segment;
 use crate::version::{SpecVersion, detect};
 use crate::{Error, Result};
 use schema::Resolver;
+
+pub use lazy::import_json_text;
 
 /// Choices made by the caller before detection.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -98,6 +102,30 @@ const METHODS: [(&str, Method); 7] = [
 
 /// Imports an OpenAPI 3.0/3.1 document (Swagger 2.0 must be converted first).
 pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
+    let paths = spec.get("paths").and_then(Value::as_object).map(|paths| {
+        paths
+            .iter()
+            .map(|(path, item)| Some((Cow::Borrowed(path.as_str()), Cow::Borrowed(item))))
+    });
+    import_paths(spec, paths, None, options)?.ok_or_else(|| Error::Import {
+        pointer: "/paths".into(),
+        message: "a path item could not be read".into(),
+    })
+}
+
+/// One path item given to [`import_paths`]: its key and value, `None` when it cannot be read.
+type PathEntry<'s> = Option<(Cow<'s, str>, Cow<'s, Value>)>;
+
+/// [`import`] with the path items given one at a time (`paths`, `None` when the spec has no
+/// `paths` object), so that they can be read when the import reaches them. `Ok(None)` when an
+/// item cannot be read or, with `parts` (the document read lazily), a reference reaches a
+/// place the lazy document does not hold: the caller then imports the whole document.
+fn import_paths<'s>(
+    spec: &'s Value,
+    paths: Option<impl Iterator<Item = PathEntry<'s>>>,
+    parts: Option<&'s lazy::Parts<'s>>,
+    options: &Options,
+) -> Result<Option<Imported>> {
     if detect(spec)? == SpecVersion::Swagger2 {
         return Err(Error::Import {
             pointer: "/swagger".into(),
@@ -106,7 +134,7 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
     }
     let mut notes = Vec::new();
     let target = target::target(spec, options.hostname.as_deref(), &mut notes)?;
-    let mut resolver = Resolver::new(spec);
+    let mut resolver = Resolver::with_parts(spec, parts);
     let (auth, auth_why) = target::auth(spec, &mut resolver, &mut notes);
     // The header the auth settings write: a parameter of that name is left to them.
     let auth_header = match &auth {
@@ -118,19 +146,20 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
         Auth::Basic | Auth::OAuth2(_) => Some("authorization".to_string()),
         _ => None,
     };
-    let paths = spec
-        .get("paths")
-        .and_then(Value::as_object)
-        .ok_or_else(|| Error::Import {
-            pointer: "/paths".into(),
-            message: "the spec has no `paths` object".into(),
-        })?;
+    let paths = paths.ok_or_else(|| Error::Import {
+        pointer: "/paths".into(),
+        message: "the spec has no `paths` object".into(),
+    })?;
     let mut actions = Vec::new();
     let mut detected = Vec::new();
     let mut taken = HashSet::new();
     // Where each action comes from in the spec.
     let mut origins = Vec::new();
-    for (path, item) in paths {
+    for entry in paths {
+        let Some((path, item)) = entry else {
+            return Ok(None);
+        };
+        let (path, item): (&str, &Value) = (&path, &item);
         if path.starts_with("x-") {
             continue; // an extension, not a path
         }
@@ -145,9 +174,9 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
                 selector::why_rewritten()
             ));
         }
-        let path = rewritten.as_ref().unwrap_or(path);
+        let path = rewritten.as_deref().unwrap_or(path);
         let split = selector::split(path);
-        let route = split.as_ref().map_or(path.as_str(), |s| s.route);
+        let route = split.as_ref().map_or(path, |s| s.route);
         if !route.starts_with('/') {
             notes.push(format!(
                 "{at}: path `{path}` skipped (a path starts with `/`)"
@@ -183,6 +212,9 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
             actions.push(built.0);
             origins.push(op_at);
         }
+    }
+    if resolver.reached_unread() {
+        return Ok(None);
     }
     notes.append(&mut resolver.notes);
     let schemas = std::mem::take(&mut resolver.schemas);
@@ -239,7 +271,7 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
     drop_invalid_actions(&mut definition, &origins, &mut notes)?;
     let mut paginated = paginated;
     paginated.retain(|id| definition.actions.iter().any(|a| &a.id == id));
-    Ok(Imported {
+    Ok(Some(Imported {
         summary: Summary {
             actions: definition.actions.len(),
             auth: auth_why,
@@ -248,7 +280,7 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
             notes,
         },
         definition,
-    })
+    }))
 }
 
 /// Validates the imported definition. An action that breaks a rule is left out with a note
