@@ -2,8 +2,9 @@
 //! the entries of `components` (all but `securitySchemes`) stay slices of the text, read when
 //! the import reaches them (a path item, or a component schema being copied, is read and
 //! dropped; an entry a reference is followed into is kept); the rest of the document is read
-//! whole. Auth detection reads every operation's `security`, so `paths` in the document value
-//! keeps only that. Every slice is checked (read once) before the import starts.
+//! whole. Auth detection reads every operation's `security` (when the spec has security
+//! schemes), so `paths` in the document value keeps only that. Every slice is checked (read
+//! once) before the import starts.
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
@@ -47,16 +48,25 @@ pub fn import_json_text(text: &str, options: &Options) -> Option<Imported> {
         if key == "paths"
             && let Ok(items) = serde_json::from_str::<Members<'_>>(raw.get())
         {
-            let mut skeleton = Map::new();
-            for (path, item) in &items.0 {
-                let security: Security = serde_json::from_str(item.get()).ok()?;
-                skeleton.insert(path.to_string(), security.0);
-            }
-            spec.insert(key.to_string(), Value::Object(skeleton));
+            // Filled in below, once it is known whether auth detection needs it.
+            spec.insert(key.to_string(), Value::Object(Map::new()));
             paths = Some(items);
             continue;
         }
         spec.insert(key.to_string(), node::parse(raw.get()).ok()?.to_value());
+    }
+    // Auth detection reads the operations' `security` only when there are security schemes.
+    let schemes = spec
+        .get("components")
+        .and_then(|c| c.get("securitySchemes"))
+        .is_some_and(Value::is_object);
+    if let Some(items) = paths.as_ref().filter(|_| schemes) {
+        let mut skeleton = Map::new();
+        for (path, item) in &items.0 {
+            let security: Security = serde_json::from_str(item.get()).ok()?;
+            skeleton.insert(path.to_string(), security.0);
+        }
+        spec.insert("paths".into(), Value::Object(skeleton));
     }
     let spec = Value::Object(spec);
     if detect(&spec).ok()? == SpecVersion::Swagger2 {
