@@ -27,6 +27,24 @@ pub struct Args {
 pub fn run(args: Args) -> Result<ExitCode> {
     let text = crate::files::read_spec(&args.spec)?;
     let progress = crate::files::Progress::start("convert", text.len());
+    // Swagger 2.0 JSON to JSON: straight from text to text; anything else (or an error, which
+    // the general path reports with its line and column) takes the general path.
+    if !args.yaml {
+        progress.phase("converting");
+        if let Some(converted) = plugboard_openapi::convert::swagger2_json_text(&text) {
+            progress.phase("writing");
+            crate::files::write_atomically(&args.out, converted.text.as_bytes())?;
+            drop(progress);
+            eprintln!(
+                "converted Swagger 2.0 -> OpenAPI {TARGET_VERSION}: {} paths, {} operations, {} schemas",
+                converted.paths, converted.operations, converted.schemas
+            );
+            // The process exits next; see `lint` for why the values are not freed one by one.
+            std::mem::forget(converted);
+            std::mem::forget(text);
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     let document = crate::files::parse_spec(&args.spec, &text, &progress)?;
     progress.phase("converting");
     let converted = to_openapi3(&document.value).map_err(|e| located(e, &document, &args.spec))?;

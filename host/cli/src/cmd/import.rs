@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use plugboard_definition::edit;
-use plugboard_openapi::import::{Options, import};
+use plugboard_openapi::import::{Options, import, import_json_text};
+use plugboard_openapi::repair::CleanOptions;
 
 use super::definition::{SettingsArgs, save};
 
@@ -29,27 +30,47 @@ pub struct Args {
 pub fn run(args: Args) -> Result<ExitCode> {
     let text = crate::files::read_spec(&args.spec)?;
     let progress = crate::files::Progress::start("import", text.len());
-    let document = crate::files::parse_spec(&args.spec, &text, &progress)?;
-    progress.phase("converting");
-    let value = openapi3(document.into_value())?;
-    let filtered = plugboard_openapi::repair::filter(&value, &args.filters.options())?;
-    let value = filtered.value;
-    progress.phase("importing");
-    let settings = args.settings.to_settings()?;
     let options = Options {
         hostname: args.settings.hostname.clone(),
         pagination: args.settings.pagination_type(),
     };
-    let mut imported = import(&value, &options).with_context(|| args.spec.clone())?;
+    let filters = args.filters.options();
+    // OpenAPI 3.x JSON without filters: path items and components are read as the import
+    // reaches them. Anything else (or an error, which the general path reports with its
+    // place) takes the general path.
+    let lazy = if filters == CleanOptions::default() {
+        progress.phase("importing");
+        import_json_text(&text, &options)
+    } else {
+        None
+    };
+    // Settings are checked where the general path has always checked them: after reading the
+    // spec, before importing it.
+    let (mut imported, changes, settings) = match lazy {
+        Some(imported) => (imported, 0, args.settings.to_settings()?),
+        None => {
+            let document = crate::files::parse_spec(&args.spec, &text, &progress)?;
+            progress.phase("converting");
+            let mut value = openapi3(document.into_value())?;
+            let mut changes = 0;
+            if filters != CleanOptions::default() {
+                let filtered = plugboard_openapi::repair::filter(&value, &filters)?;
+                value = filtered.value;
+                changes = filtered.changes.len();
+            }
+            let settings = args.settings.to_settings()?;
+            progress.phase("importing");
+            let imported = import(&value, &options).with_context(|| args.spec.clone())?;
+            (imported, changes, settings)
+        }
+    };
+    drop(text);
     let notes = edit::apply_settings(&mut imported.definition, &settings)?;
     save(&args.output, &imported.definition)?;
     drop(progress);
     eprint!("{}", imported.summary);
-    if !filtered.changes.is_empty() {
-        eprintln!(
-            "note: the filters left out {} path(s), operation(s) or component(s)",
-            filtered.changes.len()
-        );
+    if changes > 0 {
+        eprintln!("note: the filters left out {changes} path(s), operation(s) or component(s)");
     }
     for note in notes {
         eprintln!("note: {note}");
