@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use plugboard_openapi::Error;
-use plugboard_openapi::convert::{TARGET_VERSION, to_openapi3};
+use plugboard_openapi::convert::{Swagger2Json, TARGET_VERSION, to_openapi3};
 use plugboard_openapi::source::{Document, Format};
 use serde_json::Value;
 
@@ -31,7 +31,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     // the general path reports with its line and column) takes the general path.
     if !args.yaml {
         progress.phase("converting");
-        if let Some(converted) = plugboard_openapi::convert::swagger2_json_text(&text) {
+        if let Some(input) = Swagger2Json::parse(&text)
+            && let Some(converted) = input.to_openapi3_text()
+        {
             progress.phase("writing");
             crate::files::write_atomically(&args.out, converted.text.as_bytes())?;
             drop(progress);
@@ -41,6 +43,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             );
             // The process exits next; see `lint` for why the values are not freed one by one.
             std::mem::forget(converted);
+            std::mem::forget(input);
             std::mem::forget(text);
             return Ok(ExitCode::SUCCESS);
         }

@@ -113,30 +113,55 @@ pub struct JsonText {
 /// caller then takes the general path ([`crate::source::Document::parse`], [`to_openapi3`]),
 /// which reports errors with their positions.
 pub fn swagger2_json_text(text: &str) -> Option<JsonText> {
-    if text.len() > crate::source::Budget::default().max_bytes {
-        return None;
+    Swagger2Json::parse(text)?.to_openapi3_text()
+}
+
+/// Swagger 2.0 JSON text, read for [`Swagger2Json::to_openapi3_text`] (the two steps of
+/// [`swagger2_json_text`], for a caller that keeps the read document, or does not free it).
+pub struct Swagger2Json<'t> {
+    root: Node<'t>,
+    /// The text's length (the output is about 1.3 times as long).
+    len: usize,
+}
+
+impl<'t> Swagger2Json<'t> {
+    /// Reads the text; `None` when it is not Swagger 2.0 JSON that reads cleanly (see
+    /// [`swagger2_json_text`]).
+    pub fn parse(text: &'t str) -> Option<Swagger2Json<'t>> {
+        if text.len() > crate::source::Budget::default().max_bytes {
+            return None;
+        }
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        if !text.trim_start().starts_with('{') {
+            return None;
+        }
+        let root = node::parse(text).ok()?;
+        let map = root.as_object()?;
+        if map.contains_key("openapi") || map.get("swagger")?.as_str() != Some("2.0") {
+            return None;
+        }
+        Some(Swagger2Json {
+            root,
+            len: text.len(),
+        })
     }
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if !text.trim_start().starts_with('{') {
-        return None;
+
+    /// The document converted to pretty OpenAPI 3.0.3 JSON; `None` when it does not convert.
+    pub fn to_openapi3_text(&self) -> Option<JsonText> {
+        let root = self.root.as_object()?;
+        let mut converter = Converter::new(root, false).ok()?;
+        let output = Node::Object(converter.document().ok()?);
+        let mut bytes = Vec::with_capacity(self.len + self.len / 2);
+        output.write_pretty(&mut bytes, 0);
+        bytes.push(b'\n');
+        let (paths, operations, schemas) = counts(&output);
+        Some(JsonText {
+            text: String::from_utf8(bytes).ok()?,
+            paths,
+            operations,
+            schemas,
+        })
     }
-    let input = node::parse(text).ok()?;
-    let root = input.as_object()?;
-    if root.contains_key("openapi") || root.get("swagger")?.as_str() != Some("2.0") {
-        return None;
-    }
-    let mut converter = Converter::new(root, false).ok()?;
-    let output = Node::Object(converter.document().ok()?);
-    let mut bytes = Vec::with_capacity(text.len() + text.len() / 2);
-    output.write_pretty(&mut bytes, 0);
-    bytes.push(b'\n');
-    let (paths, operations, schemas) = counts(&output);
-    Some(JsonText {
-        text: String::from_utf8(bytes).ok()?,
-        paths,
-        operations,
-        schemas,
-    })
 }
 
 /// Paths (without `x-` keys), operations and component schemas of an OpenAPI 3 document.

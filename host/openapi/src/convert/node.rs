@@ -320,19 +320,23 @@ impl Node<'_> {
 
 /// A line break and `depth` levels of two-space indent.
 fn newline(out: &mut Vec<u8>, depth: usize) {
-    const SPACES: &[u8] = &[b' '; 64];
-    out.push(b'\n');
-    let mut left = depth * 2;
-    while left > 0 {
-        let n = left.min(SPACES.len());
-        out.extend_from_slice(&SPACES[..n]);
-        left -= n;
+    const LINE: [u8; 129] = {
+        let mut line = [b' '; 129];
+        line[0] = b'\n';
+        line
+    };
+    let width = 1 + depth * 2;
+    if width <= LINE.len() {
+        out.extend_from_slice(&LINE[..width]);
+    } else {
+        out.push(b'\n');
+        out.resize(out.len() + depth * 2, b' ');
     }
 }
 
 /// A JSON string literal, escaped as serde_json escapes it.
 fn write_str(out: &mut Vec<u8>, text: &str) {
-    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if plain(text.as_bytes()) {
         out.reserve(text.len() + 2);
         out.push(b'"');
         out.extend_from_slice(text.as_bytes());
@@ -341,6 +345,32 @@ fn write_str(out: &mut Vec<u8>, text: &str) {
         // Writing to a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *out, text);
     }
+}
+
+/// Whether text needs no escape in JSON: no `"`, `\\` or control character (eight bytes at a
+/// time).
+fn plain(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Whether any byte of `x` is zero (exact for the word as a whole).
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let control = x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0;
+        if control
+            || zero_byte(x ^ (ONES * u64::from(b'"')))
+            || zero_byte(x ^ (ONES * u64::from(b'\\')))
+        {
+            return false;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
 }
 
 /// Reads JSON text into a [`Node`] tree that borrows every string without escapes. A duplicate
@@ -466,5 +496,30 @@ impl<'de> Visitor<'de> for KeyVisitor {
 
     fn visit_string<E>(self, value: String) -> Result<Cow<'de, str>, E> {
         Ok(Cow::Owned(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_is_what_needs_no_escape() {
+        let naive = |t: &str| t.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
+        for text in [
+            "",
+            "abc",
+            "a plain sentence, long enough for words",
+            "caf\u{e9} \u{1f600} and more text after it",
+            "quote \" late in a long enough string",
+            "back\\slash",
+            "tab\tin the middle of sixteen+",
+            "\u{1f}",
+            "\u{7f} delete is not escaped by serde_json",
+            "0123456\"",
+            "01234567\n",
+        ] {
+            assert_eq!(plain(text.as_bytes()), naive(text), "{text:?}");
+        }
     }
 }
