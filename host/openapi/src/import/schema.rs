@@ -316,7 +316,9 @@ impl<'a> Resolver<'a> {
             }
             return resolved;
         }
-        let mut out = Map::new();
+        // Sized once: a definition holds many small schemas, and a map grown entry by entry
+        // keeps up to twice the room it needs.
+        let mut out = Map::with_capacity(map.len());
         for (key, value) in map {
             if DROPPED.contains(&key.as_str()) || key.starts_with("x-") {
                 continue;
