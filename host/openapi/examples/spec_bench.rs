@@ -14,7 +14,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use plugboard_openapi::source::{Document, Format, render};
-use plugboard_openapi::{convert, import, repair};
+use plugboard_openapi::{convert, import};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -62,30 +62,37 @@ fn convert_step(input: &str, output: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `plugboard import IN -o OUT`: the lazy JSON path, else the general one (with `SLOW=1`,
-/// always the general one).
+/// `plugboard import IN -o OUT`: the lazy JSON path (the text freed before the import is
+/// finished), else the general one (with `SLOW=1`, always the general one).
 fn import_step(input: &str, output: &str) -> Result<(), Failure> {
     let text = std::fs::read_to_string(input)?;
-    if std::env::var_os("SLOW").is_none()
-        && let Some(imported) = import::import_json_text(&text, &Default::default())
-    {
-        plugboard_definition::edit::check_draft(&imported.definition)?;
-        let mut file = std::io::BufWriter::new(std::fs::File::create(output)?);
-        serde_json::to_writer_pretty(&mut file, &imported.definition)?;
-        file.write_all(b"\n")?;
-        file.flush()?;
-        return Ok(());
-    }
-    let document = Document::parse(&text)?;
-    drop(text);
-    let value = convert::into_openapi3(document.into_value())?.value;
-    let filtered = repair::filter(&value, &Default::default())?;
-    let imported = import::import(&filtered.value, &Default::default())?;
+    let pending = match std::env::var_os("SLOW") {
+        None => import::read_json_text(&text, &Default::default()),
+        Some(_) => None,
+    };
+    let imported = match pending {
+        Some(pending) => {
+            drop(text);
+            match pending.finish() {
+                Some(imported) => imported,
+                None => general_import(&std::fs::read_to_string(input)?)?,
+            }
+        }
+        None => general_import(&text)?,
+    };
     plugboard_definition::edit::check_draft(&imported.definition)?;
-    let mut written = imported.definition.to_json_pretty();
-    written.push('\n');
-    std::fs::write(output, written)?;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(output)?);
+    serde_json::to_writer_pretty(&mut file, &imported.definition)?;
+    file.write_all(b"\n")?;
+    file.flush()?;
     Ok(())
+}
+
+/// The general import path of `plugboard import` (no filters).
+fn general_import(text: &str) -> Result<import::Imported, Failure> {
+    let document = Document::parse(text)?;
+    let value = convert::into_openapi3(document.into_value())?.value;
+    Ok(import::import(&value, &Default::default())?)
 }
 
 /// This process's peak resident set, in KiB.

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use plugboard_definition::edit;
-use plugboard_openapi::import::{Options, import, import_json_text};
+use plugboard_definition::edit::Settings;
+use plugboard_openapi::import::{Imported, Options, import, read_json_text};
 use plugboard_openapi::repair::CleanOptions;
 
 use super::definition::{SettingsArgs, save};
@@ -36,35 +37,33 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let filters = args.filters.options();
     // OpenAPI 3.x JSON without filters: path items and components are read as the import
-    // reaches them. Anything else (or an error, which the general path reports with its
-    // place) takes the general path.
+    // reaches them, and the text is freed before the definition is built. Anything else (or
+    // an error, which the general path reports with its place) takes the general path.
     let lazy = if filters == CleanOptions::default() {
         progress.phase("importing");
-        import_json_text(&text, &options)
+        read_json_text(&text, &options)
     } else {
         None
     };
-    // Settings are checked where the general path has always checked them: after reading the
-    // spec, before importing it.
     let (mut imported, changes, settings) = match lazy {
-        Some(imported) => (imported, 0, args.settings.to_settings()?),
-        None => {
-            let document = crate::files::parse_spec(&args.spec, &text, &progress)?;
-            progress.phase("converting");
-            let mut value = openapi3(document.into_value())?;
-            let mut changes = 0;
-            if filters != CleanOptions::default() {
-                let filtered = plugboard_openapi::repair::filter(&value, &filters)?;
-                value = filtered.value;
-                changes = filtered.changes.len();
+        Some(pending) => {
+            // A file is read again should the import fail after all; stdin cannot be.
+            let kept = (args.spec == "-").then_some(text);
+            match pending.finish() {
+                // Settings are checked where the general path checks them: after reading
+                // the spec, before importing it.
+                Some(imported) => (imported, 0, args.settings.to_settings()?),
+                None => {
+                    let text = match kept {
+                        Some(text) => text,
+                        None => crate::files::read_spec(&args.spec)?,
+                    };
+                    general(&args, &text, &filters, &options, &progress)?
+                }
             }
-            let settings = args.settings.to_settings()?;
-            progress.phase("importing");
-            let imported = import(&value, &options).with_context(|| args.spec.clone())?;
-            (imported, changes, settings)
         }
+        None => general(&args, &text, &filters, &options, &progress)?,
     };
-    drop(text);
     let notes = edit::apply_settings(&mut imported.definition, &settings)?;
     save(&args.output, &imported.definition)?;
     drop(progress);
@@ -77,6 +76,30 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     eprintln!("wrote {}", args.output.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The general path: the whole spec read (with positions for errors), converted, filtered and
+/// imported; with the filters' count of changes and the checked settings.
+fn general(
+    args: &Args,
+    text: &str,
+    filters: &CleanOptions,
+    options: &Options,
+    progress: &crate::files::Progress,
+) -> Result<(Imported, usize, Settings)> {
+    let document = crate::files::parse_spec(&args.spec, text, progress)?;
+    progress.phase("converting");
+    let mut value = openapi3(document.into_value())?;
+    let mut changes = 0;
+    if *filters != CleanOptions::default() {
+        let filtered = plugboard_openapi::repair::filter(&value, filters)?;
+        value = filtered.value;
+        changes = filtered.changes.len();
+    }
+    let settings = args.settings.to_settings()?;
+    progress.phase("importing");
+    let imported = import(&value, options).with_context(|| args.spec.clone())?;
+    Ok((imported, changes, settings))
 }
 
 /// The spec as OpenAPI 3.x: Swagger 2.0 is converted first.

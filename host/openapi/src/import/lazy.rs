@@ -16,7 +16,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::{Imported, Options, import_paths};
+use super::{Gathered, Imported, Options, gather};
 use crate::convert::node;
 use crate::version::{SpecVersion, detect};
 
@@ -27,6 +27,13 @@ use crate::version::{SpecVersion, detect};
 /// general path ([`crate::source::Document::parse`], [`super::import`]), which gives the same
 /// result, or the error with its place.
 pub fn import_json_text(text: &str, options: &Options) -> Option<Imported> {
+    read_json_text(text, options)?.finish()
+}
+
+/// The first half of [`import_json_text`]: everything that needs the text. A caller that
+/// holds the only copy of the text can free it before [`PendingImport::finish`] (peak memory
+/// is then what the finished definition takes, not that plus the text).
+pub fn read_json_text(text: &str, options: &Options) -> Option<PendingImport> {
     if text.len() > crate::source::Budget::default().max_bytes {
         return None;
     }
@@ -78,7 +85,22 @@ pub fn import_json_text(text: &str, options: &Options) -> Option<Imported> {
             Some((Cow::Borrowed(path.as_ref()), Cow::Owned(item)))
         })
     });
-    import_paths(&spec, items, Some(&parts), options).ok()?
+    gather(&spec, items, Some(&parts), true, options)
+        .ok()?
+        .map(PendingImport)
+}
+
+/// An import read from JSON text by [`read_json_text`], to be finished by
+/// [`PendingImport::finish`] without the text: the actions are held as compact JSON until
+/// then, so that the text and the spec's values can be freed first.
+pub struct PendingImport(Gathered);
+
+impl PendingImport {
+    /// Completes the import (pagination, the definition, its validation); `None` when it
+    /// fails: the caller then takes the general path, which reports the error.
+    pub fn finish(self) -> Option<Imported> {
+        self.0.finish().ok()
+    }
 }
 
 /// Reads a checked slice (see [`Parts::components`]).

@@ -38,7 +38,7 @@ use crate::{Error, Result};
 use action::{Context, build_action};
 use schema::Resolver;
 
-pub use lazy::import_json_text;
+pub use lazy::{PendingImport, import_json_text, read_json_text};
 
 /// Choices made by the caller before detection.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -107,25 +107,52 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
             .iter()
             .map(|(path, item)| Some((Cow::Borrowed(path.as_str()), Cow::Borrowed(item))))
     });
-    import_paths(spec, paths, None, options)?.ok_or_else(|| Error::Import {
+    let gathered = gather(spec, paths, None, false, options)?.ok_or_else(|| Error::Import {
         pointer: "/paths".into(),
         message: "a path item could not be read".into(),
-    })
+    })?;
+    gathered.finish()
 }
 
-/// One path item given to [`import_paths`]: its key and value, `None` when it cannot be read.
+/// One path item given to [`gather`]: its key and value, `None` when it cannot be read.
 type PathEntry<'s> = Option<(Cow<'s, str>, Cow<'s, Value>)>;
 
-/// [`import`] with the path items given one at a time (`paths`, `None` when the spec has no
-/// `paths` object), so that they can be read when the import reaches them. `Ok(None)` when an
-/// item cannot be read or, with `parts` (the document read lazily), a reference reaches a
-/// place the lazy document does not hold: the caller then imports the whole document.
-fn import_paths<'s>(
+/// The actions an import has built: as they are, or each as compact JSON (a fraction of the
+/// memory), read back by [`Gathered::finish`] once the spec has been freed.
+enum Actions {
+    Built(Vec<Action>),
+    Compact(Vec<Box<[u8]>>),
+}
+
+/// What the first half of an import takes from the spec; [`Gathered::finish`] does the rest
+/// without it.
+struct Gathered {
+    target: target::Target,
+    auth: Auth,
+    auth_why: String,
+    actions: Actions,
+    detected: Vec<Option<pagination::Detected>>,
+    /// Where each action comes from in the spec.
+    origins: Vec<String>,
+    notes: Vec<String>,
+    schemas: BTreeMap<String, Value>,
+    name: String,
+    description: String,
+    pagination: Option<PaginationType>,
+}
+
+/// The first half of [`import`], with the path items given one at a time (`paths`, `None`
+/// when the spec has no `paths` object), so that they can be read when the import reaches
+/// them; with `compact`, each action is kept as compact JSON. `Ok(None)` when an item cannot
+/// be read or, with `parts` (the document read lazily), a reference reaches a place the lazy
+/// document does not hold: the caller then imports the whole document.
+fn gather<'s>(
     spec: &'s Value,
     paths: Option<impl Iterator<Item = PathEntry<'s>>>,
     parts: Option<&'s lazy::Parts<'s>>,
+    compact: bool,
     options: &Options,
-) -> Result<Option<Imported>> {
+) -> Result<Option<Gathered>> {
     if detect(spec)? == SpecVersion::Swagger2 {
         return Err(Error::Import {
             pointer: "/swagger".into(),
@@ -151,6 +178,7 @@ fn import_paths<'s>(
         message: "the spec has no `paths` object".into(),
     })?;
     let mut actions = Vec::new();
+    let mut compacted = Vec::new();
     let mut detected = Vec::new();
     let mut taken = HashSet::new();
     // Where each action comes from in the spec.
@@ -209,7 +237,15 @@ fn import_paths<'s>(
                 &mut notes,
             );
             detected.push(built.1);
-            actions.push(built.0);
+            if compact {
+                let json = serde_json::to_vec(&built.0).map_err(|e| Error::Import {
+                    pointer: op_at.clone(),
+                    message: format!("cannot keep the action: {e}"),
+                })?;
+                compacted.push(json.into_boxed_slice());
+            } else {
+                actions.push(built.0);
+            }
             origins.push(op_at);
         }
     }
@@ -218,15 +254,12 @@ fn import_paths<'s>(
     }
     notes.append(&mut resolver.notes);
     let schemas = std::mem::take(&mut resolver.schemas);
-    if actions.is_empty() {
+    if origins.is_empty() {
         return Err(Error::Import {
             pointer: "/paths".into(),
             message: crate::lint::checks::no_operations_message(spec),
         });
     }
-    let (pagination, pagination_why, paginated) =
-        choose_pagination(&mut actions, &detected, options.pagination, &mut notes);
-    publish_page_size_range(&mut actions, &pagination);
     let info = spec.get("info");
     let title = info
         .and_then(|i| i.get("title"))
@@ -245,42 +278,96 @@ fn import_paths<'s>(
         .or(Some(title).filter(|t| !t.is_empty()))
         .unwrap_or("Imported from an OpenAPI document")
         .to_string();
-    let mut definition = Definition {
-        schema: None,
-        definition_version: DEFINITION_VERSION,
+    Ok(Some(Gathered {
+        target,
+        auth,
+        auth_why,
+        actions: if compact {
+            Actions::Compact(compacted)
+        } else {
+            Actions::Built(actions)
+        },
+        detected,
+        origins,
+        notes,
+        schemas,
         name,
         description,
-        icon: None,
-        hostname: target.hostname,
-        base_path: target.base_path,
-        scheme: target.scheme,
-        extra_hosts: Vec::new(),
-        auth,
-        extra_request_headers: Default::default(),
-        pagination,
-        schemas,
-        actions,
-    };
-    if definition.plain_http_credentials_problem().is_some() {
-        definition.scheme = Scheme::Https;
-        notes.push(format!(
+        pagination: options.pagination,
+    }))
+}
+
+impl Gathered {
+    /// The second half of an import: pagination, the definition, its validation.
+    fn finish(self) -> Result<Imported> {
+        let Gathered {
+            target,
+            auth,
+            auth_why,
+            actions,
+            detected,
+            origins,
+            mut notes,
+            schemas,
+            name,
+            description,
+            pagination: forced,
+        } = self;
+        let mut actions = match actions {
+            Actions::Built(actions) => actions,
+            Actions::Compact(compacted) => {
+                let mut actions = Vec::with_capacity(compacted.len());
+                // Each kept action is freed as soon as it is read back.
+                for (json, at) in compacted.into_iter().zip(&origins) {
+                    let action = serde_json::from_slice(&json).map_err(|e| Error::Import {
+                        pointer: at.clone(),
+                        message: format!("cannot read the kept action back: {e}"),
+                    })?;
+                    actions.push(action);
+                }
+                actions
+            }
+        };
+        let (pagination, pagination_why, paginated) =
+            choose_pagination(&mut actions, &detected, forced, &mut notes);
+        publish_page_size_range(&mut actions, &pagination);
+        let mut definition = Definition {
+            schema: None,
+            definition_version: DEFINITION_VERSION,
+            name,
+            description,
+            icon: None,
+            hostname: target.hostname,
+            base_path: target.base_path,
+            scheme: target.scheme,
+            extra_hosts: Vec::new(),
+            auth,
+            extra_request_headers: Default::default(),
+            pagination,
+            schemas,
+            actions,
+        };
+        if definition.plain_http_credentials_problem().is_some() {
+            definition.scheme = Scheme::Https;
+            notes.push(format!(
             "/servers: the server URL is plain http, but credentials are sent only over https: the integration calls https://{}: plain http is for APIs without credentials",
             definition.hostname
         ));
+        }
+        drop_invalid_actions(&mut definition, &origins, &mut notes)?;
+        let mut paginated = paginated;
+        paginated.retain(|id| definition.actions.iter().any(|a| &a.id == id));
+        Ok(Imported {
+            summary: Summary {
+                actions: definition.actions.len(),
+                auth: auth_why,
+                pagination: pagination_why,
+                paginated,
+                notes,
+            },
+            definition,
+        })
     }
-    drop_invalid_actions(&mut definition, &origins, &mut notes)?;
-    let mut paginated = paginated;
-    paginated.retain(|id| definition.actions.iter().any(|a| &a.id == id));
-    Ok(Some(Imported {
-        summary: Summary {
-            actions: definition.actions.len(),
-            auth: auth_why,
-            pagination: pagination_why,
-            paginated,
-            notes,
-        },
-        definition,
-    }))
 }
 
 /// Validates the imported definition. An action that breaks a rule is left out with a note
