@@ -65,6 +65,12 @@ fn convert_step(input: &str, output: &str) -> Result<(), Failure> {
 /// `plugboard import IN -o OUT`: the lazy JSON path (the text freed before the import is
 /// finished), else the general one (with `SLOW=1`, always the general one).
 fn import_step(input: &str, output: &str) -> Result<(), Failure> {
+    // As `plugboard import`: no transparent huge pages (see its `without_huge_pages`).
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes one integer argument and touches no memory.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
     let text = std::fs::read_to_string(input)?;
     let pending = match std::env::var_os("SLOW") {
         None => import::read_json_text(&text, &Default::default()),
@@ -73,6 +79,9 @@ fn import_step(input: &str, output: &str) -> Result<(), Failure> {
     let imported = match pending {
         Some(pending) => {
             drop(text);
+            // As `plugboard import`: the text's memory goes back to the system now.
+            // SAFETY: mi_collect only frees memory the allocator holds unused.
+            unsafe { libmimalloc_sys::mi_collect(true) };
             match pending.finish() {
                 Some(imported) => imported,
                 None => general_import(&std::fs::read_to_string(input)?)?,

@@ -29,6 +29,7 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> Result<ExitCode> {
+    without_huge_pages();
     let text = crate::files::read_spec(&args.spec)?;
     let progress = crate::files::Progress::start("import", text.len());
     let options = Options {
@@ -49,6 +50,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(pending) => {
             // A file is read again should the import fail after all; stdin cannot be.
             let kept = (args.spec == "-").then_some(text);
+            // The freed text and spec values go back to the system before the definition is
+            // built (mimalloc would keep them a while).
+            // SAFETY: mi_collect only returns memory the allocator holds unused.
+            unsafe { libmimalloc_sys::mi_collect(true) };
             match pending.finish() {
                 // Settings are checked where the general path checks them: after reading
                 // the spec, before importing it.
@@ -76,6 +81,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     eprintln!("wrote {}", args.output.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Turns off transparent huge pages for this process (Linux). With them (the kernel's
+/// `always` setting), a heap of many small values counts in RSS by whole 2 MiB pages: Microsoft
+/// Graph's import peaks at 120 MB with them and 99 MB without, for a few per cent more time.
+/// Best effort: nothing happens where the call is refused or unknown.
+fn without_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes one integer argument and touches no memory.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
 }
 
 /// The general path: the whole spec read (with positions for errors), converted, filtered and
