@@ -45,11 +45,13 @@ fn convert_step(input: &str, output: &str) -> Result<(), Failure> {
     let text = std::fs::read_to_string(input)?;
     if std::env::var_os("SLOW").is_none()
         && let Some(input) = convert::Swagger2Json::parse(&text)
-        && let Some(converted) = input.to_openapi3_text()
+        && let Some(document) = input.to_openapi3()
     {
+        let converted = document.text();
         std::fs::write(output, &converted.text)?;
         // As the CLI: the process exits next, nothing is freed value by value.
         std::mem::forget(converted);
+        std::mem::forget(document);
         std::mem::forget(input);
         return Ok(());
     }

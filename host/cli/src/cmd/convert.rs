@@ -32,8 +32,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if !args.yaml {
         progress.phase("converting");
         if let Some(input) = Swagger2Json::parse(&text)
-            && let Some(converted) = input.to_openapi3_text()
+            && let Some(document) = input.to_openapi3()
         {
+            let converted = document.text();
             progress.phase("writing");
             crate::files::write_atomically(&args.out, converted.text.as_bytes())?;
             drop(progress);
@@ -43,6 +44,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             );
             // The process exits next; see `lint` for why the values are not freed one by one.
             std::mem::forget(converted);
+            std::mem::forget(document);
             std::mem::forget(input);
             std::mem::forget(text);
             return Ok(ExitCode::SUCCESS);

@@ -148,19 +148,43 @@ impl<'t> Swagger2Json<'t> {
 
     /// The document converted to pretty OpenAPI 3.0.3 JSON; `None` when it does not convert.
     pub fn to_openapi3_text(&self) -> Option<JsonText> {
+        Some(self.to_openapi3()?.text())
+    }
+
+    /// The converted document, to write with [`OpenApi3::text`] (a caller that exits next
+    /// need not free it).
+    pub fn to_openapi3(&self) -> Option<OpenApi3<'_>> {
         let root = self.root.as_object()?;
         let mut converter = Converter::new(root, false).ok()?;
-        let output = Node::Object(converter.document().ok()?);
+        Some(OpenApi3 {
+            tree: Node::Object(converter.document().ok()?),
+            len: self.len,
+        })
+    }
+}
+
+/// A document converted by [`Swagger2Json::to_openapi3`]; unchanged parts are the input's.
+pub struct OpenApi3<'a> {
+    tree: Node<'a>,
+    /// The input text's length (the output is about 1.3 times as long).
+    len: usize,
+}
+
+impl OpenApi3<'_> {
+    /// Pretty JSON, ending with a newline, and what the document holds.
+    pub fn text(&self) -> JsonText {
         let mut bytes = Vec::with_capacity(self.len + self.len / 2);
-        output.write_pretty(&mut bytes, 0);
+        self.tree.write_pretty(&mut bytes, 0);
         bytes.push(b'\n');
-        let (paths, operations, schemas) = counts(&output);
-        Some(JsonText {
-            text: String::from_utf8(bytes).ok()?,
+        let (paths, operations, schemas) = counts(&self.tree);
+        JsonText {
+            // The writer copies text from `&str`s and escapes with serde_json: valid UTF-8.
+            text: String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
             paths,
             operations,
             schemas,
-        })
+        }
     }
 }
 
@@ -299,6 +323,16 @@ impl<'a> Converter<'a> {
             map: PointerMap::default(),
             track,
         })
+    }
+
+    /// [`child`], where the conversion keeps pointers (origins and errors); the text fast path
+    /// keeps neither and builds none (an empty string).
+    fn child(&self, pointer: &str, segment: &str) -> String {
+        if self.track {
+            child(pointer, segment)
+        } else {
+            String::new()
+        }
     }
 
     /// Records that the converted subtree at `to` came from `from` in the input.

@@ -3,7 +3,7 @@
 use super::node::{Node, Obj};
 use super::params::{Param, TYPE_KEYWORDS};
 use super::schema::Fields;
-use super::{Converter, array, child, error, media_types, object, or_default, string};
+use super::{Converter, array, error, media_types, object, or_default, string};
 use crate::Result;
 
 /// The operation keys of a Swagger 2.0 path item.
@@ -25,7 +25,7 @@ impl<'a> Converter<'a> {
     fn split_parameters(&self, value: &'a Node<'a>, from: &str) -> Result<Split<'a>> {
         let mut split = Split::default();
         for (index, entry) in array(value, from)?.iter().enumerate() {
-            let entry_from = child(from, &index.to_string());
+            let entry_from = self.child(from, &index.to_string());
             let param = self.resolve_parameter(entry, &entry_from)?;
             match param.location() {
                 Some("body") => split.body.push((param, entry_from)),
@@ -40,7 +40,7 @@ impl<'a> Converter<'a> {
     fn kept_parameters(&mut self, kept: &[(Param<'a>, String)], to: &str) -> Result<Node<'a>> {
         let mut list = Vec::new();
         for (index, (param, from)) in kept.iter().enumerate() {
-            list.push(self.kept_parameter(param, from, &child(to, &index.to_string()))?);
+            list.push(self.kept_parameter(param, from, &self.child(to, &index.to_string()))?);
         }
         Ok(Node::Array(list))
     }
@@ -53,7 +53,7 @@ impl<'a> Converter<'a> {
             let converted = if path.starts_with("x-") {
                 Node::Same(item)
             } else {
-                self.path_item(item, &child("/paths", path))?
+                self.path_item(item, &self.child("/paths", path))?
             };
             out.push(path, converted);
         }
@@ -64,7 +64,9 @@ impl<'a> Converter<'a> {
     fn path_item(&mut self, value: &'a Node<'a>, pointer: &str) -> Result<Node<'a>> {
         let map = object(value, pointer)?;
         let split = match map.get("parameters") {
-            Some(parameters) => self.split_parameters(parameters, &child(pointer, "parameters"))?,
+            Some(parameters) => {
+                self.split_parameters(parameters, &self.child(pointer, "parameters"))?
+            }
             None => Split::default(),
         };
         let mut out = Obj::new();
@@ -72,16 +74,16 @@ impl<'a> Converter<'a> {
             match key {
                 "parameters" => {
                     if !split.kept.is_empty() {
-                        let kept = self.kept_parameters(&split.kept, &child(pointer, key))?;
+                        let kept = self.kept_parameters(&split.kept, &self.child(pointer, key))?;
                         out.insert(key, kept);
                     }
                 }
                 "$ref" => {
-                    let reference = string(item, &child(pointer, key))?;
+                    let reference = string(item, &self.child(pointer, key))?;
                     out.insert(key, self.rewrite_ref(reference));
                 }
                 method if METHODS.contains(&method) => {
-                    let operation = self.operation(item, &child(pointer, key), &split)?;
+                    let operation = self.operation(item, &self.child(pointer, key), &split)?;
                     out.insert(key, operation);
                 }
                 _ => out.insert(key, Node::Same(item)),
@@ -99,17 +101,19 @@ impl<'a> Converter<'a> {
     ) -> Result<Node<'a>> {
         let map = object(value, pointer)?;
         let consumes = match map.get("consumes") {
-            Some(v) => media_types(v, &child(pointer, "consumes"))?,
+            Some(v) => media_types(v, &self.child(pointer, "consumes"))?,
             None => self.consumes.clone(),
         };
         let produces = match map.get("produces") {
-            Some(v) => media_types(v, &child(pointer, "produces"))?,
+            Some(v) => media_types(v, &self.child(pointer, "produces"))?,
             None => self.produces.clone(),
         };
         let consumes = or_default(&consumes);
         let produces = or_default(&produces);
         let mut split = match map.get("parameters") {
-            Some(parameters) => self.split_parameters(parameters, &child(pointer, "parameters"))?,
+            Some(parameters) => {
+                self.split_parameters(parameters, &self.child(pointer, "parameters"))?
+            }
             None => Split::default(),
         };
         // Path-level body and form parameters apply unless the operation overrides them.
@@ -145,7 +149,7 @@ impl<'a> Converter<'a> {
             match key {
                 "parameters" => {
                     if !split.kept.is_empty() {
-                        let kept = self.kept_parameters(&split.kept, &child(pointer, key))?;
+                        let kept = self.kept_parameters(&split.kept, &self.child(pointer, key))?;
                         out.insert(key, kept);
                     }
                     if let Some((key, body)) = request_body.take() {
@@ -154,9 +158,9 @@ impl<'a> Converter<'a> {
                 }
                 "consumes" | "produces" => {}
                 "schemes" => {
-                    let item_pointer = child(pointer, key);
+                    let item_pointer = self.child(pointer, key);
                     if let Some(servers) = self.operation_servers(item, &item_pointer)? {
-                        self.record(&child(pointer, "servers"), &item_pointer);
+                        self.record(&self.child(pointer, "servers"), &item_pointer);
                         out.insert("servers", servers);
                     }
                 }
@@ -164,7 +168,7 @@ impl<'a> Converter<'a> {
                     if let Some((key, body)) = request_body.take() {
                         out.insert(key, body);
                     }
-                    let responses = self.responses(item, &child(pointer, key), &produces)?;
+                    let responses = self.responses(item, &self.child(pointer, key), &produces)?;
                     out.insert(key, responses);
                 }
                 _ => out.insert(key, Node::Same(item)),
@@ -184,7 +188,7 @@ impl<'a> Converter<'a> {
         pointer: &str,
         consumes: &[String],
     ) -> Result<Option<Node<'a>>> {
-        let to = child(pointer, "requestBody");
+        let to = self.child(pointer, "requestBody");
         if let Some((_, second)) = body.get(1) {
             return Err(error(
                 second,
@@ -253,7 +257,7 @@ impl<'a> Converter<'a> {
             let converted = if code.starts_with("x-") {
                 Node::Same(response)
             } else {
-                let pointer = child(from, code);
+                let pointer = self.child(from, code);
                 self.response(response, &pointer, &pointer, produces)?
             };
             out.push(code, converted);
@@ -275,27 +279,27 @@ impl<'a> Converter<'a> {
         if map.contains_key("$ref") {
             return self.opaque_ref(value, from);
         }
-        let content_to = child(to, "content");
+        let content_to = self.child(to, "content");
         let mut content = Obj::new();
         if let Some(schema) = map.get("schema") {
             for media_type in produces {
-                let schema_to = child(&child(&content_to, media_type), "schema");
-                let converted = self.schema(schema, &child(from, "schema"), &schema_to)?;
+                let schema_to = self.child(&self.child(&content_to, media_type), "schema");
+                let converted = self.schema(schema, &self.child(from, "schema"), &schema_to)?;
                 let mut entry = Obj::new();
                 entry.push("schema", converted);
                 content.insert(media_type.clone(), Node::Object(entry));
             }
         }
         if let Some(examples) = map.get("examples") {
-            let examples_from = child(from, "examples");
+            let examples_from = self.child(from, "examples");
             for (media_type, example) in object(examples, &examples_from)?.iter() {
-                let value_to = child(
-                    &child(&child(&content_to, media_type), "examples"),
+                let value_to = self.child(
+                    &self.child(&self.child(&content_to, media_type), "examples"),
                     "response",
                 );
                 self.record(
-                    &child(&value_to, "value"),
-                    &child(&examples_from, media_type),
+                    &self.child(&value_to, "value"),
+                    &self.child(&examples_from, media_type),
                 );
                 let mut named = Obj::new();
                 named.push("value", Node::Same(example));
@@ -316,12 +320,12 @@ impl<'a> Converter<'a> {
                     }
                 }
                 "headers" => {
-                    let headers_from = child(from, key);
+                    let headers_from = self.child(from, key);
                     let members = object(item, &headers_from)?;
                     let mut headers = Obj::with_capacity(members.len());
                     for (name, header) in members.iter() {
-                        let header_from = child(&headers_from, name);
-                        let header_to = child(&child(to, "headers"), name);
+                        let header_from = self.child(&headers_from, name);
+                        let header_to = self.child(&self.child(to, "headers"), name);
                         headers.push(name, self.header(header, &header_from, &header_to)?);
                     }
                     out.insert(key, Node::Object(headers));
@@ -351,28 +355,28 @@ impl<'a> Converter<'a> {
         }
         let kind = raw.iter().find(|(k, _)| *k == "type").map(|(_, v)| *v);
         if kind.and_then(Node::as_str) == Some("array") {
-            let format_from = child(from, "collectionFormat");
+            let format_from = self.child(from, "collectionFormat");
             let format = match collection_format {
                 Some(value) => string(value, &format_from)?,
                 None => "csv",
             };
             match format {
                 "csv" => {
-                    self.record(&child(to, "style"), &format_from);
+                    self.record(&self.child(to, "style"), &format_from);
                     out.insert("style", Node::str("simple"));
                 }
                 "multi" => {
-                    self.record(&child(to, "explode"), &format_from);
+                    self.record(&self.child(to, "explode"), &format_from);
                     out.insert("explode", Node::Bool(true));
                 }
                 other => {
-                    self.record(&child(to, "x-collectionFormat"), &format_from);
+                    self.record(&self.child(to, "x-collectionFormat"), &format_from);
                     out.insert("x-collectionFormat", Node::str(other));
                 }
             }
         }
         if !raw.is_empty() {
-            let schema = self.items_schema(raw, from, &child(to, "schema"))?;
+            let schema = self.items_schema(raw, from, &self.child(to, "schema"))?;
             out.insert("schema", schema);
         }
         Ok(Node::Object(out))

@@ -102,7 +102,7 @@ impl<'a> Converter<'a> {
                 location: checked_location(map, from)?,
             });
         };
-        let ref_from = child(from, "$ref");
+        let ref_from = self.child(from, "$ref");
         let reference = string(reference, &ref_from)?;
         let Some(name) = reference.strip_prefix("#/parameters/") else {
             return Ok(Param::Opaque(value));
@@ -118,7 +118,7 @@ impl<'a> Converter<'a> {
                     format!("`{reference}` refers to a parameter that is not defined"),
                 )
             })?;
-        let target_from = child("/parameters", &name);
+        let target_from = self.child("/parameters", &name);
         let map = object(target, &target_from)?;
         if map.contains_key("$ref") {
             // A reference to a reference: keep it as it is.
@@ -188,7 +188,7 @@ impl<'a> Converter<'a> {
                 "collectionFormat" => collection_format = Some(value),
                 "schema" => explicit_schema = Some(value),
                 "x-example" => {
-                    self.record(&child(to, "example"), &child(from, key));
+                    self.record(&self.child(to, "example"), &self.child(from, key));
                     out.insert("example", Node::Same(value));
                 }
                 "allowEmptyValue" if location != "query" => {}
@@ -203,10 +203,10 @@ impl<'a> Converter<'a> {
         if is_array {
             let (format, format_from) = match collection_format {
                 Some(value) => (
-                    string(value, &child(from, "collectionFormat"))?,
-                    child(from, "collectionFormat"),
+                    string(value, &self.child(from, "collectionFormat"))?,
+                    self.child(from, "collectionFormat"),
                 ),
-                None => ("csv", child(from, "type")),
+                None => ("csv", self.child(from, "type")),
             };
             let style = match (format, location) {
                 ("csv", "query") => Some(("form", Some(false))),
@@ -218,23 +218,23 @@ impl<'a> Converter<'a> {
             };
             match style {
                 Some((style, explode)) => {
-                    self.record(&child(to, "style"), &format_from);
+                    self.record(&self.child(to, "style"), &format_from);
                     out.insert("style", Node::str(style));
                     if let Some(explode) = explode {
-                        self.record(&child(to, "explode"), &format_from);
+                        self.record(&self.child(to, "explode"), &format_from);
                         out.insert("explode", Node::Bool(explode));
                     }
                 }
                 None => {
-                    self.record(&child(to, "x-collectionFormat"), &format_from);
+                    self.record(&self.child(to, "x-collectionFormat"), &format_from);
                     out.insert("x-collectionFormat", Node::str(format));
                 }
             }
         }
-        let schema_to = child(to, "schema");
+        let schema_to = self.child(to, "schema");
         let schema = match explicit_schema {
             Some(schema) if raw.is_empty() => {
-                self.schema(schema, &child(from, "schema"), &schema_to)?
+                self.schema(schema, &self.child(from, "schema"), &schema_to)?
             }
             _ => self.items_schema(raw, from, &schema_to)?,
         };
@@ -258,9 +258,12 @@ impl<'a> Converter<'a> {
         let mut content = Obj::new();
         let empty: &'a Node<'a> = &EMPTY_OBJECT;
         for media_type in consumes {
-            let schema_to = child(&child(&child(to, "content"), media_type), "schema");
+            let schema_to = self.child(
+                &self.child(&self.child(to, "content"), media_type),
+                "schema",
+            );
             let schema = match map.get("schema") {
-                Some(schema) => self.schema(schema, &child(from, "schema"), &schema_to)?,
+                Some(schema) => self.schema(schema, &self.child(from, "schema"), &schema_to)?,
                 None => self.schema(empty, from, &schema_to)?,
             };
             let mut entry = Obj::new();
@@ -274,7 +277,7 @@ impl<'a> Converter<'a> {
             }
             Some(other) => {
                 return Err(error(
-                    &child(from, "required"),
+                    &self.child(from, "required"),
                     format!("`required` must be a boolean, found {}", other.kind()),
                 ));
             }
@@ -304,8 +307,8 @@ impl<'a> Converter<'a> {
         } else {
             FORM_URLENCODED
         };
-        let entry_to = child(&child(to, "content"), media_type);
-        let schema_to = child(&entry_to, "schema");
+        let entry_to = self.child(&self.child(to, "content"), media_type);
+        let schema_to = self.child(&entry_to, "schema");
         if let Some((_, first)) = params.first() {
             self.record(to, first);
             self.record(&schema_to, first);
@@ -317,7 +320,7 @@ impl<'a> Converter<'a> {
             let name = map
                 .get("name")
                 .ok_or_else(|| error(from, "a formData parameter needs a `name`"))?;
-            let name = string(name, &child(from, "name"))?;
+            let name = string(name, &self.child(from, "name"))?;
             let mut raw: Fields<'a> = Vec::new();
             for (key, value) in map.iter() {
                 match key {
@@ -326,9 +329,12 @@ impl<'a> Converter<'a> {
                     _ => set_field(&mut raw, key, value),
                 }
             }
-            let property_to = child(&child(&schema_to, "properties"), name);
+            let property_to = self.child(&self.child(&schema_to, "properties"), name);
             if map.contains_key("x-example") {
-                self.record(&child(&property_to, "example"), &child(from, "x-example"));
+                self.record(
+                    &self.child(&property_to, "example"),
+                    &self.child(from, "x-example"),
+                );
             }
             let property = self.items_schema(raw, from, &property_to)?;
             properties.insert(name, property);
@@ -351,7 +357,7 @@ impl<'a> Converter<'a> {
                     let mut field = Obj::new();
                     field.push("style", Node::str(style));
                     field.push("explode", Node::Bool(explode));
-                    self.record(&child(&child(&entry_to, "encoding"), name), from);
+                    self.record(&self.child(&self.child(&entry_to, "encoding"), name), from);
                     encoding.insert(name, Node::Object(field));
                 }
             }

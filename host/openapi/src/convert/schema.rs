@@ -2,7 +2,7 @@
 //! -> `nullable`, a string `discriminator` -> `{propertyName}`, `type: file` -> binary string.
 
 use super::node::{Node, Obj};
-use super::{Converter, array, child, object, string};
+use super::{Converter, array, object, string};
 use crate::Result;
 use crate::source::unescape_segment;
 
@@ -60,7 +60,7 @@ impl<'a> Converter<'a> {
         match map.get("$ref") {
             None => Ok(None),
             Some(value) => {
-                let reference = string(value, &child(from, "$ref"))?;
+                let reference = string(value, &self.child(from, "$ref"))?;
                 Ok(Some(self.rewrite_ref(reference)))
             }
         }
@@ -95,15 +95,18 @@ impl<'a> Converter<'a> {
             match key {
                 "collectionFormat" if strip => {}
                 "$ref" => {
-                    let reference = string(value, &child(from, key))?;
+                    let reference = string(value, &self.child(from, key))?;
                     out.insert(key, self.rewrite_ref(reference));
                 }
                 "x-nullable" if value.as_bool().is_some() => {
-                    self.record(&child(to, "nullable"), &child(from, key));
+                    self.record(&self.child(to, "nullable"), &self.child(from, key));
                     out.insert("nullable", Node::Same(value));
                 }
                 "discriminator" if value.as_str().is_some() => {
-                    self.record(&child(&child(to, key), "propertyName"), &child(from, key));
+                    self.record(
+                        &self.child(&self.child(to, key), "propertyName"),
+                        &self.child(from, key),
+                    );
                     let mut discriminator = Obj::new();
                     discriminator.push("propertyName", Node::Same(value));
                     out.insert(key, Node::Object(discriminator));
@@ -113,37 +116,42 @@ impl<'a> Converter<'a> {
                     out.insert(key, Node::str("string"));
                 }
                 "items" => {
-                    let items = self.items(value, strip, &child(from, key), &child(to, key))?;
+                    let items =
+                        self.items(value, strip, &self.child(from, key), &self.child(to, key))?;
                     out.insert(key, items);
                 }
                 "additionalProperties" if value.as_bool().is_some() => {
                     out.insert(key, Node::Same(value));
                 }
                 k if k == "additionalProperties" || SCHEMA_KEYWORDS.contains(&k) => {
-                    let converted = self.schema_at(value, &child(from, key), &child(to, key))?;
+                    let converted =
+                        self.schema_at(value, &self.child(from, key), &self.child(to, key))?;
                     out.insert(key, converted);
                 }
                 k if SCHEMA_LIST_KEYWORDS.contains(&k) => {
-                    let (key_from, key_to) = (child(from, key), child(to, key));
+                    let (key_from, key_to) = (self.child(from, key), self.child(to, key));
                     let items = array(value, &key_from)?;
                     let mut list = Vec::with_capacity(items.len());
                     for (index, item) in items.iter().enumerate() {
                         let i = index.to_string();
                         list.push(self.schema_at(
                             item,
-                            &child(&key_from, &i),
-                            &child(&key_to, &i),
+                            &self.child(&key_from, &i),
+                            &self.child(&key_to, &i),
                         )?);
                     }
                     out.insert(key, Node::Array(list));
                 }
                 k if SCHEMA_MAP_KEYWORDS.contains(&k) => {
-                    let (key_from, key_to) = (child(from, key), child(to, key));
+                    let (key_from, key_to) = (self.child(from, key), self.child(to, key));
                     let members = object(value, &key_from)?;
                     let mut properties = Obj::with_capacity(members.len());
                     for (name, item) in members.iter() {
-                        let converted =
-                            self.schema_at(item, &child(&key_from, name), &child(&key_to, name))?;
+                        let converted = self.schema_at(
+                            item,
+                            &self.child(&key_from, name),
+                            &self.child(&key_to, name),
+                        )?;
                         properties.push(name, converted);
                     }
                     out.insert(key, Node::Object(properties));
@@ -174,14 +182,18 @@ impl<'a> Converter<'a> {
         };
         match list {
             [] => Ok(Node::Object(Obj::new())),
-            [one] => self.schema(one, &child(from, "0"), to),
+            [one] => self.schema(one, &self.child(from, "0"), to),
             many => {
-                let any_to = child(to, "anyOf");
+                let any_to = self.child(to, "anyOf");
                 self.record(&any_to, from);
                 let mut converted = Vec::new();
                 for (index, item) in many.iter().enumerate() {
                     let i = index.to_string();
-                    converted.push(self.schema_at(item, &child(from, &i), &child(&any_to, &i))?);
+                    converted.push(self.schema_at(
+                        item,
+                        &self.child(from, &i),
+                        &self.child(&any_to, &i),
+                    )?);
                 }
                 let mut out = Obj::new();
                 out.push("anyOf", Node::Array(converted));

@@ -22,12 +22,12 @@ impl<'a> Converter<'a> {
                             .into_iter()
                             .find(|k| root.contains_key(k))
                             .unwrap_or("host");
-                        let origin = child("", origin);
+                        let origin = self.child("", origin);
                         self.record("/servers", &origin);
                         for index in 0..servers.len() {
-                            let server = child("/servers", &index.to_string());
+                            let server = self.child("/servers", &index.to_string());
                             self.record(&server, &origin);
-                            self.record(&child(&server, "url"), &origin);
+                            self.record(&self.child(&server, "url"), &origin);
                         }
                         out.insert("servers", Node::Array(servers));
                     }
@@ -63,7 +63,7 @@ impl<'a> Converter<'a> {
         let Some(template) = extension.get("hostTemplate") else {
             return Err(error(AT, "`x-ms-parameterized-host` needs `hostTemplate`"));
         };
-        let template = string(template, &child(AT, "hostTemplate"))?;
+        let template = string(template, &self.child(AT, "hostTemplate"))?;
         let use_scheme = extension
             .get("useSchemePrefix")
             .and_then(Node::as_bool)
@@ -72,7 +72,7 @@ impl<'a> Converter<'a> {
         let mut variables = Obj::new();
         let parameters = extension.get("parameters").and_then(Node::as_array);
         for (index, parameter) in parameters.into_iter().flatten().enumerate() {
-            let at = child(&child(AT, "parameters"), &index.to_string());
+            let at = self.child(&self.child(AT, "parameters"), &index.to_string());
             let parameter = match parameter.get("$ref").and_then(Node::as_str) {
                 Some(reference) => crate::lint::refs::local_pointer(reference)
                     .and_then(|pointer| {
@@ -171,8 +171,8 @@ impl<'a> Converter<'a> {
             let definitions = object(definitions, "/definitions")?;
             let mut schemas = Obj::with_capacity(definitions.len());
             for (name, schema) in definitions.iter() {
-                let from = child("/definitions", name);
-                let to = child("/components/schemas", name);
+                let from = self.child("/definitions", name);
+                let to = self.child("/components/schemas", name);
                 schemas.push(name, self.schema(schema, &from, &to)?);
             }
             components.push("schemas", Node::Object(schemas));
@@ -182,8 +182,8 @@ impl<'a> Converter<'a> {
             let produces = or_default(&self.produces);
             let mut converted = Obj::new();
             for (name, response) in object(responses, "/responses")?.iter() {
-                let from = child("/responses", name);
-                let to = child("/components/responses", name);
+                let from = self.child("/responses", name);
+                let to = self.child("/components/responses", name);
                 converted.push(name, self.response(response, &from, &to, &produces)?);
             }
             components.push("responses", Node::Object(converted));
@@ -201,8 +201,8 @@ impl<'a> Converter<'a> {
             self.record("/components/securitySchemes", "/securityDefinitions");
             let mut converted = Obj::new();
             for (name, scheme) in object(schemes, "/securityDefinitions")?.iter() {
-                let from = child("/securityDefinitions", name);
-                let to = child("/components/securitySchemes", name);
+                let from = self.child("/securityDefinitions", name);
+                let to = self.child("/components/securitySchemes", name);
                 converted.push(name, self.security_scheme(scheme, &from, &to)?);
             }
             components.push("securitySchemes", Node::Object(converted));
@@ -217,10 +217,10 @@ impl<'a> Converter<'a> {
         let mut parameters = Obj::new();
         let mut bodies = Obj::new();
         for (name, param) in object(value, "/parameters")?.iter() {
-            let from = child("/parameters", name);
+            let from = self.child("/parameters", name);
             let map = object(param, &from)?;
             if map.contains_key("$ref") {
-                let to = child("/components/parameters", name);
+                let to = self.child("/components/parameters", name);
                 self.record(&to, &from);
                 parameters.push(name, self.opaque_ref(param, &from)?);
                 continue;
@@ -228,12 +228,12 @@ impl<'a> Converter<'a> {
             let location = super::params::checked_location(map, &from)?;
             match location {
                 "body" => {
-                    let to = child("/components/requestBodies", name);
+                    let to = self.child("/components/requestBodies", name);
                     bodies.push(name, self.body_request(map, &from, &to, &consumes)?);
                 }
                 "formData" => {}
                 _ => {
-                    let to = child("/components/parameters", name);
+                    let to = self.child("/components/parameters", name);
                     parameters.push(name, self.parameter(map, &from, &to, location)?);
                 }
             }
@@ -251,11 +251,11 @@ impl<'a> Converter<'a> {
                 "a security definition needs `type` (basic, apiKey or oauth2)",
             )
         })?;
-        let kind = string(kind, &child(from, "type"))?;
+        let kind = string(kind, &self.child(from, "type"))?;
         let mut out = Obj::new();
         match kind {
             "basic" => {
-                self.record(&child(to, "scheme"), &child(from, "type"));
+                self.record(&self.child(to, "scheme"), &self.child(from, "type"));
                 for (key, item) in map.iter() {
                     if key == "type" {
                         out.insert("type", Node::str("http"));
@@ -267,7 +267,7 @@ impl<'a> Converter<'a> {
             }
             "apiKey" => out = Obj::same_members(map, |_| true),
             "oauth2" => {
-                let flow_from = child(from, "flow");
+                let flow_from = self.child(from, "flow");
                 let flow = map
                     .get("flow")
                     .ok_or_else(|| error(from, "an oauth2 security definition needs `flow`"))?;
@@ -285,9 +285,9 @@ impl<'a> Converter<'a> {
                         ));
                     }
                 };
-                let flows_to = child(to, "flows");
+                let flows_to = self.child(to, "flows");
                 self.record(&flows_to, &flow_from);
-                self.record(&child(&flows_to, flow), from);
+                self.record(&self.child(&flows_to, flow), from);
                 let mut details = Obj::new();
                 for key in ["authorizationUrl", "tokenUrl"] {
                     if let Some(url) = map.get(key) {
@@ -310,7 +310,7 @@ impl<'a> Converter<'a> {
             }
             other => {
                 return Err(error(
-                    &child(from, "type"),
+                    &self.child(from, "type"),
                     format!(
                         "unknown security definition type `{other}` (expected basic, apiKey or oauth2)"
                     ),
