@@ -47,10 +47,10 @@ fn convert_step(input: &str, output: &str) -> Result<(), Failure> {
         && let Some(input) = convert::Swagger2Json::parse(&text)
         && let Some(document) = input.to_openapi3()
     {
-        let converted = document.text();
-        std::fs::write(output, &converted.text)?;
+        let bytes = document.bytes();
+        std::fs::write(output, &bytes)?;
         // As the CLI: the process exits next, nothing is freed value by value.
-        std::mem::forget(converted);
+        std::mem::forget(bytes);
         std::mem::forget(document);
         std::mem::forget(input);
         return Ok(());

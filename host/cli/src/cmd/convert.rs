@@ -34,16 +34,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
         if let Some(input) = Swagger2Json::parse(&text)
             && let Some(document) = input.to_openapi3()
         {
-            let converted = document.text();
             progress.phase("writing");
-            crate::files::write_atomically(&args.out, converted.text.as_bytes())?;
+            let bytes = document.bytes();
+            crate::files::write_atomically(&args.out, &bytes)?;
             drop(progress);
+            let (paths, operations, schemas) = document.counts();
             eprintln!(
-                "converted Swagger 2.0 -> OpenAPI {TARGET_VERSION}: {} paths, {} operations, {} schemas",
-                converted.paths, converted.operations, converted.schemas
+                "converted Swagger 2.0 -> OpenAPI {TARGET_VERSION}: {paths} paths, {operations} operations, {schemas} schemas"
             );
             // The process exits next; see `lint` for why the values are not freed one by one.
-            std::mem::forget(converted);
+            std::mem::forget(bytes);
             std::mem::forget(document);
             std::mem::forget(input);
             std::mem::forget(text);

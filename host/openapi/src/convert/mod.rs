@@ -173,18 +173,28 @@ pub struct OpenApi3<'a> {
 impl OpenApi3<'_> {
     /// Pretty JSON, ending with a newline, and what the document holds.
     pub fn text(&self) -> JsonText {
-        let mut bytes = Vec::with_capacity(self.len + self.len / 2);
-        self.tree.write_pretty(&mut bytes, 0);
-        bytes.push(b'\n');
-        let (paths, operations, schemas) = counts(&self.tree);
+        let (paths, operations, schemas) = self.counts();
         JsonText {
             // The writer copies text from `&str`s and escapes with serde_json: valid UTF-8.
-            text: String::from_utf8(bytes)
+            text: String::from_utf8(self.bytes())
                 .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
             paths,
             operations,
             schemas,
         }
+    }
+
+    /// The text of [`OpenApi3::text`] as UTF-8 bytes (not checked again).
+    pub fn bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(self.len + self.len / 2);
+        self.tree.write_pretty(&mut bytes, 0);
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// Paths (without `x-` keys), operations and component schemas.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        counts(&self.tree)
     }
 }
 

@@ -199,6 +199,17 @@ impl<'a> Obj<'a> {
         }
     }
 
+    /// [`Obj::push`], or [`Obj::insert`] when `key` is one of `added`: the keys the converter
+    /// may already have set itself (the other keys come from the input, once each).
+    pub(crate) fn put(&mut self, key: impl Into<Cow<'a, str>>, value: Node<'a>, added: &[&str]) {
+        let key = key.into();
+        if added.contains(&key.as_ref()) {
+            self.insert(key, value);
+        } else {
+            self.push(key, value);
+        }
+    }
+
     /// Adds a member whose key the object does not have yet (its keys come from an object).
     pub(crate) fn push(&mut self, key: impl Into<Cow<'a, str>>, value: Node<'a>) {
         self.0.push((key.into(), value));

@@ -75,18 +75,18 @@ impl<'a> Converter<'a> {
                 "parameters" => {
                     if !split.kept.is_empty() {
                         let kept = self.kept_parameters(&split.kept, &self.child(pointer, key))?;
-                        out.insert(key, kept);
+                        out.push(key, kept);
                     }
                 }
                 "$ref" => {
                     let reference = string(item, &self.child(pointer, key))?;
-                    out.insert(key, self.rewrite_ref(reference));
+                    out.push(key, self.rewrite_ref(reference));
                 }
                 method if METHODS.contains(&method) => {
                     let operation = self.operation(item, &self.child(pointer, key), &split)?;
-                    out.insert(key, operation);
+                    out.push(key, operation);
                 }
-                _ => out.insert(key, Node::Same(item)),
+                _ => out.push(key, Node::Same(item)),
             }
         }
         Ok(Node::Object(out))
@@ -150,7 +150,7 @@ impl<'a> Converter<'a> {
                 "parameters" => {
                     if !split.kept.is_empty() {
                         let kept = self.kept_parameters(&split.kept, &self.child(pointer, key))?;
-                        out.insert(key, kept);
+                        out.push(key, kept);
                     }
                     if let Some((key, body)) = request_body.take() {
                         out.insert(key, body);
@@ -169,9 +169,9 @@ impl<'a> Converter<'a> {
                         out.insert(key, body);
                     }
                     let responses = self.responses(item, &self.child(pointer, key), &produces)?;
-                    out.insert(key, responses);
+                    out.push(key, responses);
                 }
-                _ => out.insert(key, Node::Same(item)),
+                _ => out.put(key, Node::Same(item), &["requestBody", "servers"]),
             }
         }
         if let Some((key, body)) = request_body.take() {

@@ -96,7 +96,7 @@ impl<'a> Converter<'a> {
                 "collectionFormat" if strip => {}
                 "$ref" => {
                     let reference = string(value, &self.child(from, key))?;
-                    out.insert(key, self.rewrite_ref(reference));
+                    out.push(key, self.rewrite_ref(reference));
                 }
                 "x-nullable" if value.as_bool().is_some() => {
                     self.record(&self.child(to, "nullable"), &self.child(from, key));
@@ -109,24 +109,24 @@ impl<'a> Converter<'a> {
                     );
                     let mut discriminator = Obj::new();
                     discriminator.push("propertyName", Node::Same(value));
-                    out.insert(key, Node::Object(discriminator));
+                    out.push(key, Node::Object(discriminator));
                 }
                 "type" if value.as_str() == Some("file") => {
                     file = true;
-                    out.insert(key, Node::str("string"));
+                    out.push(key, Node::str("string"));
                 }
                 "items" => {
                     let items =
                         self.items(value, strip, &self.child(from, key), &self.child(to, key))?;
-                    out.insert(key, items);
+                    out.push(key, items);
                 }
                 "additionalProperties" if value.as_bool().is_some() => {
-                    out.insert(key, Node::Same(value));
+                    out.push(key, Node::Same(value));
                 }
                 k if k == "additionalProperties" || SCHEMA_KEYWORDS.contains(&k) => {
                     let converted =
                         self.schema_at(value, &self.child(from, key), &self.child(to, key))?;
-                    out.insert(key, converted);
+                    out.push(key, converted);
                 }
                 k if SCHEMA_LIST_KEYWORDS.contains(&k) => {
                     let (key_from, key_to) = (self.child(from, key), self.child(to, key));
@@ -140,7 +140,7 @@ impl<'a> Converter<'a> {
                             &self.child(&key_to, &i),
                         )?);
                     }
-                    out.insert(key, Node::Array(list));
+                    out.push(key, Node::Array(list));
                 }
                 k if SCHEMA_MAP_KEYWORDS.contains(&k) => {
                     let (key_from, key_to) = (self.child(from, key), self.child(to, key));
@@ -154,10 +154,10 @@ impl<'a> Converter<'a> {
                         )?;
                         properties.push(name, converted);
                     }
-                    out.insert(key, Node::Object(properties));
+                    out.push(key, Node::Object(properties));
                 }
                 _ => {
-                    out.insert(key, Node::Same(value));
+                    out.put(key, Node::Same(value), &["nullable"]);
                 }
             }
         }
