@@ -6,7 +6,8 @@
 //! `~/.cache/plugboard/real-specs/kubernetes-1.13.json`, `tests/fetch-real-specs.sh`) and `GRAPH`
 //! (default the corpus's `microsoft.com/graph.json`, `tests/fetch-corpus.sh`); `RUNS` (default 10).
 //! `spec_bench convert IN OUT` and `spec_bench import IN OUT` run one step, as `plugboard convert`
-//! and `plugboard import` do, and print `seconds peak_kib`.
+//! and `plugboard import` do (JSON fast paths first; `SLOW=1`: the general paths only), and
+//! print `seconds peak_kib`. MB in the table are 10^6 bytes.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -160,7 +161,7 @@ fn table() -> Result<(), Failure> {
         let median = times[times.len() / 2];
         let peak_bytes = peak as f64 * 1024.0;
         println!(
-            "| {step} | {} | {:.1} MB | {:.1} ms | {:.0} MB | {:.1}x |",
+            "| {step} | {} | {:.1} MB | {:.1} ms | {:.1} MB | {:.2}x |",
             input.file_name().and_then(|n| n.to_str()).unwrap_or("?"),
             size as f64 / 1e6,
             median * 1e3,
