@@ -388,24 +388,54 @@ fn plain(bytes: &[u8]) -> bool {
 /// key is an error (as in [`crate::source`]).
 pub(crate) fn parse(text: &str) -> Result<Node<'_>, serde_json::Error> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let node = NodeSeed.deserialize(&mut deserializer)?;
+    let mut scratch = Scratch::default();
+    let node = NodeSeed {
+        scratch: &mut scratch,
+        depth: 0,
+    }
+    .deserialize(&mut deserializer)?;
     deserializer.end()?;
     Ok(node)
 }
 
-struct NodeSeed;
+/// Lists being read, one per nesting level, reused: each finished list is copied out at its
+/// exact size (no growth copies, no spare room kept in the tree).
+#[derive(Default)]
+struct Scratch<'de> {
+    members: Vec<Vec<(Cow<'de, str>, Node<'de>)>>,
+    items: Vec<Vec<Node<'de>>>,
+}
 
-impl<'de> DeserializeSeed<'de> for NodeSeed {
+/// Takes the list of level `depth` out of `levels` (empty, with its room).
+fn level<T>(levels: &mut Vec<Vec<T>>, depth: usize) -> Vec<T> {
+    if levels.len() <= depth {
+        levels.resize_with(depth + 1, Vec::new);
+    }
+    std::mem::take(&mut levels[depth])
+}
+
+struct NodeSeed<'s, 'de> {
+    scratch: &'s mut Scratch<'de>,
+    depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for NodeSeed<'_, 'de> {
     type Value = Node<'de>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Node<'de>, D::Error> {
-        deserializer.deserialize_any(NodeVisitor)
+        deserializer.deserialize_any(NodeVisitor {
+            scratch: self.scratch,
+            depth: self.depth,
+        })
     }
 }
 
-struct NodeVisitor;
+struct NodeVisitor<'s, 'de> {
+    scratch: &'s mut Scratch<'de>,
+    depth: usize,
+}
 
-impl<'de> Visitor<'de> for NodeVisitor {
+impl<'de> Visitor<'de> for NodeVisitor<'_, 'de> {
     type Value = Node<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -445,19 +475,29 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node<'de>, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(NodeSeed)? {
-            items.push(item);
+        let mut buffer = level(&mut self.scratch.items, self.depth);
+        while let Some(item) = seq.next_element_seed(NodeSeed {
+            scratch: &mut *self.scratch,
+            depth: self.depth + 1,
+        })? {
+            buffer.push(item);
         }
+        let items: Vec<Node<'de>> = buffer.drain(..).collect();
+        self.scratch.items[self.depth] = buffer;
         Ok(Node::Array(items))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node<'de>, A::Error> {
-        let mut members: Vec<(Cow<'de, str>, Node<'de>)> = Vec::new();
+        let mut buffer = level(&mut self.scratch.members, self.depth);
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            let value = map.next_value_seed(NodeSeed)?;
-            members.push((key, value));
+            let value = map.next_value_seed(NodeSeed {
+                scratch: &mut *self.scratch,
+                depth: self.depth + 1,
+            })?;
+            buffer.push((key, value));
         }
+        let members: Vec<(Cow<'de, str>, Node<'de>)> = buffer.drain(..).collect();
+        self.scratch.members[self.depth] = buffer;
         if has_duplicate(&members) {
             return Err(de::Error::custom("duplicate key"));
         }
