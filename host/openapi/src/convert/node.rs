@@ -482,7 +482,8 @@ impl<'de> Visitor<'de> for NodeVisitor<'_, 'de> {
         })? {
             buffer.push(item);
         }
-        let items: Vec<Node<'de>> = buffer.drain(..).collect();
+        let mut items = Vec::with_capacity(buffer.len());
+        items.append(&mut buffer);
         self.scratch.items[self.depth] = buffer;
         Ok(Node::Array(items))
     }
@@ -496,7 +497,8 @@ impl<'de> Visitor<'de> for NodeVisitor<'_, 'de> {
             })?;
             buffer.push((key, value));
         }
-        let members: Vec<(Cow<'de, str>, Node<'de>)> = buffer.drain(..).collect();
+        let mut members = Vec::with_capacity(buffer.len());
+        members.append(&mut buffer);
         self.scratch.members[self.depth] = buffer;
         if has_duplicate(&members) {
             return Err(de::Error::custom("duplicate key"));
