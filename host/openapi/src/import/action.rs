@@ -522,3 +522,37 @@ fn response(resolver: &mut Resolver<'_>, operation: &Value, at: &str) -> (Option
     });
     (schema, link_header)
 }
+
+/// Rebuilds the action's schemas with maps of their exact size: serde_json's reader grows each
+/// map entry by entry, which can leave twice the room a map needs (about 20 MB in Microsoft
+/// Graph's definition).
+pub(super) fn fit_schemas(action: &mut Action) {
+    for parameter in &mut action.parameters {
+        if let Some(schema) = &mut parameter.schema {
+            fit(schema);
+        }
+    }
+    if let Some(schema) = action.request_body.as_mut().and_then(|b| b.schema.as_mut()) {
+        fit(schema);
+    }
+    if let Some(schema) = &mut action.output_schema {
+        fit(schema);
+    }
+}
+
+/// [`fit_schemas`] for one value.
+fn fit(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let members = std::mem::take(map);
+            let mut fitted = serde_json::Map::with_capacity(members.len());
+            for (key, mut member) in members {
+                fit(&mut member);
+                fitted.insert(key, member);
+            }
+            *map = fitted;
+        }
+        Value::Array(items) => items.iter_mut().for_each(fit),
+        _ => {}
+    }
+}

@@ -319,10 +319,12 @@ impl Gathered {
                 let mut actions = Vec::with_capacity(compacted.len());
                 // Each kept action is freed as soon as it is read back.
                 for (json, at) in compacted.into_iter().zip(&origins) {
-                    let action = serde_json::from_slice(&json).map_err(|e| Error::Import {
-                        pointer: at.clone(),
-                        message: format!("cannot read the kept action back: {e}"),
-                    })?;
+                    let mut action: Action =
+                        serde_json::from_slice(&json).map_err(|e| Error::Import {
+                            pointer: at.clone(),
+                            message: format!("cannot read the kept action back: {e}"),
+                        })?;
+                    action::fit_schemas(&mut action);
                     actions.push(action);
                 }
                 actions
