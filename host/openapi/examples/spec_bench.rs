@@ -82,9 +82,6 @@ fn import_step(input: &str, output: &str) -> Result<(), Failure> {
     let imported = match pending {
         Some(pending) => {
             drop(text);
-            // As `plugboard import`: the text's memory goes back to the system now.
-            // SAFETY: mi_collect only frees memory the allocator holds unused.
-            unsafe { libmimalloc_sys::mi_collect(true) };
             match pending.finish() {
                 Some(imported) => imported,
                 None => general_import(&std::fs::read_to_string(input)?)?,

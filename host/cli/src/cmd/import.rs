@@ -50,10 +50,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(pending) => {
             // A file is read again should the import fail after all; stdin cannot be.
             let kept = (args.spec == "-").then_some(text);
-            // The freed text and spec values go back to the system before the definition is
-            // built (mimalloc would keep them a while).
-            // SAFETY: mi_collect only returns memory the allocator holds unused.
-            unsafe { libmimalloc_sys::mi_collect(true) };
             match pending.finish() {
                 // Settings are checked where the general path checks them: after reading
                 // the spec, before importing it.
@@ -85,7 +81,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
 /// Turns off transparent huge pages for this process (Linux). With them (the kernel's
 /// `always` setting), a heap of many small values counts in RSS by whole 2 MiB pages: Microsoft
-/// Graph's import peaks at 120 MB with them and 99 MB without, for a few per cent more time.
+/// Graph's import peaks at 110 MB with them and 91 MB without, for a few per cent more time.
 /// Best effort: nothing happens where the call is refused or unknown.
 fn without_huge_pages() {
     #[cfg(target_os = "linux")]
