@@ -69,10 +69,18 @@ impl Drop for Progress {
 /// Writes `bytes` to `path` through a temporary file in the same folder renamed into place, so
 /// a failed write never leaves a partial file; `-` writes to stdout.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomically_with(path, |out| out.write_all(bytes))
+}
+
+/// Like [`write_atomically`], with the content written by `write` (through a buffer), so that a
+/// large output need not be held in memory first.
+pub fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
     if path == Path::new("-") {
-        let mut stdout = std::io::stdout().lock();
-        return stdout
-            .write_all(bytes)
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        return write(&mut stdout)
             .and_then(|()| stdout.flush())
             .context("cannot write to stdout");
     }
@@ -84,9 +92,14 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         _ => Path::new("."),
     };
     let context = || format!("cannot write {}", path.display());
-    let mut file = tempfile::NamedTempFile::new_in(dir).with_context(context)?;
-    file.write_all(bytes)
-        .and_then(|()| file.flush())
+    let file = tempfile::NamedTempFile::new_in(dir).with_context(context)?;
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, file);
+    write(&mut buffered)
+        .and_then(|()| buffered.flush())
+        .with_context(context)?;
+    let file = buffered
+        .into_inner()
+        .map_err(|e| e.into_error())
         .with_context(context)?;
     file.persist(path)
         .map_err(|e| e.error)

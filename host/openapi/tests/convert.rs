@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use plugboard_openapi::Error;
-use plugboard_openapi::convert::{Converted, to_openapi3};
-use plugboard_openapi::source::Document;
+use plugboard_openapi::convert::{Converted, swagger2_json_text, to_openapi3};
+use plugboard_openapi::source::{Document, Format, render};
 use serde_json::{Value, json};
 
 fn fixtures() -> PathBuf {
@@ -20,6 +20,32 @@ fn convert_file(path: &Path) -> Converted {
     let text = std::fs::read_to_string(path).unwrap();
     let document = Document::parse(&text).unwrap();
     to_openapi3(&document.value).unwrap()
+}
+
+/// The JSON fast path ([`swagger2_json_text`]) writes what the general path writes, and gives
+/// way (`None`) wherever the general path fails or the input is not Swagger 2.0 JSON.
+fn fast_path_agrees(text: &str) {
+    let general = Document::parse(text)
+        .ok()
+        .filter(|document| document.format == Format::Json)
+        .and_then(|document| to_openapi3(&document.value).ok())
+        .filter(|converted| converted.from_swagger2);
+    let fast = swagger2_json_text(text);
+    match (general, fast) {
+        (None, None) => {}
+        (Some(converted), Some(fast)) => {
+            assert_eq!(fast.text, render(&converted.value, Format::Json).unwrap());
+            let operations: usize = converted.value["paths"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .filter(|(path, _)| !path.starts_with("x-"))
+                .map(|(_, item)| item.as_object().map_or(0, |item| item.len()))
+                .sum();
+            assert!(fast.operations <= operations, "{text}");
+        }
+        (general, fast) => panic!("the paths disagree on {text}: {general:?} vs {fast:?}"),
+    }
 }
 
 fn convert_fixture(name: &str) -> Converted {
@@ -53,6 +79,7 @@ fn golden_fixtures() {
         let expected_path = input.with_file_name(format!("{stem}.openapi.json"));
         let converted = convert_file(input);
         assert!(converted.from_swagger2);
+        fast_path_agrees(&std::fs::read_to_string(input).unwrap());
         let actual = serde_json::to_string_pretty(&converted.value).unwrap() + "\n";
         if bless {
             std::fs::write(&expected_path, &actual).unwrap();
@@ -302,14 +329,17 @@ fn original_pointers_of_moved_parameters_and_forms() {
 
 /// Converts a Swagger 2.0 document with one operation whose body is `operation`.
 fn convert_operation(operation: Value) -> Result<Converted, Error> {
-    to_openapi3(&json!({
+    let document = json!({
         "swagger": "2.0",
         "info": {"title": "t", "version": "1"},
         "paths": {"/a": {"post": operation}}
-    }))
+    });
+    fast_path_agrees(&document.to_string());
+    to_openapi3(&document)
 }
 
 fn convert_error(input: Value) -> (String, String) {
+    fast_path_agrees(&input.to_string());
     match to_openapi3(&input) {
         Err(Error::Convert { pointer, message }) => (pointer, message),
         other => panic!("expected a conversion error, got {other:?}"),
@@ -571,4 +601,61 @@ fn parameterized_hosts_and_shared_bodies_with_their_own_media_types() {
     assert_eq!(header.hostname, "{accountName}.blob.example.net");
     assert_eq!(header.config[0].name, "accountName");
     header.check().unwrap();
+}
+
+#[test]
+fn the_json_fast_path_writes_what_the_general_path_writes() {
+    let cases = [
+        // Escapes, numbers and text that serde_json writes back differently.
+        r#"{"swagger":"2.0","info":{"title":"A \"quoted\" \u00e9 \/ \t title","version":"1"},
+           "x-numbers":[1.0,1e5,-0,0,-7,18446744073709551615,18446744073709551616,1.5e-3,-1E+2],
+           "x-text":"caf\u00e9 \ud83d\ude00 ok","paths":{}}"#,
+        // Keys that collide with what the converter adds, keys with escapes.
+        r##"{"swagger":"2.0","host":"h.example","schemes":["https","http"],"servers":[1],
+           "components":{"x":1},"info":{"title":"t","version":"1"},
+           "paths":{"/a\/b~c":{"post":{"requestBody":1,"parameters":[
+             {"in":"formData","name":"f","type":"file","x-example":1,"example":2},
+             {"in":"formData","name":"f","type":"array","items":{"type":"string","collectionFormat":"csv",
+               "items":{"collectionFormat":"ssv"}},"collectionFormat":"pipes"}],
+             "responses":{"200":{"description":"ok","schema":{"type":"file","format":"x",
+               "x-nullable":true,"nullable":false,"discriminator":"k","items":[{},{}]},
+               "examples":{"application/json":{"a":1},"text/plain":"t"},
+               "headers":{"X-A":{"type":"array","items":{"type":"integer"},"collectionFormat":"tsv"}}}}},
+             "get":{"parameters":[{"in":"query","name":"q","type":"array","items":{"type":"string",
+               "collectionFormat":"multi","items":[{"collectionFormat":"x"}]},"x-example":[1],
+               "allowEmptyValue":true},{"in":"header","name":"h","type":"string","allowEmptyValue":true}],
+               "schemes":["ftp"],"responses":{"default":{"description":"d"}}}}},
+           "definitions":{"N\u0041me":{"properties":{"a":{"$ref":"#/definitions/B"}},"additionalProperties":false},
+             "B":{"items":{"type":"file"},"allOf":[{"x-nullable":false}],"not":{"type":"string"}}},
+           "securityDefinitions":{"b":{"type":"basic","description":"d"},"k":{"type":"apiKey","in":"header","name":"k"},
+             "o":{"type":"oauth2","flow":"accessCode","authorizationUrl":"https://a","tokenUrl":"https://t",
+               "name":"n","x-a":1}}}"##,
+        r##"{"swagger":"2.0","info":{"title":"t","version":"1"},"paths":{},
+           "x-ms-parameterized-host":{"hostTemplate":"{a}.example.com","parameters":[
+             {"name":"a","enum":[3]},{"$ref":"#/parameters/b"}]},
+           "parameters":{"b":{"name":"b","in":"path","default":"x","description":"d","type":"string"},
+             "body":{"name":"body","in":"body","schema":{"type":"object"},"x-a":1,"required":true}}}"##,
+        // Not for the fast path: duplicate keys, OpenAPI 3, YAML, not a mapping, bad version.
+        r#"{"swagger":"2.0","info":{"title":"t","version":"1"},"paths":{},"paths":{}}"#,
+        r#"{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{}}"#,
+        "swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\n",
+        "[1]",
+        r#"{"swagger":2.0,"paths":{}}"#,
+        "\u{feff}{\"swagger\":\"2.0\",\"info\":{\"title\":\"t\",\"version\":\"1\"},\"paths\":{}}",
+        r#"{"swagger":"2.0","info":{"title":"t","version":"1"},"paths":{}} x"#,
+    ];
+    for case in cases {
+        fast_path_agrees(case);
+    }
+    assert!(swagger2_json_text(cases[0]).is_some());
+    assert!(swagger2_json_text(cases[1]).is_some());
+    assert!(swagger2_json_text(cases[3]).is_none());
+    let deep = format!(
+        r#"{{"swagger":"2.0","info":{{"title":"t","version":"1"}},"paths":{{}},"x":{}{}}}"#,
+        "[".repeat(300),
+        "]".repeat(300)
+    );
+    // Deeper than serde_json reads: the general path converts it.
+    assert!(swagger2_json_text(&deep).is_none());
+    assert!(to_openapi3(&Document::parse(&deep).unwrap().value).is_ok());
 }

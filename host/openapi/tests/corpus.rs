@@ -13,7 +13,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use plugboard_openapi::source::Document;
+use plugboard_openapi::source::{Document, Format};
 use plugboard_openapi::{convert, import, lint};
 
 /// Share of specs that import, at least (per cent).
@@ -111,7 +111,23 @@ fn run(text: &str) -> Outcome {
             };
         }
     };
-    match import::import(&converted.value, &import::Options::default()) {
+    // The Swagger 2.0 JSON fast path writes what the general path writes.
+    if let Some(fast) = convert::swagger2_json_text(text) {
+        let general = plugboard_openapi::source::render(&converted.value, Format::Json);
+        assert!(
+            converted.from_swagger2 && Ok(&fast.text) == general.as_ref(),
+            "the fast JSON conversion differs from the general one"
+        );
+    }
+    let imported = import::import(&converted.value, &import::Options::default());
+    // The lazy JSON path gives the same result wherever it applies.
+    if let Some(lazy) = import::import_json_text(text, &import::Options::default()) {
+        assert!(
+            Ok(&lazy) == imported.as_ref(),
+            "the lazy JSON import differs from the general one"
+        );
+    }
+    match imported {
         Ok(imported) => Outcome::Imported {
             operations,
             actions: imported.definition.actions.len(),

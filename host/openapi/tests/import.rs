@@ -3,9 +3,10 @@
 
 use plugboard_definition::edit::{Settings, apply_settings};
 use plugboard_definition::{Auth, LinkLocation, OAuthGrantType, PaginationType, ParameterLocation};
-use plugboard_openapi::import::{Imported, Options, import};
+use plugboard_openapi::Error;
+use plugboard_openapi::import::{Imported, Options, import_json_text};
 use plugboard_openapi::source::Document;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[allow(clippy::unwrap_used)]
 fn fixture(name: &str, options: &Options) -> Imported {
@@ -15,7 +16,39 @@ fn fixture(name: &str, options: &Options) -> Imported {
     );
     let text = std::fs::read_to_string(&path).unwrap();
     let value = Document::parse(&text).unwrap().value;
-    import(&value, options).unwrap()
+    let imported = import(&value, options).unwrap();
+    lazy_agrees(&text, options, &Ok(imported.clone()));
+    imported
+}
+
+/// `plugboard_openapi::import::import`, checking that the lazy JSON path gives the same result.
+fn import(spec: &Value, options: &Options) -> Result<Imported, Error> {
+    let general = plugboard_openapi::import::import(spec, options);
+    lazy_agrees(&spec.to_string(), options, &general);
+    general
+}
+
+/// [`import_json_text`] gives what the general path gives, or gives way (`None`); it gives way
+/// only where it must: YAML, Swagger 2.0, a failed import, nesting deeper than serde_json
+/// reads, references into `paths` or to the document or a whole section.
+fn lazy_agrees(text: &str, options: &Options, general: &Result<Imported, Error>) {
+    match import_json_text(text, options) {
+        Some(lazy) => assert_eq!(Ok(&lazy), general.as_ref()),
+        None => {
+            let json = text.trim_start().starts_with('{');
+            let swagger = text.contains("\"swagger\"");
+            let deep = serde_json::from_str::<Value>(text).is_err();
+            let whole = ["\"#/paths", "\"#\"", "\"#/components\""];
+            assert!(
+                !json
+                    || swagger
+                    || deep
+                    || general.is_err()
+                    || whole.iter().any(|r| text.contains(r)),
+                "the lazy path gave way on {text}"
+            );
+        }
+    }
 }
 
 #[test]

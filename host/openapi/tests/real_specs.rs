@@ -74,6 +74,14 @@ fn github_rest_openapi_3_json() {
 fn kubernetes_swagger_2_json_and_yaml() {
     let json_text = spec("kubernetes-1.13.json");
     let document = Document::parse(&json_text).expect("parse");
+    // The JSON fast path writes what the general path writes.
+    let fast = convert::swagger2_json_text(&json_text).expect("fast path");
+    let general = convert::to_openapi3(&document.value).expect("convert");
+    assert_eq!(
+        fast.text,
+        plugboard_openapi::source::render(&general.value, Format::Json).expect("render")
+    );
+    assert_eq!((fast.paths, fast.schemas), (520, 891));
     let report = lint::lint_document(&document).expect("lint");
     // Kubernetes 1.13 really has these: no info description, 58 paths ending in `/`, and one
     // self-referencing schema (JSONSchemaProps).

@@ -279,9 +279,11 @@ pub fn load(path: &Path) -> Result<Definition> {
 /// Checks the definition and writes it as pretty JSON through a temporary file and a rename.
 pub fn save(path: &Path, definition: &Definition) -> Result<()> {
     edit::check_draft(definition).context("the edited definition is not valid; nothing written")?;
-    let mut text = definition.to_json_pretty();
-    text.push('\n');
-    crate::files::write_atomically(path, text.as_bytes())
+    // Written as it is serialized (the same text as `to_json_pretty`), not built in memory first.
+    crate::files::write_atomically_with(path, |out| {
+        serde_json::to_writer_pretty(&mut *out, definition)?;
+        out.write_all(b"\n")
+    })
 }
 
 fn read_icon(path: &Path) -> Result<String> {

@@ -1,9 +1,9 @@
 //! Paths, operations, responses and response headers.
 
-use serde_json::{Map, Value};
-
+use super::node::{Node, Obj};
 use super::params::{Param, TYPE_KEYWORDS};
-use super::{Converter, array, child, error, media_types, object, or_default, string};
+use super::schema::Fields;
+use super::{Converter, array, error, media_types, object, or_default, string};
 use crate::Result;
 
 /// The operation keys of a Swagger 2.0 path item.
@@ -22,10 +22,10 @@ struct Split<'a> {
 
 impl<'a> Converter<'a> {
     /// Splits the `parameters` list at `from`.
-    fn split_parameters(&self, value: &'a Value, from: &str) -> Result<Split<'a>> {
+    fn split_parameters(&self, value: &'a Node<'a>, from: &str) -> Result<Split<'a>> {
         let mut split = Split::default();
         for (index, entry) in array(value, from)?.iter().enumerate() {
-            let entry_from = child(from, &index.to_string());
+            let entry_from = self.child(from, &index.to_string());
             let param = self.resolve_parameter(entry, &entry_from)?;
             match param.location() {
                 Some("body") => split.body.push((param, entry_from)),
@@ -37,82 +37,83 @@ impl<'a> Converter<'a> {
     }
 
     /// Converts the kept parameters of a list, placed at `to`.
-    fn kept_parameters(&mut self, kept: &[(Param<'a>, String)], to: &str) -> Result<Value> {
+    fn kept_parameters(&mut self, kept: &[(Param<'a>, String)], to: &str) -> Result<Node<'a>> {
         let mut list = Vec::new();
         for (index, (param, from)) in kept.iter().enumerate() {
-            list.push(self.kept_parameter(param, from, &child(to, &index.to_string()))?);
+            list.push(self.kept_parameter(param, from, &self.child(to, &index.to_string()))?);
         }
-        Ok(Value::Array(list))
+        Ok(Node::Array(list))
     }
 
     /// Converts `paths` (at `/paths`).
-    pub(super) fn paths(&mut self, value: &'a Value) -> Result<Value> {
-        let mut out = Map::new();
-        for (path, item) in object(value, "/paths")? {
-            let pointer = child("/paths", path);
+    pub(super) fn paths(&mut self, value: &'a Node<'a>) -> Result<Node<'a>> {
+        let paths = object(value, "/paths")?;
+        let mut out = Obj::with_capacity(paths.len());
+        for (path, item) in paths.iter() {
             let converted = if path.starts_with("x-") {
-                item.clone()
+                Node::Same(item)
             } else {
-                self.path_item(item, &pointer)?
+                self.path_item(item, &self.child("/paths", path))?
             };
-            out.insert(path.clone(), converted);
+            out.push(path, converted);
         }
-        Ok(Value::Object(out))
+        Ok(Node::Object(out))
     }
 
     /// Converts one path item at `pointer` (the same pointer in input and output).
-    fn path_item(&mut self, value: &'a Value, pointer: &str) -> Result<Value> {
+    fn path_item(&mut self, value: &'a Node<'a>, pointer: &str) -> Result<Node<'a>> {
         let map = object(value, pointer)?;
         let split = match map.get("parameters") {
-            Some(parameters) => self.split_parameters(parameters, &child(pointer, "parameters"))?,
+            Some(parameters) => {
+                self.split_parameters(parameters, &self.child(pointer, "parameters"))?
+            }
             None => Split::default(),
         };
-        let mut out = Map::new();
-        for (key, item) in map {
-            let item_pointer = child(pointer, key);
-            match key.as_str() {
+        let mut out = Obj::new();
+        for (key, item) in map.iter() {
+            match key {
                 "parameters" => {
                     if !split.kept.is_empty() {
-                        let kept = self.kept_parameters(&split.kept, &item_pointer)?;
-                        out.insert(key.clone(), kept);
+                        let kept = self.kept_parameters(&split.kept, &self.child(pointer, key))?;
+                        out.push(key, kept);
                     }
                 }
                 "$ref" => {
-                    let reference = string(item, &item_pointer)?;
-                    out.insert(key.clone(), Value::String(self.rewrite_ref(reference)));
+                    let reference = string(item, &self.child(pointer, key))?;
+                    out.push(key, self.rewrite_ref(reference));
                 }
                 method if METHODS.contains(&method) => {
-                    let operation = self.operation(item, &item_pointer, &split)?;
-                    out.insert(key.clone(), operation);
+                    let operation = self.operation(item, &self.child(pointer, key), &split)?;
+                    out.push(key, operation);
                 }
-                _ => {
-                    out.insert(key.clone(), item.clone());
-                }
+                _ => out.push(key, Node::Same(item)),
             }
         }
-        Ok(Value::Object(out))
+        Ok(Node::Object(out))
     }
 
     /// Converts one operation at `pointer`; `path_level` holds the path item's parameters.
     fn operation(
         &mut self,
-        value: &'a Value,
+        value: &'a Node<'a>,
         pointer: &str,
         path_level: &Split<'a>,
-    ) -> Result<Value> {
+    ) -> Result<Node<'a>> {
         let map = object(value, pointer)?;
         let consumes = match map.get("consumes") {
-            Some(v) => media_types(v, &child(pointer, "consumes"))?,
+            Some(v) => media_types(v, &self.child(pointer, "consumes"))?,
             None => self.consumes.clone(),
         };
         let produces = match map.get("produces") {
-            Some(v) => media_types(v, &child(pointer, "produces"))?,
+            Some(v) => media_types(v, &self.child(pointer, "produces"))?,
             None => self.produces.clone(),
         };
         let consumes = or_default(&consumes);
         let produces = or_default(&produces);
         let mut split = match map.get("parameters") {
-            Some(parameters) => self.split_parameters(parameters, &child(pointer, "parameters"))?,
+            Some(parameters) => {
+                self.split_parameters(parameters, &self.child(pointer, "parameters"))?
+            }
             None => Split::default(),
         };
         // Path-level body and form parameters apply unless the operation overrides them.
@@ -142,15 +143,14 @@ impl<'a> Converter<'a> {
         form.append(&mut split.form);
         let request_body = self.request_body(&split.body, &form, pointer, &consumes)?;
 
-        let mut out = Map::new();
-        let mut request_body = request_body.map(|body| ("requestBody".to_string(), body));
-        for (key, item) in map {
-            let item_pointer = child(pointer, key);
-            match key.as_str() {
+        let mut out = Obj::new();
+        let mut request_body = request_body.map(|body| ("requestBody", body));
+        for (key, item) in map.iter() {
+            match key {
                 "parameters" => {
                     if !split.kept.is_empty() {
-                        let kept = self.kept_parameters(&split.kept, &item_pointer)?;
-                        out.insert(key.clone(), kept);
+                        let kept = self.kept_parameters(&split.kept, &self.child(pointer, key))?;
+                        out.push(key, kept);
                     }
                     if let Some((key, body)) = request_body.take() {
                         out.insert(key, body);
@@ -158,27 +158,26 @@ impl<'a> Converter<'a> {
                 }
                 "consumes" | "produces" => {}
                 "schemes" => {
+                    let item_pointer = self.child(pointer, key);
                     if let Some(servers) = self.operation_servers(item, &item_pointer)? {
-                        self.record(&child(pointer, "servers"), &item_pointer);
-                        out.insert("servers".into(), servers);
+                        self.record(&self.child(pointer, "servers"), &item_pointer);
+                        out.insert("servers", servers);
                     }
                 }
                 "responses" => {
                     if let Some((key, body)) = request_body.take() {
                         out.insert(key, body);
                     }
-                    let responses = self.responses(item, &item_pointer, &produces)?;
-                    out.insert(key.clone(), responses);
+                    let responses = self.responses(item, &self.child(pointer, key), &produces)?;
+                    out.push(key, responses);
                 }
-                _ => {
-                    out.insert(key.clone(), item.clone());
-                }
+                _ => out.put(key, Node::Same(item), &["requestBody", "servers"]),
             }
         }
         if let Some((key, body)) = request_body.take() {
             out.insert(key, body);
         }
-        Ok(Value::Object(out))
+        Ok(Node::Object(out))
     }
 
     /// The request body of an operation at `pointer`, from its body or form parameters.
@@ -188,8 +187,8 @@ impl<'a> Converter<'a> {
         form: &[(Param<'a>, String)],
         pointer: &str,
         consumes: &[String],
-    ) -> Result<Option<Value>> {
-        let to = child(pointer, "requestBody");
+    ) -> Result<Option<Node<'a>>> {
+        let to = self.child(pointer, "requestBody");
         if let Some((_, second)) = body.get(1) {
             return Err(error(
                 second,
@@ -218,9 +217,9 @@ impl<'a> Converter<'a> {
             return match reference {
                 Some(reference) if !own_media => {
                     self.record(&to, entry_from);
-                    let mut out = Map::new();
-                    out.insert("$ref".into(), Value::String(reference.clone()));
-                    Ok(Some(Value::Object(out)))
+                    let mut out = Obj::new();
+                    out.push("$ref", reference.clone());
+                    Ok(Some(Node::Object(out)))
                 }
                 Some(_) => {
                     // Inlined from the shared parameter; the body itself comes from this
@@ -248,145 +247,138 @@ impl<'a> Converter<'a> {
     /// Converts `responses` at `from`.
     pub(super) fn responses(
         &mut self,
-        value: &Value,
+        value: &'a Node<'a>,
         from: &str,
         produces: &[String],
-    ) -> Result<Value> {
-        let mut out = Map::new();
-        for (code, response) in object(value, from)? {
-            let pointer = child(from, code);
+    ) -> Result<Node<'a>> {
+        let responses = object(value, from)?;
+        let mut out = Obj::with_capacity(responses.len());
+        for (code, response) in responses.iter() {
             let converted = if code.starts_with("x-") {
-                response.clone()
+                Node::Same(response)
             } else {
+                let pointer = self.child(from, code);
                 self.response(response, &pointer, &pointer, produces)?
             };
-            out.insert(code.clone(), converted);
+            out.push(code, converted);
         }
-        Ok(Value::Object(out))
+        Ok(Node::Object(out))
     }
 
     /// Converts one response at `from`, placed at `to`: `schema` and `examples` become
     /// `content` (one entry per media type), headers get a `schema`.
     pub(super) fn response(
         &mut self,
-        value: &Value,
+        value: &'a Node<'a>,
         from: &str,
         to: &str,
         produces: &[String],
-    ) -> Result<Value> {
+    ) -> Result<Node<'a>> {
         self.record(to, from);
         let map = object(value, from)?;
         if map.contains_key("$ref") {
             return self.opaque_ref(value, from);
         }
-        let content_to = child(to, "content");
-        let mut content = Map::new();
+        let content_to = self.child(to, "content");
+        let mut content = Obj::new();
         if let Some(schema) = map.get("schema") {
             for media_type in produces {
-                let schema_to = child(&child(&content_to, media_type), "schema");
-                let converted = self.schema(schema, &child(from, "schema"), &schema_to)?;
-                let mut entry = Map::new();
-                entry.insert("schema".into(), converted);
-                content.insert(media_type.clone(), Value::Object(entry));
+                let schema_to = self.child(&self.child(&content_to, media_type), "schema");
+                let converted = self.schema(schema, &self.child(from, "schema"), &schema_to)?;
+                let mut entry = Obj::new();
+                entry.push("schema", converted);
+                content.insert(media_type.clone(), Node::Object(entry));
             }
         }
         if let Some(examples) = map.get("examples") {
-            let examples_from = child(from, "examples");
-            for (media_type, example) in object(examples, &examples_from)? {
-                let value_to = child(
-                    &child(&child(&content_to, media_type), "examples"),
+            let examples_from = self.child(from, "examples");
+            for (media_type, example) in object(examples, &examples_from)?.iter() {
+                let value_to = self.child(
+                    &self.child(&self.child(&content_to, media_type), "examples"),
                     "response",
                 );
                 self.record(
-                    &child(&value_to, "value"),
-                    &child(&examples_from, media_type),
+                    &self.child(&value_to, "value"),
+                    &self.child(&examples_from, media_type),
                 );
-                let mut named = Map::new();
-                named.insert("value".into(), example.clone());
-                let mut examples = Map::new();
-                examples.insert("response".into(), Value::Object(named));
-                let entry = content
-                    .entry(media_type.clone())
-                    .or_insert_with(|| Value::Object(Map::new()));
-                if let Value::Object(entry) = entry {
-                    entry.insert("examples".into(), Value::Object(examples));
+                let mut named = Obj::new();
+                named.push("value", Node::Same(example));
+                let mut examples = Obj::new();
+                examples.push("response", Node::Object(named));
+                if let Some(entry) = content.object_entry(media_type) {
+                    entry.insert("examples", Node::Object(examples));
                 }
             }
         }
         let mut content = Some(content).filter(|c| !c.is_empty());
-        let mut out = Map::new();
-        for (key, item) in map {
-            match key.as_str() {
+        let mut out = Obj::new();
+        for (key, item) in map.iter() {
+            match key {
                 "schema" | "examples" => {
                     if let Some(content) = content.take() {
-                        out.insert("content".into(), Value::Object(content));
+                        out.insert("content", Node::Object(content));
                     }
                 }
                 "headers" => {
-                    let headers_from = child(from, key);
-                    let mut headers = Map::new();
-                    for (name, header) in object(item, &headers_from)? {
-                        let header_from = child(&headers_from, name);
-                        let header_to = child(&child(to, "headers"), name);
-                        headers
-                            .insert(name.clone(), self.header(header, &header_from, &header_to)?);
+                    let headers_from = self.child(from, key);
+                    let members = object(item, &headers_from)?;
+                    let mut headers = Obj::with_capacity(members.len());
+                    for (name, header) in members.iter() {
+                        let header_from = self.child(&headers_from, name);
+                        let header_to = self.child(&self.child(to, "headers"), name);
+                        headers.push(name, self.header(header, &header_from, &header_to)?);
                     }
-                    out.insert(key.clone(), Value::Object(headers));
+                    out.insert(key, Node::Object(headers));
                 }
-                _ => {
-                    out.insert(key.clone(), item.clone());
-                }
+                _ => out.insert(key, Node::Same(item)),
             }
         }
-        Ok(Value::Object(out))
+        Ok(Node::Object(out))
     }
 
     /// Converts a response header at `from`, placed at `to`.
-    fn header(&mut self, value: &Value, from: &str, to: &str) -> Result<Value> {
+    fn header(&mut self, value: &'a Node<'a>, from: &str, to: &str) -> Result<Node<'a>> {
         self.record(to, from);
         let map = object(value, from)?;
         if map.contains_key("$ref") {
             return self.opaque_ref(value, from);
         }
-        let mut out = Map::new();
-        let mut raw = Map::new();
+        let mut out = Obj::new();
+        let mut raw: Fields<'a> = Vec::new();
         let mut collection_format = None;
-        for (key, item) in map {
-            match key.as_str() {
-                k if TYPE_KEYWORDS.contains(&k) => {
-                    raw.insert(key.clone(), item.clone());
-                }
+        for (key, item) in map.iter() {
+            match key {
+                k if TYPE_KEYWORDS.contains(&k) => raw.push((key, item)),
                 "collectionFormat" => collection_format = Some(item),
-                _ => {
-                    out.insert(key.clone(), item.clone());
-                }
+                _ => out.insert(key, Node::Same(item)),
             }
         }
-        if raw.get("type").and_then(Value::as_str) == Some("array") {
-            let format_from = child(from, "collectionFormat");
+        let kind = raw.iter().find(|(k, _)| *k == "type").map(|(_, v)| *v);
+        if kind.and_then(Node::as_str) == Some("array") {
+            let format_from = self.child(from, "collectionFormat");
             let format = match collection_format {
                 Some(value) => string(value, &format_from)?,
                 None => "csv",
             };
             match format {
                 "csv" => {
-                    self.record(&child(to, "style"), &format_from);
-                    out.insert("style".into(), Value::String("simple".into()));
+                    self.record(&self.child(to, "style"), &format_from);
+                    out.insert("style", Node::str("simple"));
                 }
                 "multi" => {
-                    self.record(&child(to, "explode"), &format_from);
-                    out.insert("explode".into(), Value::Bool(true));
+                    self.record(&self.child(to, "explode"), &format_from);
+                    out.insert("explode", Node::Bool(true));
                 }
                 other => {
-                    self.record(&child(to, "x-collectionFormat"), &format_from);
-                    out.insert("x-collectionFormat".into(), Value::String(other.into()));
+                    self.record(&self.child(to, "x-collectionFormat"), &format_from);
+                    out.insert("x-collectionFormat", Node::str(other));
                 }
             }
         }
         if !raw.is_empty() {
-            let schema = self.items_schema(&Value::Object(raw), from, &child(to, "schema"))?;
-            out.insert("schema".into(), schema);
+            let schema = self.items_schema(raw, from, &self.child(to, "schema"))?;
+            out.insert("schema", schema);
         }
-        Ok(Value::Object(out))
+        Ok(Node::Object(out))
     }
 }

@@ -1,8 +1,8 @@
 //! Parameters: non-body parameters get a `schema` and a `style`; `in: body` and `in: formData`
 //! parameters become a `requestBody`.
 
-use serde_json::{Map, Value};
-
+use super::node::{EMPTY_OBJECT, Node, Obj};
+use super::schema::{Fields, set_field};
 use super::{Converter, child, error, object, string};
 use crate::Result;
 use crate::source::unescape_segment;
@@ -35,15 +35,15 @@ const MULTIPART: &str = "multipart/form-data";
 #[derive(Debug, Clone)]
 pub(super) enum Param<'a> {
     /// A reference that cannot be followed here (another file, another place): kept as it is.
-    Opaque(&'a Value),
+    Opaque(&'a Node<'a>),
     /// A parameter object.
     Object {
         /// The parameter.
-        map: &'a Map<String, Value>,
+        map: &'a Obj<'a>,
         /// Where the parameter object is in the input.
         from: String,
         /// The (rewritten) reference when it was reached through `#/parameters/X`.
-        reference: Option<String>,
+        reference: Option<Node<'a>>,
         /// Its `in`.
         location: &'a str,
     },
@@ -56,7 +56,7 @@ impl<'a> Param<'a> {
         match self {
             Param::Opaque(_) => None,
             Param::Object { map, location, .. } => {
-                Some((map.get("name").and_then(Value::as_str)?, location))
+                Some((map.get("name").and_then(Node::as_str)?, location))
             }
         }
     }
@@ -71,7 +71,7 @@ impl<'a> Param<'a> {
 }
 
 /// The `in` of a parameter object, checked.
-pub(super) fn checked_location<'v>(map: &'v Map<String, Value>, from: &str) -> Result<&'v str> {
+pub(super) fn checked_location<'v>(map: &'v Obj<'_>, from: &str) -> Result<&'v str> {
     let value = map.get("in").ok_or_else(|| {
         error(
             from,
@@ -92,7 +92,7 @@ pub(super) fn checked_location<'v>(map: &'v Map<String, Value>, from: &str) -> R
 
 impl<'a> Converter<'a> {
     /// Reads one entry of a `parameters` list at `from`, following `#/parameters/X`.
-    pub(super) fn resolve_parameter(&self, value: &'a Value, from: &str) -> Result<Param<'a>> {
+    pub(super) fn resolve_parameter(&self, value: &'a Node<'a>, from: &str) -> Result<Param<'a>> {
         let map = object(value, from)?;
         let Some(reference) = map.get("$ref") else {
             return Ok(Param::Object {
@@ -102,7 +102,7 @@ impl<'a> Converter<'a> {
                 location: checked_location(map, from)?,
             });
         };
-        let ref_from = child(from, "$ref");
+        let ref_from = self.child(from, "$ref");
         let reference = string(reference, &ref_from)?;
         let Some(name) = reference.strip_prefix("#/parameters/") else {
             return Ok(Param::Opaque(value));
@@ -118,7 +118,7 @@ impl<'a> Converter<'a> {
                     format!("`{reference}` refers to a parameter that is not defined"),
                 )
             })?;
-        let target_from = child("/parameters", &name);
+        let target_from = self.child("/parameters", &name);
         let map = object(target, &target_from)?;
         if map.contains_key("$ref") {
             // A reference to a reference: keep it as it is.
@@ -138,7 +138,7 @@ impl<'a> Converter<'a> {
         param: &Param<'a>,
         from: &str,
         to: &str,
-    ) -> Result<Value> {
+    ) -> Result<Node<'a>> {
         self.record(to, from);
         match param {
             Param::Opaque(value) => self.opaque_ref(value, from),
@@ -146,9 +146,9 @@ impl<'a> Converter<'a> {
                 reference: Some(reference),
                 ..
             } => {
-                let mut out = Map::new();
-                out.insert("$ref".into(), Value::String(reference.clone()));
-                Ok(Value::Object(out))
+                let mut out = Obj::new();
+                out.push("$ref", reference.clone());
+                Ok(Node::Object(out))
             }
             Param::Object {
                 map,
@@ -160,53 +160,53 @@ impl<'a> Converter<'a> {
     }
 
     /// An object with a `$ref` that is kept: the reference rewritten, the rest copied.
-    pub(super) fn opaque_ref(&self, value: &Value, from: &str) -> Result<Value> {
+    pub(super) fn opaque_ref(&self, value: &'a Node<'a>, from: &str) -> Result<Node<'a>> {
         let map = object(value, from)?;
-        let mut out = map.clone();
+        let mut out = Obj::same_members(map, |_| true);
         if let Some(reference) = self.reference(map, from)? {
-            out.insert("$ref".into(), Value::String(reference));
+            out.insert("$ref", reference);
         }
-        Ok(Value::Object(out))
+        Ok(Node::Object(out))
     }
 
     /// Converts a non-body parameter object at `from` to an OpenAPI 3 parameter at `to`.
     pub(super) fn parameter(
         &mut self,
-        map: &Map<String, Value>,
+        map: &'a Obj<'a>,
         from: &str,
         to: &str,
         location: &str,
-    ) -> Result<Value> {
+    ) -> Result<Node<'a>> {
         self.record(to, from);
-        let mut out = Map::new();
-        let mut raw = Map::new();
+        let mut out = Obj::new();
+        let mut raw: Fields<'a> = Vec::new();
         let mut explicit_schema = None;
         let mut collection_format = None;
-        for (key, value) in map {
-            match key.as_str() {
-                k if TYPE_KEYWORDS.contains(&k) => {
-                    raw.insert(key.clone(), value.clone());
-                }
+        for (key, value) in map.iter() {
+            match key {
+                k if TYPE_KEYWORDS.contains(&k) => raw.push((key, value)),
                 "collectionFormat" => collection_format = Some(value),
                 "schema" => explicit_schema = Some(value),
                 "x-example" => {
-                    self.record(&child(to, "example"), &child(from, key));
-                    out.insert("example".into(), value.clone());
+                    self.record(&self.child(to, "example"), &self.child(from, key));
+                    out.insert("example", Node::Same(value));
                 }
                 "allowEmptyValue" if location != "query" => {}
-                _ => {
-                    out.insert(key.clone(), value.clone());
-                }
+                _ => out.insert(key, Node::Same(value)),
             }
         }
-        let is_array = raw.get("type").and_then(Value::as_str) == Some("array");
+        let is_array = raw
+            .iter()
+            .find(|(k, _)| *k == "type")
+            .and_then(|(_, v)| v.as_str())
+            == Some("array");
         if is_array {
             let (format, format_from) = match collection_format {
                 Some(value) => (
-                    string(value, &child(from, "collectionFormat"))?,
-                    child(from, "collectionFormat"),
+                    string(value, &self.child(from, "collectionFormat"))?,
+                    self.child(from, "collectionFormat"),
                 ),
-                None => ("csv", child(from, "type")),
+                None => ("csv", self.child(from, "type")),
             };
             let style = match (format, location) {
                 ("csv", "query") => Some(("form", Some(false))),
@@ -218,135 +218,134 @@ impl<'a> Converter<'a> {
             };
             match style {
                 Some((style, explode)) => {
-                    self.record(&child(to, "style"), &format_from);
-                    out.insert("style".into(), Value::String(style.into()));
+                    self.record(&self.child(to, "style"), &format_from);
+                    out.insert("style", Node::str(style));
                     if let Some(explode) = explode {
-                        self.record(&child(to, "explode"), &format_from);
-                        out.insert("explode".into(), Value::Bool(explode));
+                        self.record(&self.child(to, "explode"), &format_from);
+                        out.insert("explode", Node::Bool(explode));
                     }
                 }
                 None => {
-                    self.record(&child(to, "x-collectionFormat"), &format_from);
-                    out.insert("x-collectionFormat".into(), Value::String(format.into()));
+                    self.record(&self.child(to, "x-collectionFormat"), &format_from);
+                    out.insert("x-collectionFormat", Node::str(format));
                 }
             }
         }
-        let schema_to = child(to, "schema");
+        let schema_to = self.child(to, "schema");
         let schema = match explicit_schema {
             Some(schema) if raw.is_empty() => {
-                self.schema(schema, &child(from, "schema"), &schema_to)?
+                self.schema(schema, &self.child(from, "schema"), &schema_to)?
             }
-            _ => self.items_schema(&Value::Object(raw), from, &schema_to)?,
+            _ => self.items_schema(raw, from, &schema_to)?,
         };
-        out.insert("schema".into(), schema);
-        Ok(Value::Object(out))
+        out.insert("schema", schema);
+        Ok(Node::Object(out))
     }
 
     /// Converts an `in: body` parameter at `from` to a request body at `to`.
     pub(super) fn body_request(
         &mut self,
-        map: &Map<String, Value>,
+        map: &'a Obj<'a>,
         from: &str,
         to: &str,
         consumes: &[String],
-    ) -> Result<Value> {
+    ) -> Result<Node<'a>> {
         self.record(to, from);
-        let mut out = Map::new();
+        let mut out = Obj::new();
         if let Some(description) = map.get("description") {
-            out.insert("description".into(), description.clone());
+            out.push("description", Node::Same(description));
         }
-        let mut content = Map::new();
-        let empty = Value::Object(Map::new());
+        let mut content = Obj::new();
+        let empty: &'a Node<'a> = &EMPTY_OBJECT;
         for media_type in consumes {
-            let schema_to = child(&child(&child(to, "content"), media_type), "schema");
+            let schema_to = self.child(
+                &self.child(&self.child(to, "content"), media_type),
+                "schema",
+            );
             let schema = match map.get("schema") {
-                Some(schema) => self.schema(schema, &child(from, "schema"), &schema_to)?,
-                None => self.schema(&empty, from, &schema_to)?,
+                Some(schema) => self.schema(schema, &self.child(from, "schema"), &schema_to)?,
+                None => self.schema(empty, from, &schema_to)?,
             };
-            let mut entry = Map::new();
-            entry.insert("schema".into(), schema);
-            content.insert(media_type.clone(), Value::Object(entry));
+            let mut entry = Obj::new();
+            entry.push("schema", schema);
+            content.insert(media_type.clone(), Node::Object(entry));
         }
-        out.insert("content".into(), Value::Object(content));
-        match map.get("required") {
-            Some(Value::Bool(required)) => {
-                out.insert("required".into(), Value::Bool(*required));
+        out.insert("content", Node::Object(content));
+        match map.get("required").map(Node::resolved) {
+            Some(Node::Bool(required)) => {
+                out.insert("required", Node::Bool(*required));
             }
             Some(other) => {
                 return Err(error(
-                    &child(from, "required"),
-                    format!(
-                        "`required` must be a boolean, found {}",
-                        plugboard_definition::json_kind(other)
-                    ),
+                    &self.child(from, "required"),
+                    format!("`required` must be a boolean, found {}", other.kind()),
                 ));
             }
             None => {}
         }
-        for (key, value) in map {
+        for (key, value) in map.iter() {
             if key.starts_with("x-") {
-                out.insert(key.clone(), value.clone());
+                out.insert(key, Node::Same(value));
             }
         }
-        Ok(Value::Object(out))
+        Ok(Node::Object(out))
     }
 
     /// Converts `in: formData` parameters (each with where it is in the input) to one request
     /// body at `to`: an object schema with one property per parameter.
     pub(super) fn form_request(
         &mut self,
-        params: &[(&Map<String, Value>, String)],
+        params: &[(&'a Obj<'a>, String)],
         to: &str,
         consumes: &[String],
-    ) -> Result<Value> {
+    ) -> Result<Node<'a>> {
         let any_file = params
             .iter()
-            .any(|(map, _)| map.get("type").and_then(Value::as_str) == Some("file"));
+            .any(|(map, _)| map.get("type").and_then(Node::as_str) == Some("file"));
         let media_type = if any_file || consumes.iter().any(|c| c == MULTIPART) {
             MULTIPART
         } else {
             FORM_URLENCODED
         };
-        let entry_to = child(&child(to, "content"), media_type);
-        let schema_to = child(&entry_to, "schema");
+        let entry_to = self.child(&self.child(to, "content"), media_type);
+        let schema_to = self.child(&entry_to, "schema");
         if let Some((_, first)) = params.first() {
             self.record(to, first);
             self.record(&schema_to, first);
         }
-        let mut properties = Map::new();
+        let mut properties = Obj::new();
         let mut required = Vec::new();
-        let mut encoding = Map::new();
+        let mut encoding = Obj::new();
         for (map, from) in params {
             let name = map
                 .get("name")
                 .ok_or_else(|| error(from, "a formData parameter needs a `name`"))?;
-            let name = string(name, &child(from, "name"))?;
-            let mut raw = Map::new();
-            for (key, value) in *map {
-                match key.as_str() {
+            let name = string(name, &self.child(from, "name"))?;
+            let mut raw: Fields<'a> = Vec::new();
+            for (key, value) in map.iter() {
+                match key {
                     "name" | "in" | "required" | "collectionFormat" | "allowEmptyValue" => {}
-                    "x-example" => {
-                        raw.insert("example".into(), value.clone());
-                    }
-                    _ => {
-                        raw.insert(key.clone(), value.clone());
-                    }
+                    "x-example" => set_field(&mut raw, "example", value),
+                    _ => set_field(&mut raw, key, value),
                 }
             }
-            let property_to = child(&child(&schema_to, "properties"), name);
+            let property_to = self.child(&self.child(&schema_to, "properties"), name);
             if map.contains_key("x-example") {
-                self.record(&child(&property_to, "example"), &child(from, "x-example"));
+                self.record(
+                    &self.child(&property_to, "example"),
+                    &self.child(from, "x-example"),
+                );
             }
-            let property = self.items_schema(&Value::Object(raw), from, &property_to)?;
-            properties.insert(name.to_string(), property);
-            if map.get("required") == Some(&Value::Bool(true)) {
-                required.push(Value::String(name.to_string()));
+            let property = self.items_schema(raw, from, &property_to)?;
+            properties.insert(name, property);
+            if map.get("required").and_then(Node::as_bool) == Some(true) {
+                required.push(Node::str(name));
             }
-            let is_array = map.get("type").and_then(Value::as_str) == Some("array");
+            let is_array = map.get("type").and_then(Node::as_str) == Some("array");
             if media_type == FORM_URLENCODED && is_array {
                 let format = map
                     .get("collectionFormat")
-                    .and_then(Value::as_str)
+                    .and_then(Node::as_str)
                     .unwrap_or("csv");
                 let style = match format {
                     "csv" => Some(("form", false)),
@@ -355,33 +354,33 @@ impl<'a> Converter<'a> {
                     _ => None,
                 };
                 if let Some((style, explode)) = style {
-                    let mut field = Map::new();
-                    field.insert("style".into(), Value::String(style.into()));
-                    field.insert("explode".into(), Value::Bool(explode));
-                    self.record(&child(&child(&entry_to, "encoding"), name), from);
-                    encoding.insert(name.to_string(), Value::Object(field));
+                    let mut field = Obj::new();
+                    field.push("style", Node::str(style));
+                    field.push("explode", Node::Bool(explode));
+                    self.record(&self.child(&self.child(&entry_to, "encoding"), name), from);
+                    encoding.insert(name, Node::Object(field));
                 }
             }
         }
-        let mut schema = Map::new();
-        schema.insert("type".into(), Value::String("object".into()));
-        schema.insert("properties".into(), Value::Object(properties));
+        let mut schema = Obj::new();
+        schema.push("type", Node::str("object"));
+        schema.push("properties", Node::Object(properties));
         let any_required = !required.is_empty();
         if any_required {
-            schema.insert("required".into(), Value::Array(required));
+            schema.push("required", Node::Array(required));
         }
-        let mut entry = Map::new();
-        entry.insert("schema".into(), Value::Object(schema));
+        let mut entry = Obj::new();
+        entry.push("schema", Node::Object(schema));
         if !encoding.is_empty() {
-            entry.insert("encoding".into(), Value::Object(encoding));
+            entry.push("encoding", Node::Object(encoding));
         }
-        let mut content = Map::new();
-        content.insert(media_type.to_string(), Value::Object(entry));
-        let mut out = Map::new();
-        out.insert("content".into(), Value::Object(content));
+        let mut content = Obj::new();
+        content.push(media_type, Node::Object(entry));
+        let mut out = Obj::new();
+        out.push("content", Node::Object(content));
         if any_required {
-            out.insert("required".into(), Value::Bool(true));
+            out.push("required", Node::Bool(true));
         }
-        Ok(Value::Object(out))
+        Ok(Node::Object(out))
     }
 }

@@ -1,55 +1,52 @@
 //! The document level: `servers` from host/basePath/schemes, `components` from definitions,
 //! parameters, responses and securityDefinitions.
 
-use serde_json::{Map, Value};
-
+use super::node::{Node, Obj};
 use super::{Converter, TARGET_VERSION, array, child, error, object, or_default, string};
 use crate::Result;
 
-impl Converter<'_> {
+impl<'a> Converter<'a> {
     /// Converts the whole document.
-    pub(super) fn document(&mut self) -> Result<Map<String, Value>> {
+    pub(super) fn document(&mut self) -> Result<Obj<'a>> {
         let root = self.root;
-        let mut out = Map::new();
-        out.insert("openapi".into(), Value::String(TARGET_VERSION.into()));
+        let mut out = Obj::with_capacity(root.len() + 2);
+        out.insert("openapi", Node::str(TARGET_VERSION));
         self.record("/openapi", "/swagger");
         let mut servers = Some(self.servers()?);
-        for (key, value) in root {
-            match key.as_str() {
+        for (key, value) in root.iter() {
+            match key {
                 "swagger" | "consumes" | "produces" => {}
                 "host" | "basePath" | "schemes" => {
                     if let Some(servers) = servers.take().filter(|s| !s.is_empty()) {
                         let origin = ["host", "basePath", "schemes"]
                             .into_iter()
-                            .find(|k| root.contains_key(*k))
+                            .find(|k| root.contains_key(k))
                             .unwrap_or("host");
-                        let origin = child("", origin);
+                        let origin = self.child("", origin);
                         self.record("/servers", &origin);
                         for index in 0..servers.len() {
-                            let server = child("/servers", &index.to_string());
+                            let server = self.child("/servers", &index.to_string());
                             self.record(&server, &origin);
-                            self.record(&child(&server, "url"), &origin);
+                            self.record(&self.child(&server, "url"), &origin);
                         }
-                        out.insert("servers".into(), Value::Array(servers));
+                        out.insert("servers", Node::Array(servers));
                     }
                 }
                 "definitions" | "parameters" | "responses" | "securityDefinitions" => {}
                 "paths" => {
                     let paths = self.paths(value)?;
-                    out.insert(key.clone(), paths);
+                    out.insert(key, paths);
                 }
-                _ => {
-                    out.insert(key.clone(), value.clone());
-                }
+                _ => out.insert(key, Node::Same(value)),
             }
         }
         if let Some(servers) = self.parameterized_servers()? {
             self.record("/servers", "/x-ms-parameterized-host");
-            out.insert("servers".into(), Value::Array(servers));
+            out.insert("servers", Node::Array(servers));
         }
         let components = self.components()?;
         if !components.is_empty() {
-            out.insert("components".into(), Value::Object(components));
+            out.insert("components", Node::Object(components));
         }
         Ok(out)
     }
@@ -57,7 +54,7 @@ impl Converter<'_> {
     /// AutoRest's `x-ms-parameterized-host` (`{accountName}.blob.core.windows.net`) as an
     /// OpenAPI 3 server with variables: each host parameter a variable, with its default (or
     /// `""` when it has none: the installation must give it), description and enum.
-    fn parameterized_servers(&self) -> Result<Option<Vec<Value>>> {
+    fn parameterized_servers(&self) -> Result<Option<Vec<Node<'a>>>> {
         const AT: &str = "/x-ms-parameterized-host";
         let Some(extension) = self.root.get("x-ms-parameterized-host") else {
             return Ok(None);
@@ -66,17 +63,17 @@ impl Converter<'_> {
         let Some(template) = extension.get("hostTemplate") else {
             return Err(error(AT, "`x-ms-parameterized-host` needs `hostTemplate`"));
         };
-        let template = string(template, &child(AT, "hostTemplate"))?;
+        let template = string(template, &self.child(AT, "hostTemplate"))?;
         let use_scheme = extension
             .get("useSchemePrefix")
-            .and_then(Value::as_bool)
+            .and_then(Node::as_bool)
             .unwrap_or(true);
         let (_, base_path, schemes) = self.location_fields()?;
-        let mut variables = Map::new();
-        let parameters = extension.get("parameters").and_then(Value::as_array);
+        let mut variables = Obj::new();
+        let parameters = extension.get("parameters").and_then(Node::as_array);
         for (index, parameter) in parameters.into_iter().flatten().enumerate() {
-            let at = child(&child(AT, "parameters"), &index.to_string());
-            let parameter = match parameter.get("$ref").and_then(Value::as_str) {
+            let at = self.child(&self.child(AT, "parameters"), &index.to_string());
+            let parameter = match parameter.get("$ref").and_then(Node::as_str) {
                 Some(reference) => crate::lint::refs::local_pointer(reference)
                     .and_then(|pointer| {
                         let rest = pointer.strip_prefix('/')?;
@@ -91,25 +88,25 @@ impl Converter<'_> {
                     .ok_or_else(|| error(&at, format!("`$ref` `{reference}` points to nothing")))?,
                 None => parameter,
             };
-            let Some(name) = parameter.get("name").and_then(Value::as_str) else {
+            let Some(name) = parameter.get("name").and_then(Node::as_str) else {
                 return Err(error(&at, "a host parameter needs `name`"));
             };
-            let mut variable = Map::new();
+            let mut variable = Obj::new();
             let default = parameter
                 .get("default")
                 .or_else(|| parameter.pointer("/enum/0"))
-                .map(|v| match v {
-                    Value::String(text) => text.clone(),
-                    other => other.to_string(),
+                .map(|v| match v.resolved() {
+                    Node::String(text) => text.to_string(),
+                    other => other.to_json(),
                 })
                 .unwrap_or_default();
-            variable.insert("default".into(), Value::String(default));
+            variable.push("default", Node::string(default));
             for key in ["description", "enum"] {
                 if let Some(value) = parameter.get(key) {
-                    variable.insert(key.into(), value.clone());
+                    variable.insert(key, Node::Same(value));
                 }
             }
-            variables.insert(name.to_string(), Value::Object(variable));
+            variables.insert(name, Node::Object(variable));
         }
         let url = if use_scheme {
             let scheme = schemes.first().map_or("https", String::as_str);
@@ -117,16 +114,16 @@ impl Converter<'_> {
         } else {
             format!("{template}{base_path}")
         };
-        let mut server = Map::new();
-        server.insert("url".into(), Value::String(url));
+        let mut server = Obj::new();
+        server.push("url", Node::string(url));
         if !variables.is_empty() {
-            server.insert("variables".into(), Value::Object(variables));
+            server.push("variables", Node::Object(variables));
         }
-        Ok(Some(vec![Value::Object(server)]))
+        Ok(Some(vec![Node::Object(server)]))
     }
 
     /// `host`, `basePath` and the document's `schemes`, checked.
-    fn location_fields(&self) -> Result<(Option<&str>, &str, Vec<String>)> {
+    fn location_fields(&self) -> Result<(Option<&'a str>, &'a str, Vec<String>)> {
         let host = match self.root.get("host") {
             Some(host) => Some(string(host, "/host")?),
             None => None,
@@ -144,101 +141,100 @@ impl Converter<'_> {
 
     /// The document's servers: one per scheme (`//host/basePath` without schemes), or the
     /// relative `basePath` without a host; none when neither is given.
-    fn servers(&self) -> Result<Vec<Value>> {
+    fn servers(&self) -> Result<Vec<Node<'a>>> {
         let (host, base_path, schemes) = self.location_fields()?;
         Ok(server_list(host, base_path, &schemes))
     }
 
     /// Operation-level `servers` for an operation's own `schemes`, when they differ from the
     /// document's and there is a host to combine them with.
-    pub(super) fn operation_servers(&self, value: &Value, pointer: &str) -> Result<Option<Value>> {
+    pub(super) fn operation_servers(
+        &self,
+        value: &'a Node<'a>,
+        pointer: &str,
+    ) -> Result<Option<Node<'a>>> {
         let schemes = scheme_list(value, pointer)?;
         let (host, base_path, global) = self.location_fields()?;
         let same = schemes.len() == global.len() && schemes.iter().all(|s| global.contains(s));
         if host.is_none() || schemes.is_empty() || same {
             return Ok(None);
         }
-        Ok(Some(Value::Array(server_list(host, base_path, &schemes))))
+        Ok(Some(Node::Array(server_list(host, base_path, &schemes))))
     }
 
     /// `components`: schemas, responses, parameters, requestBodies, securitySchemes.
-    fn components(&mut self) -> Result<Map<String, Value>> {
+    fn components(&mut self) -> Result<Obj<'a>> {
         let root = self.root;
-        let mut components = Map::new();
+        let mut components = Obj::new();
         if let Some(definitions) = root.get("definitions") {
             self.record("/components/schemas", "/definitions");
-            let mut schemas = Map::new();
-            for (name, schema) in object(definitions, "/definitions")? {
-                let from = child("/definitions", name);
-                let to = child("/components/schemas", name);
-                schemas.insert(name.clone(), self.schema(schema, &from, &to)?);
+            let definitions = object(definitions, "/definitions")?;
+            let mut schemas = Obj::with_capacity(definitions.len());
+            for (name, schema) in definitions.iter() {
+                let from = self.child("/definitions", name);
+                let to = self.child("/components/schemas", name);
+                schemas.push(name, self.schema(schema, &from, &to)?);
             }
-            components.insert("schemas".into(), Value::Object(schemas));
+            components.push("schemas", Node::Object(schemas));
         }
         if let Some(responses) = root.get("responses") {
             self.record("/components/responses", "/responses");
             let produces = or_default(&self.produces);
-            let mut converted = Map::new();
-            for (name, response) in object(responses, "/responses")? {
-                let from = child("/responses", name);
-                let to = child("/components/responses", name);
-                converted.insert(
-                    name.clone(),
-                    self.response(response, &from, &to, &produces)?,
-                );
+            let mut converted = Obj::new();
+            for (name, response) in object(responses, "/responses")?.iter() {
+                let from = self.child("/responses", name);
+                let to = self.child("/components/responses", name);
+                converted.push(name, self.response(response, &from, &to, &produces)?);
             }
-            components.insert("responses".into(), Value::Object(converted));
+            components.push("responses", Node::Object(converted));
         }
         if let Some(parameters) = root.get("parameters") {
             let (parameters, bodies) = self.global_parameters(parameters)?;
             if !parameters.is_empty() {
-                components.insert("parameters".into(), Value::Object(parameters));
+                components.push("parameters", Node::Object(parameters));
             }
             if !bodies.is_empty() {
-                components.insert("requestBodies".into(), Value::Object(bodies));
+                components.push("requestBodies", Node::Object(bodies));
             }
         }
         if let Some(schemes) = root.get("securityDefinitions") {
             self.record("/components/securitySchemes", "/securityDefinitions");
-            let mut converted = Map::new();
-            for (name, scheme) in object(schemes, "/securityDefinitions")? {
-                let from = child("/securityDefinitions", name);
-                let to = child("/components/securitySchemes", name);
-                converted.insert(name.clone(), self.security_scheme(scheme, &from, &to)?);
+            let mut converted = Obj::new();
+            for (name, scheme) in object(schemes, "/securityDefinitions")?.iter() {
+                let from = self.child("/securityDefinitions", name);
+                let to = self.child("/components/securitySchemes", name);
+                converted.push(name, self.security_scheme(scheme, &from, &to)?);
             }
-            components.insert("securitySchemes".into(), Value::Object(converted));
+            components.push("securitySchemes", Node::Object(converted));
         }
         Ok(components)
     }
 
     /// The top-level `parameters`: body parameters become request bodies; form parameters are
     /// inlined where they are used (an OpenAPI 3 form field is not a parameter).
-    fn global_parameters(
-        &mut self,
-        value: &Value,
-    ) -> Result<(Map<String, Value>, Map<String, Value>)> {
+    fn global_parameters(&mut self, value: &'a Node<'a>) -> Result<(Obj<'a>, Obj<'a>)> {
         let consumes = or_default(&self.consumes);
-        let mut parameters = Map::new();
-        let mut bodies = Map::new();
-        for (name, param) in object(value, "/parameters")? {
-            let from = child("/parameters", name);
+        let mut parameters = Obj::new();
+        let mut bodies = Obj::new();
+        for (name, param) in object(value, "/parameters")?.iter() {
+            let from = self.child("/parameters", name);
             let map = object(param, &from)?;
             if map.contains_key("$ref") {
-                let to = child("/components/parameters", name);
+                let to = self.child("/components/parameters", name);
                 self.record(&to, &from);
-                parameters.insert(name.clone(), self.opaque_ref(param, &from)?);
+                parameters.push(name, self.opaque_ref(param, &from)?);
                 continue;
             }
             let location = super::params::checked_location(map, &from)?;
             match location {
                 "body" => {
-                    let to = child("/components/requestBodies", name);
-                    bodies.insert(name.clone(), self.body_request(map, &from, &to, &consumes)?);
+                    let to = self.child("/components/requestBodies", name);
+                    bodies.push(name, self.body_request(map, &from, &to, &consumes)?);
                 }
                 "formData" => {}
                 _ => {
-                    let to = child("/components/parameters", name);
-                    parameters.insert(name.clone(), self.parameter(map, &from, &to, location)?);
+                    let to = self.child("/components/parameters", name);
+                    parameters.push(name, self.parameter(map, &from, &to, location)?);
                 }
             }
         }
@@ -246,7 +242,7 @@ impl Converter<'_> {
     }
 
     /// Converts a security definition: basic -> http basic, apiKey as it is, oauth2 -> one flow.
-    fn security_scheme(&mut self, value: &Value, from: &str, to: &str) -> Result<Value> {
+    fn security_scheme(&mut self, value: &'a Node<'a>, from: &str, to: &str) -> Result<Node<'a>> {
         self.record(to, from);
         let map = object(value, from)?;
         let kind = map.get("type").ok_or_else(|| {
@@ -255,23 +251,23 @@ impl Converter<'_> {
                 "a security definition needs `type` (basic, apiKey or oauth2)",
             )
         })?;
-        let kind = string(kind, &child(from, "type"))?;
-        let mut out = Map::new();
+        let kind = string(kind, &self.child(from, "type"))?;
+        let mut out = Obj::new();
         match kind {
             "basic" => {
-                self.record(&child(to, "scheme"), &child(from, "type"));
-                for (key, item) in map {
+                self.record(&self.child(to, "scheme"), &self.child(from, "type"));
+                for (key, item) in map.iter() {
                     if key == "type" {
-                        out.insert("type".into(), Value::String("http".into()));
-                        out.insert("scheme".into(), Value::String("basic".into()));
+                        out.insert("type", Node::str("http"));
+                        out.insert("scheme", Node::str("basic"));
                     } else {
-                        out.insert(key.clone(), item.clone());
+                        out.insert(key, Node::Same(item));
                     }
                 }
             }
-            "apiKey" => out = map.clone(),
+            "apiKey" => out = Obj::same_members(map, |_| true),
             "oauth2" => {
-                let flow_from = child(from, "flow");
+                let flow_from = self.child(from, "flow");
                 let flow = map
                     .get("flow")
                     .ok_or_else(|| error(from, "an oauth2 security definition needs `flow`"))?;
@@ -289,49 +285,44 @@ impl Converter<'_> {
                         ));
                     }
                 };
-                let flows_to = child(to, "flows");
+                let flows_to = self.child(to, "flows");
                 self.record(&flows_to, &flow_from);
-                self.record(&child(&flows_to, flow), from);
-                let mut details = Map::new();
+                self.record(&self.child(&flows_to, flow), from);
+                let mut details = Obj::new();
                 for key in ["authorizationUrl", "tokenUrl"] {
                     if let Some(url) = map.get(key) {
-                        details.insert(key.into(), url.clone());
+                        details.push(key, Node::Same(url));
                     }
                 }
                 let scopes = map
                     .get("scopes")
-                    .cloned()
-                    .unwrap_or_else(|| Value::Object(Map::new()));
-                details.insert("scopes".into(), scopes);
-                let mut flows = Map::new();
-                flows.insert(flow.into(), Value::Object(details));
-                for (key, item) in map {
-                    match key.as_str() {
-                        "flow" => {
-                            out.insert("flows".into(), Value::Object(flows.clone()));
-                        }
+                    .map_or_else(|| Node::Object(Obj::new()), Node::Same);
+                details.push("scopes", scopes);
+                let mut flows = Obj::new();
+                flows.push(flow, Node::Object(details));
+                for (key, item) in map.iter() {
+                    match key {
+                        "flow" => out.insert("flows", Node::Object(flows.clone())),
                         "authorizationUrl" | "tokenUrl" | "scopes" | "name" => {}
-                        _ => {
-                            out.insert(key.clone(), item.clone());
-                        }
+                        _ => out.insert(key, Node::Same(item)),
                     }
                 }
             }
             other => {
                 return Err(error(
-                    &child(from, "type"),
+                    &self.child(from, "type"),
                     format!(
                         "unknown security definition type `{other}` (expected basic, apiKey or oauth2)"
                     ),
                 ));
             }
         }
-        Ok(Value::Object(out))
+        Ok(Node::Object(out))
     }
 }
 
 /// A `schemes` list, checked.
-fn scheme_list(value: &Value, pointer: &str) -> Result<Vec<String>> {
+fn scheme_list(value: &Node<'_>, pointer: &str) -> Result<Vec<String>> {
     let mut schemes = Vec::new();
     for (index, scheme) in array(value, pointer)?.iter().enumerate() {
         let scheme = string(scheme, &child(pointer, &index.to_string()))?;
@@ -343,7 +334,7 @@ fn scheme_list(value: &Value, pointer: &str) -> Result<Vec<String>> {
 }
 
 /// Server objects for a host, base path and schemes, as `swagger2openapi` builds them.
-fn server_list(host: Option<&str>, base_path: &str, schemes: &[String]) -> Vec<Value> {
+fn server_list<'a>(host: Option<&str>, base_path: &str, schemes: &[String]) -> Vec<Node<'a>> {
     let urls: Vec<String> = match host {
         Some(host) => {
             let base_path = base_path.strip_suffix('/').unwrap_or(base_path);
@@ -363,24 +354,24 @@ fn server_list(host: Option<&str>, base_path: &str, schemes: &[String]) -> Vec<V
 }
 
 /// A server object; `{name}` templates in the URL become variables (default `unknown`).
-fn server(url: String) -> Value {
+fn server<'a>(url: String) -> Node<'a> {
     let url = url.replace("{{", "{").replace("}}", "}");
-    let mut variables = Map::new();
+    let mut variables = Obj::new();
     let mut rest = url.as_str();
     while let Some(open) = rest.find('{') {
         let after = &rest[open + 1..];
         let Some(close) = after.find('}') else { break };
         if close > 0 {
-            let mut variable = Map::new();
-            variable.insert("default".into(), Value::String("unknown".into()));
-            variables.insert(after[..close].to_string(), Value::Object(variable));
+            let mut variable = Obj::new();
+            variable.push("default", Node::str("unknown"));
+            variables.insert(after[..close].to_string(), Node::Object(variable));
         }
         rest = &after[close + 1..];
     }
-    let mut out = Map::new();
-    out.insert("url".into(), Value::String(url.clone()));
+    let mut out = Obj::new();
+    out.push("url", Node::string(url.clone()));
     if !variables.is_empty() {
-        out.insert("variables".into(), Value::Object(variables));
+        out.push("variables", Node::Object(variables));
     }
-    Value::Object(out)
+    Node::Object(out)
 }

@@ -14,27 +14,31 @@
 //! assert_eq!(imported.definition.actions[0].id, "listPets");
 //! ```
 
+mod action;
+mod lazy;
 mod pagination;
 mod schema;
 pub(crate) mod selector;
 mod target;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
-use plugboard_definition::edit::{
-    generated_id, readable_name, sanitize_id, sanitize_name, unique_id,
-};
+use plugboard_definition::edit::sanitize_name;
 use plugboard_definition::{
-    Action, ApiKeyLocation, Auth, BodyEncoding, DEFINITION_VERSION, Definition, Method, Pagination,
-    PaginationType, Parameter, ParameterLocation, RequestBody, Scheme,
+    Action, ApiKeyLocation, Auth, DEFINITION_VERSION, Definition, Method, Pagination,
+    PaginationType, ParameterLocation, Scheme,
 };
 use serde_json::Value;
 
 use crate::source::escape_segment;
 use crate::version::{SpecVersion, detect};
 use crate::{Error, Result};
+use action::{Context, build_action};
 use schema::Resolver;
+
+pub use lazy::{PendingImport, import_json_text, read_json_text};
 
 /// Choices made by the caller before detection.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -98,6 +102,57 @@ const METHODS: [(&str, Method); 7] = [
 
 /// Imports an OpenAPI 3.0/3.1 document (Swagger 2.0 must be converted first).
 pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
+    let paths = spec.get("paths").and_then(Value::as_object).map(|paths| {
+        paths
+            .iter()
+            .map(|(path, item)| Some((Cow::Borrowed(path.as_str()), Cow::Borrowed(item))))
+    });
+    let gathered = gather(spec, paths, None, false, options)?.ok_or_else(|| Error::Import {
+        pointer: "/paths".into(),
+        message: "a path item could not be read".into(),
+    })?;
+    gathered.finish()
+}
+
+/// One path item given to [`gather`]: its key and value, `None` when it cannot be read.
+type PathEntry<'s> = Option<(Cow<'s, str>, Cow<'s, Value>)>;
+
+/// The actions an import has built: as they are, or each as compact JSON (a fraction of the
+/// memory), read back by [`Gathered::finish`] once the spec has been freed.
+enum Actions {
+    Built(Vec<Action>),
+    Compact(Vec<Box<[u8]>>),
+}
+
+/// What the first half of an import takes from the spec; [`Gathered::finish`] does the rest
+/// without it.
+struct Gathered {
+    target: target::Target,
+    auth: Auth,
+    auth_why: String,
+    actions: Actions,
+    detected: Vec<Option<pagination::Detected>>,
+    /// Where each action comes from in the spec.
+    origins: Vec<String>,
+    notes: Vec<String>,
+    schemas: BTreeMap<String, Value>,
+    name: String,
+    description: String,
+    pagination: Option<PaginationType>,
+}
+
+/// The first half of [`import`], with the path items given one at a time (`paths`, `None`
+/// when the spec has no `paths` object), so that they can be read when the import reaches
+/// them; with `compact`, each action is kept as compact JSON. `Ok(None)` when an item cannot
+/// be read or, with `parts` (the document read lazily), a reference reaches a place the lazy
+/// document does not hold: the caller then imports the whole document.
+fn gather<'s>(
+    spec: &'s Value,
+    paths: Option<impl Iterator<Item = PathEntry<'s>>>,
+    parts: Option<&'s lazy::Parts<'s>>,
+    compact: bool,
+    options: &Options,
+) -> Result<Option<Gathered>> {
     if detect(spec)? == SpecVersion::Swagger2 {
         return Err(Error::Import {
             pointer: "/swagger".into(),
@@ -106,7 +161,7 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
     }
     let mut notes = Vec::new();
     let target = target::target(spec, options.hostname.as_deref(), &mut notes)?;
-    let mut resolver = Resolver::new(spec);
+    let mut resolver = Resolver::with_parts(spec, parts);
     let (auth, auth_why) = target::auth(spec, &mut resolver, &mut notes);
     // The header the auth settings write: a parameter of that name is left to them.
     let auth_header = match &auth {
@@ -118,19 +173,21 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
         Auth::Basic | Auth::OAuth2(_) => Some("authorization".to_string()),
         _ => None,
     };
-    let paths = spec
-        .get("paths")
-        .and_then(Value::as_object)
-        .ok_or_else(|| Error::Import {
-            pointer: "/paths".into(),
-            message: "the spec has no `paths` object".into(),
-        })?;
+    let paths = paths.ok_or_else(|| Error::Import {
+        pointer: "/paths".into(),
+        message: "the spec has no `paths` object".into(),
+    })?;
     let mut actions = Vec::new();
+    let mut compacted = Vec::new();
     let mut detected = Vec::new();
     let mut taken = HashSet::new();
     // Where each action comes from in the spec.
     let mut origins = Vec::new();
-    for (path, item) in paths {
+    for entry in paths {
+        let Some((path, item)) = entry else {
+            return Ok(None);
+        };
+        let (path, item): (&str, &Value) = (&path, &item);
         if path.starts_with("x-") {
             continue; // an extension, not a path
         }
@@ -145,9 +202,9 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
                 selector::why_rewritten()
             ));
         }
-        let path = rewritten.as_ref().unwrap_or(path);
+        let path = rewritten.as_deref().unwrap_or(path);
         let split = selector::split(path);
-        let route = split.as_ref().map_or(path.as_str(), |s| s.route);
+        let route = split.as_ref().map_or(path, |s| s.route);
         if !route.starts_with('/') {
             notes.push(format!(
                 "{at}: path `{path}` skipped (a path starts with `/`)"
@@ -180,21 +237,29 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
                 &mut notes,
             );
             detected.push(built.1);
-            actions.push(built.0);
+            if compact {
+                let json = serde_json::to_vec(&built.0).map_err(|e| Error::Import {
+                    pointer: op_at.clone(),
+                    message: format!("cannot keep the action: {e}"),
+                })?;
+                compacted.push(json.into_boxed_slice());
+            } else {
+                actions.push(built.0);
+            }
             origins.push(op_at);
         }
     }
+    if resolver.reached_unread() {
+        return Ok(None);
+    }
     notes.append(&mut resolver.notes);
     let schemas = std::mem::take(&mut resolver.schemas);
-    if actions.is_empty() {
+    if origins.is_empty() {
         return Err(Error::Import {
             pointer: "/paths".into(),
             message: crate::lint::checks::no_operations_message(spec),
         });
     }
-    let (pagination, pagination_why, paginated) =
-        choose_pagination(&mut actions, &detected, options.pagination, &mut notes);
-    publish_page_size_range(&mut actions, &pagination);
     let info = spec.get("info");
     let title = info
         .and_then(|i| i.get("title"))
@@ -213,42 +278,98 @@ pub fn import(spec: &Value, options: &Options) -> Result<Imported> {
         .or(Some(title).filter(|t| !t.is_empty()))
         .unwrap_or("Imported from an OpenAPI document")
         .to_string();
-    let mut definition = Definition {
-        schema: None,
-        definition_version: DEFINITION_VERSION,
+    Ok(Some(Gathered {
+        target,
+        auth,
+        auth_why,
+        actions: if compact {
+            Actions::Compact(compacted)
+        } else {
+            Actions::Built(actions)
+        },
+        detected,
+        origins,
+        notes,
+        schemas,
         name,
         description,
-        icon: None,
-        hostname: target.hostname,
-        base_path: target.base_path,
-        scheme: target.scheme,
-        extra_hosts: Vec::new(),
-        auth,
-        extra_request_headers: Default::default(),
-        pagination,
-        schemas,
-        actions,
-    };
-    if definition.plain_http_credentials_problem().is_some() {
-        definition.scheme = Scheme::Https;
-        notes.push(format!(
+        pagination: options.pagination,
+    }))
+}
+
+impl Gathered {
+    /// The second half of an import: pagination, the definition, its validation.
+    fn finish(self) -> Result<Imported> {
+        let Gathered {
+            target,
+            auth,
+            auth_why,
+            actions,
+            detected,
+            origins,
+            mut notes,
+            schemas,
+            name,
+            description,
+            pagination: forced,
+        } = self;
+        let mut actions = match actions {
+            Actions::Built(actions) => actions,
+            Actions::Compact(compacted) => {
+                let mut actions = Vec::with_capacity(compacted.len());
+                // Each kept action is freed as soon as it is read back.
+                for (json, at) in compacted.into_iter().zip(&origins) {
+                    let mut action: Action =
+                        serde_json::from_slice(&json).map_err(|e| Error::Import {
+                            pointer: at.clone(),
+                            message: format!("cannot read the kept action back: {e}"),
+                        })?;
+                    action::fit_schemas(&mut action);
+                    actions.push(action);
+                }
+                actions
+            }
+        };
+        let (pagination, pagination_why, paginated) =
+            choose_pagination(&mut actions, &detected, forced, &mut notes);
+        publish_page_size_range(&mut actions, &pagination);
+        let mut definition = Definition {
+            schema: None,
+            definition_version: DEFINITION_VERSION,
+            name,
+            description,
+            icon: None,
+            hostname: target.hostname,
+            base_path: target.base_path,
+            scheme: target.scheme,
+            extra_hosts: Vec::new(),
+            auth,
+            extra_request_headers: Default::default(),
+            pagination,
+            schemas,
+            actions,
+        };
+        if definition.plain_http_credentials_problem().is_some() {
+            definition.scheme = Scheme::Https;
+            notes.push(format!(
             "/servers: the server URL is plain http, but credentials are sent only over https: the integration calls https://{}: plain http is for APIs without credentials",
             definition.hostname
         ));
+        }
+        drop_invalid_actions(&mut definition, &origins, &mut notes)?;
+        let mut paginated = paginated;
+        paginated.retain(|id| definition.actions.iter().any(|a| &a.id == id));
+        Ok(Imported {
+            summary: Summary {
+                actions: definition.actions.len(),
+                auth: auth_why,
+                pagination: pagination_why,
+                paginated,
+                notes,
+            },
+            definition,
+        })
     }
-    drop_invalid_actions(&mut definition, &origins, &mut notes)?;
-    let mut paginated = paginated;
-    paginated.retain(|id| definition.actions.iter().any(|a| &a.id == id));
-    Ok(Imported {
-        summary: Summary {
-            actions: definition.actions.len(),
-            auth: auth_why,
-            pagination: pagination_why,
-            paginated,
-            notes,
-        },
-        definition,
-    })
 }
 
 /// Validates the imported definition. An action that breaks a rule is left out with a note
@@ -308,516 +429,6 @@ fn drop_invalid_actions(
         pointer: String::new(),
         message: format!("the imported definition is not valid: {e}"),
     })
-}
-
-struct Context<'a> {
-    /// The path without its query or fragment.
-    path: &'a str,
-    /// The path as the spec writes it.
-    raw_path: &'a str,
-    /// What its query or fragment says (see [`selector`]).
-    terms: &'a [selector::Term],
-    /// The header the auth settings write (lower case), if any.
-    auth_header: Option<&'a str>,
-    item: &'a Value,
-    method: Method,
-    at: &'a str,
-}
-
-/// One action and its detected pagination.
-fn build_action(
-    resolver: &mut Resolver<'_>,
-    cx: &Context<'_>,
-    operation: &Value,
-    taken: &mut HashSet<String>,
-    notes: &mut Vec<String>,
-) -> (Action, Option<pagination::Detected>) {
-    let at = cx.at;
-    let operation_id = operation
-        .get("operationId")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .trim();
-    let base = match sanitize_id(operation_id) {
-        id if id.is_empty() => {
-            generated_id(cx.method, &cx.raw_path.replace(['?', '#', '&', '='], "/"))
-        }
-        id => {
-            if id != operation_id {
-                notes.push(format!(
-                    "{at}: operationId `{operation_id}` became id `{id}`"
-                ));
-            }
-            id
-        }
-    };
-    let id = unique_id(&base, taken);
-    if id != base {
-        notes.push(format!(
-            "{at}: id `{base}` is taken; this operation's id is `{id}`"
-        ));
-    }
-    taken.insert(id.clone());
-    let text = |key: &str| {
-        operation
-            .get(key)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-    };
-    let name = text("summary")
-        .and_then(|s| s.lines().next())
-        .map(str::to_string)
-        .unwrap_or_else(|| {
-            readable_name(if operation_id.is_empty() {
-                &id
-            } else {
-                operation_id
-            })
-        });
-    let description = text("description")
-        .or(text("summary"))
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("{} {}", cx.method.as_str(), cx.raw_path));
-    let has_json_body = operation.get("requestBody").is_some();
-    let mut parameters = parameters(resolver, cx, operation, has_json_body, notes);
-    if !cx.terms.is_empty() {
-        let done = selector::apply(cx.terms, &mut parameters);
-        notes.push(format!(
-            "{at}: path `{}` imported as `{}` with {}",
-            cx.raw_path,
-            cx.path,
-            done.join(", ")
-        ));
-    }
-    let request_body = request_body(resolver, operation, at, notes);
-    let placeholders: BTreeSet<&str> = cx
-        .path
-        .split('{')
-        .skip(1)
-        .filter_map(|s| s.split_once('}').map(|(name, _)| name))
-        .collect();
-    for name in placeholders {
-        if !parameters
-            .iter()
-            .any(|p| p.location == ParameterLocation::Path && p.name == name)
-        {
-            notes.push(format!(
-                "{at}: path placeholder `{{{name}}}` has no parameter; added as a required string"
-            ));
-            parameters.retain(|p| p.name != name);
-            parameters.push(Parameter {
-                name: name.to_string(),
-                location: ParameterLocation::Path,
-                required: true,
-                description: String::new(),
-                schema: Some(serde_json::json!({"type": "string"})),
-                value: None,
-                style: None,
-                explode: None,
-            });
-        }
-    }
-    // `security: []` overrides the document's requirement: no credentials.
-    let anonymous = operation
-        .get("security")
-        .and_then(Value::as_array)
-        .is_some_and(Vec::is_empty);
-    let (output_schema, link_header) = response(resolver, operation, at);
-    let detected = pagination::detect(&pagination::Operation {
-        is_get: cx.method == Method::Get,
-        extension: operation.get("x-ms-pageable"),
-        parameters: &parameters,
-        response: output_schema.as_ref(),
-        schemas: &resolver.schemas,
-        link_header,
-    });
-    let action = Action {
-        id,
-        name,
-        description,
-        method: cx.method,
-        path: cx.path.to_string(),
-        parameters,
-        request_body,
-        output_schema,
-        accept: accept(resolver, operation, at),
-        paginated: false,
-        pagination: None,
-        anonymous,
-        tags: operation_tags(operation),
-    };
-    (action, detected)
-}
-
-/// The operation's tags (strings only, each once, in the spec's order).
-fn operation_tags(operation: &Value) -> Vec<String> {
-    let mut tags: Vec<String> = Vec::new();
-    for tag in operation
-        .get("tags")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-    {
-        if !tags.iter().any(|t| t == tag) {
-            tags.push(tag.to_string());
-        }
-    }
-    tags
-}
-
-/// Path-level and operation-level parameters (the operation's win), checked against the
-/// definition rules; the ones that cannot be imported are noted.
-fn parameters(
-    resolver: &mut Resolver<'_>,
-    cx: &Context<'_>,
-    operation: &Value,
-    has_body: bool,
-    notes: &mut Vec<String>,
-) -> Vec<Parameter> {
-    let at = cx.at;
-    let mut raw: Vec<(String, &Value)> = Vec::new();
-    for (source, list) in [
-        ("parameters", cx.item.get("parameters")),
-        ("op", operation.get("parameters")),
-    ] {
-        for (index, param) in list
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let p_at = if source == "op" {
-                format!("{at}/parameters/{index}")
-            } else {
-                format!(
-                    "{}/parameters/{index}",
-                    at.rsplit_once('/').map_or(at, |(p, _)| p)
-                )
-            };
-            let Some(param) = resolver.deref(param, &p_at) else {
-                continue;
-            };
-            let key = |p: &Value| {
-                (
-                    p.get("name").and_then(Value::as_str).map(str::to_string),
-                    p.get("in").and_then(Value::as_str).map(str::to_string),
-                )
-            };
-            raw.retain(|(_, existing)| key(existing) != key(param));
-            raw.push((p_at, param));
-        }
-    }
-    let mut out: Vec<Parameter> = Vec::new();
-    for (p_at, param) in raw {
-        let name = param
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .trim();
-        let location = match param.get("in").and_then(Value::as_str) {
-            Some("path") => ParameterLocation::Path,
-            Some("query") => ParameterLocation::Query,
-            Some("header") => ParameterLocation::Header,
-            Some("cookie") => {
-                notes.push(format!(
-                    "{p_at}: cookie parameter `{name}` skipped (cookies are not supported)"
-                ));
-                continue;
-            }
-            other => {
-                notes.push(format!(
-                    "{p_at}: parameter `{name}` has location {other:?}; skipped"
-                ));
-                continue;
-            }
-        };
-        if name.is_empty() {
-            notes.push(format!("{p_at}: parameter without a name; skipped"));
-            continue;
-        }
-        if location == ParameterLocation::Header {
-            let lower = name.to_ascii_lowercase();
-            if cx.auth_header == Some(lower.as_str()) {
-                notes.push(format!(
-                    "{p_at}: header parameter `{name}` skipped (set by the auth settings)"
-                ));
-                continue;
-            }
-            if !plugboard_definition::is_token(name) {
-                notes.push(format!(
-                    "{p_at}: `{name}` is not a valid header name; skipped"
-                ));
-                continue;
-            }
-        }
-        let placeholder = format!("{{{name}}}");
-        if location == ParameterLocation::Path
-            && !cx.path.contains(&placeholder)
-            && !cx.raw_path.contains(&placeholder)
-        {
-            notes.push(format!(
-                "{p_at}: path parameter `{name}` has no `{{{name}}}` in the path; skipped"
-            ));
-            continue;
-        }
-        if out.iter().any(|p| p.name == name) || (name == "body" && has_body) {
-            notes.push(format!(
-                "{p_at}: parameter `{name}` skipped: its input key is already used by another parameter or the request body"
-            ));
-            continue;
-        }
-        let schema = param.get("schema").or_else(|| {
-            param
-                .get("content")
-                .and_then(Value::as_object)
-                .and_then(|c| c.values().next())
-                .and_then(|m| m.get("schema"))
-        });
-        let schema = schema.map(|s| resolver.schema(s, &p_at));
-        // `Accept` and `Content-Type` parameters with a default (or one allowed value) are sent
-        // with it; without one they are inputs.
-        let media_header = location == ParameterLocation::Header
-            && matches!(
-                name.to_ascii_lowercase().as_str(),
-                "accept" | "content-type"
-            );
-        let fixed = media_header
-            .then(|| {
-                let s = schema.as_ref()?;
-                s.get("default")
-                    .or_else(|| {
-                        s.get("enum")
-                            .and_then(|e| e.as_array())
-                            .filter(|e| e.len() == 1)
-                            .and_then(|e| e.first())
-                    })
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            })
-            .flatten()
-            .filter(|v| !v.chars().any(char::is_control));
-        out.push(Parameter {
-            name: name.to_string(),
-            location,
-            required: location == ParameterLocation::Path
-                || param
-                    .get("required")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false),
-            description: param
-                .get("description")
-                .and_then(Value::as_str)
-                .map(str::trim)
-                .unwrap_or("")
-                .to_string(),
-            schema,
-            value: fixed,
-            style: param
-                .get("style")
-                .and_then(Value::as_str)
-                .filter(|style| {
-                    plugboard_definition::parameter_styles(location == ParameterLocation::Query)
-                        .contains(style)
-                })
-                .map(str::to_string),
-            explode: param.get("explode").and_then(Value::as_bool),
-        });
-    }
-    out
-}
-
-/// The JSON media type of a `content` map, if any.
-fn json_media(content: Option<&Value>) -> Option<(&String, &Value)> {
-    let content = content?.as_object()?;
-    content
-        .iter()
-        .find(|(t, _)| t.starts_with("application/json"))
-        .or_else(|| content.iter().find(|(t, _)| t.contains("json")))
-        .or_else(|| content.iter().find(|(t, _)| t.as_str() == "*/*"))
-}
-
-/// The request body: JSON when the operation offers it, else its first media type, with an
-/// input schema that says what the body input is for that type.
-fn request_body(
-    resolver: &mut Resolver<'_>,
-    operation: &Value,
-    at: &str,
-    notes: &mut Vec<String>,
-) -> Option<RequestBody> {
-    let b_at = format!("{at}/requestBody");
-    let body = resolver.deref(operation.get("requestBody")?, &b_at)?;
-    let content = body.get("content");
-    let first_valid = content.and_then(Value::as_object).and_then(|c| {
-        c.iter()
-            .find(|(media, _)| plugboard_definition::is_media_type(media))
-    });
-    let any = content
-        .and_then(Value::as_object)
-        .and_then(|c| c.iter().next());
-    let (media, media_object) = json_media(content).or(first_valid).or(any)?;
-    if !plugboard_definition::is_media_type(media) && !media.contains("json") {
-        notes.push(format!(
-            "{b_at}: media type `{media}` is not `type/subtype`; the body is sent as JSON"
-        ));
-    }
-    let m_at = format!("{b_at}/content/{}/schema", escape_segment(media));
-    let declared = media_object
-        .get("schema")
-        .map(|s| resolver.schema(s, &m_at));
-    let json =
-        media.contains("json") || media == "*/*" || !plugboard_definition::is_media_type(media);
-    let media_type = (!json).then(|| media.trim().to_string());
-    let schema = match BodyEncoding::of(media_type.as_deref()) {
-        BodyEncoding::Json | BodyEncoding::Form => declared,
-        BodyEncoding::Multipart => Some(multipart_schema(declared)),
-        BodyEncoding::Text => Some(serde_json::json!({
-            "type": "string",
-            "description": format!("the body as `{media}` text"),
-        })),
-        BodyEncoding::Binary => Some(serde_json::json!({
-            "description": format!("the body bytes (`{media}`) as base64 text, or {{\"base64\", \"content_type\"}}"),
-            "anyOf": [
-                {"type": "string", "contentEncoding": "base64"},
-                FILE_SCHEMA.clone(),
-            ],
-        })),
-    };
-    let offered = content.and_then(Value::as_object).map_or(0, |c| c.len());
-    if let Some(media_type) = &media_type {
-        notes.push(format!(
-            "{b_at}: the body is sent as `{media_type}`{}",
-            if offered > 1 {
-                " (the first media type offered; no JSON)"
-            } else {
-                ""
-            }
-        ));
-    }
-    Some(RequestBody {
-        required: body
-            .get("required")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
-        schema,
-        media_type,
-    })
-}
-
-/// The input of a file part or binary body.
-static FILE_SCHEMA: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
-    serde_json::json!({
-        "type": "object",
-        "required": ["base64"],
-        "properties": {
-            "base64": {"type": "string", "contentEncoding": "base64"},
-            "filename": {"type": "string"},
-            "content_type": {"type": "string"}
-        }
-    })
-});
-
-/// A multipart body's schema with its binary fields (`format: binary` or `byte`) as file parts.
-fn multipart_schema(declared: Option<Value>) -> Value {
-    let mut schema = declared.unwrap_or_else(|| serde_json::json!({"type": "object"}));
-    if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
-        for property in properties.values_mut() {
-            let is_file = |p: &Value| {
-                matches!(
-                    p.get("format").and_then(Value::as_str),
-                    Some("binary" | "byte")
-                )
-            };
-            let file = if is_file(property) {
-                Some(FILE_SCHEMA.clone())
-            } else if property.get("type").and_then(Value::as_str) == Some("array")
-                && property.get("items").is_some_and(is_file)
-            {
-                Some(serde_json::json!({"type": "array", "items": FILE_SCHEMA.clone()}))
-            } else {
-                None
-            };
-            if let Some(mut file) = file {
-                if let Some(description) = property.get("description") {
-                    file["description"] = description.clone();
-                }
-                *property = file;
-            }
-        }
-    }
-    schema
-}
-
-/// The `Accept` header for the success responses' media types: `None` (JSON) when they offer
-/// JSON or declare none.
-fn accept(resolver: &mut Resolver<'_>, operation: &Value, at: &str) -> Option<String> {
-    let responses = operation.get("responses")?.as_object()?;
-    let mut types: Vec<String> = Vec::new();
-    for (code, response) in responses {
-        if !code.starts_with('2') {
-            continue;
-        }
-        let Some(response) = resolver.deref(response, &format!("{at}/responses/{code}")) else {
-            continue;
-        };
-        for media in response
-            .get("content")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flat_map(|c| c.keys())
-        {
-            if !types.contains(media) {
-                types.push(media.clone());
-            }
-        }
-    }
-    // Plain JSON is the default `Accept`; other JSON types (`application/vnd.api+json`) are
-    // asked for by name.
-    if types.is_empty()
-        || types
-            .iter()
-            .any(|t| t.split(';').next().unwrap_or("").trim() == "application/json")
-    {
-        return None;
-    }
-    if types.iter().any(|t| t.contains("json")) {
-        types.retain(|t| t.contains("json"));
-    }
-    let valid: Vec<String> = types
-        .into_iter()
-        .filter(|t| plugboard_definition::is_media_type(t))
-        .collect();
-    (!valid.is_empty()).then(|| valid.join(", "))
-}
-
-/// The 2xx response's JSON schema, and whether it declares a `Link` header.
-fn response(resolver: &mut Resolver<'_>, operation: &Value, at: &str) -> (Option<Value>, bool) {
-    let Some(responses) = operation.get("responses").and_then(Value::as_object) else {
-        return (None, false);
-    };
-    let preferred = ["200", "201", "202", "203", "206", "2XX", "2xx"];
-    let code = preferred
-        .iter()
-        .find(|c| responses.contains_key(**c))
-        .map(|c| c.to_string())
-        .or_else(|| responses.keys().find(|k| k.starts_with('2')).cloned());
-    let Some(code) = code else {
-        return (None, false);
-    };
-    let r_at = format!("{at}/responses/{code}");
-    let Some(response) = responses.get(&code).and_then(|r| resolver.deref(r, &r_at)) else {
-        return (None, false);
-    };
-    let link_header = response
-        .get("headers")
-        .and_then(Value::as_object)
-        .is_some_and(|h| h.keys().any(|k| k.eq_ignore_ascii_case("link")));
-    let schema = json_media(response.get("content")).and_then(|(media, m)| {
-        let s_at = format!("{r_at}/content/{}/schema", escape_segment(media));
-        m.get("schema").map(|s| resolver.schema(s, &s_at))
-    });
-    (schema, link_header)
 }
 
 /// A paginated action's page size parameter takes 1..=1000 (what the engine accepts): its

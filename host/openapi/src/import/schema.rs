@@ -3,11 +3,14 @@
 //! (`#/schemas/X`), each component copied once; other references are inlined, with cycles and
 //! size bounded.
 
+use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::{BTreeMap, VecDeque};
 
 use plugboard_definition::SHARED_SCHEMA_PREFIX;
 use serde_json::{Map, Value, json};
 
+use super::lazy::Parts;
 use crate::source::{escape_segment, unescape_segment};
 
 /// Most `$ref`s followed in a chain (`A -> B -> C`) before giving up.
@@ -67,6 +70,11 @@ const DROPPED: [&str; 6] = [
 /// Resolves references against one spec document and collects notes.
 pub(crate) struct Resolver<'a> {
     root: &'a Value,
+    /// The parts of the document read only when a reference reaches them (see [`Parts`]).
+    parts: Option<&'a Parts<'a>>,
+    /// Whether a reference reached a place that `parts` mode does not hold (`paths`, a whole
+    /// section of `components`).
+    reached_unread: Cell<bool>,
     /// Things worth telling the user (dangling or external references).
     pub notes: Vec<String>,
     /// Nodes produced by inlined references so far across every schema.
@@ -78,14 +86,28 @@ pub(crate) struct Resolver<'a> {
 }
 
 impl<'a> Resolver<'a> {
+    #[cfg(test)]
     pub(crate) fn new(root: &'a Value) -> Self {
+        Resolver::with_parts(root, None)
+    }
+
+    /// A resolver for a document whose path items and component entries are read lazily.
+    pub(crate) fn with_parts(root: &'a Value, parts: Option<&'a Parts<'a>>) -> Self {
         Resolver {
             root,
+            parts,
+            reached_unread: Cell::new(false),
             notes: Vec::new(),
             total_nodes: 0,
             schemas: BTreeMap::new(),
             pending: VecDeque::new(),
         }
+    }
+
+    /// Whether a reference reached a place that a lazily read document does not hold (it must
+    /// then be imported whole).
+    pub(crate) fn reached_unread(&self) -> bool {
+        self.reached_unread.get()
     }
 
     /// Follows `$ref` on a non-schema object (parameter, request body, response, path item)
@@ -118,7 +140,39 @@ impl<'a> Resolver<'a> {
     /// The value a local reference points at; the fragment is a JSON pointer in URI-fragment
     /// form (RFC 6901 section 6: percent-encoded, `#/paths/~1a~1%7Bid%7D`).
     fn lookup(&self, reference: &str) -> Option<&'a Value> {
-        crate::lint::refs::resolve_local(self.root, reference)
+        let pointer = crate::lint::refs::local_pointer(reference)?;
+        if let Some(parts) = self.parts {
+            if parts.unread(&pointer) {
+                self.reached_unread.set(true);
+            }
+            if let Some(found) = parts.lookup(&pointer) {
+                return found;
+            }
+        }
+        self.root.pointer(&pointer)
+    }
+
+    /// Like [`Resolver::lookup`], for a value used once: a lazily read component is read
+    /// again (not kept).
+    fn lookup_once(&self, reference: &str) -> Option<Cow<'a, Value>> {
+        if let Some(parts) = self.parts
+            && let Some(pointer) = crate::lint::refs::local_pointer(reference)
+            && let Some(found) = parts.read(&pointer)
+        {
+            return found.map(Cow::Owned);
+        }
+        self.lookup(reference).map(Cow::Borrowed)
+    }
+
+    /// Whether a local reference points at something.
+    fn exists(&self, reference: &str) -> bool {
+        if let Some(parts) = self.parts
+            && let Some(pointer) = crate::lint::refs::local_pointer(reference)
+            && let Some(found) = parts.contains(&pointer)
+        {
+            return found;
+        }
+        self.lookup(reference).is_some()
     }
 
     /// A copy of `schema` for the definition: references to component schemas rewritten to
@@ -131,8 +185,8 @@ impl<'a> Resolver<'a> {
         // Components are copied with a work list (not recursively): chains of components can
         // be long.
         while let Some((name, reference)) = self.pending.pop_front() {
-            let copy = match self.lookup(&reference) {
-                Some(target) => self.resolve(target, &mut State::new(&reference[1..])),
+            let copy = match self.lookup_once(&reference) {
+                Some(target) => self.resolve(&target, &mut State::new(&reference[1..])),
                 None => json!({}),
             };
             self.schemas.insert(name, copy);
@@ -150,7 +204,9 @@ impl<'a> Resolver<'a> {
         let name =
             unescape_segment(&percent_encoding::percent_decode_str(segment).decode_utf8_lossy());
         if !self.schemas.contains_key(&name) {
-            self.lookup(reference)?;
+            if !self.exists(reference) {
+                return None;
+            }
             // A placeholder until the copy is made: marks it as seen (cycles end here).
             self.schemas.insert(name.clone(), Value::Null);
             self.pending
@@ -260,7 +316,9 @@ impl<'a> Resolver<'a> {
             }
             return resolved;
         }
-        let mut out = Map::new();
+        // Sized once: a definition holds many small schemas, and a map grown entry by entry
+        // keeps up to twice the room it needs.
+        let mut out = Map::with_capacity(map.len());
         for (key, value) in map {
             if DROPPED.contains(&key.as_str()) || key.starts_with("x-") {
                 continue;
