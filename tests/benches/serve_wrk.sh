@@ -17,6 +17,8 @@
 #   SECONDS_EACH   seconds of each wrk run (default 10)
 #   RUNS           runs of each target, interleaved; the median is reported (default 3)
 #   DATABASE_URL   a postgres:// URL to run the server on PostgreSQL instead of SQLite
+#   PERF_OUT       record the server with `perf record -g` during the first invoke run, into
+#                  this file (for `perf report`)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 target="${CARGO_TARGET_DIR:-target}"
@@ -141,7 +143,12 @@ declare -A results
 for run in $(seq 1 "$runs"); do
     results[direct]+="$(run_wrk "$work/plain.lua" "http://127.0.0.1:$upstream_port/items");"
     results[healthz]+="$(run_wrk "$work/plain.lua" "$api/healthz");"
+    if [ -n "${PERF_OUT:-}" ] && [ "$run" = 1 ]; then
+        perf record ${PERF_ARGS:--g} -o "$PERF_OUT" -p "${pids[0]}" -- sleep "$seconds" >/dev/null 2>&1 &
+        perf_pid=$!
+    fi
     results[invoke]+="$(run_wrk "$work/invoke.lua" "$api$invoke");"
+    if [ -n "${perf_pid:-}" ]; then wait "$perf_pid" || true; perf_pid=; fi
 done
 
 python3 - "${results[direct]}" "${results[healthz]}" "${results[invoke]}" "$connections" "$seconds" "$runs" "${DATABASE_URL:+PostgreSQL}" <<'EOF'

@@ -128,7 +128,8 @@ impl WarmInstances {
                 let Some((lru_key, mut list)) = inner.by_key.pop_lru() else {
                     break;
                 };
-                if let Some(oldest) = list.first().is_some().then(|| list.remove(0)) {
+                if !list.is_empty() {
+                    let oldest = list.remove(0);
                     evicted.push(oldest);
                     inner.count -= 1;
                 }

@@ -5,8 +5,8 @@
 //! Nothing queued is lost on a clean stop: [`Store::close`] and [`Store::flush_audit`] wait
 //! until the writer has committed everything queued before them, and reading the log flushes
 //! first (a reader sees its own entries). A crash (the process killed, the machine losing
-//! power) loses the entries still queued: at most those of the requests answered in the last
-//! moments, typically one batch. A batch that fails is retried; after the last try its entries
+//! power) loses the entries still queued: those of the calls answered in the last
+//! [`LINGER`] (10 ms) before it, and of a batch being written. A batch that fails is retried; after the last try its entries
 //! are reported in the server's log as lost.
 
 use std::time::Duration;
@@ -20,6 +20,9 @@ use crate::{AuditEntry, AuditFilter, Error, Page, PageRequest, Result, Store, no
 const ROWS_PER_STATEMENT: usize = 100;
 /// Entries taken from the queue for one transaction at most.
 const BATCH: usize = 1_000;
+/// How long the writer waits for more entries before it commits a batch (nobody waits for it:
+/// the calls are answered already).
+const LINGER: std::time::Duration = std::time::Duration::from_millis(10);
 /// Tries of a batch before its entries are reported lost.
 const TRIES: u32 = 4;
 
@@ -73,6 +76,16 @@ impl AuditWriter {
 async fn write_batches(pool: AnyPool, mut receiver: mpsc::UnboundedReceiver<Message>) {
     let mut messages = Vec::with_capacity(BATCH);
     while receiver.recv_many(&mut messages, BATCH).await > 0 {
+        // Group commit: the calls in flight get a moment to join this transaction, unless
+        // someone waits for it (a flush).
+        let deadline = tokio::time::Instant::now() + LINGER;
+        while messages.len() < BATCH && !messages.iter().any(|m| matches!(m, Message::Flush(_))) {
+            let room = BATCH - messages.len();
+            match tokio::time::timeout_at(deadline, receiver.recv_many(&mut messages, room)).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
         let mut entries = Vec::with_capacity(messages.len());
         let mut flushes = Vec::new();
         for message in messages.drain(..) {
