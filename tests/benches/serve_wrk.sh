@@ -16,7 +16,8 @@
 #   THREADS        wrk threads (default 2)
 #   SECONDS_EACH   seconds of each wrk run (default 10)
 #   RUNS           runs of each target, interleaved; the median is reported (default 3)
-#   DATABASE_URL   a postgres:// URL to run the server on PostgreSQL instead of SQLite
+#   DATABASE_URL   a postgres:// URL of an empty database to run the server on PostgreSQL
+#                  instead of SQLite (PLUGBOARD_SECRET_KEY is made up when not set)
 #   PERF_OUT       record the server with `perf record -g` during the first invoke run, into
 #                  this file (for `perf report`)
 set -euo pipefail
@@ -76,7 +77,11 @@ for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$upstream_port/items" >/dev/
 
 # The server.
 database=()
-[ -n "${DATABASE_URL:-}" ] && database=(--database-url "$DATABASE_URL")
+if [ -n "${DATABASE_URL:-}" ]; then
+    database=(--database "$DATABASE_URL")
+    # PostgreSQL deployments share a sealing key; a fresh one for this run.
+    export PLUGBOARD_SECRET_KEY="${PLUGBOARD_SECRET_KEY:-$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')}"
+fi
 "$plugboard" --cache-dir "$work/cache" serve --listen 127.0.0.1:0 --data-dir "$work/data" \
     "${database[@]}" --allow-network 127.0.0.1/32 > "$work/server.log" 2>&1 &
 pids+=($!)
