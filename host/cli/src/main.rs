@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 mod cmd;
+mod credentials;
 mod files;
 
 /// mimalloc: spec reading and conversion allocate millions of small values; it is markedly
@@ -134,6 +135,8 @@ struct InvokeArgs {
     tap: cmd::tap::TapArgs,
     /// A credential applied by the host: `api_key=...`, `username=...`, `password=...`,
     /// `client_id=...`, `client_secret=...` (and `refresh_token=...` to seed OAuth 2.0).
+    /// Prefer `NAME=@FILE`, `NAME=-` (standard input) or `PLUGBOARD_CREDENTIAL_<NAME>`
+    /// variables: values on the command line show in `ps` and in shell history.
     #[arg(long = "credential", value_name = "NAME=VALUE")]
     credentials: Vec<String>,
     /// The OAuth 2.0 credential's key in the token store (default: derived from the token
@@ -368,6 +371,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 
 /// `plugboard invoke`: load the component, run the action, print its output.
 async fn invoke(args: InvokeArgs, host: &HostArgs, token_store: Option<PathBuf>) -> Result<()> {
+    if args.input == "-" && args.credentials.iter().any(|c| c.ends_with("=-")) {
+        bail!(
+            "--input - and --credential NAME=- both read standard input; give the credential as \
+             NAME=@FILE or in PLUGBOARD_CREDENTIAL_<NAME>"
+        );
+    }
     let input = read_input(&args.input)?;
     if args.require_signature {
         let bytes = std::fs::read(&args.bundle)
@@ -376,7 +385,7 @@ async fn invoke(args: InvokeArgs, host: &HostArgs, token_store: Option<PathBuf>)
         cmd::signing::require_trusted(&bytes, &trusted, &args.bundle)?;
     }
     let options = InvokeOptions {
-        credentials: pairs(&args.credentials, "--credential")?
+        credentials: credentials::credentials(&args.credentials, "--credential")?
             .into_iter()
             .collect(),
         config: pairs(&args.config, "--config")?.into_iter().collect(),

@@ -454,6 +454,56 @@ fn invoke_prints_the_output_as_json() {
     );
 }
 
+/// Credentials off the command line: from a file, from standard input, from the environment;
+/// the command line (what `ps` shows) never holds the value.
+#[test]
+fn invoke_takes_credentials_from_a_file_stdin_and_the_environment() {
+    let dir = temp_dir();
+    let file = dir.path().join("api_key");
+    std::fs::write(&file, format!("{API_KEY}\n")).expect("write");
+    let from_file = format!("api_key=@{}", file.display());
+    let output = run(&mut invoke("list_items", &["--credential", &from_file]));
+    assert_success(&output);
+    assert_eq!(json_stdout(&output)["pages"], 3);
+
+    let mut child = invoke("list_items", &["--credential", "api_key=-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("stdin");
+        writeln!(stdin, "{API_KEY}").expect("write stdin");
+    }
+    let output = child.wait_with_output().expect("wait");
+    assert_success(&output);
+
+    let output = run(invoke("list_items", &[]).env("PLUGBOARD_CREDENTIAL_API_KEY", API_KEY));
+    assert_success(&output);
+    // A flag wins over the variable.
+    let output = run(invoke(
+        "slow",
+        &[
+            "--credential",
+            "api_key=wrong-key",
+            "--input",
+            r#"{"ms": 1}"#,
+        ],
+    )
+    .env("PLUGBOARD_CREDENTIAL_API_KEY", API_KEY));
+    assert_error(&output, &["401"]);
+    let output = run(&mut invoke(
+        "list_items",
+        &["--credential", "api_key=-", "--input", "-"],
+    ));
+    assert_error(&output, &["both read standard input"]);
+    let missing = format!("api_key=@{}", dir.path().join("none").display());
+    let output = run(&mut invoke("list_items", &["--credential", &missing]));
+    assert_error(&output, &["--credential api_key=@", "cannot read the file"]);
+}
+
 #[test]
 fn invoke_with_a_wrong_credential_reports_401_without_the_credential() {
     let wrong = "wrong-key-5d1e0b";

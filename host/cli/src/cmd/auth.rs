@@ -24,6 +24,8 @@ pub struct CredentialArgs {
     /// The component (.wasm) whose OAuth 2.0 settings apply.
     pub bundle: PathBuf,
     /// `client_id=...` and, for a confidential client, `client_secret=...`.
+    /// Prefer `NAME=@FILE`, `NAME=-` (standard input) or `PLUGBOARD_CREDENTIAL_<NAME>`
+    /// variables: values on the command line show in `ps` and in shell history.
     #[arg(long = "credential", value_name = "NAME=VALUE")]
     pub credentials: Vec<String>,
     /// The credential's key in the token store (default: derived from the token URL, client
@@ -133,9 +135,10 @@ async fn credential(
             bundle.header().auth.label()
         );
     };
-    let credentials: Credentials = crate::pairs(&args.credentials, "--credential")?
-        .into_iter()
-        .collect();
+    let credentials: Credentials =
+        crate::credentials::credentials(&args.credentials, "--credential")?
+            .into_iter()
+            .collect();
     let client = plugboard_runtime::oauth_client(&credentials)
         .context("--credential client_id=... is required")?;
     let key = args

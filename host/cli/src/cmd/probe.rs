@@ -19,6 +19,8 @@ pub struct Args {
     /// Actions to run (default: the paginated ones without required inputs, plus one more).
     pub actions: Vec<String>,
     /// A credential applied by the host (`api_key=...`, `client_id=...`, ...).
+    /// Prefer `NAME=@FILE`, `NAME=-` (standard input) or `PLUGBOARD_CREDENTIAL_<NAME>`
+    /// variables: values on the command line show in `ps` and in shell history.
     #[arg(long = "credential", value_name = "NAME=VALUE")]
     pub credentials: Vec<String>,
     /// A config value the integration declares (`NAME=VALUE`).
@@ -105,7 +107,7 @@ pub async fn run(
 /// The call options of a probe.
 fn options(args: &Args) -> Result<InvokeOptions> {
     Ok(InvokeOptions {
-        credentials: crate::pairs(&args.credentials, "--credential")?
+        credentials: crate::credentials::credentials(&args.credentials, "--credential")?
             .into_iter()
             .collect(),
         config: crate::pairs(&args.config, "--config")?
