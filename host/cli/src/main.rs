@@ -24,7 +24,7 @@ use plugboard_runtime::{
 
 /// Plugboard turns REST API definitions into sandboxed WebAssembly integrations.
 #[derive(Debug, Parser)]
-#[command(name = "plugboard", version, about)]
+#[command(name = "plugboard", version = version_text(), about)]
 struct Cli {
     /// Where compiled components are cached (default: the user cache directory; env
     /// PLUGBOARD_CACHE_DIR).
@@ -98,6 +98,14 @@ enum Command {
     Probe(cmd::probe::Args),
     /// Run the platform's REST API (organizations, integrations, installations, invoke).
     Serve(cmd::serve::Args),
+    /// Print a shell completion script (`plugboard completions bash >
+    /// ~/.local/share/bash-completion/completions/plugboard`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, roff (`plugboard man > plugboard.1; man ./plugboard.1`).
+    Man,
     /// Operator commands on the server host (`admin token`: a new admin API token).
     Admin(cmd::admin::Args),
     /// Copy the server's SQLite database consistently while it runs (PostgreSQL: pg_dump),
@@ -265,6 +273,22 @@ fn flag_for(error: &anyhow::Error) -> Option<&'static str> {
     }
 }
 
+/// `plugboard --version`: the version, the commit it was built from, the WIT contract it makes
+/// and runs, and the wasmtime it runs components with.
+fn version_text() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        format!(
+            "{} (commit {}, contract {}@{}, wasmtime {})",
+            env!("CARGO_PKG_VERSION"),
+            env!("PLUGBOARD_COMMIT"),
+            plugboard_bundle::CONTRACT_PACKAGE,
+            plugboard_bundle::CONTRACT_VERSION,
+            env!("PLUGBOARD_WASMTIME"),
+        )
+    })
+}
+
 /// What every command that runs components shares: where compiled code is cached, and which
 /// networks integrations may reach beyond public addresses.
 #[derive(Debug, Clone)]
@@ -340,6 +364,23 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify(args) => cmd::signing::verify(args),
         Command::Upload(args) => cmd::upload::run(args).await,
         Command::Invoke(args) => done(invoke(args, &host, token_store).await),
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "plugboard",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            use clap::CommandFactory as _;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .context("cannot write the man page")?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve(args) => cmd::serve::run(args, &host).await,
         Command::Probe(args) => cmd::probe::run(args, &host, token_store).await,
         Command::Admin(args) => cmd::admin::run(args).await.map(|()| ExitCode::SUCCESS),

@@ -692,3 +692,52 @@ fn invoke_reports_invalid_input_for_the_action() {
     ));
     assert_error(&output, &["invalid input", "extra"]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// version, completions, man page
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn version_names_the_commit_the_contract_and_wasmtime() {
+    let output = run(plugboard().arg("--version"));
+    assert_success(&output);
+    let text = stdout(&output);
+    assert!(text.starts_with("plugboard 0."), "{text}");
+    assert!(text.contains("commit "), "{text}");
+    assert!(
+        !text.contains("commit unknown"),
+        "built from a checkout: {text}"
+    );
+    assert!(text.contains("contract plugboard:integration@0."), "{text}");
+    assert!(text.contains("wasmtime 48."), "{text}");
+}
+
+#[test]
+fn completions_and_the_man_page_come_from_the_commands() {
+    for (shell, marker) in [
+        ("bash", "_plugboard()"),
+        ("zsh", "#compdef plugboard"),
+        ("fish", "complete -c plugboard"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let output = run(plugboard().args(["completions", shell]));
+        assert_success(&output);
+        let script = stdout(&output);
+        assert!(script.contains(marker), "{shell}: no `{marker}`");
+        assert!(script.contains("invoke"), "{shell}: no subcommands");
+    }
+    let output = run(plugboard().args(["completions", "tcsh"]));
+    assert_eq!(output.status.code(), Some(2), "a usage error");
+    assert!(stderr(&output).contains("possible values: bash"));
+    let output = run(plugboard().arg("man"));
+    assert_success(&output);
+    let page = stdout(&output);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH plugboard"),
+        "{page}"
+    );
+    assert!(
+        page.contains("completions"),
+        "the man page lists the commands"
+    );
+}
