@@ -107,6 +107,65 @@ fn warnings_only_exit_0() {
     assert_eq!(stdout(&output), "0 errors, 0 warnings, 0 infos\n");
 }
 
+/// The conventions of vacuum and Spectral in CI: --fail-severity decides the exit code,
+/// --quiet shows errors only, GitHub annotations and JUnit XML.
+#[test]
+fn fail_severity_quiet_github_and_junit_for_ci() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = CLEAN_SPEC.replace(
+        r#""responses""#,
+        r#""parameters": [{"name": "q", "in": "query", "schema": {"type": "string", "pattern": "/^a$/"}}], "responses""#,
+    );
+    let warn = write(dir.path(), "warn.json", &text);
+    let warn = warn.to_str().expect("utf-8");
+    let code = |args: &[&str]| run(args).status.code();
+    assert_eq!(code(&["lint", warn]), Some(0), "warnings pass by default");
+    assert_eq!(code(&["lint", warn, "--fail-severity", "warn"]), Some(1));
+    assert_eq!(code(&["lint", warn, "--fail-severity", "info"]), Some(1));
+    let spec = fixture("problems.yaml");
+    assert_eq!(code(&["lint", &spec, "--fail-severity", "none"]), Some(0));
+    assert_eq!(code(&["lint", &spec]), Some(1));
+    let bad = run(&["lint", warn, "--fail-severity", "warning"]);
+    assert_eq!(bad.status.code(), Some(2), "a usage error names the values");
+    assert!(
+        stderr(&bad).contains("error, warn, info, none"),
+        "{}",
+        stderr(&bad)
+    );
+
+    // --quiet: the errors only; a warning-only spec shows nothing but still fails on warn.
+    let quiet = run(&["lint", &spec, "--quiet", "--format", "json"]);
+    let value: Value = serde_json::from_slice(&quiet.stdout).expect("json");
+    let findings = value["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 8);
+    assert!(findings.iter().all(|f| f["severity"] == "error"));
+    let quiet_warn = run(&["lint", warn, "-q", "--fail-severity", "warn"]);
+    assert_eq!(quiet_warn.status.code(), Some(1));
+    assert_eq!(stdout(&quiet_warn), "0 errors, 0 warnings, 0 infos\n");
+
+    let github = run(&["lint", &spec, "--format", "github"]);
+    assert_eq!(github.status.code(), Some(1));
+    let lines = stdout(&github);
+    assert_eq!(lines.lines().count(), 10, "{lines}");
+    assert!(
+        lines
+            .lines()
+            .all(|l| l.starts_with("::error file=") || l.starts_with("::warning file=")),
+        "{lines}"
+    );
+    assert!(lines.contains(",title=operation-operationId::"), "{lines}");
+
+    let junit = run(&["lint", &spec, "--format", "junit"]);
+    assert_eq!(junit.status.code(), Some(1));
+    let xml = stdout(&junit);
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert!(
+        xml.contains("<testcase name=\"operation-operationId\""),
+        "{xml}"
+    );
+    assert!(xml.contains("<failure"), "{xml}");
+}
+
 #[test]
 fn unreadable_or_unparsable_input_exits_2() {
     let output = run(&["lint", "/nonexistent/spec.yaml"]);

@@ -15,6 +15,7 @@ use crate::version::{self, SpecVersion};
 use crate::{Error, Result};
 
 pub(crate) mod checks;
+mod ci;
 mod output;
 pub(crate) mod pattern;
 pub(crate) mod refs;

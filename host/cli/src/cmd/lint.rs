@@ -1,10 +1,11 @@
 //! `plugboard lint`: findings with rule id, severity, location, pointer and fix hint, as human
-//! text, JSON or SARIF. Exit code 1 when there are errors, 2 when the spec cannot be read.
+//! text, JSON, SARIF, GitHub Actions annotations or JUnit XML. Exit code 1 when a finding is at
+//! or above `--fail-severity` (default: errors), 2 when the spec cannot be read.
 
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use plugboard_openapi::lint::{Options, lint_document_with};
+use plugboard_openapi::lint::{Options, Report, Severity, lint_document_with};
 use plugboard_openapi::source::Document;
 
 /// Output formats.
@@ -16,6 +17,34 @@ pub enum OutputFormat {
     Json,
     /// SARIF 2.1.0 (for code scanning tools).
     Sarif,
+    /// GitHub Actions workflow commands: an annotation per finding on its line.
+    Github,
+    /// JUnit XML: a test case per rule, failed by its findings (for CI test reports).
+    Junit,
+}
+
+/// The least serious finding that fails the run (exit code 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailSeverity {
+    /// Errors fail the run.
+    Error,
+    /// Errors and warnings.
+    Warn,
+    /// Any finding.
+    Info,
+    /// Nothing fails the run (exit 0 whatever is found).
+    None,
+}
+
+impl FailSeverity {
+    fn fails(self, severity: Severity) -> bool {
+        match self {
+            FailSeverity::None => false,
+            FailSeverity::Error => severity == Severity::Error,
+            FailSeverity::Warn => severity != Severity::Info,
+            FailSeverity::Info => true,
+        }
+    }
 }
 
 /// Arguments of `plugboard lint`.
@@ -30,6 +59,12 @@ pub struct Args {
     /// leaves out or decides (the `import-*` rules).
     #[arg(long)]
     pub no_import: bool,
+    /// The least serious finding that makes the exit code 1.
+    #[arg(long, value_enum, default_value_t = FailSeverity::Error)]
+    pub fail_severity: FailSeverity,
+    /// Show errors only (the exit code still follows --fail-severity over every finding).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Exit code for input that cannot be read or parsed.
@@ -69,10 +104,27 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         &args.spec
     };
+    let fails = report
+        .findings
+        .iter()
+        .any(|f| args.fail_severity.fails(f.severity));
+    let report = if args.quiet {
+        Report {
+            findings: report
+                .findings
+                .into_iter()
+                .filter(|f| f.severity == Severity::Error)
+                .collect(),
+        }
+    } else {
+        report
+    };
     let text = match args.format {
         OutputFormat::Human => report.to_human(&doc, uri),
         OutputFormat::Json => serde_json::to_string_pretty(&report.to_json())? + "\n",
         OutputFormat::Sarif => serde_json::to_string_pretty(&report.to_sarif(uri))? + "\n",
+        OutputFormat::Github => report.to_github(uri),
+        OutputFormat::Junit => report.to_junit(uri),
     };
     let mut stdout = std::io::stdout().lock();
     match stdout
@@ -85,7 +137,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         _ => {}
     }
-    let code = if report.error_count() > 0 {
+    let code = if fails {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
