@@ -73,7 +73,12 @@ enum Command {
         /// The component.
         bundle: PathBuf,
         /// A trusted public key file, for the signature status (repeatable).
-        #[arg(long = "trust-key", value_name = "KEY.pub")]
+        #[arg(
+            long = "trusted-key",
+            alias = "trust-key",
+            alias = "trust",
+            value_name = "KEY.pub"
+        )]
         trusted: Vec<PathBuf>,
     },
     /// Run one action of a component and print its JSON output.
@@ -167,7 +172,12 @@ struct InvokeArgs {
     #[arg(long, default_value_t = 50)]
     max_requests: u32,
     /// A trusted public key file (repeatable; for --require-signature).
-    #[arg(long = "trust-key", value_name = "KEY.pub")]
+    #[arg(
+        long = "trusted-key",
+        alias = "trust-key",
+        alias = "trust",
+        value_name = "KEY.pub"
+    )]
     trusted: Vec<PathBuf>,
     /// Refuse a bundle that is not signed by a trusted key.
     #[arg(long)]

@@ -48,8 +48,16 @@ fn sign_verify_inspect_and_require() {
     ]);
     assert!(ok, "{err}");
 
-    let (ok, out, _) = plugboard(&["verify", path(&signed), "--trust", path(&public)]);
-    assert!(ok && out.contains("trusted key"), "{out}");
+    // One name for the trusted key on every command (`--trusted-key`, as `serve` has it); the
+    // older spellings stay as aliases.
+    for flag in ["--trusted-key", "--trust", "--trust-key"] {
+        let (ok, out, _) = plugboard(&["verify", path(&signed), flag, path(&public)]);
+        assert!(ok && out.contains("trusted key"), "{flag}: {out}");
+        let (ok, out, err) = plugboard(&["inspect", path(&signed), flag, path(&public)]);
+        assert!(ok, "{flag}: {err}");
+        let manifest: serde_json::Value = serde_json::from_str(&out).expect("inspect JSON");
+        assert_eq!(manifest["signature"]["status"], "trusted", "{flag}");
+    }
     let (ok, out, _) = plugboard(&["verify", path(&signed), "--trust", path(&other_public)]);
     assert!(!ok && out.contains("not trusted"), "{out}");
     let (ok, out, _) = plugboard(&["verify", path(&wasm)]);

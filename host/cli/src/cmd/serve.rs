@@ -44,6 +44,8 @@ pub struct Args {
     /// A public key file whose signatures on third-party bundles are trusted (repeatable).
     #[arg(
         long = "trusted-key",
+        alias = "trust-key",
+        alias = "trust",
         value_name = "KEY.pub",
         env = "PLUGBOARD_TRUSTED_KEY",
         value_delimiter = ','

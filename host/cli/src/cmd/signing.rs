@@ -34,7 +34,12 @@ pub struct VerifyArgs {
     /// The bundle (.wasm).
     pub bundle: PathBuf,
     /// A trusted public key file (repeatable).
-    #[arg(long = "trust", value_name = "KEY.pub")]
+    #[arg(
+        long = "trusted-key",
+        alias = "trust",
+        alias = "trust-key",
+        value_name = "KEY.pub"
+    )]
     pub trusted: Vec<PathBuf>,
 }
 
@@ -98,7 +103,7 @@ pub fn verify(args: VerifyArgs) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Verified::Untrusted(id) => {
-            println!("signed by key {id}, which is not trusted (pass --trust KEY.pub)");
+            println!("signed by key {id}, which is not trusted (pass --trusted-key KEY.pub)");
             Ok(ExitCode::FAILURE)
         }
         Verified::Unsigned => {
@@ -123,7 +128,7 @@ pub fn require_trusted(component: &[u8], trusted: &[String], path: &Path) -> Res
     match sign::verify(component, trusted)? {
         Verified::Trusted(_) => Ok(()),
         Verified::Untrusted(id) => bail!(
-            "{} is signed by key {id}, which is not trusted (--trust-key KEY.pub)",
+            "{} is signed by key {id}, which is not trusted (--trusted-key KEY.pub)",
             path.display()
         ),
         Verified::Unsigned => bail!(
