@@ -383,54 +383,27 @@ impl Store {
 
     /// A finalized version with its definition.
     pub async fn version(&self, id: &str, version: i64) -> Result<(Version, serde_json::Value)> {
-        let row = sqlx::query(
-            "SELECT version, definition, bundle_hash, manifest_digest, change_report, created_at, \
-             retired_at FROM integration_versions WHERE integration_id = $1 AND version = $2",
-        )
-        .bind(id)
-        .bind(version)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("version {version} of integration `{id}`")))?;
-        let parse = |column: &str| -> Result<serde_json::Value> {
-            let text: String = row.try_get(column)?;
-            serde_json::from_str(&text).map_err(|e| Error::Invalid(format!("stored {column}: {e}")))
-        };
-        Ok((
-            Version {
-                integration_id: id.to_string(),
-                version: row.try_get("version")?,
-                bundle_hash: row.try_get("bundle_hash")?,
-                manifest_digest: row.try_get("manifest_digest")?,
-                change_report: parse("change_report")?,
-                created_at: row.try_get("created_at")?,
-                retired_at: row.try_get("retired_at")?,
-            },
-            parse("definition")?,
-        ))
+        let row = self.version_row(id, version, ", definition").await?;
+        Ok((version_from(&row, id)?, stored_json(&row, "definition")?))
     }
 
-    /// A version without its definition and change report (`change_report` is null): what a
-    /// call needs, the bundle and whether it is retired.
+    /// A version without its definition: what a call needs (the bundle, whether it is
+    /// retired), without reading and parsing the whole definition.
     pub async fn version_info(&self, id: &str, version: i64) -> Result<Version> {
-        let row = sqlx::query(
-            "SELECT version, bundle_hash, manifest_digest, created_at, retired_at \
-             FROM integration_versions WHERE integration_id = $1 AND version = $2",
-        )
+        version_from(&self.version_row(id, version, "").await?, id)
+    }
+
+    /// The row of a version with its summary columns and `extra` ones (`, definition`).
+    async fn version_row(&self, id: &str, version: i64, extra: &str) -> Result<AnyRow> {
+        sqlx::query(&format!(
+            "SELECT version, bundle_hash, manifest_digest, change_report, created_at, retired_at\
+             {extra} FROM integration_versions WHERE integration_id = $1 AND version = $2"
+        ))
         .bind(id)
         .bind(version)
         .fetch_optional(&self.pool)
         .await?
-        .ok_or_else(|| Error::NotFound(format!("version {version} of integration `{id}`")))?;
-        Ok(Version {
-            integration_id: id.to_string(),
-            version: row.try_get("version")?,
-            bundle_hash: row.try_get("bundle_hash")?,
-            manifest_digest: row.try_get("manifest_digest")?,
-            change_report: serde_json::Value::Null,
-            created_at: row.try_get("created_at")?,
-            retired_at: row.try_get("retired_at")?,
-        })
+        .ok_or_else(|| Error::NotFound(format!("version {version} of integration `{id}`")))
     }
 
     /// A stored component by its hash.
@@ -468,22 +441,7 @@ impl Store {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|row| {
-                let report: String = row.try_get("change_report")?;
-                Ok((
-                    Version {
-                        integration_id: id.to_string(),
-                        version: row.try_get("version")?,
-                        bundle_hash: row.try_get("bundle_hash")?,
-                        manifest_digest: row.try_get("manifest_digest")?,
-                        change_report: serde_json::from_str(&report)
-                            .map_err(|e| Error::Invalid(format!("stored change report: {e}")))?,
-                        created_at: row.try_get("created_at")?,
-                        retired_at: row.try_get("retired_at")?,
-                    },
-                    row.try_get("installations")?,
-                ))
-            })
+            .map(|row| Ok((version_from(row, id)?, row.try_get("installations")?)))
             .collect::<Result<Vec<_>>>()?;
         page.page(items, "versions", |(v, _)| v.version)
     }
@@ -533,4 +491,23 @@ impl Store {
         tx.commit().await?;
         Ok(self.version(id, version).await?.0)
     }
+}
+
+/// A version from its row's summary columns.
+fn version_from(row: &AnyRow, integration: &str) -> Result<Version> {
+    Ok(Version {
+        integration_id: integration.to_string(),
+        version: row.try_get("version")?,
+        bundle_hash: row.try_get("bundle_hash")?,
+        manifest_digest: row.try_get("manifest_digest")?,
+        change_report: stored_json(row, "change_report")?,
+        created_at: row.try_get("created_at")?,
+        retired_at: row.try_get("retired_at")?,
+    })
+}
+
+/// A JSON column of a row, parsed.
+fn stored_json(row: &AnyRow, column: &str) -> Result<serde_json::Value> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|e| Error::Invalid(format!("stored {column}: {e}")))
 }
