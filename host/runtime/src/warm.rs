@@ -115,8 +115,8 @@ impl WarmInstances {
         warm
     }
 
-    /// Keeps `warm` for the next call with `key`, dropping the least recently used instance
-    /// when full (outside the lock: dropping a store frees its slot).
+    /// Keeps `warm` for the next call with `key`; when full, first drops the instances of the
+    /// least recently used key (outside the lock: dropping a store frees its slot).
     pub(crate) fn put(&self, key: WarmKey, warm: Warm) {
         if self.capacity == 0 {
             return;
@@ -125,27 +125,14 @@ impl WarmInstances {
         {
             let mut inner = self.inner();
             while inner.count >= self.capacity {
-                let Some((lru_key, mut list)) = inner.by_key.pop_lru() else {
+                let Some((_, list)) = inner.by_key.pop_lru() else {
                     break;
                 };
-                if !list.is_empty() {
-                    let oldest = list.remove(0);
-                    evicted.push(oldest);
-                    inner.count -= 1;
-                }
-                if !list.is_empty() {
-                    inner.by_key.push(lru_key, list);
-                    // Put back as the least recently used again.
-                    inner.by_key.demote(&lru_key);
-                }
+                inner.count -= list.len();
+                evicted.push(list);
             }
             inner.count += 1;
-            match inner.by_key.get_mut(&key) {
-                Some(list) => list.push(warm),
-                None => {
-                    inner.by_key.push(key, vec![warm]);
-                }
-            }
+            inner.by_key.get_or_insert_mut(key, Vec::new).push(warm);
         }
         drop(evicted);
     }
