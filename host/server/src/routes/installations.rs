@@ -774,14 +774,14 @@ pub async fn invoke(
         },
     )
     .await?;
-    let shown = if body.exchanges {
+    // Serialized once, for the answer and the recording alike.
+    let exchanges = if body.record || body.exchanges {
         Some(serde_json::to_value(&exchanges).map_err(Problem::internal)?)
     } else {
         None
     };
     let mut recording = None;
-    if let (true, Ok(output)) = (body.record, &result) {
-        let exchanges = serde_json::to_value(&exchanges).map_err(Problem::internal)?;
+    if let (true, Ok(output), Some(exchanges)) = (body.record, &result, &exchanges) {
         recording = Some(
             state
                 .store
@@ -791,11 +791,12 @@ pub async fn invoke(
                     &action,
                     &input,
                     output,
-                    &exchanges,
+                    exchanges,
                 )
                 .await?,
         );
     }
+    let shown = exchanges.filter(|_| body.exchanges);
     let on_behalf = body
         .organization_id
         .as_deref()

@@ -613,9 +613,10 @@ pub async fn finalize(
     if let Some(previous_version) = integration.current_version {
         let recordings = state.store.recordings(&id, previous_version).await?;
         if !recordings.is_empty() {
+            // Loaded under its content hash: the new version's first call finds it compiled.
             let candidate = state
                 .runtime
-                .load(&bundle.component)
+                .load_as(&hash, &bundle.component)
                 .await
                 .map_err(Problem::internal)?;
             replayed = crate::regression::replay_all(&state.runtime, &candidate, recordings).await;
