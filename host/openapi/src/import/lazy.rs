@@ -42,6 +42,11 @@ pub fn read_json_text(text: &str, options: &Options) -> Option<PendingImport> {
         return None;
     }
     let members: Members<'_> = serde_json::from_str(text).ok()?;
+    // Swagger 2.0 is converted on the general path: leave before reading any member.
+    let has = |name: &str| members.0.iter().any(|(key, _)| key == name);
+    if has("swagger") && !has("openapi") {
+        return None;
+    }
     let mut spec = Map::new();
     let mut paths = None;
     let mut parts = Parts::default();

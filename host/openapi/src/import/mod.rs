@@ -236,6 +236,10 @@ fn gather<'s>(
                 &mut taken,
                 &mut notes,
             );
+            if resolver.reached_unread() {
+                // The lazy path cannot follow this reference: leave at once for the general one.
+                return Ok(None);
+            }
             detected.push(built.1);
             if compact {
                 let json = serde_json::to_vec(&built.0).map_err(|e| Error::Import {
