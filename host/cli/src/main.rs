@@ -422,7 +422,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 
 /// `plugboard invoke`: load the component, run the action, print its output.
 async fn invoke(args: InvokeArgs, host: &HostArgs, token_store: Option<PathBuf>) -> Result<()> {
-    if args.input == "-" && args.credentials.iter().any(|c| c.ends_with("=-")) {
+    let reads_stdin = |pair: &String| pair.split_once('=').is_some_and(|(_, value)| value == "-");
+    if args.input == "-" && args.credentials.iter().any(reads_stdin) {
         bail!(
             "--input - and --credential NAME=- both read standard input; give the credential as \
              NAME=@FILE or in PLUGBOARD_CREDENTIAL_<NAME>"

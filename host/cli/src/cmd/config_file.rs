@@ -54,9 +54,24 @@ pub fn with_config_file(mut args: Vec<OsString>, root: &clap::Command) -> Result
             );
         };
         let flag = format!("--{name}");
+        // Given on the command line under its name or any alias (`--trust` for `--trusted-key`).
+        let spellings: Vec<String> = std::iter::once(name.clone())
+            .chain(
+                arg.get_all_aliases()
+                    .into_iter()
+                    .flatten()
+                    .map(str::to_string),
+            )
+            .map(|long| format!("--{long}"))
+            .collect();
         let on_command_line = args.iter().any(|a| {
-            a.to_str()
-                .is_some_and(|a| a == flag || a.starts_with(&format!("{flag}=")))
+            a.to_str().is_some_and(|a| {
+                spellings.iter().any(|s| {
+                    a == s
+                        || a.strip_prefix(s.as_str())
+                            .is_some_and(|r| r.starts_with('='))
+                })
+            })
         });
         let in_environment = arg
             .get_env()
@@ -119,4 +134,34 @@ fn config_path(args: &[OsString]) -> Option<PathBuf> {
         }
     }
     std::env::var_os("PLUGBOARD_CONFIG").map(PathBuf::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flag_given_under_an_alias_wins_over_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("plugboard.toml");
+        std::fs::write(
+            &file,
+            "trusted_key = [\"from-file.pub\"]\nmax_instances = 7\n",
+        )
+        .unwrap();
+        let command = <crate::Cli as clap::CommandFactory>::command();
+        let args: Vec<OsString> = ["plugboard", "serve", "--config"]
+            .into_iter()
+            .map(OsString::from)
+            .chain([file.clone().into_os_string()])
+            .chain(["--trust=given.pub".into()])
+            .collect();
+        let out = with_config_file(args, &command).unwrap();
+        let out: Vec<String> = out
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert!(!out.iter().any(|a| a.contains("from-file.pub")), "{out:?}");
+        assert!(out.contains(&"--max-instances=7".to_string()), "{out:?}");
+    }
 }
