@@ -1,6 +1,6 @@
 // An installation: OAuth connections, configurations and their credentials (replace, rotate,
 // add, remove), "Try it" with each page's raw exchange, and the tenant mapping.
-import { h, input, select, textarea, field, button, table, dl, modal, errorBox, attempt, actionButton, confirmDialog, setStatus, plural, enc } from './dom.js';
+import { h, input, select, textarea, field, button, table, dl, modal, errorBox, attempt, actionButton, confirmDialog, setStatus, plural, formatTime, enc } from './dom.js';
 import { state, api, canEdit, orgName, orgSelect, subtree } from './api.js';
 import { credentialRows } from './steps.js';
 import { exchangeList } from './probe.js';
@@ -39,7 +39,7 @@ function connectionPanel(installation) {
     body.replaceChildren(table(['Configuration', 'Status', 'Details', 'Consent'], connections.map((c) => h('tr', {},
       h('td', { text: c.configuration }),
       h('td', { text: CONNECTION_TEXT[c.status] || c.status, test: `connection-${c.configuration}` }),
-      h('td', { text: c.error || (c.expires_at ? `token until ${new Date(c.expires_at * 1000).toLocaleString()}` : '') }),
+      h('td', { text: c.error || (c.expires_at ? `token until ${formatTime(c.expires_at)}` : '') }),
       h('td', {}, c.consent && canEdit() ? connect(c.configuration, c.status === 'connected') : '')))));
   };
   attempt(null, err, load);

@@ -4,6 +4,7 @@ import { state, api, canEdit, orgName, orgSelect } from './api.js';
 import { go, render } from './app.js';
 import { rules, def, paginationTypes, schemaControl } from './meta.js';
 import { checkName, checkRequired, checkHostname, iconField } from './scratch.js';
+import { reloadIntegration } from './wizard.js';
 
 // ------------------------------------------------------------------ basics
 
@@ -155,8 +156,8 @@ export function stepFinalize(ctx) {
     await attempt(finalize, err, async () => {
       const body = integration.status === 'draft' ? { status: status.value } : { status: status.value, definition: d };
       const result = await api('POST', `/v1/integrations/${enc(integration.id)}/finalize`, body);
-      const fresh = await api('GET', `/v1/integrations/${enc(integration.id)}`);
-      Object.assign(state.wiz, { integration: fresh, def: fresh.definition, pending: false, last: result });
+      await reloadIntegration();
+      Object.assign(state.wiz, { pending: false, last: result });
       setStatus(`Finalized version ${result.version.version} (${result.status}).`);
       render();
     });
