@@ -21,9 +21,11 @@ error. Needs python3, bash, cargo, curl and jq.
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -66,25 +68,32 @@ def build():
 
 def run(text, bin_dir, timeout):
     """Runs one block; returns (exit code, output, seconds)."""
-    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    scratch = tempfile.mkdtemp(prefix="readme-block-")
+    # `mktemp` in a block makes its files here; they go when the block ends.
+    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+               TMPDIR=scratch)
     started = time.monotonic()
-    process = subprocess.Popen(
-        ["bash", "-euo", "pipefail", "-c", text], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        output, _ = process.communicate(timeout=timeout)
-        code = process.returncode
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
-        output += f"\n(timed out after {timeout} s)\n".encode()
-        code = 124
-    finally:
+    # Output goes to a file, not a pipe: what the block leaves running in the background would
+    # hold a pipe open after the block ended.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            ["bash", "-euo", "pipefail", "-c", text], cwd=ROOT, env=env,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            code = process.wait(timeout=timeout)
+            note = b""
+        except subprocess.TimeoutExpired:
+            code = 124
+            note = f"\n(timed out after {timeout} s)\n".encode()
         # What the block started in the background (servers) ends with it.
         try:
-            os.killpg(process.pid, signal.SIGTERM)
+            os.killpg(process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        process.wait()
+        log.seek(0)
+        output = log.read() + note
+    shutil.rmtree(scratch, ignore_errors=True)
     return code, output.decode("utf-8", "replace"), time.monotonic() - started
 
 
