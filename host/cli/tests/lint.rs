@@ -145,6 +145,9 @@ fn fail_severity_quiet_github_and_junit_for_ci() {
 
     let github = run(&["lint", &spec, "--format", "github"]);
     assert_eq!(github.status.code(), Some(1));
+    // The machine formats print the summary to stderr (not with --quiet).
+    assert_eq!(stderr(&github), "8 errors, 2 warnings, 0 infos\n");
+    assert_eq!(stderr(&quiet), "");
     let lines = stdout(&github);
     assert_eq!(lines.lines().count(), 10, "{lines}");
     assert!(
@@ -157,6 +160,7 @@ fn fail_severity_quiet_github_and_junit_for_ci() {
 
     let junit = run(&["lint", &spec, "--format", "junit"]);
     assert_eq!(junit.status.code(), Some(1));
+    assert_eq!(stderr(&junit), "8 errors, 2 warnings, 0 infos\n");
     let xml = stdout(&junit);
     assert!(xml.starts_with("<?xml"), "{xml}");
     assert!(
@@ -164,6 +168,235 @@ fn fail_severity_quiet_github_and_junit_for_ci() {
         "{xml}"
     );
     assert!(xml.contains("<failure"), "{xml}");
+}
+
+/// A spec with an error in `info`, three operations without operationId (two under
+/// `/legacy`) and a warning in a pattern.
+const RULESET_SPEC: &str = "openapi: 3.0.3
+info: {title: T, version: '1'}
+servers: [{url: 'https://api.example.com'}]
+paths:
+  /legacy/a:
+    get: {responses: {'200': {description: ok}}}
+  /legacy/b/{id}:
+    get:
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses: {'200': {description: ok}}
+  /new:
+    get:
+      parameters: [{name: q, in: query, schema: {type: string, pattern: '/^a$/'}}]
+      responses: {'200': {description: ok}}
+";
+
+/// `root/.plugboard-lint.yaml` and the spec two directories below it.
+fn ruleset_tree(ruleset: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nested = dir.path().join("root/api/v1");
+    std::fs::create_dir_all(&nested).expect("mkdir");
+    write(&dir.path().join("root"), ".plugboard-lint.yaml", ruleset);
+    let spec = write(&nested, "spec.yaml", RULESET_SPEC);
+    let spec = spec.to_str().expect("utf-8").to_owned();
+    (dir, spec)
+}
+
+const RULESET: &str = "rules:
+  info-description: off
+  schema-pattern-delimiters: error
+ignore:
+  - rule: operation-operationId
+    pointer: \"/paths/~1legacy~1*\"
+    reason: the legacy API is frozen
+";
+
+/// A `.plugboard-lint.yaml` in a parent directory turns a rule off, raises a warning to an
+/// error and ignores the findings under `/legacy`, with a reason; `--no-ruleset` and
+/// `--ruleset` choose otherwise.
+#[test]
+fn ruleset_found_upward_turns_off_changes_severity_and_ignores() {
+    let (dir, spec) = ruleset_tree(RULESET);
+    let plain = run(&["lint", &spec, "--no-ruleset"]);
+    assert_eq!(plain.status.code(), Some(1));
+    let text = stdout(&plain);
+    assert!(text.ends_with("4 errors, 1 warnings, 0 infos\n"), "{text}");
+    assert!(text.contains("error info-description:"), "{text}");
+
+    let human = run(&["lint", &spec]);
+    assert_eq!(human.status.code(), Some(1), "{}", stderr(&human));
+    let text = stdout(&human);
+    assert!(!text.contains("info-description"), "off: {text}");
+    assert!(
+        text.contains("error schema-pattern-delimiters:"),
+        "raised to error: {text}"
+    );
+    // Exactly the operations under /legacy are ignored.
+    assert!(text.contains("at: /paths/~1new/get\n"), "{text}");
+    assert!(!text.contains("legacy"), "{text}");
+    assert!(
+        text.ends_with("2 errors, 0 warnings, 0 infos, 2 ignored by the ruleset\n"),
+        "{text}"
+    );
+
+    // JSON: the ignored findings are left out and counted; the summary goes to stderr.
+    let json = run(&["lint", &spec, "--format", "json"]);
+    assert_eq!(json.status.code(), Some(1));
+    let value: Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(value["findings"].as_array().map(Vec::len), Some(2));
+    assert_eq!(value["ignored"], 2);
+    assert_eq!(
+        stderr(&json),
+        "2 errors, 0 warnings, 0 infos, 2 ignored by the ruleset\n"
+    );
+    // SARIF: the ignored findings are results with an external suppression.
+    let sarif = run(&["lint", &spec, "--format", "sarif"]);
+    let value: Value = serde_json::from_slice(&sarif.stdout).expect("sarif");
+    let suppressed: Vec<&Value> = value["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| r.get("suppressions").is_some())
+        .collect();
+    assert_eq!(suppressed.len(), 2, "{value:#}");
+    assert_eq!(
+        suppressed[0]["suppressions"],
+        serde_json::json!([{"kind": "external", "justification": "the legacy API is frozen"}])
+    );
+
+    // The ruleset is found from the current directory for stdin.
+    let mut child = plugboard()
+        .args(["lint", "-"])
+        .current_dir(dir.path().join("root/api"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(RULESET_SPEC.as_bytes())
+            .expect("write stdin");
+    }
+    let output = child.wait_with_output().expect("wait");
+    assert!(
+        stdout(&output).ends_with("2 ignored by the ruleset\n"),
+        "{}",
+        stdout(&output)
+    );
+
+    // --ruleset names another file (no upward search): only the warning is left, and the
+    // found file's raise to error does not apply.
+    let other = write(
+        dir.path(),
+        "other.yaml",
+        "rules:\n  info-description: off\n  operation-operationId: off\n",
+    );
+    let other = other.to_str().expect("utf-8");
+    let output = run(&["lint", &spec, "--ruleset", other]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let text = stdout(&output);
+    assert!(text.ends_with("0 errors, 1 warnings, 0 infos\n"), "{text}");
+    // A severity raised to error fails the run under the default --fail-severity error.
+    let raised = write(
+        dir.path(),
+        "raised.yaml",
+        "rules:\n  info-description: off\n  operation-operationId: off\n  \
+         schema-pattern-delimiters: error\n",
+    );
+    let raised = raised.to_str().expect("utf-8");
+    let output = run(&["lint", &spec, "--ruleset", raised]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(stdout(&output).ends_with("1 errors, 0 warnings, 0 infos\n"));
+    let output = run(&[
+        "lint",
+        &spec,
+        "--ruleset",
+        raised,
+        "--fail-severity",
+        "none",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    // Lowered to info: passes --fail-severity warn.
+    let lowered = write(
+        dir.path(),
+        "lowered.yaml",
+        "rules:\n  info-description: off\n  operation-operationId: off\n  \
+         schema-pattern-delimiters: info\n",
+    );
+    let lowered = lowered.to_str().expect("utf-8");
+    let output = run(&[
+        "lint",
+        &spec,
+        "--ruleset",
+        lowered,
+        "--fail-severity",
+        "warn",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+
+    let missing = run(&["lint", &spec, "--ruleset", "/nonexistent/lint.yaml"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("--ruleset /nonexistent/lint.yaml"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+/// Unknown rule ids, a missing reason, unknown keys and bad severities are errors (exit 2)
+/// naming the file and the line.
+#[test]
+fn invalid_rulesets_exit_2_naming_file_line_and_rule() {
+    let (dir, spec) =
+        ruleset_tree("rules:\n  info-description: off\n  missing-description: warn\n");
+    let ruleset = dir.path().join("root/.plugboard-lint.yaml");
+    let output = run(&["lint", &spec]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains(&format!(
+            "{}:3:3: unknown rule `missing-description`",
+            ruleset.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("; the rules are: oas-version, "), "{err}");
+    assert!(
+        err.contains("operation-operationId"),
+        "lists the known ids: {err}"
+    );
+    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+    // --no-ruleset does not read it.
+    assert_eq!(run(&["lint", &spec, "--no-ruleset"]).status.code(), Some(1));
+
+    let cases = [
+        (
+            "ignore:\n  - rule: operation-operationId\n    pointer: /paths\n",
+            ":2:11: the ignore of `operation-operationId` has no `reason`",
+        ),
+        (
+            "ignore:\n  - rule: operation-operationid\n    pointer: /paths\n    reason: x\n",
+            ":2:11: unknown rule `operation-operationid` in `ignore` (did you mean \
+             `operation-operationId`?)",
+        ),
+        (
+            "rules:\n  info-description: fatal\n",
+            ":2:21: unknown variant `fatal`",
+        ),
+        (
+            "rule:\n  info-description: off\n",
+            ":1:1: unknown field `rule`",
+        ),
+    ];
+    for (text, expected) in cases {
+        write(&dir.path().join("root"), ".plugboard-lint.yaml", text);
+        let output = run(&["lint", &spec, "--format", "json"]);
+        assert_eq!(output.status.code(), Some(2), "{text}");
+        let err = stderr(&output);
+        assert!(
+            err.contains(&format!("{}{expected}", ruleset.display())),
+            "{text}: {err}"
+        );
+    }
 }
 
 #[test]

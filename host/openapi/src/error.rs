@@ -56,6 +56,18 @@ pub enum Error {
     /// An option given by the caller is invalid (a bad glob, say).
     #[error("invalid option: {0}")]
     InvalidOption(String),
+    /// A lint ruleset file (`.plugboard-lint.yaml`) is invalid.
+    #[error("{file}{}: {message}", if *line > 0 { format!(":{line}:{column}") } else { String::new() })]
+    Ruleset {
+        /// The file as the caller named it.
+        file: String,
+        /// 1-based line; 0 when unknown.
+        line: usize,
+        /// 1-based column; 0 when unknown.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// The document cannot be written in the asked format.
     #[error("cannot write the spec as {format}: {message}")]
     Render {

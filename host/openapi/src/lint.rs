@@ -19,9 +19,11 @@ mod ci;
 mod output;
 pub(crate) mod pattern;
 pub(crate) mod refs;
+mod ruleset;
 pub(crate) mod scan;
 
 pub use output::RuleInfo;
+pub use ruleset::{Ignored, RULESET_FILE, Ruleset};
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -90,6 +92,9 @@ impl Finding {
 pub struct Report {
     /// Every finding.
     pub findings: Vec<Finding>,
+    /// The findings a [`Ruleset`] ignored (not in `findings`), in the same order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<Ignored>,
 }
 
 impl Report {
@@ -104,6 +109,21 @@ impl Report {
             .iter()
             .filter(|f| f.severity == severity)
             .count()
+    }
+
+    /// `N errors, N warnings, N infos`, then `, N ignored by the ruleset` when a ruleset
+    /// ignored findings.
+    pub fn summary(&self) -> String {
+        let mut summary = format!(
+            "{} errors, {} warnings, {} infos",
+            self.count(Severity::Error),
+            self.count(Severity::Warning),
+            self.count(Severity::Info)
+        );
+        if !self.ignored.is_empty() {
+            summary.push_str(&format!(", {} ignored by the ruleset", self.ignored.len()));
+        }
+        summary
     }
 }
 
@@ -306,7 +326,10 @@ pub fn lint_document_with(doc: &Document, options: &Options) -> Result<Report> {
     }
     // Stable: findings without a position keep their (document) order.
     findings.sort_by_key(|f| (f.line, f.column));
-    Ok(Report { findings })
+    Ok(Report {
+        findings,
+        ignored: Vec::new(),
+    })
 }
 
 /// Every rule this linter knows, with its default severity and help text.

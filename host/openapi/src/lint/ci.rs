@@ -105,6 +105,7 @@ mod tests {
                 pointer: "/paths/~1a/get".into(),
                 hint: "Add one.\nOr run clean.".into(),
             }],
+            ignored: Vec::new(),
         }
     }
 

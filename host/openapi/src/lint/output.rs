@@ -147,12 +147,18 @@ pub(super) const RULES: &[RuleInfo] = &[
 ];
 
 impl Report {
-    /// `{"findings": [{"rule", "severity", "message", "line", "column", "pointer", "hint"}]}`.
+    /// `{"findings": [{"rule", "severity", "message", "line", "column", "pointer", "hint"}]}`,
+    /// plus `"ignored": N` when a ruleset ignored findings.
     pub fn to_json(&self) -> Value {
-        json!({ "findings": self.findings })
+        let mut value = json!({ "findings": self.findings });
+        if !self.ignored.is_empty() {
+            value["ignored"] = json!(self.ignored.len());
+        }
+        value
     }
 
-    /// A SARIF 2.1.0 log with one run; `uri` names the linted file.
+    /// A SARIF 2.1.0 log with one run; `uri` names the linted file. Findings a ruleset ignored
+    /// are results with an external suppression whose justification is the ignore's reason.
     pub fn to_sarif(&self, uri: &str) -> Value {
         let rules: Vec<Value> = RULES
             .iter()
@@ -167,10 +173,13 @@ impl Report {
                 })
             })
             .collect();
+        let suppressed = self.ignored.iter().map(|i| (&i.finding, Some(&i.reason)));
         let results: Vec<Value> = self
             .findings
             .iter()
-            .map(|f| {
+            .map(|f| (f, None))
+            .chain(suppressed)
+            .map(|(f, reason)| {
                 let mut physical = json!({"artifactLocation": {"uri": uri}});
                 if f.line > 0 {
                     physical["region"] = json!({
@@ -189,6 +198,9 @@ impl Report {
                 });
                 if let Some(index) = RULES.iter().position(|r| r.id == f.rule) {
                     result["ruleIndex"] = json!(index);
+                }
+                if let Some(reason) = reason {
+                    result["suppressions"] = json!([{"kind": "external", "justification": reason}]);
                 }
                 result
             })
@@ -210,7 +222,7 @@ impl Report {
     }
 
     /// `uri:line:col: severity rule: message`, the source line with a `^` under the column,
-    /// the pointer and the hint, then `N errors, N warnings, N infos`.
+    /// the pointer and the hint, then the [summary](Report::summary).
     pub fn to_human(&self, doc: &Document, uri: &str) -> String {
         let mut out = String::new();
         for f in &self.findings {
@@ -248,13 +260,7 @@ impl Report {
             let _ = writeln!(out, "  at: {pointer}");
             let _ = writeln!(out, "  hint: {}", f.hint);
         }
-        let _ = writeln!(
-            out,
-            "{} errors, {} warnings, {} infos",
-            self.count(Severity::Error),
-            self.count(Severity::Warning),
-            self.count(Severity::Info)
-        );
+        let _ = writeln!(out, "{}", self.summary());
         out
     }
 }
