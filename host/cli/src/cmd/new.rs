@@ -1,7 +1,7 @@
 //! `plugboard new <name>`: scaffolds a custom-code integration crate that builds to a bundle
 //! with the guest SDK (typed actions, HTTP through the host, declared config).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
@@ -19,10 +19,14 @@ pub struct Args {
     pub hostname: String,
 }
 
-/// The guest SDK of this Plugboard checkout (the scaffold depends on it by path).
-fn sdk_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guest-sdk")
+/// The guest SDK this binary carries (its sources, the manifest crate it builds on, its WIT;
+/// standalone Cargo.toml files), written by `build.rs`: the scaffold vendors it under `vendor/`.
+mod vendored {
+    include!(concat!(env!("OUT_DIR"), "/vendored_sdk.rs"));
 }
+
+/// The vendored crates' folders under `vendor/`; the scaffold depends on the first by path.
+const VENDORED: [&str; 2] = ["plugboard-guest-sdk", "plugboard-manifest"];
 
 /// Runs the command.
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -46,15 +50,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if root.exists() {
         bail!("{} exists; not overwriting it", root.display());
     }
-    let sdk = sdk_path()
-        .canonicalize()
-        .context("the guest SDK of this Plugboard checkout is missing")?;
-    let files = [
-        ("Cargo.toml", cargo_toml(&args.name, &sdk)),
-        ("src/lib.rs", lib_rs(&args.name, &args.hostname)),
-        (".cargo/config.toml", CARGO_CONFIG.to_string()),
-        ("README.md", readme(&args.name)),
+    let mut files = vec![
+        ("Cargo.toml".to_string(), cargo_toml(&args.name)),
+        ("src/lib.rs".into(), lib_rs(&args.name, &args.hostname)),
+        (".cargo/config.toml".into(), CARGO_CONFIG.to_string()),
+        (".gitignore".into(), GITIGNORE.to_string()),
+        ("README.md".into(), readme(&args.name)),
     ];
+    for (path, text) in vendored::FILES {
+        files.push((format!("vendor/{path}"), text.to_string()));
+    }
+    for folder in VENDORED {
+        files.push((format!("vendor/{folder}/README.md"), vendor_notice(folder)));
+    }
     for (path, text) in files {
         let path = root.join(path);
         if let Some(parent) = path.parent() {
@@ -72,7 +80,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn cargo_toml(name: &str, sdk: &Path) -> String {
+fn cargo_toml(name: &str) -> String {
     format!(
         r#"[package]
 name = "{name}"
@@ -87,7 +95,8 @@ publish = false
 crate-type = ["cdylib"]
 
 [dependencies]
-plugboard-guest = {{ path = "{sdk}" }}
+# The guest SDK as the `plugboard` that wrote this crate carries it (vendor/*/README.md).
+plugboard-guest = {{ path = "vendor/{sdk}" }}
 serde = {{ version = "1", features = ["derive"] }}
 serde_json = "1"
 
@@ -96,7 +105,7 @@ opt-level = "s"
 lto = true
 panic = "abort"
 "#,
-        sdk = sdk.display().to_string().replace('\\', "/")
+        sdk = VENDORED[0]
     )
 }
 
@@ -107,6 +116,23 @@ target = "wasm32-wasip2"
 [target.wasm32-wasip2]
 rustflags = ["-C", "link-arg=-zstack-size=131072"]
 "#;
+
+/// Build output and signing keys stay out of version control; `vendor/` belongs in it.
+const GITIGNORE: &str = "/target\n*.key\n";
+
+/// Where a vendored crate came from, in its folder.
+fn vendor_notice(folder: &str) -> String {
+    format!(
+        r#"# {folder}
+
+Vendored by `plugboard new` from Plugboard {version} (commit {commit}): the crate builds
+without a Plugboard checkout. Change it here if you must; to move to a newer SDK, run a newer
+`plugboard new` and copy its `vendor/` over this one.
+"#,
+        version = env!("CARGO_PKG_VERSION"),
+        commit = env!("PLUGBOARD_COMMIT"),
+    )
+}
 
 fn lib_rs(name: &str, hostname: &str) -> String {
     format!(
@@ -166,7 +192,8 @@ fn readme(name: &str) -> String {
     format!(
         r#"# {name}
 
-A custom-code Plugboard integration: typed actions in `src/lib.rs`.
+A custom-code Plugboard integration: typed actions in `src/lib.rs`. `vendor/` holds the guest
+SDK (`plugboard-guest`) and the manifest crate it builds on, as `plugboard new` wrote them.
 
 `plugboard build` records the manifest that `build()` declares (hosts, auth, config, secrets,
 actions) into the component, once, before you sign it: hosts enforce that recorded manifest and
@@ -178,7 +205,7 @@ cargo build --release
 plugboard build target/wasm32-wasip2/release/{file}.wasm -o {file}.bundle.wasm
 plugboard inspect {file}.bundle.wasm
 plugboard invoke {file}.bundle.wasm hello --input '{{"name": "Ada"}}'
-plugboard keygen -o vendor && plugboard sign {file}.bundle.wasm --key vendor.key
+plugboard keygen -o publisher && plugboard sign {file}.bundle.wasm --key publisher.key
 ```
 "#
     )
