@@ -78,21 +78,36 @@ fn main() -> anyhow::Result<()> {
         let input = json!({"id": "x"}).to_string();
         let bad_input = json!({"nope": 1}).to_string();
         if let Ok(mode) = std::env::var("BENCH_PROFILE") {
-            // A loop to run under `perf record`: `refused` has no HTTP, `call` does.
+            // A loop to run under `perf record` or `perf stat`: `refused` has no HTTP, `call`
+            // does, `native` makes the same GET with reqwest. Each prints its calls per second.
+            let started = Instant::now();
+            let mut calls = 0u64;
+            if mode == "native" {
+                let url = format!("{}/echo/a1/x", api.base_url());
+                let client = reqwest::Client::new();
+                while started.elapsed() < Duration::from_secs(5) {
+                    native_get(&client, &url).await?;
+                    calls += 1;
+                }
+                eprintln!("{mode}: {:.0} calls/s", calls as f64 / 5.0);
+                std::process::exit(0);
+            }
             let input = if mode == "refused" {
                 &bad_input
             } else {
                 &input
             };
-            let started = Instant::now();
             let (runtime, small) = if std::env::var_os("BENCH_FRESH").is_some() {
                 (&runtime, &small)
             } else {
                 (&warm_runtime, &warm_small)
             };
+            let started = Instant::now();
             while started.elapsed() < Duration::from_secs(5) {
                 let _ = runtime.invoke(small, "action_00001", input, &options).await;
+                calls += 1;
             }
+            eprintln!("{mode}: {:.0} calls/s", calls as f64 / 5.0);
             std::process::exit(0);
         }
         for _ in 0..20 {
@@ -131,31 +146,29 @@ fn main() -> anyhow::Result<()> {
                 .await?;
             client.get(&url).send().await?.bytes().await?;
         }
+        // Each kind of call alternates with the native request in a pass of its own: a fresh
+        // instantiation right before a warm call would leave it caches the fresh one spoiled.
         let mut fresh = Vec::new();
-        let mut warm = Vec::new();
-        let mut native = Vec::new();
+        let mut native_fresh_pass = Vec::new();
         for _ in 0..iterations {
             let started = Instant::now();
             runtime
                 .invoke(&small, "action_00001", &input, &options)
                 .await?;
             fresh.push(started.elapsed());
+            native_fresh_pass.push(native_get(&client, &url).await?);
+        }
+        let mut warm = Vec::new();
+        let mut native = Vec::new();
+        for _ in 0..iterations {
             let started = Instant::now();
             warm_runtime
                 .invoke(&warm_small, "action_00001", &input, &options)
                 .await?;
             warm.push(started.elapsed());
-            let started = Instant::now();
-            let body = client
-                .get(&url)
-                .header("accept", "application/json")
-                .send()
-                .await?
-                .bytes()
-                .await?;
-            let _: serde_json::Value = serde_json::from_slice(&body)?;
-            native.push(started.elapsed());
+            native.push(native_get(&client, &url).await?);
         }
+        native.extend(native_fresh_pass);
 
         let held_count = if quick { 100 } else { 1_000 };
         let before = (rss_bytes()?, private_dirty_bytes()?);
@@ -289,6 +302,20 @@ fn private_dirty_bytes() -> anyhow::Result<usize> {
 }
 
 /// Resident set size of this process, from /proc/self/statm.
+/// One GET with reqwest and a JSON parse of the body, as an action does it; its duration.
+async fn native_get(client: &reqwest::Client, url: &str) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let body = client
+        .get(url)
+        .header("accept", "application/json")
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    let _: serde_json::Value = serde_json::from_slice(&body)?;
+    Ok(started.elapsed())
+}
+
 fn rss_bytes() -> anyhow::Result<usize> {
     let statm = std::fs::read_to_string("/proc/self/statm")?;
     let pages: usize = statm
