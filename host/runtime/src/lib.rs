@@ -15,6 +15,7 @@ mod bindings;
 mod body_check;
 mod cache;
 mod describe;
+mod error_json;
 mod host;
 mod limits;
 mod loaded;
