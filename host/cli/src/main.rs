@@ -16,6 +16,7 @@ mod files;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
+use cmd::format::Format;
 use plugboard_definition::Definition;
 use plugboard_runtime::{
     CompileCache, EgressPolicy, InvokeOptions, IpNet, Limits, RateLimit, RetryPolicy, Runtime,
@@ -66,6 +67,11 @@ enum Command {
         /// Where to write the component.
         #[arg(short, long)]
         output: PathBuf,
+        /// The report: `human` (a line on stderr) or `json` (on stdout: `output`, `source`,
+        /// `name`, `actions`, `hosts`, `table_bytes`, `component_bytes`, `sha256`,
+        /// `manifest_digest`, `elapsed_ms`).
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// Print a component's manifest section as JSON: hosts, auth, config, secrets, actions and
     /// schemas, plus its signature and the limits the host applies by default.
@@ -80,6 +86,9 @@ enum Command {
             value_name = "KEY.pub"
         )]
         trusted: Vec<PathBuf>,
+        /// Accepted for symmetry with the other commands: the manifest is JSON either way.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// Run one action of a component and print its JSON output.
     Invoke(InvokeArgs),
@@ -188,6 +197,11 @@ struct InvokeArgs {
     /// Requests per second at most (a rate budget for this call).
     #[arg(long, value_name = "PER_SECOND")]
     rate_limit: Option<f64>,
+    /// Errors: `human` (on stderr) or `json` (also on stdout, `{"error": {"kind", "message",
+    /// ...}}`: `kind` is the WIT error case, with its fields; exit code 1 all the same). The
+    /// output of a call that succeeds is JSON either way.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
 }
 
 #[derive(Debug, Subcommand)]
@@ -198,6 +212,10 @@ enum DefinitionCommand {
     Validate {
         /// The definition (JSON).
         definition: PathBuf,
+        /// The result: `human` (on stderr) or `json` (on stdout: `{"definition", "valid",
+        /// "problems": [{"path", "message"}]}`; exit code 1 when not valid, as for `human`).
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// Start a definition by hand (for APIs without a spec).
     New(cmd::definition::NewArgs),
@@ -336,8 +354,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let done = |result: Result<()>| result.map(|()| ExitCode::SUCCESS);
     let token_store = cli.token_store;
     match cli.command {
-        Command::Build { definition, output } => done(build(&definition, &output, &host).await),
-        Command::Inspect { bundle, trusted } => {
+        Command::Build {
+            definition,
+            output,
+            format,
+        } => done(build(&definition, &output, &host, format).await),
+        // The manifest is JSON whatever the format.
+        Command::Inspect {
+            bundle,
+            trusted,
+            format: _,
+        } => {
             let runtime = runtime(&host, None)?;
             let bytes = std::fs::read(&bundle)
                 .with_context(|| format!("cannot read {}", bundle.display()))?;
@@ -373,7 +400,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sign(args) => cmd::signing::sign_bundle(args),
         Command::Verify(args) => cmd::signing::verify(args),
         Command::Upload(args) => cmd::upload::run(args).await,
-        Command::Invoke(args) => done(invoke(args, &host, token_store).await),
+        Command::Invoke(args) => {
+            let format = args.format;
+            let bundle = args.bundle.clone();
+            let result = invoke(args, &host, token_store).await;
+            if let (Err(error), Format::Json) = (&result, format) {
+                print_json(&serde_json::json!({"error": invoke_error_json(error, &bundle)}))?;
+            }
+            done(result)
+        }
         Command::Completions { shell } => {
             use clap::CommandFactory as _;
             clap_complete::generate(
@@ -404,11 +439,18 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 println!("{}", plugboard_definition::json_schema());
                 Ok(ExitCode::SUCCESS)
             }
-            DefinitionCommand::Validate { definition } => {
+            DefinitionCommand::Validate {
+                definition,
+                format: Format::Human,
+            } => {
                 read_definition(&definition)?;
                 eprintln!("{}: valid", definition.display());
                 Ok(ExitCode::SUCCESS)
             }
+            DefinitionCommand::Validate {
+                definition,
+                format: Format::Json,
+            } => validate_json(&definition),
             DefinitionCommand::New(args) => cmd::definition::run_new(args),
             DefinitionCommand::Set(args) => cmd::definition::run_set(args),
         },
@@ -491,8 +533,52 @@ async fn invoke(args: InvokeArgs, host: &HostArgs, token_store: Option<PathBuf>)
 
 /// A runtime error with the CLI's advice: which flag or command supplies what is missing.
 fn invoke_error(error: plugboard_runtime::Error, bundle: &Path) -> anyhow::Error {
+    match advice(&error, bundle) {
+        Some(advice) => Advised { error, advice }.into(),
+        None => error.into(),
+    }
+}
+
+/// A runtime error and the CLI's advice on it; shown as `error; advice`.
+#[derive(Debug)]
+struct Advised {
+    error: plugboard_runtime::Error,
+    advice: String,
+}
+
+impl std::fmt::Display for Advised {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}; {}", self.error, self.advice)
+    }
+}
+
+impl std::error::Error for Advised {}
+
+/// A failed `invoke` as JSON: a runtime error as [`plugboard_runtime::Error::to_json`] says,
+/// with the CLI's advice as `hint`; any other failure (a flag, a file, the input, a refused
+/// signature: the call never started) is kind `usage` with the message.
+fn invoke_error_json(error: &anyhow::Error, bundle: &Path) -> serde_json::Value {
+    let (runtime_error, hint) = match error.downcast_ref::<Advised>() {
+        Some(advised) => (Some(&advised.error), Some(advised.advice.clone())),
+        None => {
+            let runtime_error = error.downcast_ref::<plugboard_runtime::Error>();
+            (runtime_error, runtime_error.and_then(|e| advice(e, bundle)))
+        }
+    };
+    let Some(runtime_error) = runtime_error else {
+        return serde_json::json!({"kind": "usage", "message": format!("{error:#}")});
+    };
+    let mut json = runtime_error.to_json();
+    if let (Some(hint), Some(object)) = (hint, json.as_object_mut()) {
+        object.insert("hint".into(), hint.into());
+    }
+    json
+}
+
+/// What the CLI advises for a runtime error: which flag or command supplies what is missing.
+fn advice(error: &plugboard_runtime::Error, bundle: &Path) -> Option<String> {
     use plugboard_runtime::Error as E;
-    let advice = match &error {
+    match error {
         E::MissingCredentials { names, .. } => Some(format!(
             "pass {}",
             names
@@ -512,10 +598,6 @@ fn invoke_error(error: plugboard_runtime::Error, bundle: &Path) -> anyhow::Error
             bundle.display()
         )),
         _ => None,
-    };
-    match advice {
-        Some(advice) => anyhow::anyhow!("{error}; {advice}"),
-        None => error.into(),
     }
 }
 
@@ -600,8 +682,51 @@ fn read_definition(path: &Path) -> Result<Definition> {
         .with_context(|| format!("{} is not a valid definition", path.display()))
 }
 
+/// `plugboard definition validate --format json`: the problems as JSON on stdout; exit code 1
+/// when there are any (a file that cannot be read is an error, as for `human`).
+fn validate_json(path: &Path) -> Result<ExitCode> {
+    use plugboard_definition::Error as E;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let problems = match Definition::from_json(&text) {
+        Ok(_) => Vec::new(),
+        Err(E::Invalid(problems)) => problems
+            .iter()
+            .map(|p| serde_json::json!({"path": p.path, "message": p.message}))
+            .collect(),
+        Err(E::Parse {
+            path,
+            message,
+            line,
+            column,
+        }) => vec![serde_json::json!({
+            "path": path, "message": message, "line": line, "column": column,
+        })],
+        Err(other) => vec![serde_json::json!({
+            "path": "$.definition_version", "message": other.to_string(),
+        })],
+    };
+    let valid = problems.is_empty();
+    print_json(&serde_json::json!({
+        "definition": path,
+        "valid": valid,
+        "problems": problems,
+    }))?;
+    Ok(if valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Hex SHA-256 of a component: the hash the platform keeps it under (`bundle_sha256`).
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 /// `plugboard build`: finalize a definition, or record a custom-code component's manifest.
-async fn build(input: &Path, output: &Path, host: &HostArgs) -> Result<()> {
+async fn build(input: &Path, output: &Path, host: &HostArgs, format: Format) -> Result<()> {
     let started = Instant::now();
     let bytes = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
     if bytes.starts_with(b"\0asm") {
@@ -613,16 +738,29 @@ async fn build(input: &Path, output: &Path, host: &HostArgs) -> Result<()> {
         let component = plugboard_bundle::embed_manifest(&bytes, &manifest)
             .with_context(|| format!("cannot record the manifest of {}", input.display()))?;
         files::write_atomically(output, &component)?;
+        let hosts =
+            std::iter::once(&manifest.header.hostname).chain(&manifest.header.allowed_hosts);
+        if format == Format::Json {
+            let section = plugboard_bundle::read_manifest(&component)?;
+            return print_json(&serde_json::json!({
+                "output": output,
+                "source": "custom-code",
+                "name": manifest.header.name,
+                "actions": manifest.actions.len(),
+                "hosts": hosts.collect::<Vec<_>>(),
+                "table_bytes": null,
+                "component_bytes": component.len(),
+                "sha256": sha256_hex(&component),
+                "manifest_digest": plugboard_bundle::manifest_digest(&section),
+                "elapsed_ms": started.elapsed().as_secs_f64() * 1000.0,
+            }));
+        }
         eprintln!(
             "built {} from custom code `{}`: {} action(s), manifest recorded (hosts: {}), {} byte component, {:.1} ms",
             output.display(),
             manifest.header.name,
             manifest.actions.len(),
-            std::iter::once(&manifest.header.hostname)
-                .chain(&manifest.header.allowed_hosts)
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join(", "),
+            hosts.map(String::as_str).collect::<Vec<_>>().join(", "),
             component.len(),
             started.elapsed().as_secs_f64() * 1000.0
         );
@@ -646,6 +784,22 @@ async fn build(input: &Path, output: &Path, host: &HostArgs) -> Result<()> {
     };
     let elapsed = started.elapsed();
     files::write_atomically(output, &bundle.component)?;
+    if format == Format::Json {
+        return print_json(&serde_json::json!({
+            "output": output,
+            "source": "definition",
+            "name": definition.name,
+            "actions": bundle.actions,
+            "hosts": std::iter::once(&definition.hostname)
+                .chain(&definition.extra_hosts)
+                .collect::<Vec<_>>(),
+            "table_bytes": bundle.table_bytes,
+            "component_bytes": bundle.component.len(),
+            "sha256": sha256_hex(&bundle.component),
+            "manifest_digest": bundle.manifest_digest,
+            "elapsed_ms": elapsed.as_secs_f64() * 1000.0,
+        }));
+    }
     eprintln!(
         "built {} from `{}`: {} action(s), {} byte table, {} byte component, {:.1} ms",
         output.display(),

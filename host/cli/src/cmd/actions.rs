@@ -8,6 +8,7 @@ use clap::{Subcommand, ValueEnum};
 use plugboard_definition::edit::{self, NewAction, ReplaceField};
 
 use super::definition::{load, save};
+use super::format::Format;
 
 /// Arguments of `plugboard actions`.
 #[derive(Debug, clap::Args)]
@@ -24,8 +25,9 @@ pub enum Command {
     List {
         /// The definition.
         definition: PathBuf,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "text")]
+        /// Output format: `human` (one line per action; `text` is the same) or `json` (an
+        /// array).
+        #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
     /// Rename an action (its id stays).
@@ -228,15 +230,6 @@ pub struct AddArgs {
     pub paginated: bool,
 }
 
-/// Output format of `actions list`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Format {
-    /// One line per action.
-    Text,
-    /// JSON array.
-    Json,
-}
-
 /// Field of `actions replace`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FieldArg {
@@ -268,7 +261,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                         .collect();
                     println!("{}", serde_json::to_string_pretty(&list)?);
                 }
-                Format::Text => {
+                Format::Human => {
                     for a in &definition.actions {
                         let paginated = if a.paginated { "  [paginated]" } else { "" };
                         println!(

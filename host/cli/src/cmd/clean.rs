@@ -1,4 +1,5 @@
-//! `plugboard clean`: repair a spec and cut it down, printing every change on stderr.
+//! `plugboard clean`: repair a spec and cut it down, printing every change on stderr (or, with
+//! `--format json`, as JSON on stdout).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,6 +56,11 @@ pub struct Args {
     /// Write YAML (default: the input's format).
     #[arg(long)]
     pub yaml: bool,
+    /// The report of changes (not the spec's format: that is `--json`/`--yaml`): `human` (one
+    /// line per change on stderr) or `json` (on stdout: `{"output", "spec_format", "changes":
+    /// [{"rule", "pointer", "description"}]}`).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: super::format::Format,
 }
 
 /// Runs the command.
@@ -75,6 +81,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let format = if yaml { Format::Yaml } else { Format::Json };
     let text = plugboard_openapi::source::render(&cleaned.value, format)?;
     crate::files::write_atomically(&args.output, text.as_bytes())?;
+    if args.format == super::format::Format::Json {
+        crate::print_json(&serde_json::json!({
+            "output": args.output,
+            "spec_format": if yaml { "yaml" } else { "json" },
+            "changes": cleaned.changes,
+        }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     for change in &cleaned.changes {
         eprintln!("{change}");
     }

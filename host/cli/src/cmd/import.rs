@@ -10,6 +10,7 @@ use plugboard_openapi::import::{Imported, Options, import, read_json_text};
 use plugboard_openapi::repair::CleanOptions;
 
 use super::definition::{SettingsArgs, save};
+use super::format::Format;
 
 /// Arguments of `plugboard import`.
 #[derive(Debug, clap::Args)]
@@ -25,6 +26,11 @@ pub struct Args {
     /// Which operations to import (all by default).
     #[command(flatten)]
     pub filters: super::clean::FilterArgs,
+    /// The report: `human` (the summary and notes on stderr) or `json` (one object on stdout:
+    /// `output`, `actions`, `auth`, `pagination`, `paginated`, `notes`, `filtered_out`,
+    /// `converted_from_swagger2`).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 /// Runs the command.
@@ -46,14 +52,24 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         None
     };
-    let (mut imported, changes, settings) = match lazy {
+    let General {
+        mut imported,
+        changes,
+        settings,
+        converted,
+    } = match lazy {
         Some(pending) => {
             // A file is read again should the import fail after all; stdin cannot be.
             let kept = (args.spec == "-").then_some(text);
             match pending.finish() {
                 // Settings are checked where the general path checks them: after reading
-                // the spec, before importing it.
-                Some(imported) => (imported, 0, args.settings.to_settings()?),
+                // the spec, before importing it (and the lazy path reads no Swagger 2.0).
+                Some(imported) => General {
+                    imported,
+                    changes: 0,
+                    settings: args.settings.to_settings()?,
+                    converted: false,
+                },
                 None => {
                     let text = match kept {
                         Some(text) => text,
@@ -68,7 +84,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let notes = edit::apply_settings(&mut imported.definition, &settings)?;
     save(&args.output, &imported.definition)?;
     drop(progress);
-    eprint!("{}", imported.summary);
+    let summary = &imported.summary;
+    if args.format == Format::Json {
+        crate::print_json(&serde_json::json!({
+            "output": args.output,
+            "actions": summary.actions,
+            "auth": summary.auth,
+            "pagination": summary.pagination,
+            "paginated": summary.paginated,
+            "notes": summary.notes.iter().chain(&notes).collect::<Vec<_>>(),
+            "filtered_out": changes,
+            "converted_from_swagger2": converted,
+        }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprint!("{summary}");
     if changes > 0 {
         eprintln!("note: the filters left out {changes} path(s), operation(s) or component(s)");
     }
@@ -91,18 +121,33 @@ fn without_huge_pages() {
     }
 }
 
+/// What the import made, and how it got there.
+struct General {
+    imported: Imported,
+    /// The filters' count of changes.
+    changes: usize,
+    /// The checked settings.
+    settings: Settings,
+    /// Whether the spec was Swagger 2.0, converted first.
+    converted: bool,
+}
+
 /// The general path: the whole spec read (with positions for errors), converted, filtered and
-/// imported; with the filters' count of changes and the checked settings.
+/// imported.
 fn general(
     args: &Args,
     text: &str,
     filters: &CleanOptions,
     options: &Options,
     progress: &crate::files::Progress,
-) -> Result<(Imported, usize, Settings)> {
+) -> Result<General> {
     let document = crate::files::parse_spec(&args.spec, text, progress)?;
     progress.phase("converting");
-    let mut value = openapi3(document.into_value())?;
+    let converted = plugboard_openapi::convert::into_openapi3(document.into_value())?;
+    if converted.from_swagger2 && args.format == Format::Human {
+        eprintln!("note: converted from Swagger 2.0 to OpenAPI 3.0");
+    }
+    let mut value = converted.value;
     let mut changes = 0;
     if *filters != CleanOptions::default() {
         let filtered = plugboard_openapi::repair::filter(&value, filters)?;
@@ -112,14 +157,10 @@ fn general(
     let settings = args.settings.to_settings()?;
     progress.phase("importing");
     let imported = import(&value, options).with_context(|| args.spec.clone())?;
-    Ok((imported, changes, settings))
-}
-
-/// The spec as OpenAPI 3.x: Swagger 2.0 is converted first.
-fn openapi3(value: serde_json::Value) -> Result<serde_json::Value> {
-    let converted = plugboard_openapi::convert::into_openapi3(value)?;
-    if converted.from_swagger2 {
-        eprintln!("note: converted from Swagger 2.0 to OpenAPI 3.0");
-    }
-    Ok(converted.value)
+    Ok(General {
+        imported,
+        changes,
+        settings,
+        converted: converted.from_swagger2,
+    })
 }

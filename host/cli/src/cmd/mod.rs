@@ -9,6 +9,7 @@ pub mod clean;
 pub mod config_file;
 pub mod convert;
 pub mod definition;
+pub mod format;
 pub mod import;
 pub mod lint;
 pub mod new;

@@ -10,6 +10,8 @@ use anyhow::{Context, Result, bail};
 use plugboard_probe::{ActionReport, Verdict};
 use plugboard_runtime::{InvokeOptions, Limits, Tap};
 
+use super::format::Format;
+
 /// Arguments of `plugboard probe`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -32,18 +34,10 @@ pub struct Args {
     /// Write the suggested results key and pagination into the definition.
     #[arg(long)]
     pub apply: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
+    /// Output format: `human` (verdicts, hints and the raw pages; `text` is the same) or `json`
+    /// (the whole report).
+    #[arg(long, value_enum, default_value_t)]
     pub format: Format,
-}
-
-/// Output formats.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum Format {
-    /// Verdicts, hints and the raw pages, for people.
-    Text,
-    /// The whole report as JSON.
-    Json,
 }
 
 /// Runs the probe; exits 1 when a check failed (and nothing was applied).
@@ -124,7 +118,7 @@ fn options(args: &Args) -> Result<InvokeOptions> {
 fn show(reports: &[ActionReport], format: Format) -> Result<()> {
     match format {
         Format::Json => crate::print_json(&serde_json::json!({"actions": reports})),
-        Format::Text => {
+        Format::Human => {
             print!("{}", text(reports));
             Ok(())
         }
