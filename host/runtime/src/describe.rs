@@ -38,16 +38,12 @@ impl Runtime {
         };
         let state = State::describing(CallLimiter::new(limits.memory_bytes));
         let (answer, _) = self
-            .run(state, &limits, |store| {
-                Box::pin(async move {
-                    let instance = pre.instantiate_async(&mut *store).await?;
-                    let describe = instance.get_typed_func::<(), (Result<String, GuestError>,)>(
-                        &mut *store,
-                        DESCRIBE,
-                    )?;
-                    let (answer,) = describe.call_async(&mut *store, ()).await?;
-                    Ok(answer)
-                })
+            .run(state, &limits, async |store| {
+                let instance = pre.instantiate_async(&mut *store).await?;
+                let describe = instance
+                    .get_typed_func::<(), (Result<String, GuestError>,)>(&mut *store, DESCRIBE)?;
+                let (answer,) = describe.call_async(&mut *store, ()).await?;
+                Ok(answer)
             })
             .await?;
         let json = answer.map_err(|e| Error::Describe(Failure::from(e).to_string()))?;

@@ -1,7 +1,6 @@
 //! The runtime: engine configuration, the bundle cache, and invocation.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -618,49 +617,35 @@ impl Runtime {
                 drop(previous);
                 (store, Some(warm.instance), warm.calls)
             }
-            None => {
-                let mut store = Store::new(&self.engine, state);
-                store.limiter(|state| &mut state.limiter);
-                (store, None, 0)
-            }
+            None => (self.new_store(state), None, 0),
         };
-        set_deadline(&mut store, limits);
-        let pre = bundle.pre.clone();
-        let store_ref = &mut store;
-        let outcome = tokio::time::timeout(limits.timeout, async move {
+        let pre = &bundle.pre;
+        let (instance, answer) = run_in(&mut store, limits, async |store| {
             let instance = match instance {
                 Some(instance) => instance,
-                None => pre.instantiate_async(&mut *store_ref).await?,
+                None => pre.instantiate_async(&mut *store).await?,
             };
-            let answer = instance
-                .call_invoke(&mut *store_ref, action_id, input)
-                .await?;
+            let answer = instance.call_invoke(&mut *store, action_id, input).await?;
             wasmtime::Result::Ok((instance, answer))
         })
-        .await;
-        match outcome {
-            Err(_elapsed) => Err(Error::Timeout(limits.timeout)),
-            Ok(Err(error)) => Err(classify_trap(&error, store.data(), limits)),
-            Ok(Ok((instance, answer))) => {
-                let outbound = store.data_mut().outbound.take();
-                let state = store.data();
-                let keep = calls + 1 < crate::warm::MAX_CALLS
-                    && !state.has_open_resources()
-                    && state.limiter.memory_refused.is_none()
-                    && state.limiter.in_use() <= crate::warm::MAX_KEPT_MEMORY;
-                if keep {
-                    self.warm.put(
-                        key,
-                        crate::warm::Warm {
-                            store,
-                            instance,
-                            calls: calls + 1,
-                        },
-                    );
-                }
-                Ok((answer, outbound))
-            }
+        .await?;
+        let outbound = store.data_mut().outbound.take();
+        let state = store.data();
+        let keep = calls + 1 < crate::warm::MAX_CALLS
+            && !state.has_open_resources()
+            && state.limiter.memory_refused.is_none()
+            && state.limiter.in_use() <= crate::warm::MAX_KEPT_MEMORY;
+        if keep {
+            self.warm.put(
+                key,
+                crate::warm::Warm {
+                    store,
+                    instance,
+                    calls: calls + 1,
+                },
+            );
         }
+        Ok((answer, outbound))
     }
 
     /// Instances kept warm now.
@@ -675,28 +660,38 @@ impl Runtime {
 
     /// Runs `call` in a fresh store under `limits`, and turns traps into precise errors; the
     /// store's state comes back with the result.
-    pub(crate) async fn run<T, F>(
+    pub(crate) async fn run<T>(
         &self,
         state: State,
         limits: &Limits,
-        call: F,
-    ) -> Result<(T, State)>
-    where
-        F: for<'a> FnOnce(
-            &'a mut Store<State>,
-        ) -> std::pin::Pin<
-            Box<dyn Future<Output = wasmtime::Result<T>> + Send + 'a>,
-        >,
-    {
+        call: impl AsyncFnOnce(&mut Store<State>) -> wasmtime::Result<T>,
+    ) -> Result<(T, State)> {
+        let mut store = self.new_store(state);
+        let value = run_in(&mut store, limits, call).await?;
+        Ok((value, store.into_data()))
+    }
+
+    /// A store for one call's `state`, its memory held to the state's limiter.
+    fn new_store(&self, state: State) -> Store<State> {
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
-        set_deadline(&mut store, limits);
-        let outcome = tokio::time::timeout(limits.timeout, call(&mut store)).await;
-        match outcome {
-            Err(_elapsed) => Err(Error::Timeout(limits.timeout)),
-            Ok(Ok(value)) => Ok((value, store.into_data())),
-            Ok(Err(error)) => Err(classify_trap(&error, store.data(), limits)),
-        }
+        store
+    }
+}
+
+/// Runs `call` in `store` under `limits` (its deadline, its wall-time limit), and turns traps
+/// into precise errors.
+async fn run_in<T>(
+    store: &mut Store<State>,
+    limits: &Limits,
+    call: impl AsyncFnOnce(&mut Store<State>) -> wasmtime::Result<T>,
+) -> Result<T> {
+    set_deadline(store, limits);
+    let outcome = tokio::time::timeout(limits.timeout, call(&mut *store)).await;
+    match outcome {
+        Err(_elapsed) => Err(Error::Timeout(limits.timeout)),
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(classify_trap(&error, store.data(), limits)),
     }
 }
 
