@@ -351,6 +351,31 @@ fn build_json_reports_the_component_and_its_hash() {
 }
 
 #[test]
+fn build_json_of_custom_code_reports_its_recorded_manifest() {
+    let dir = temp_dir();
+    let out = dir.path().join("custom.wasm");
+    let output = run(&[
+        "build",
+        plugboard_tests::components::HOSTILE_WASM,
+        "-o",
+        arg(&out),
+        "--format",
+        "json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json_stdout(&output);
+    assert_eq!(report["source"], "custom-code", "{report:#}");
+    assert_eq!(report["hosts"], json!(["allowed.invalid"]), "{report:#}");
+    assert_eq!(report["table_bytes"], Value::Null);
+    assert!(report["actions"].as_u64().is_some_and(|n| n > 0));
+    assert_eq!(
+        report["component_bytes"],
+        std::fs::metadata(&out).expect("written").len()
+    );
+    assert_eq!(report["sha256"], sha256_file(&out));
+}
+
+#[test]
 fn inspect_takes_format_json_and_prints_the_same_manifest() {
     let shared = shared();
     let plain = run(&["inspect", arg(&shared.wasm)]);
