@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 mod cmd;
 mod credentials;
 mod files;
+mod help;
 
 /// mimalloc: spec reading and conversion allocate millions of small values; it is markedly
 /// faster than the system allocator for that.
@@ -234,7 +235,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let cli = Cli::parse_from(args);
+    let cli = match help::command()
+        .try_get_matches_from(args)
+        .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches))
+    {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     // Diagnostics on stderr: `serve` logs at info (its access log) unless PLUGBOARD_LOG says
     // otherwise; the other commands only when PLUGBOARD_LOG asks (e.g. `PLUGBOARD_LOG=debug`).
     let (default_filter, format) = match &cli.command {

@@ -741,3 +741,51 @@ fn completions_and_the_man_page_come_from_the_commands() {
         "the man page lists the commands"
     );
 }
+
+#[test]
+fn global_flags_are_listed_once_at_the_root_and_accepted_after_a_subcommand() {
+    let root = stdout(&run(plugboard().arg("--help")));
+    for flag in ["--cache-dir <", "--token-store <", "--allow-network <"] {
+        assert!(
+            root.contains(flag),
+            "`plugboard --help` lists {flag}:\n{root}"
+        );
+    }
+    for command in [
+        &["invoke", "--help"][..],
+        &["definition", "validate", "--help"],
+        &["actions", "list", "--help"],
+    ] {
+        let help = stdout(&run(plugboard().args(command)));
+        for flag in ["--cache-dir <", "--token-store <", "--allow-network <"] {
+            assert!(!help.contains(flag), "{command:?} repeats {flag}:\n{help}");
+        }
+        assert!(
+            help.contains("plugboard --help"),
+            "{command:?} points to them:\n{help}"
+        );
+    }
+    // Still accepted after the subcommand, on the command line and from the environment.
+    let dir = temp_dir();
+    let (after, from_env) = (dir.path().join("after"), dir.path().join("env"));
+    let output = run(plugboard()
+        .arg("invoke")
+        .arg(&shared().wasm)
+        .args(["list_items", "--dry-run", "--cache-dir"])
+        .arg(&after));
+    assert_success(&output);
+    let output = run(plugboard()
+        .env("PLUGBOARD_CACHE_DIR", &from_env)
+        .arg("invoke")
+        .arg(&shared().wasm)
+        .args(["list_items", "--dry-run"]));
+    assert_success(&output);
+    for cache in [&after, &from_env] {
+        let entries = std::fs::read_dir(cache).map_or(0, Iterator::count);
+        assert!(
+            entries > 0,
+            "the component was cached in {}",
+            cache.display()
+        );
+    }
+}

@@ -177,3 +177,31 @@ fn custom_code_manifests_are_recorded_at_build_and_pinned_by_the_signature() {
     ]);
     assert!(!ok && err.contains("altered"), "{err}");
 }
+
+#[test]
+fn keygen_replaces_a_key_pair_only_with_force() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = dir.path().join("vendor");
+    let (ok, _, err) = plugboard(&["keygen", "-o", path(&key)]);
+    assert!(ok, "{err}");
+    let first = std::fs::read_to_string(key.with_extension("pub")).expect("pub");
+    let (ok, _, err) = plugboard(&["keygen", "-o", path(&key)]);
+    assert!(!ok && err.contains("use --force"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(key.with_extension("pub")).expect("pub"),
+        first
+    );
+    let (ok, _, err) = plugboard(&["keygen", "-o", path(&key), "--force"]);
+    assert!(ok, "{err}");
+    let second = std::fs::read_to_string(key.with_extension("pub")).expect("pub");
+    assert_ne!(first, second, "--force writes a new pair");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(key.with_extension("key"))
+            .expect("key")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the new private key is owner-only");
+    }
+}

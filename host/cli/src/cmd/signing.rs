@@ -13,6 +13,10 @@ pub struct KeygenArgs {
     /// Writes `<NAME>.key` (private, owner-only) and `<NAME>.pub`.
     #[arg(short, long, value_name = "NAME")]
     pub output: PathBuf,
+    /// Overwrite the key pair if it exists (bundles signed with the old key no longer verify
+    /// against the new `.pub`).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Arguments of `plugboard sign`.
@@ -66,7 +70,14 @@ pub fn keygen(args: KeygenArgs) -> Result<ExitCode> {
     let private_path = args.output.with_extension("key");
     let public_path = args.output.with_extension("pub");
     if private_path.exists() {
-        bail!("{} exists; not overwriting a key", private_path.display());
+        if !args.force {
+            bail!(
+                "{} exists; not overwriting a key (use --force to replace it)",
+                private_path.display()
+            );
+        }
+        std::fs::remove_file(&private_path)
+            .with_context(|| format!("cannot replace {}", private_path.display()))?;
     }
     crate::files::write_new_private(&private_path, format!("{private}\n").as_bytes())?;
     crate::files::write_atomically(&public_path, format!("{public}\n").as_bytes())?;
