@@ -432,12 +432,20 @@ async fn rate_limits_per_token_and_settings_from_a_file_and_the_environment() {
         "{err}"
     );
 
-    // Every serve flag has its environment variable, listed by `serve --help`.
-    let help = std::process::Command::new(env!("CARGO_BIN_EXE_plugboard"))
-        .args(["serve", "--help"])
-        .output()
-        .expect("help");
-    let help = String::from_utf8_lossy(&help.stdout);
+    // Every serve flag has its environment variable, listed by `serve --help`; the global
+    // ones (such as --allow-network) by `plugboard --help`.
+    let help_of = |args: &[&str]| {
+        let help = std::process::Command::new(env!("CARGO_BIN_EXE_plugboard"))
+            .args(args)
+            .output()
+            .expect("help");
+        String::from_utf8_lossy(&help.stdout).into_owned()
+    };
+    let root_help = help_of(&["--help"]);
+    for env in ["PLUGBOARD_ALLOW_NETWORK", "PLUGBOARD_CACHE_DIR"] {
+        assert!(root_help.contains(env), "{env} not in plugboard --help");
+    }
+    let help = help_of(&["serve", "--help"]);
     for env in [
         "PLUGBOARD_LISTEN",
         "PLUGBOARD_MAX_INSTANCES",
@@ -447,7 +455,6 @@ async fn rate_limits_per_token_and_settings_from_a_file_and_the_environment() {
         "PLUGBOARD_LOG_FORMAT",
         "PLUGBOARD_PUBLIC_URL",
         "PLUGBOARD_CONFIG",
-        "PLUGBOARD_ALLOW_NETWORK",
     ] {
         assert!(help.contains(env), "{env} not in serve --help");
     }
