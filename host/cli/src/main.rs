@@ -11,6 +11,7 @@ mod cmd;
 mod credentials;
 mod files;
 mod help;
+mod logging;
 
 /// mimalloc: spec reading and conversion allocate millions of small values; it is markedly
 /// faster than the system allocator for that.
@@ -248,7 +249,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => ("info", args.log_format),
         _ => ("off", cmd::serve::LogFormat::Text),
     };
-    init_logging(default_filter, format);
+    logging::init(default_filter, format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -268,25 +269,6 @@ fn main() -> ExitCode {
             }
             ExitCode::FAILURE
         }
-    }
-}
-
-/// Logs to stderr as `format` says, ANSI colours only on a terminal.
-fn init_logging(default_filter: &str, format: cmd::serve::LogFormat) {
-    use std::io::IsTerminal as _;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PLUGBOARD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        cmd::serve::LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .init(),
-        cmd::serve::LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
     }
 }
 
