@@ -399,6 +399,40 @@ fn invalid_rulesets_exit_2_naming_file_line_and_rule() {
     }
 }
 
+/// A spec named through `..` (`../specs/spec.yaml`) is looked up from the directory it is in:
+/// the current directory, which is not among its parents, does not lend it its ruleset.
+#[test]
+fn ruleset_search_resolves_dot_dot_in_the_spec_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let work = dir.path().join("work");
+    let specs = dir.path().join("specs");
+    std::fs::create_dir_all(&work).expect("mkdir");
+    std::fs::create_dir_all(&specs).expect("mkdir");
+    write(&specs, "spec.yaml", RULESET_SPEC);
+    write(
+        &work,
+        ".plugboard-lint.yaml",
+        "rules:\n  operation-operationId: off\n",
+    );
+    let lint = |extra: &[&str]| {
+        plugboard()
+            .args(["lint", "../specs/spec.yaml"])
+            .args(extra)
+            .current_dir(&work)
+            .output()
+            .expect("run plugboard")
+    };
+    let without = lint(&["--no-ruleset"]);
+    let found = lint(&[]);
+    assert_eq!(found.status.code(), Some(1), "{}", stderr(&found));
+    assert!(
+        stdout(&found).contains("error operation-operationId:"),
+        "the current directory's ruleset applied: {}",
+        stdout(&found)
+    );
+    assert_eq!(stdout(&found), stdout(&without));
+}
+
 #[test]
 fn unreadable_or_unparsable_input_exits_2() {
     let output = run(&["lint", "/nonexistent/spec.yaml"]);

@@ -5,7 +5,7 @@
 //! the spec's directory upward, or named with `--ruleset`.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 
 use plugboard_openapi::lint::{
@@ -115,7 +115,18 @@ fn ruleset_path(args: &Args) -> std::io::Result<Option<PathBuf>> {
         std::env::current_dir()?
     } else {
         let spec = std::path::absolute(&args.spec)?;
-        spec.parent().map_or(spec.clone(), Path::to_path_buf)
+        let dir = spec.parent().map_or(spec.clone(), Path::to_path_buf);
+        // `absolute` keeps `..`, and the ancestors of `/a/b/../x` would include `/a/b`, which
+        // is not a parent of the spec: let the file system resolve it. A directory that cannot
+        // be resolved holds no readable spec either (loading it says why).
+        if dir.components().any(|c| c == Component::ParentDir) {
+            match std::fs::canonicalize(&dir) {
+                Ok(dir) => dir,
+                Err(_) => return Ok(None),
+            }
+        } else {
+            dir
+        }
     };
     Ok(start
         .ancestors()
