@@ -41,18 +41,27 @@ pub fn init(default_filter: &str, format: LogFormat) {
 /// Levels per target are all the access log needs, and [`Targets`] checks them once per call
 /// site. [`EnvFilter`] also filters on spans and fields (`[request{route=..}]=debug`), at a
 /// cost on every span entered and left (every poll of every request), so it is used only for
-/// such directives, and for directives `Targets` cannot read (then falling back to the default
-/// when `EnvFilter` cannot either).
+/// such directives, and for directives `Targets` cannot read.
+///
+/// Spaces around a directive and empty directives are dropped first (`EnvFilter` refuses a
+/// directive with a leading space; `Targets` would take it as a target that matches nothing).
+/// `EnvFilter`'s grammar then decides what is valid (`Targets` takes almost any text as a
+/// target): what it refuses falls back to the default.
 fn filters(wanted: Option<&str>, default_filter: &str) -> (Option<Targets>, Option<EnvFilter>) {
+    let wanted = wanted.map(|spec| {
+        spec.split(',')
+            .map(str::trim)
+            .filter(|directive| !directive.is_empty())
+            .collect::<Vec<_>>()
+            .join(",")
+    });
     let spec = wanted
-        .filter(|spec| !spec.trim().is_empty())
+        .as_deref()
+        .filter(|spec| !spec.is_empty() && EnvFilter::try_new(spec).is_ok())
         .unwrap_or(default_filter);
     match spec.parse::<Targets>() {
         Ok(targets) if !spec.contains('[') => (Some(targets), None),
-        _ => (
-            None,
-            Some(EnvFilter::try_new(spec).unwrap_or_else(|_| EnvFilter::new(default_filter))),
-        ),
+        _ => (None, Some(EnvFilter::new(spec))),
     }
 }
 
@@ -80,6 +89,30 @@ mod tests {
         assert!(per_target.would_enable("sqlx::query", &Level::WARN));
         // Empty is unset.
         assert!(targets(Some(" ")).would_enable("x", &Level::INFO));
+    }
+
+    #[test]
+    fn level_directives_read_as_env_filter_reads_them() {
+        // Spaces after a comma, as `RUST_LOG` allows them.
+        let spaced = targets(Some("warn, plugboard_server=debug"));
+        assert!(spaced.would_enable("plugboard_server::ops", &Level::DEBUG));
+        assert!(spaced.would_enable("sqlx::query", &Level::WARN));
+        // A trailing comma adds nothing (not a target that matches everything at trace).
+        let trailing = targets(Some("warn,"));
+        assert!(!trailing.would_enable("sqlx::query", &Level::TRACE));
+        assert!(trailing.would_enable("sqlx::query", &Level::WARN));
+        // What EnvFilter refuses falls back to the default, not to a target that matches nothing.
+        for invalid in ["!bad", "plugboard_server=loud", "info,=debug"] {
+            let fallback = targets(Some(invalid));
+            assert!(
+                fallback.would_enable("plugboard_server::ops", &Level::INFO),
+                "{invalid:?}"
+            );
+            assert!(
+                !fallback.would_enable("plugboard_server::ops", &Level::DEBUG),
+                "{invalid:?}"
+            );
+        }
     }
 
     #[test]
