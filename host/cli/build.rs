@@ -55,20 +55,25 @@ const VENDORED: [(&str, &str); 2] = [
 const WIT_PATH: (&str, &str) = ("path: \"../wit\"", "path: \"wit\"");
 
 /// Writes `$OUT_DIR/vendored_sdk.rs`: `FILES`, (path under `vendor/`, text) for every file of
-/// the vendored crates. A build-script failure here means the SDK changed shape (a new include,
-/// a build script, a dependency outside the vendored crates): teach this function about it.
+/// the vendored crates, and `PACKAGES`, their package names. A build-script failure here means
+/// the SDK changed shape (a new include, a build script, a dependency outside the vendored
+/// crates): teach this function about it.
 fn vendor_sdk() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let workspace = parse(&root.join("Cargo.toml"));
     println!("cargo:rerun-if-changed=../../Cargo.toml");
     let mut files = Vec::new();
+    let mut packages = Vec::new();
     for (folder, vendored) in VENDORED {
         let dir = root.join(folder);
         assert!(
             !dir.join("build.rs").exists(),
             "{folder} has a build script: vendor what it needs"
         );
-        let manifest = standalone(&parse(&dir.join("Cargo.toml")), &workspace, folder);
+        let member = parse(&dir.join("Cargo.toml"));
+        let name = member["package"]["name"].as_str().expect("package.name");
+        packages.push(name.to_string());
+        let manifest = standalone(&member, &workspace, folder);
         files.push((format!("{vendored}/Cargo.toml"), manifest));
         println!("cargo:rerun-if-changed=../../{folder}/Cargo.toml");
         println!("cargo:rerun-if-changed=../../{folder}/src");
@@ -100,6 +105,8 @@ fn vendor_sdk() {
         let _ = writeln!(out, "    ({path:?}, {text:?}),");
     }
     out.push_str("];\n");
+    out.push_str("/// The package names of the vendored crates.\n");
+    let _ = writeln!(out, "pub static PACKAGES: &[&str] = &{packages:?};");
     let target = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("vendored_sdk.rs");
     std::fs::write(&target, out).expect("write vendored_sdk.rs");
 }

@@ -160,3 +160,18 @@ fn the_scaffold_of_an_installed_binary_builds_to_a_signed_bundle_that_runs() {
     let (ok, _, err) = plugboard(&["invoke", signed, "hello", "--input", r#"{"nam": 1}"#]);
     assert!(!ok && err.contains("nam"), "{err}");
 }
+
+#[test]
+fn a_scaffold_is_not_named_as_a_crate_it_vendors() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let plugboard = Path::new(env!("CARGO_BIN_EXE_plugboard"));
+    for name in [
+        "plugboard-guest",
+        "plugboard-manifest",
+        "plugboard_manifest",
+    ] {
+        let (ok, _, err) = run(plugboard, work.path(), &["new", name]);
+        assert!(!ok && err.contains("vendors"), "{name}: {err}");
+        assert!(!work.path().join(name).exists(), "{name} was written");
+    }
+}

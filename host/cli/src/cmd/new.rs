@@ -43,6 +43,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
             args.name
         );
     }
+    // The vendored crates are members of the scaffold's workspace, where a name is taken once.
+    let normalized = |name: &str| name.replace('-', "_");
+    if let Some(package) = vendored::PACKAGES
+        .iter()
+        .find(|package| normalized(package) == normalized(&args.name))
+    {
+        bail!(
+            "`{}` is taken: the scaffold vendors the crate `{package}`; choose another name",
+            args.name
+        );
+    }
     if args.hostname.contains("://") || args.hostname.contains('/') {
         bail!("--hostname takes a host without scheme or path, such as api.example.com");
     }
