@@ -391,10 +391,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Upload(args) => cmd::upload::run(args).await,
         Command::Invoke(args) => {
             let format = args.format;
-            let bundle = args.bundle.clone();
             let result = invoke(args, &host, token_store).await;
             if let (Err(error), Format::Json) = (&result, format) {
-                print_json(&serde_json::json!({"error": invoke_error_json(error, &bundle)}))?;
+                print_json(&serde_json::json!({"error": invoke_error_json(error)}))?;
             }
             done(result)
         }
@@ -522,44 +521,45 @@ async fn invoke(args: InvokeArgs, host: &HostArgs, token_store: Option<PathBuf>)
 
 /// A runtime error with the CLI's advice: which flag or command supplies what is missing.
 fn invoke_error(error: plugboard_runtime::Error, bundle: &Path) -> anyhow::Error {
-    match advice(&error, bundle) {
-        Some(advice) => Advised { error, advice }.into(),
-        None => error.into(),
-    }
+    let advice = advice(&error, bundle);
+    Advised { error, advice }.into()
 }
 
-/// A runtime error and the CLI's advice on it; shown as `error; advice`.
+/// An error of the call itself (not of loading the bundle or reading a flag) and the CLI's
+/// advice on it, if any; shown as `error; advice`.
 #[derive(Debug)]
 struct Advised {
     error: plugboard_runtime::Error,
-    advice: String,
+    advice: Option<String>,
 }
 
 impl std::fmt::Display for Advised {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}; {}", self.error, self.advice)
+        match &self.advice {
+            Some(advice) => write!(f, "{}; {advice}", self.error),
+            None => write!(f, "{}", self.error),
+        }
     }
 }
 
-impl std::error::Error for Advised {}
+impl std::error::Error for Advised {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.error)
+    }
+}
 
-/// A failed `invoke` as JSON: a runtime error as [`plugboard_runtime::Error::to_json`] says,
-/// with the CLI's advice as `hint`; any other failure (a flag, a file, the input, a refused
-/// signature: the call never started) is kind `usage` with the message.
-fn invoke_error_json(error: &anyhow::Error, bundle: &Path) -> serde_json::Value {
-    let (runtime_error, hint) = match error.downcast_ref::<Advised>() {
-        Some(advised) => (Some(&advised.error), Some(advised.advice.clone())),
-        None => {
-            let runtime_error = error.downcast_ref::<plugboard_runtime::Error>();
-            (runtime_error, runtime_error.and_then(|e| advice(e, bundle)))
-        }
-    };
-    let Some(runtime_error) = runtime_error else {
+/// A failed `invoke` as JSON: an error of the call as [`plugboard_runtime::Error::to_json`]
+/// says, with the CLI's advice as `hint`; any other failure (a flag, a file, the input, a
+/// bundle that does not load, a refused signature: the call never started) is kind `usage`
+/// with the message stderr shows. Only the errors [`invoke_error`] made are the call's: a
+/// runtime error under a context (`cannot load X: ...`) is not.
+fn invoke_error_json(error: &anyhow::Error) -> serde_json::Value {
+    let Some(advised) = error.downcast_ref::<Advised>() else {
         return serde_json::json!({"kind": "usage", "message": format!("{error:#}")});
     };
-    let mut json = runtime_error.to_json();
-    if let (Some(hint), Some(object)) = (hint, json.as_object_mut()) {
-        object.insert("hint".into(), hint.into());
+    let mut json = advised.error.to_json();
+    if let (Some(hint), Some(object)) = (&advised.advice, json.as_object_mut()) {
+        object.insert("hint".into(), hint.clone().into());
     }
     json
 }

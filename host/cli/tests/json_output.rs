@@ -629,3 +629,25 @@ fn invoke_json_errors_before_the_call_are_usage() {
         "{error:#}"
     );
 }
+
+/// A bundle that cannot be loaded is a failure before the call (`usage`), and the JSON
+/// message is the whole error stderr shows, naming the file.
+#[test]
+fn invoke_json_of_a_bundle_that_does_not_load_is_usage_naming_the_file() {
+    let shared = shared();
+    let dir = temp_dir();
+    let truncated = dir.path().join("truncated.wasm");
+    let bytes = std::fs::read(&shared.wasm).expect("read the component");
+    std::fs::write(&truncated, &bytes[..bytes.len().min(5000)]).expect("write");
+    let output = invoke_json(&truncated, "status", &[]);
+    let error = invoke_error(&output);
+    assert_eq!(error["kind"], "usage", "{error:#}");
+    let message = error["message"].as_str().expect("a message");
+    assert!(message.starts_with("cannot load "), "{error:#}");
+    assert!(message.contains("truncated.wasm"), "{error:#}");
+    assert_eq!(
+        format!("error: {message}\n"),
+        stderr(&output),
+        "the JSON message is the human one"
+    );
+}
