@@ -36,6 +36,11 @@ impl Scrubber {
         for secret in secrets {
             needles.push(secret.to_string());
             needles.push(url::form_urlencoded::byte_serialize(secret.as_bytes()).collect());
+            // Echoed inside a JSON body: escaped as JSON (`"` and `\` and control characters),
+            // and with `/` as `\/` too, as PHP and others write it by default.
+            let escaped = json_escaped(secret);
+            needles.push(escaped.replace('/', "\\/"));
+            needles.push(escaped);
         }
         if let (Some(user), Some(password)) =
             (credentials.get("username"), credentials.get("password"))
@@ -133,6 +138,12 @@ impl Scrubber {
     }
 }
 
+/// `text` as it appears between the quotes of a JSON string.
+fn json_escaped(text: &str) -> String {
+    let quoted = Value::String(text.to_string()).to_string();
+    quoted[1..quoted.len() - 1].to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +182,19 @@ mod tests {
             message: "GET /x".into(),
         }));
         assert!(!error.to_string().contains("pw-1234"), "{error}");
+    }
+
+    #[test]
+    fn a_credential_echoed_in_json_with_escapes_is_replaced() {
+        let credentials: Credentials = [("api_key", "k/9\\q\"z+w==")].into_iter().collect();
+        let scrub = Scrubber::new(&credentials, &[]);
+        // As serde writes it, and as PHP's json_encode writes it (`/` escaped too).
+        for body in [
+            r#"{"error":"bad key k/9\\q\"z+w=="}"#,
+            r#"{"error":"bad key k\/9\\q\"z+w=="}"#,
+        ] {
+            let text = scrub.text(body);
+            assert_eq!(text, r#"{"error":"bad key [redacted]"}"#, "{body}");
+        }
     }
 }
