@@ -62,7 +62,9 @@ def build():
         ["cargo", "build", "--quiet", "-p", "plugboard-cli", "-p", "plugboard-tests",
          "--bin", "plugboard", "--bin", "demo-api"],
         cwd=ROOT, check=True)
-    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    # Cargo reads a relative CARGO_TARGET_DIR from ROOT; PATH must not hold a relative directory
+    # (a block that cd's would lose the binaries).
+    target = ROOT / os.environ.get("CARGO_TARGET_DIR", "target")
     return target / "debug"
 
 
@@ -85,12 +87,14 @@ def run(text, bin_dir, timeout):
         except subprocess.TimeoutExpired:
             code = 124
             note = f"\n(timed out after {timeout} s)\n".encode()
-        # What the block started in the background (servers) ends with it.
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait()
+        finally:
+            # What the block started in the background (servers) ends with it, also when this
+            # script is interrupted (the block's own session gets no Ctrl-C from the terminal).
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.wait()
         log.seek(0)
         output = log.read() + note
     shutil.rmtree(scratch, ignore_errors=True)
@@ -98,6 +102,8 @@ def run(text, bin_dir, timeout):
 
 
 def main(argv):
+    # SIGTERM (a cancelled CI job) unwinds like Ctrl-C, so a running block's processes go too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     listing = "--list" in argv
     names = [a for a in argv if a != "--list"]
     if any(a.startswith("-") for a in names):
@@ -106,9 +112,10 @@ def main(argv):
     if names:
         files = [Path(n).resolve() for n in names]
     else:
-        tracked = subprocess.run(["git", "ls-files", "*.md"], cwd=ROOT, check=True,
-                                 capture_output=True, text=True).stdout.split()
-        files = [ROOT / f for f in tracked]
+        # NUL-separated: names with spaces or non-ASCII letters as they are (not quoted).
+        tracked = subprocess.run(["git", "ls-files", "-z", "*.md"], cwd=ROOT, check=True,
+                                 capture_output=True).stdout
+        files = [ROOT / os.fsdecode(f) for f in tracked.split(b"\0") if f]
     timeout = int(os.environ.get("BLOCK_TIMEOUT", "600"))
     found = [(f, *b) for f in files for b in blocks(f) if b[1] in RUNNABLE]
     if listing:
