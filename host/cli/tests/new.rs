@@ -175,3 +175,33 @@ fn a_scaffold_is_not_named_as_a_crate_it_vendors() {
         assert!(!work.path().join(name).exists(), "{name} was written");
     }
 }
+
+#[test]
+fn a_hostname_that_is_not_a_host_is_refused_before_anything_is_written() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let plugboard = Path::new(env!("CARGO_BIN_EXE_plugboard"));
+    // Each would have been pasted into the generated source, which then would not compile.
+    for hostname in [
+        "a{b",
+        "a\"b.example.com",
+        "https://api.example.com",
+        "api.example.com/v1",
+    ] {
+        let (ok, _, err) = run(
+            plugboard,
+            work.path(),
+            &["new", "scaffold", "--hostname", hostname],
+        );
+        assert!(!ok && err.contains("--hostname"), "{hostname}: {err}");
+        assert!(
+            !work.path().join("scaffold").exists(),
+            "{hostname}: written"
+        );
+    }
+    let (ok, _, err) = run(
+        plugboard,
+        work.path(),
+        &["new", "scaffold", "--hostname", "api.example.com:8443"],
+    );
+    assert!(ok, "{err}");
+}

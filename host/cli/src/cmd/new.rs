@@ -54,8 +54,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
             args.name
         );
     }
-    if args.hostname.contains("://") || args.hostname.contains('/') {
-        bail!("--hostname takes a host without scheme or path, such as api.example.com");
+    // The host goes into the generated source as a string literal: only what the manifest
+    // accepts as a host (letters, digits, `-`, `.`, an optional `:port`) gets there.
+    if let Err(problem) = plugboard_manifest::rules::HostPort::parse(&args.hostname) {
+        bail!(
+            "--hostname {}: {problem} (a host such as api.example.com)",
+            args.hostname
+        );
     }
     let root = args.dir.join(&args.name);
     if root.exists() {
