@@ -2,7 +2,8 @@
 //! fields, and for errors the host raised itself (not the component) a `cause` with its own
 //! fields.
 
-use plugboard_manifest::Failure;
+use std::borrow::Cow;
+
 use serde_json::{Map, Value, json};
 
 use crate::Error;
@@ -12,9 +13,10 @@ impl Error {
     /// `invalid-input`, `upstream-status`, `transport`, `denied`, `limit-exceeded` or
     /// `internal`. The host's own errors take the case that fits them (a time limit is
     /// `limit-exceeded`, missing credentials are `denied`, a crash is `internal`).
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Error::Guest(failure) => failure_kind(failure),
+    pub fn kind(&self) -> Cow<'static, str> {
+        Cow::Borrowed(match self {
+            // The WIT case names are `Failure`'s own kinds, written with `-`.
+            Error::Guest(failure) => return Cow::Owned(failure.kind().replace('_', "-")),
             Error::UnknownAction { .. } | Error::InvalidBody { .. } | Error::Hostname(_) => {
                 "invalid-input"
             }
@@ -29,7 +31,7 @@ impl Error {
             | Error::Describe(_)
             | Error::Trap { .. }
             | Error::BadOutput(_) => "internal",
-        }
+        })
     }
 
     /// Which of the host's errors this is, kebab-case (`timeout`, `memory-limit`,
@@ -69,7 +71,7 @@ impl Error {
                 Ok(Value::Object(object)) => object,
                 _ => Map::new(),
             };
-            object.insert("kind".into(), json!(failure_kind(failure)));
+            object.insert("kind".into(), json!(self.kind()));
             return Value::Object(object);
         }
         let mut object = Map::new();
@@ -105,23 +107,12 @@ fn millis(duration: std::time::Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// The WIT case of a component's failure, kebab-case.
-fn failure_kind(failure: &Failure) -> &'static str {
-    match failure {
-        Failure::InvalidInput { .. } => "invalid-input",
-        Failure::UpstreamStatus { .. } => "upstream-status",
-        Failure::Transport { .. } => "transport",
-        Failure::Denied { .. } => "denied",
-        Failure::LimitExceeded { .. } => "limit-exceeded",
-        Failure::Internal { .. } => "internal",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
     use super::*;
+    use plugboard_manifest::Failure;
 
     #[test]
     fn a_component_failure_is_its_wit_case_with_its_fields() {
