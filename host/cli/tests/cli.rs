@@ -5,6 +5,10 @@
 //! compiled once into a shared cache dir under `CARGO_TARGET_TMPDIR`); tests that need files of
 //! their own use a fresh temp dir.
 
+mod common;
+
+use common::{command as plugboard, stderr, stdout};
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -17,24 +21,8 @@ use serde_json::{Value, json};
 /// The API key the shared test API accepts.
 const API_KEY: &str = "cli-test-key-7f3a9c";
 
-fn plugboard() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_plugboard"));
-    // Never fall back to the user's cache dir or an inherited setting.
-    command.env_remove("PLUGBOARD_CACHE_DIR");
-    command.stdin(Stdio::null());
-    command
-}
-
 fn run(command: &mut Command) -> Output {
     command.output().expect("run plugboard")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// Panics with both streams unless the command succeeded.

@@ -2,8 +2,12 @@
 //! the errors of `invoke` print one JSON object on stdout that a script can read, and `human`
 //! (the default) prints what it always did.
 
+mod common;
+
+use common::{command as plugboard, output as run, stderr};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::OnceLock;
 
 use plugboard_tests::api::{AuthCheck, TestApi};
@@ -11,21 +15,6 @@ use serde_json::{Value, json};
 
 /// The API key the test API accepts.
 const API_KEY: &str = "json-output-key-41c7";
-
-fn plugboard() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_plugboard"));
-    command.env_remove("PLUGBOARD_CACHE_DIR");
-    command.stdin(Stdio::null());
-    command
-}
-
-fn run(args: &[&str]) -> Output {
-    plugboard().args(args).output().expect("run plugboard")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 /// Stdout as JSON, or a panic showing both streams.
 fn json_stdout(output: &Output) -> Value {

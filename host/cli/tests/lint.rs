@@ -1,21 +1,14 @@
 //! `plugboard lint` and `plugboard clean` end to end: exit codes, the three formats, and clean
 //! writing a repaired file (same format as the input) while listing every change.
 
+mod common;
+
+use common::{command as plugboard, output as run, stderr, stdout};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 
 use serde_json::Value;
-
-fn plugboard() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_plugboard"));
-    command.env_remove("PLUGBOARD_CACHE_DIR");
-    command.stdin(Stdio::null());
-    command
-}
-
-fn run(args: &[&str]) -> Output {
-    plugboard().args(args).output().expect("run plugboard")
-}
 
 fn fixture(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -23,14 +16,6 @@ fn fixture(name: &str) -> String {
         .join(name)
         .to_string_lossy()
         .into_owned()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {

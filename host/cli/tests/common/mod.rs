@@ -21,6 +21,30 @@ pub fn plugboard(args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// A `plugboard` command that reads no stdin and never falls back to the user's cache dir or
+/// an inherited cache setting.
+pub fn command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_plugboard"));
+    command.env_remove("PLUGBOARD_CACHE_DIR");
+    command.stdin(Stdio::null());
+    command
+}
+
+/// Runs [`command`] with `args` to the end.
+pub fn output(args: &[&str]) -> std::process::Output {
+    command().args(args).output().expect("run plugboard")
+}
+
+/// Standard output, lossily decoded.
+pub fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Standard error, lossily decoded.
+pub fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 /// A path as a command-line argument.
 #[allow(clippy::unwrap_used)]
 pub fn path(p: &Path) -> &str {
