@@ -148,27 +148,21 @@ fn main() -> anyhow::Result<()> {
         }
         // Each kind of call alternates with the native request in a pass of its own: a fresh
         // instantiation right before a warm call would leave it caches the fresh one spoiled.
-        let mut fresh = Vec::new();
-        let mut native_fresh_pass = Vec::new();
-        for _ in 0..iterations {
-            let started = Instant::now();
-            runtime
-                .invoke(&small, "action_00001", &input, &options)
-                .await?;
-            fresh.push(started.elapsed());
-            native_fresh_pass.push(native_get(&client, &url).await?);
-        }
-        let mut warm = Vec::new();
-        let mut native = Vec::new();
-        for _ in 0..iterations {
-            let started = Instant::now();
-            warm_runtime
-                .invoke(&warm_small, "action_00001", &input, &options)
-                .await?;
-            warm.push(started.elapsed());
-            native.push(native_get(&client, &url).await?);
-        }
-        native.extend(native_fresh_pass);
+        let pass = async |runtime: &Runtime, bundle: &plugboard_runtime::Bundle| {
+            let (mut calls, mut natives) = (Vec::new(), Vec::new());
+            for _ in 0..iterations {
+                let started = Instant::now();
+                runtime
+                    .invoke(bundle, "action_00001", &input, &options)
+                    .await?;
+                calls.push(started.elapsed());
+                natives.push(native_get(&client, &url).await?);
+            }
+            anyhow::Ok((calls, natives))
+        };
+        let (fresh, mut native) = pass(&runtime, &small).await?;
+        let (warm, native_warm_pass) = pass(&warm_runtime, &warm_small).await?;
+        native.extend(native_warm_pass);
 
         let held_count = if quick { 100 } else { 1_000 };
         let before = (rss_bytes()?, private_dirty_bytes()?);
