@@ -29,20 +29,20 @@ fn main() {
     {
         println!("cargo:rerun-if-changed={file}");
     }
-    let lock = std::fs::read_to_string("../../Cargo.lock").unwrap_or_default();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let lock = parse(&root.join("Cargo.lock"));
     let wasmtime = lock
-        .split("[[package]]")
-        .find(|package| package.contains("\nname = \"wasmtime\"\n"))
-        .and_then(|package| {
-            package
-                .lines()
-                .find_map(|line| line.strip_prefix("version = \""))
-        })
-        .map(|version| version.trim_end_matches('"').to_string())
-        .unwrap_or_else(|| "unknown".into());
+        .get("package")
+        .and_then(toml::Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|package| package.get("name").and_then(toml::Value::as_str) == Some("wasmtime"))
+        .and_then(|package| package.get("version")?.as_str())
+        .unwrap_or("unknown")
+        .to_string();
     println!("cargo:rustc-env=PLUGBOARD_WASMTIME={wasmtime}");
     println!("cargo:rerun-if-changed=../../Cargo.lock");
-    vendor_sdk();
+    vendor_sdk(&root);
 }
 
 /// The crates `plugboard new` vendors: (folder in the workspace, folder under `vendor/`).
@@ -58,8 +58,7 @@ const WIT_PATH: (&str, &str) = ("path: \"../wit\"", "path: \"wit\"");
 /// the vendored crates, and `PACKAGES`, their package names. A build-script failure here means
 /// the SDK changed shape (a new include, a build script, a dependency outside the vendored
 /// crates): teach this function about it.
-fn vendor_sdk() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+fn vendor_sdk(root: &Path) {
     let workspace = parse(&root.join("Cargo.toml"));
     println!("cargo:rerun-if-changed=../../Cargo.toml");
     let mut files = Vec::new();
