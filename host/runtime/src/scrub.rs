@@ -37,10 +37,13 @@ impl Scrubber {
             needles.push(secret.to_string());
             needles.push(url::form_urlencoded::byte_serialize(secret.as_bytes()).collect());
             // Echoed inside a JSON body: escaped as JSON (`"` and `\` and control characters),
-            // and with `/` as `\/` too, as PHP and others write it by default.
-            let escaped = json_escaped(secret);
-            needles.push(escaped.replace('/', "\\/"));
-            needles.push(escaped);
+            // and with `/` as `\/` too, as PHP and others write it by default. Only for a secret
+            // that has such a character (most have none; this runs on every call).
+            if secret.contains(['/', '"', '\\']) || secret.contains(char::is_control) {
+                let escaped = json_escaped(secret);
+                needles.push(escaped.replace('/', "\\/"));
+                needles.push(escaped);
+            }
         }
         if let (Some(user), Some(password)) =
             (credentials.get("username"), credentials.get("password"))
