@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use plugboard_definition::Definition;
-use plugboard_runtime::{InvokeOptions, Runtime, RuntimeConfig};
+use plugboard_runtime::{InvokeOptions, Replay, Runtime, RuntimeConfig, Tap};
 use plugboard_tests::api::{AuthCheck, TestApi};
 use serde_json::json;
 
@@ -78,18 +78,20 @@ fn main() -> anyhow::Result<()> {
         let input = json!({"id": "x"}).to_string();
         let bad_input = json!({"nope": 1}).to_string();
         if let Ok(mode) = std::env::var("BENCH_PROFILE") {
+            eprintln!("{mode}: the loop starts (5 s)");
             // A loop to run under `perf record` or `perf stat`: `refused` has no HTTP, `call`
-            // does, `native` makes the same GET with reqwest. Each prints its calls per second.
-            let started = Instant::now();
+            // does, `replay` answers from a recording, `native` makes the same GET with
+            // reqwest. Each prints its calls per second and CPU time per call.
             let mut calls = 0u64;
             if mode == "native" {
                 let url = format!("{}/echo/a1/x", api.base_url());
                 let client = reqwest::Client::new();
-                while started.elapsed() < Duration::from_secs(5) {
+                let started = (Instant::now(), cpu_ticks()?);
+                while started.0.elapsed() < Duration::from_secs(5) {
                     native_get(&client, &url).await?;
                     calls += 1;
                 }
-                eprintln!("{mode}: {:.0} calls/s", calls as f64 / 5.0);
+                print_profile(&mode, calls, started)?;
                 std::process::exit(0);
             }
             let input = if mode == "refused" {
@@ -102,12 +104,32 @@ fn main() -> anyhow::Result<()> {
             } else {
                 (&warm_runtime, &warm_small)
             };
-            let started = Instant::now();
-            while started.elapsed() < Duration::from_secs(5) {
+            if mode == "replay" {
+                // The whole call without the network: the upstream's answer comes from a
+                // recording, so what is left is the component and the host's own work.
+                let (result, exchanges) = runtime
+                    .invoke_tapped(small, "action_00001", input, &options, Tap::Record)
+                    .await;
+                result?;
+                let started = (Instant::now(), cpu_ticks()?);
+                while started.0.elapsed() < Duration::from_secs(5) {
+                    // (Building the replay takes well under a microsecond.)
+                    let tap = Tap::Replay(Replay::new(exchanges.clone()));
+                    let (result, _) = runtime
+                        .invoke_tapped(small, "action_00001", input, &options, tap)
+                        .await;
+                    result?;
+                    calls += 1;
+                }
+                print_profile(&mode, calls, started)?;
+                std::process::exit(0);
+            }
+            let started = (Instant::now(), cpu_ticks()?);
+            while started.0.elapsed() < Duration::from_secs(5) {
                 let _ = runtime.invoke(small, "action_00001", input, &options).await;
                 calls += 1;
             }
-            eprintln!("{mode}: {:.0} calls/s", calls as f64 / 5.0);
+            print_profile(&mode, calls, started)?;
             std::process::exit(0);
         }
         for _ in 0..20 {
@@ -295,7 +317,6 @@ fn private_dirty_bytes() -> anyhow::Result<usize> {
     Ok(kib * 1024)
 }
 
-/// Resident set size of this process, from /proc/self/statm.
 /// One GET with reqwest and a JSON parse of the body, as an action does it; its duration.
 async fn native_get(client: &reqwest::Client, url: &str) -> anyhow::Result<Duration> {
     let started = Instant::now();
@@ -310,6 +331,41 @@ async fn native_get(client: &reqwest::Client, url: &str) -> anyhow::Result<Durat
     Ok(started.elapsed())
 }
 
+/// Prints a profiling loop's calls per second and the process's CPU time per call (user and
+/// kernel, test server included) since `started`.
+fn print_profile(mode: &str, calls: u64, started: (Instant, (u64, u64))) -> anyhow::Result<()> {
+    let seconds = started.0.elapsed().as_secs_f64();
+    let (user, system) = cpu_ticks()?;
+    // /proc/self/stat counts in clock ticks of 10 ms (USER_HZ = 100 on Linux).
+    let per_call = |ticks: u64| ticks as f64 * 10_000.0 / calls.max(1) as f64;
+    eprintln!(
+        "{mode}: {:.0} calls/s, CPU per call {:.0} us user + {:.0} us kernel",
+        calls as f64 / seconds,
+        per_call(user - started.1.0),
+        per_call(system - started.1.1),
+    );
+    Ok(())
+}
+
+/// This process's CPU time so far, user and kernel, in clock ticks (from /proc/self/stat).
+fn cpu_ticks() -> anyhow::Result<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    // Fields after the command name (which may hold spaces, so split after its `)`).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // utime and stime are fields 14 and 15 of the line: 11 and 12 (from 0) after the name.
+    let field = |index: usize| -> anyhow::Result<u64> {
+        Ok(fields
+            .get(index)
+            .ok_or_else(|| anyhow::anyhow!("unexpected /proc/self/stat"))?
+            .parse()?)
+    };
+    Ok((field(11)?, field(12)?))
+}
+
+/// Resident set size of this process, from /proc/self/statm.
 fn rss_bytes() -> anyhow::Result<usize> {
     let statm = std::fs::read_to_string("/proc/self/statm")?;
     let pages: usize = statm
