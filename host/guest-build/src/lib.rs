@@ -1,5 +1,5 @@
 //! Build-script helper: compiles a guest crate of this workspace to a `wasm32-wasip2`
-//! component with the `guest` profile (small, `panic = "abort"`).
+//! component with the `guest` profile (optimised, LTO, stripped, `panic = "abort"`).
 //!
 //! The nested cargo uses its own target directory (`<target>/guest`) so it never waits on the
 //! outer build's lock, and it is shared by every build script so each guest is built once.

@@ -182,6 +182,10 @@ impl Runtime {
         let setup = |e: wasmtime::Error| Error::Setup(format!("{e:#}"));
         let mut wasm = Config::new();
         wasm.wasm_component_model(true).epoch_interruption(true);
+        // For profiling: `perf` then names the guest's functions (from a perf map in /tmp).
+        if std::env::var_os("PLUGBOARD_PERFMAP").is_some() {
+            wasm.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         if config.pooling {
             let mut pool = PoolingAllocationConfig::default();
             // Warm instances hold their slots between calls: the pool has room for them
