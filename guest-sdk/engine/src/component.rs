@@ -66,8 +66,12 @@ struct Engine;
 impl bindings::Guest for Engine {
     fn invoke(action_id: String, input: String) -> Result<String, wit::Error> {
         let table = table()?;
-        let output = crate::invoke(&table, &action_id, &input, &mut HostTransport)?;
-        serde_json::to_string(&output).map_err(|e| wit::Error::Internal(e.to_string()))
+        Ok(crate::invoke(
+            &table,
+            &action_id,
+            &input,
+            &mut HostTransport,
+        )?)
     }
 }
 

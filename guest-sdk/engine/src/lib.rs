@@ -66,13 +66,14 @@ pub trait Transport {
     }
 }
 
-/// Runs one action of `table` with a JSON input (an object; empty text means `{}`).
+/// Runs one action of `table` with a JSON input (an object; empty text means `{}`); returns
+/// the output as JSON text.
 pub fn invoke(
     table: &table::Table<'_>,
     action_id: &str,
     input: &str,
     transport: &mut dyn Transport,
-) -> Result<Value, Failure> {
+) -> Result<String, Failure> {
     let record = table
         .record(action_id)?
         .ok_or_else(|| Failure::invalid_input(format!("unknown action `{action_id}`")))?;
@@ -93,11 +94,12 @@ pub fn invoke(
     };
     let prepared = request::prepare(&meta, &record, &input)?;
     if record.paginated {
-        paginate::run(
+        let pages = paginate::run(
             record.pagination.as_ref().unwrap_or(&meta.pagination),
             prepared,
             transport,
-        )
+        )?;
+        serde_json::to_string(&pages).map_err(|e| Failure::internal(e.to_string()))
     } else {
         let response = transport.send(prepared.to_request(&[])?)?;
         request::check_status(&prepared.method, &prepared.display_path, &response)?;

@@ -408,15 +408,20 @@ fn floor_char_boundary(bytes: &[u8], max: usize) -> usize {
     end
 }
 
-/// The body of a non-paginated response as JSON: JSON as it is; an empty body as `null`;
-/// UTF-8 text as a string; other bytes as `{"content_type": ..., "base64": ...}`. A body that
-/// claims to be JSON (`application/json`, `...+json`) but is not is an error, not text.
-pub fn body_to_json(response: &HttpResponse) -> Result<Value, Failure> {
+/// The body of a non-paginated response as JSON text: JSON as it came (checked, not parsed
+/// into a tree and written again); an empty body as `null`; UTF-8 text as a string; other
+/// bytes as `{"content_type": ..., "base64": ...}`. A body that claims to be JSON
+/// (`application/json`, `...+json`) but is not is an error, not text.
+pub fn body_to_json(response: &HttpResponse) -> Result<String, Failure> {
     if response.body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Null);
+        return Ok("null".to_string());
     }
-    let error = match serde_json::from_slice(&response.body) {
-        Ok(value) => return Ok(value),
+    let error = match serde_json::from_slice::<Checked>(&response.body) {
+        // Valid JSON is UTF-8 throughout (strings are checked, the rest is ASCII).
+        Ok(Checked) => match std::str::from_utf8(&response.body) {
+            Ok(text) => return Ok(text.to_string()),
+            Err(error) => return Err(Failure::internal(format!("upstream JSON: {error}"))),
+        },
         Err(error) => error,
     };
     let content_type = response.header("content-type").unwrap_or("");
@@ -426,13 +431,62 @@ pub fn body_to_json(response: &HttpResponse) -> Result<Value, Failure> {
             "the upstream answered `{essence}` that is not valid JSON: {error}"
         )));
     }
-    Ok(match std::str::from_utf8(&response.body) {
+    let value = match std::str::from_utf8(&response.body) {
         Ok(text) => Value::String(text.to_string()),
         Err(_) => serde_json::json!({
             "content_type": response.header("content-type"),
             "base64": base64::engine::general_purpose::STANDARD.encode(&response.body),
         }),
-    })
+    };
+    Ok(value.to_string())
+}
+
+/// Any JSON value, checked and dropped: it deserializes a document exactly as parsing it into
+/// a [`Value`] would (grammar, depth limit, string escapes and UTF-8, number range) without
+/// building anything, so the host's parse of text that passed cannot fail.
+/// (`serde::de::IgnoredAny` skips strings without checking their escapes.)
+struct Checked;
+
+impl<'de> serde::Deserialize<'de> for Checked {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Checked, D::Error> {
+        deserializer.deserialize_any(CheckedVisitor)
+    }
+}
+
+struct CheckedVisitor;
+
+impl<'de> serde::de::Visitor<'de> for CheckedVisitor {
+    type Value = Checked;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_unit<E>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+        while map.next_entry::<Checked, Checked>()?.is_some() {}
+        Ok(Checked)
+    }
 }
 
 #[cfg(test)]
@@ -654,17 +708,58 @@ mod tests {
             headers: vec![("content-type".into(), ct.into())],
             body: body.to_vec(),
         };
-        assert_eq!(body_to_json(&r(b"", "")).unwrap(), Value::Null);
+        let json = |response: &HttpResponse| -> Value {
+            serde_json::from_str(&body_to_json(response).unwrap()).unwrap()
+        };
+        assert_eq!(json(&r(b"", "")), Value::Null);
+        assert_eq!(json(&r(b" \n", "application/json")), Value::Null);
         assert!(body_to_json(&r(b"{\"a\": [1", "application/json; charset=utf-8")).is_err());
+        // JSON passes as it came, spacing and key order included.
         assert_eq!(
-            body_to_json(&r(b"{\"a\":1}", "application/json")).unwrap(),
-            json!({"a": 1})
+            body_to_json(&r(
+                b"{\"b\": 1, \"a\": [true, null, \"\\u00e9\"]}",
+                "application/json"
+            ))
+            .unwrap(),
+            "{\"b\": 1, \"a\": [true, null, \"\\u00e9\"]}"
         );
-        assert_eq!(body_to_json(&r(b"hi", "text/plain")).unwrap(), json!("hi"));
+        assert_eq!(json(&r(b"hi", "text/plain")), json!("hi"));
         assert_eq!(
-            body_to_json(&r(&[0xff, 0x00], "application/octet-stream")).unwrap(),
+            json(&r(&[0xff, 0x00], "application/octet-stream")),
             json!({"content_type": "application/octet-stream", "base64": "/wA="})
         );
+    }
+
+    #[test]
+    fn only_json_a_value_parse_accepts_passes_as_json() {
+        let r = |body: &[u8], ct: &str| HttpResponse {
+            status: 200,
+            headers: vec![("content-type".into(), ct.into())],
+            body: body.to_vec(),
+        };
+        // Each of these is refused by a parse into a value, so it must not pass as JSON: a lone
+        // surrogate escape, a bad escape, invalid UTF-8 in a string, a number out of range,
+        // nesting past the depth limit, trailing text.
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        for body in [
+            &b"\"\\ud800\""[..],
+            b"\"\\q\"",
+            b"\"\xff\"",
+            b"1e400",
+            deep.as_bytes(),
+            b"{} x",
+        ] {
+            assert!(serde_json::from_slice::<Value>(body).is_err());
+            assert!(
+                body_to_json(&r(body, "application/json")).is_err(),
+                "{body:?}"
+            );
+            // As text, not as JSON, when the upstream does not claim JSON.
+            if let Ok(text) = body_to_json(&r(body, "text/plain")) {
+                assert!(text.starts_with('"') || text.starts_with('{'), "{text}");
+                serde_json::from_str::<Value>(&text).unwrap();
+            }
+        }
     }
 
     #[test]
