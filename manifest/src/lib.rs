@@ -16,6 +16,7 @@
 mod auth;
 mod check;
 mod failure;
+pub mod json;
 pub mod packed;
 pub mod rules;
 pub mod section;

@@ -416,9 +416,9 @@ pub fn body_to_json(response: &HttpResponse) -> Result<String, Failure> {
     if response.body.iter().all(u8::is_ascii_whitespace) {
         return Ok("null".to_string());
     }
-    let error = match serde_json::from_slice::<Checked>(&response.body) {
+    let error = match plugboard_manifest::json::check(&response.body) {
         // Valid JSON is UTF-8 throughout (strings are checked, the rest is ASCII).
-        Ok(Checked) => match std::str::from_utf8(&response.body) {
+        Ok(()) => match std::str::from_utf8(&response.body) {
             Ok(text) => return Ok(text.to_string()),
             Err(error) => return Err(Failure::internal(format!("upstream JSON: {error}"))),
         },
@@ -439,54 +439,6 @@ pub fn body_to_json(response: &HttpResponse) -> Result<String, Failure> {
         }),
     };
     Ok(value.to_string())
-}
-
-/// Any JSON value, checked and dropped: it deserializes a document exactly as parsing it into
-/// a [`Value`] would (grammar, depth limit, string escapes and UTF-8, number range) without
-/// building anything, so the host's parse of text that passed cannot fail.
-/// (`serde::de::IgnoredAny` skips strings without checking their escapes.)
-struct Checked;
-
-impl<'de> serde::Deserialize<'de> for Checked {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Checked, D::Error> {
-        deserializer.deserialize_any(CheckedVisitor)
-    }
-}
-
-struct CheckedVisitor;
-
-impl<'de> serde::de::Visitor<'de> for CheckedVisitor {
-    type Value = Checked;
-
-    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
-        Ok(Checked)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
-        Ok(Checked)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
-        Ok(Checked)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Checked, E> {
-        Ok(Checked)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Checked, E> {
-        Ok(Checked)
-    }
-    fn visit_unit<E>(self) -> Result<Checked, E> {
-        Ok(Checked)
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
-        while seq.next_element::<Checked>()?.is_some() {}
-        Ok(Checked)
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
-        while map.next_entry::<Checked, Checked>()?.is_some() {}
-        Ok(Checked)
-    }
 }
 
 #[cfg(test)]

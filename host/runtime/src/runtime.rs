@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use serde_json::value::RawValue;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
@@ -355,11 +356,7 @@ impl Runtime {
             .0
     }
 
-    /// [`Runtime::invoke`] with its outbound requests handled by `tap`: kept, shown without
-    /// being sent, or answered from a recording. Returns the call's result and the exchanges
-    /// kept (credentials redacted), even when the call failed. A call that sends nothing (a
-    /// dry run, a replay) needs no credentials: placeholders stand in for missing ones (applied,
-    /// then redacted, like real ones).
+    /// [`Runtime::invoke_tapped_raw`] with the output parsed.
     pub async fn invoke_tapped(
         &self,
         bundle: &Bundle,
@@ -368,6 +365,31 @@ impl Runtime {
         options: &InvokeOptions,
         tap: crate::Tap,
     ) -> (Result<serde_json::Value>, Vec<crate::Exchange>) {
+        let (result, exchanges) = self
+            .invoke_tapped_raw(bundle, action_id, input, options, tap)
+            .await;
+        let result = result.and_then(|output| {
+            serde_json::from_str(output.get()).map_err(|e| Error::BadOutput(e.to_string()))
+        });
+        (result, exchanges)
+    }
+
+    /// [`Runtime::invoke`] with its outbound requests handled by `tap`: kept, shown without
+    /// being sent, or answered from a recording. Returns the call's result and the exchanges
+    /// kept (credentials redacted), even when the call failed. A call that sends nothing (a
+    /// dry run, a replay) needs no credentials: placeholders stand in for missing ones (applied,
+    /// then redacted, like real ones).
+    ///
+    /// The output is the component's JSON text, checked as strictly as a parse would and
+    /// scrubbed, but not parsed: a server hands it on as it is.
+    pub async fn invoke_tapped_raw(
+        &self,
+        bundle: &Bundle,
+        action_id: &str,
+        input: &str,
+        options: &InvokeOptions,
+        tap: crate::Tap,
+    ) -> (Result<Box<RawValue>>, Vec<crate::Exchange>) {
         let offline;
         let options = if tap.sends() {
             options
@@ -398,7 +420,9 @@ impl Runtime {
             .await;
         let scrubber = Scrubber::new(&options.credentials, &tokens);
         let result = match result {
-            Ok(output) => Ok(scrubber.value(output)),
+            Ok(output) => scrubber.json_text(output).and_then(|text| {
+                RawValue::from_string(text).map_err(|e| Error::BadOutput(e.to_string()))
+            }),
             Err(error) => Err(scrubber.error(error)),
         };
         (result, exchanges)
@@ -433,7 +457,7 @@ impl Runtime {
             &mut Vec<Arc<str>>,
             &mut Vec<crate::Exchange>,
         ),
-    ) -> Result<serde_json::Value> {
+    ) -> Result<String> {
         let header = &bundle.header;
         if !bundle.manifest.contains(action_id) {
             return Err(Error::UnknownAction {
@@ -560,7 +584,9 @@ impl Runtime {
                 limits.response_bytes
             )));
         }
-        serde_json::from_str(&output).map_err(|e| Error::BadOutput(e.to_string()))
+        plugboard_manifest::json::check(output.as_bytes())
+            .map_err(|e| Error::BadOutput(e.to_string()))?;
+        Ok(output)
     }
 
     /// The token manager (for logins, status and tests).

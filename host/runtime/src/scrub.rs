@@ -93,6 +93,22 @@ impl Scrubber {
         }
     }
 
+    /// A component's output (checked JSON text) with every string (keys too) scrubbed, as
+    /// [`Scrubber::value`] does on the parsed output. Text with no escapes and no credential in
+    /// it comes back unchanged without being parsed: with no escapes, each string is its own
+    /// text, so a credential in any string would show in the text. Anything else goes the
+    /// exact way, through a parse.
+    pub(crate) fn json_text(&self, text: String) -> Result<String, Error> {
+        if self.needles.is_empty()
+            || (!text.contains('\\') && !self.needles.iter().any(|n| text.contains(n.as_str())))
+        {
+            return Ok(text);
+        }
+        let value: Value =
+            serde_json::from_str(&text).map_err(|e| Error::BadOutput(e.to_string()))?;
+        Ok(self.value(value).to_string())
+    }
+
     /// An error with every text it carries scrubbed.
     pub(crate) fn error(&self, error: Error) -> Error {
         if self.needles.is_empty() {
@@ -199,5 +215,40 @@ mod tests {
             let text = scrub.text(body);
             assert_eq!(text, r#"{"error":"bad key [redacted]"}"#, "{body}");
         }
+    }
+
+    #[test]
+    fn an_output_text_is_kept_as_it_is_unless_a_credential_is_in_it() {
+        let credentials: Credentials = [("api_key", "sk-12345")].into_iter().collect();
+        let scrub = Scrubber::new(&credentials, &[]);
+        let clean = "{ \"b\": [1, 2],\n  \"a\": \"x\" }".to_string();
+        assert_eq!(scrub.json_text(clean.clone()).unwrap(), clean);
+        // A credential in a string or a key, plainly or spelled with escapes (which a search
+        // of the text would miss): the output is parsed, scrubbed and written again.
+        for (text, scrubbed) in [
+            (r#"{"k": "key sk-12345"}"#, json!({"k": "key [redacted]"})),
+            (r#"{"sk-12345": 1}"#, json!({"[redacted]": 1})),
+            (
+                r#"{"k": "key s\u006b-12345"}"#,
+                json!({"k": "key [redacted]"}),
+            ),
+        ] {
+            let out = scrub.json_text(text.to_string()).unwrap();
+            assert_eq!(
+                serde_json::from_str::<Value>(&out).unwrap(),
+                scrubbed,
+                "{text}"
+            );
+        }
+        // Escapes alone do not change an output without a credential.
+        let escaped = r#"{"k": "line\nbreak"}"#;
+        let out = scrub.json_text(escaped.to_string()).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&out).unwrap(),
+            json!({"k": "line\nbreak"})
+        );
+        // No credentials: nothing to look for.
+        let none = Scrubber::new(&Credentials::new(), &[]);
+        assert_eq!(none.json_text(escaped.to_string()).unwrap(), escaped);
     }
 }

@@ -11,6 +11,7 @@ use plugboard_runtime::{
 };
 use plugboard_store::{ConfigurationChange, Installation, Role, Status};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use crate::AppState;
@@ -604,13 +605,16 @@ pub(crate) async fn run_action(
     input: &Value,
     configuration: Option<&str>,
 ) -> ApiResult<Result<Value, RunError>> {
-    run_action_tapped(state, installation, action, input, configuration, Tap::Live)
-        .await
-        .map(|(result, _)| result)
+    let (result, _) =
+        run_action_tapped(state, installation, action, input, configuration, Tap::Live).await?;
+    Ok(result.and_then(|output| {
+        serde_json::from_str(output.get()).map_err(|e| RunError::BadOutput(e.to_string()))
+    }))
 }
 
 /// [`run_action`] with its requests handled by `tap` (a dry run shows the first request
-/// without sending it); returns the exchanges kept too.
+/// without sending it); returns the output as the component's JSON text (checked, not parsed)
+/// and the exchanges kept.
 pub(crate) async fn run_action_tapped(
     state: &AppState,
     installation: &Installation,
@@ -618,7 +622,10 @@ pub(crate) async fn run_action_tapped(
     input: &Value,
     configuration: Option<&str>,
     tap: Tap,
-) -> ApiResult<(Result<Value, RunError>, Vec<plugboard_runtime::Exchange>)> {
+) -> ApiResult<(
+    Result<Box<RawValue>, RunError>,
+    Vec<plugboard_runtime::Exchange>,
+)> {
     // Calls that reach the API count in the metrics (a dry run or a replay does not).
     let live = tap.sends();
     let (version, bundle) =
@@ -655,7 +662,7 @@ pub(crate) async fn run_action_tapped(
     let started = std::time::Instant::now();
     let (result, exchanges) = state
         .runtime
-        .invoke_tapped(&bundle, action, &input.to_string(), &options, tap)
+        .invoke_tapped_raw(&bundle, action, &input.to_string(), &options, tap)
         .await;
     if !live {
         return Ok((result, exchanges));
@@ -711,7 +718,8 @@ pub async fn invoke(
     caller: Caller,
     Path((id, action)): Path<(String, String)>,
     body: axum::body::Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     let body: Invoke = optional_body(&body)?;
     let installation = reachable(&state, &caller, &id).await?;
     caller.require(Role::Editor)?;
@@ -759,7 +767,7 @@ pub async fn invoke(
         )
         .await?;
         let requests: Vec<_> = exchanges.into_iter().map(|e| e.request).collect();
-        return Ok(Json(json!({"dry_run": true, "requests": requests})));
+        return Ok(Json(json!({"dry_run": true, "requests": requests})).into_response());
     }
     let (result, exchanges) = run_action_tapped(
         &state,
@@ -782,6 +790,7 @@ pub async fn invoke(
     };
     let mut recording = None;
     if let (true, Ok(output), Some(exchanges)) = (body.record, &result, &exchanges) {
+        let output: Value = serde_json::from_str(output.get()).map_err(Problem::internal)?;
         recording = Some(
             state
                 .store
@@ -790,7 +799,7 @@ pub async fn invoke(
                     installation.version,
                     &action,
                     &input,
-                    output,
+                    &output,
                     exchanges,
                 )
                 .await?,
@@ -822,14 +831,23 @@ pub async fn invoke(
             None => problem,
         }
     })?;
-    let mut answer = json!({"output": output});
-    if let Some(id) = recording {
-        answer["recording_id"] = json!(id);
-    }
-    if let Some(exchanges) = shown {
-        answer["exchanges"] = exchanges;
-    }
-    Ok(Json(answer))
+    // The output goes into the answer as the component wrote it, never parsed and written again.
+    Ok(Json(Answer {
+        output,
+        recording_id: recording,
+        exchanges: shown,
+    })
+    .into_response())
+}
+
+/// The answer of a call: `{"output": ..., "recording_id"?: ..., "exchanges"?: [...]}`.
+#[derive(serde::Serialize)]
+struct Answer {
+    output: Box<RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recording_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exchanges: Option<Value>,
 }
 
 /// What kind of failure a call had, for the audit log: the kind and the upstream status, never
