@@ -183,7 +183,7 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
         }
         Ok(Store {
-            audit: audit::AuditWriter::start(pool.clone()),
+            audit: audit::AuditWriter::start(pool.clone(), backend),
             pool,
             backend,
             url,
