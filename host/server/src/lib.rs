@@ -49,9 +49,22 @@ pub enum Error {
     },
 }
 
-/// Shared state of the handlers.
+/// Shared state of the handlers: one reference-counted pointer, because axum clones the state
+/// for every handler and middleware of every request.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] points to.
+#[derive(Clone)]
+pub struct Shared {
     /// The store.
     pub store: Store,
     /// The component runtime.
@@ -100,7 +113,7 @@ pub struct BundleTrust {
 impl AppState {
     /// State over a store, a runtime and a sealer.
     pub fn new(store: Store, runtime: Arc<Runtime>, sealer: Sealer) -> AppState {
-        AppState {
+        AppState(Arc::new(Shared {
             store,
             runtime,
             sealer,
@@ -116,32 +129,37 @@ impl AppState {
                 actions: ops::LabelCap::new(),
             }),
             console_dir: None,
-        }
+        }))
+    }
+
+    /// The state to change while it is being set up (cloned if it was shared already).
+    fn setup(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
     }
 
     /// The same state with the console's files read from `dir` on each request instead of
     /// the ones built in (for developing the console without rebuilding the server).
     pub fn with_console_dir(mut self, dir: std::path::PathBuf) -> AppState {
-        self.console_dir = Some(Arc::new(dir));
+        self.setup().console_dir = Some(Arc::new(dir));
         self
     }
 
     /// The same state with limits on spec work.
     pub fn with_spec_limits(mut self, limits: SpecLimits) -> AppState {
-        self.spec_work = spec_work::SpecWork::new(limits);
+        self.setup().spec_work = spec_work::SpecWork::new(limits);
         self
     }
 
     /// The same state with the largest body of the routes that are not spec work.
     pub fn with_max_body(mut self, bytes: usize) -> AppState {
-        self.max_body_bytes = bytes;
+        self.setup().max_body_bytes = bytes;
         self
     }
 
     /// The same state with the address browsers reach the server at (such as
     /// `https://plugboard.example.com`): the OAuth callback is below it.
     pub fn with_public_url(mut self, url: &str) -> AppState {
-        self.public_url = Some(Arc::from(url.trim_end_matches('/')));
+        self.setup().public_url = Some(Arc::from(url.trim_end_matches('/')));
         self
     }
 
@@ -150,19 +168,19 @@ impl AppState {
         if access != MetricsAccess::Off {
             ops::prometheus();
         }
-        self.metrics_access = Arc::new(access);
+        self.setup().metrics_access = Arc::new(access);
         self
     }
 
     /// The same state with per-token API rate limits (429 with `Retry-After` past them).
     pub fn with_rate_limits(mut self, limits: RateLimits) -> AppState {
-        self.token_limiter = ops::TokenLimiter::new(limits).map(Arc::new);
+        self.setup().token_limiter = ops::TokenLimiter::new(limits).map(Arc::new);
         self
     }
 
     /// The same state with a bundle trust policy.
     pub fn with_trust(mut self, trust: BundleTrust) -> AppState {
-        self.trust = Arc::new(trust);
+        self.setup().trust = Arc::new(trust);
         self
     }
 }
