@@ -653,42 +653,47 @@ mod tests {
         assert!(check_type("any", &[], &json!({"x": 1})).is_ok());
     }
 
-    #[test]
-    fn bodies_become_json() {
-        let r = |body: &[u8], ct: &str| HttpResponse {
+    /// A 200 response with `body` and a `content-type` of `ct`.
+    fn ok_response(body: &[u8], ct: &str) -> HttpResponse {
+        HttpResponse {
             status: 200,
             headers: vec![("content-type".into(), ct.into())],
             body: body.to_vec(),
-        };
+        }
+    }
+
+    #[test]
+    fn bodies_become_json() {
         let json = |response: &HttpResponse| -> Value {
             serde_json::from_str(&body_to_json(response).unwrap()).unwrap()
         };
-        assert_eq!(json(&r(b"", "")), Value::Null);
-        assert_eq!(json(&r(b" \n", "application/json")), Value::Null);
-        assert!(body_to_json(&r(b"{\"a\": [1", "application/json; charset=utf-8")).is_err());
+        assert_eq!(json(&ok_response(b"", "")), Value::Null);
+        assert_eq!(json(&ok_response(b" \n", "application/json")), Value::Null);
+        assert!(
+            body_to_json(&ok_response(
+                b"{\"a\": [1",
+                "application/json; charset=utf-8"
+            ))
+            .is_err()
+        );
         // JSON passes as it came, spacing and key order included.
         assert_eq!(
-            body_to_json(&r(
+            body_to_json(&ok_response(
                 b"{\"b\": 1, \"a\": [true, null, \"\\u00e9\"]}",
                 "application/json"
             ))
             .unwrap(),
             "{\"b\": 1, \"a\": [true, null, \"\\u00e9\"]}"
         );
-        assert_eq!(json(&r(b"hi", "text/plain")), json!("hi"));
+        assert_eq!(json(&ok_response(b"hi", "text/plain")), json!("hi"));
         assert_eq!(
-            json(&r(&[0xff, 0x00], "application/octet-stream")),
+            json(&ok_response(&[0xff, 0x00], "application/octet-stream")),
             json!({"content_type": "application/octet-stream", "base64": "/wA="})
         );
     }
 
     #[test]
     fn only_json_a_value_parse_accepts_passes_as_json() {
-        let r = |body: &[u8], ct: &str| HttpResponse {
-            status: 200,
-            headers: vec![("content-type".into(), ct.into())],
-            body: body.to_vec(),
-        };
         // Each of these is refused by a parse into a value, so it must not pass as JSON: a lone
         // surrogate escape, a bad escape, invalid UTF-8 in a string, a number out of range,
         // nesting past the depth limit, trailing text.
@@ -703,11 +708,11 @@ mod tests {
         ] {
             assert!(serde_json::from_slice::<Value>(body).is_err());
             assert!(
-                body_to_json(&r(body, "application/json")).is_err(),
+                body_to_json(&ok_response(body, "application/json")).is_err(),
                 "{body:?}"
             );
             // As text, not as JSON, when the upstream does not claim JSON.
-            if let Ok(text) = body_to_json(&r(body, "text/plain")) {
+            if let Ok(text) = body_to_json(&ok_response(body, "text/plain")) {
                 assert!(text.starts_with('"') || text.starts_with('{'), "{text}");
                 serde_json::from_str::<Value>(&text).unwrap();
             }
