@@ -297,3 +297,56 @@ async fn what_a_call_leaves_in_memory_never_reaches_another_installation() {
     assert_eq!(runtime.warm_instances(), 0);
     assert_eq!(recall(&a).await, json!([]));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_output_that_is_not_strict_json_is_refused_and_a_secret_in_it_is_scrubbed() {
+    // The host hands the component's output on as text (not parsed into a tree): it must still
+    // refuse what a parse would (the `echo` action returns its input as its output), and still
+    // replace a credential however the output spells it.
+    let runtime = runtime();
+    let bundle = hostile(&runtime).await;
+    for output in [r#""\ud800""#, r#"{"a": "\q"}"#, "not json", "{} {}", "[1,"] {
+        let err = runtime
+            .invoke_tapped_raw(
+                &bundle,
+                "echo",
+                output,
+                &options(2_000),
+                plugboard_runtime::Tap::Live,
+            )
+            .await
+            .0
+            .expect_err(output);
+        assert!(matches!(err, Error::BadOutput(_)), "{output}: {err:?}");
+    }
+    for (output, shown) in [
+        // As it came, spacing included, when no credential is in it.
+        (
+            " {\"a\": [1, 2],\n \"b\": \"x\"} ",
+            "{\"a\": [1, 2],\n \"b\": \"x\"}",
+        ),
+        // The installation's key, plainly and spelled with escapes.
+        (
+            r#"{"echo": "the-installations-key"}"#,
+            r#"{"echo":"[redacted]"}"#,
+        ),
+        (
+            r#"{"echo": "the-installations-\u006bey"}"#,
+            r#"{"echo":"[redacted]"}"#,
+        ),
+    ] {
+        let out = runtime
+            .invoke_tapped_raw(
+                &bundle,
+                "echo",
+                output,
+                &options(2_000),
+                plugboard_runtime::Tap::Live,
+            )
+            .await
+            .0
+            .expect(output);
+        assert_eq!(out.get(), shown, "{output}");
+    }
+    echo_still_works(&runtime, &bundle).await;
+}
