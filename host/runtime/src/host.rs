@@ -22,12 +22,14 @@ const MAX_LOG_MESSAGES: usize = 200;
 /// Longest log message kept.
 const MAX_LOG_MESSAGE_BYTES: usize = 4096;
 
-/// Everything one call's store holds. A store lives for one call and is then dropped.
+/// Everything one call's store holds. A store lives for one call (or, warm, for the calls of
+/// one credential, with a new state each call).
 pub(crate) struct State {
-    wasi: WasiCtx,
+    /// The WASI context, made when the component first uses WASI: most calls of a warm
+    /// instance never do, and making one is work (and memory touched) on every call.
+    sandbox: Option<Sandbox>,
     table: ResourceTable,
     pub(crate) limiter: CallLimiter,
-    pub(crate) stderr: MemoryOutputPipe,
     /// `None` while a component describes itself: no outbound requests then.
     pub(crate) outbound: Option<Outbound>,
     /// The component's manifest header (`None` while it describes itself): declares config
@@ -48,13 +50,10 @@ impl State {
         config: Arc<BTreeMap<String, String>>,
         credentials: Arc<Credentials>,
     ) -> State {
-        let stderr = MemoryOutputPipe::new(STDERR_BYTES);
-        let wasi = sandbox(&stderr).build();
         State {
-            wasi,
+            sandbox: None,
             table: ResourceTable::new(),
             limiter,
-            stderr,
             outbound,
             header,
             config,
@@ -76,10 +75,12 @@ impl State {
             .insecure_random(wasmtime_wasi::Deterministic::new(vec![0xa5]))
             .insecure_random_seed(0);
         State {
-            wasi: wasi.build(),
+            sandbox: Some(Sandbox {
+                wasi: wasi.build(),
+                stderr,
+            }),
             table: ResourceTable::new(),
             limiter,
-            stderr,
             outbound: None,
             header: None,
             config: Arc::default(),
@@ -97,9 +98,42 @@ impl State {
 
     /// What the component wrote to stderr (a panic message, say), lossily decoded.
     pub(crate) fn stderr_text(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.contents())
-            .trim()
-            .to_string()
+        self.sandbox.as_ref().map_or_else(String::new, |sandbox| {
+            String::from_utf8_lossy(&sandbox.stderr.contents())
+                .trim()
+                .to_string()
+        })
+    }
+
+    /// Takes over the WASI context of the warm instance's previous call, if that call left it
+    /// as new: nothing written to stderr (whose text belongs to one call) and no resource open.
+    /// The context has no state of its own beyond those (no files, environment or sockets).
+    pub(crate) fn keep_sandbox_of(&mut self, previous: &mut State) {
+        if self.sandbox.is_none()
+            && previous.table.is_empty()
+            && previous
+                .sandbox
+                .as_ref()
+                .is_some_and(|sandbox| sandbox.stderr.contents().is_empty())
+        {
+            self.sandbox = previous.sandbox.take();
+        }
+    }
+}
+
+/// A call's WASI context and the pipe that collects its stderr.
+struct Sandbox {
+    wasi: WasiCtx,
+    stderr: MemoryOutputPipe,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        let stderr = MemoryOutputPipe::new(STDERR_BYTES);
+        Sandbox {
+            wasi: sandbox(&stderr).build(),
+            stderr,
+        }
     }
 }
 
@@ -141,7 +175,7 @@ impl wasmtime_wasi::HostMonotonicClock for FixedClock {
 impl WasiView for State {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {
-            ctx: &mut self.wasi,
+            ctx: &mut self.sandbox.get_or_insert_with(Sandbox::new).wasi,
             table: &mut self.table,
         }
     }
@@ -228,5 +262,42 @@ impl logging::Host for State {
         tracing::debug!(target: "plugboard::guest", level, "{message}");
         self.logs.push((level.to_string(), message));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasmtime_wasi::p2::OutputStream;
+
+    fn state() -> State {
+        State::new(
+            CallLimiter::new(1 << 20),
+            None,
+            None,
+            Arc::default(),
+            Arc::default(),
+        )
+    }
+
+    #[test]
+    fn a_wasi_context_is_made_on_first_use_and_handed_over_only_as_new() {
+        let mut first = state();
+        assert!(first.sandbox.is_none(), "made only when WASI is used");
+        let _ = first.ctx();
+        assert!(first.sandbox.is_some());
+        // Unused since: the next call takes it over.
+        let mut second = state();
+        second.keep_sandbox_of(&mut first);
+        assert!(second.sandbox.is_some() && first.sandbox.is_none());
+        // Written to stderr: its text belongs to that call, so the next one starts anew.
+        let mut pipe = second.sandbox.as_ref().map(|s| s.stderr.clone()).unwrap();
+        pipe.write(bytes::Bytes::from_static(b"an earlier call's message"))
+            .unwrap();
+        assert!(second.stderr_text().contains("earlier"));
+        let mut third = state();
+        third.keep_sandbox_of(&mut second);
+        assert!(third.sandbox.is_none());
+        assert_eq!(third.stderr_text(), "");
     }
 }

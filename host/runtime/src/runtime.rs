@@ -642,8 +642,9 @@ impl Runtime {
         let (mut store, instance, calls) = match warm {
             Some(warm) => {
                 let mut store = warm.store;
-                let previous = std::mem::replace(store.data_mut(), state);
+                let mut previous = std::mem::replace(store.data_mut(), state);
                 store.data_mut().limiter.carry_over(&previous.limiter);
+                store.data_mut().keep_sandbox_of(&mut previous);
                 drop(previous);
                 (store, Some(warm.instance), warm.calls)
             }

@@ -350,3 +350,40 @@ async fn an_output_that_is_not_strict_json_is_refused_and_a_secret_in_it_is_scru
     }
     echo_still_works(&runtime, &bundle).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_warm_instance_shows_each_call_only_its_own_stderr() {
+    // Warm instances keep the WASI context of a call that left it as new: one that wrote to
+    // stderr must not pass its text on to the next call's error. (Here the instance is not
+    // even kept: Rust's std holds its stderr stream open, and an instance with an open
+    // resource is dropped. `host::tests` checks the context hand-over itself.)
+    let runtime = runtime();
+    let bundle = hostile(&runtime).await;
+    let options = options(2_000);
+    runtime
+        .invoke(&bundle, "noisy", "{}", &options)
+        .await
+        .expect("noisy");
+    let panic = runtime
+        .invoke(&bundle, "panic", "{}", &options)
+        .await
+        .expect_err("panic");
+    match &panic {
+        Error::Trap { stderr, .. } => {
+            assert!(stderr.contains("panicked on purpose"), "{stderr}");
+            assert!(!stderr.contains("noise"), "{stderr}");
+        }
+        other => panic!("expected a trap, got {other:?}"),
+    }
+    // A clean call after a clean call reuses the context; stderr still works in it.
+    echo_still_works(&runtime, &bundle).await;
+    echo_still_works(&runtime, &bundle).await;
+    let panic = runtime
+        .invoke(&bundle, "panic", "{}", &options)
+        .await
+        .expect_err("panic");
+    assert!(
+        matches!(&panic, Error::Trap { stderr, .. } if stderr.contains("panicked on purpose")),
+        "{panic:?}"
+    );
+}

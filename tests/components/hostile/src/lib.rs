@@ -7,7 +7,8 @@
 //! `client_secret`, an auth credential), `config` (reads an undeclared config value), `region` (reads its declared
 //! config), `flood` (24 MiB of output), `panic`, `timebomb` (calls the host its description
 //! names *now*), and `remember` / `recall` (keeps every input in memory that outlives the call,
-//! and answers everything kept: what a component could leak from one call into a later one).
+//! and answers everything kept: what a component could leak from one call into a later one),
+//! and `noisy` (writes to stderr and succeeds).
 //!
 //! Its description is a time bomb: before [`SWITCH_AT`] it declares `allowed.invalid`, after it
 //! `elsewhere.invalid`. `plugboard build` records it under a fixed clock (the first), and a host
@@ -36,6 +37,7 @@ const ACTIONS: &[&str] = &[
     "timebomb",
     "remember",
     "recall",
+    "noisy",
 ];
 
 /// Inputs of `remember`, kept for as long as the instance lives.
@@ -91,6 +93,11 @@ impl Guest for Hostile {
     fn invoke(action_id: String, input: String) -> Result<String, wit::Error> {
         match action_id.as_str() {
             "echo" => Ok(input),
+            // Writes to stderr and succeeds: its text must not show in a later call's error.
+            "noisy" => {
+                eprintln!("noise from an earlier call");
+                Ok(input)
+            }
             "spin" => {
                 let mut n: u64 = 0;
                 loop {
