@@ -9,21 +9,6 @@ use common::path;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Runs `binary` in `cwd`; returns (success, stdout, stderr).
-fn run(binary: &Path, cwd: &Path, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(binary)
-        .current_dir(cwd)
-        .args(args)
-        .env_remove("PLUGBOARD_TOKEN_KEY")
-        .output()
-        .expect("run plugboard");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
 /// Builds a scaffold with `cargo build --release` (offline first) in a target directory kept
 /// between runs, so the SDK's dependencies build once; returns the component.
 fn build_scaffold(crate_dir: &Path, file: &str) -> PathBuf {
@@ -76,7 +61,7 @@ fn the_scaffold_of_an_installed_binary_builds_to_a_signed_bundle_that_runs() {
     std::fs::copy(env!("CARGO_BIN_EXE_plugboard"), &plugboard).expect("copy the binary");
     let work = tempfile::tempdir().expect("temp dir");
     let dir = work.path();
-    let plugboard = |args: &[&str]| run(&plugboard, dir, args);
+    let plugboard = |args: &[&str]| common::run(&plugboard, Some(dir), args);
 
     let (ok, _, err) = plugboard(&["new", "9lives"]);
     assert!(!ok && err.contains("start with a letter"), "{err}");
@@ -170,7 +155,7 @@ fn a_scaffold_is_not_named_as_a_crate_it_vendors() {
         "plugboard-manifest",
         "plugboard_manifest",
     ] {
-        let (ok, _, err) = run(plugboard, work.path(), &["new", name]);
+        let (ok, _, err) = common::run(plugboard, Some(work.path()), &["new", name]);
         assert!(!ok && err.contains("vendors"), "{name}: {err}");
         assert!(!work.path().join(name).exists(), "{name} was written");
     }
@@ -187,9 +172,9 @@ fn a_hostname_that_is_not_a_host_is_refused_before_anything_is_written() {
         "https://api.example.com",
         "api.example.com/v1",
     ] {
-        let (ok, _, err) = run(
+        let (ok, _, err) = common::run(
             plugboard,
-            work.path(),
+            Some(work.path()),
             &["new", "scaffold", "--hostname", hostname],
         );
         assert!(!ok && err.contains("--hostname"), "{hostname}: {err}");
@@ -198,9 +183,9 @@ fn a_hostname_that_is_not_a_host_is_refused_before_anything_is_written() {
             "{hostname}: written"
         );
     }
-    let (ok, _, err) = run(
+    let (ok, _, err) = common::run(
         plugboard,
-        work.path(),
+        Some(work.path()),
         &["new", "scaffold", "--hostname", "api.example.com:8443"],
     );
     assert!(ok, "{err}");

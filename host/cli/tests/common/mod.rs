@@ -9,7 +9,17 @@ use std::time::Duration;
 /// Runs the `plugboard` binary; returns (success, stdout, stderr). The token key of the
 /// environment is not inherited, so key files are what a test uses.
 pub fn plugboard(args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_plugboard"))
+    run(Path::new(env!("CARGO_BIN_EXE_plugboard")), None, args)
+}
+
+/// Runs `binary` (a `plugboard` copied elsewhere, say), in `cwd` if given, as [`plugboard`]
+/// does.
+pub fn run(binary: &Path, cwd: Option<&Path>, args: &[&str]) -> (bool, String, String) {
+    let mut command = Command::new(binary);
+    if let Some(cwd) = cwd {
+        command.current_dir(cwd);
+    }
+    let output = command
         .args(args)
         .env_remove("PLUGBOARD_TOKEN_KEY")
         .output()
