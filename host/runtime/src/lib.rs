@@ -42,7 +42,7 @@ pub use plugboard_manifest::section::{ManifestSection, SharedBytes};
 pub use resilience::{RateLimit, RetryPolicy};
 pub use runtime::{
     Bundle, DEFAULT_MEMORY_CACHE_BYTES, HeldInstance, InvokeOptions, Runtime, RuntimeConfig,
-    oauth_client,
+    oauth_client, parse_output,
 };
 pub use slots::{Shares, Tenant};
 pub use tap::{Body, Exchange, ReceivedResponse, Replay, SentRequest, Tap, redact_fields};

@@ -368,10 +368,7 @@ impl Runtime {
         let (result, exchanges) = self
             .invoke_tapped_raw(bundle, action_id, input, options, tap)
             .await;
-        let result = result.and_then(|output| {
-            serde_json::from_str(output.get()).map_err(|e| Error::BadOutput(e.to_string()))
-        });
-        (result, exchanges)
+        (result.and_then(|output| parse_output(&output)), exchanges)
     }
 
     /// [`Runtime::invoke`] with its outbound requests handled by `tap`: kept, shown without
@@ -708,6 +705,11 @@ impl Runtime {
         store.limiter(|state| &mut state.limiter);
         store
     }
+}
+
+/// A call's output (the checked text [`Runtime::invoke_tapped_raw`] returns) as a value.
+pub fn parse_output(output: &RawValue) -> Result<serde_json::Value> {
+    serde_json::from_str(output.get()).map_err(|e| Error::BadOutput(e.to_string()))
 }
 
 /// Runs `call` in `store` under `limits` (its deadline, its wall-time limit), and turns traps

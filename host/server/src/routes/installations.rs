@@ -607,9 +607,7 @@ pub(crate) async fn run_action(
 ) -> ApiResult<Result<Value, RunError>> {
     let (result, _) =
         run_action_tapped(state, installation, action, input, configuration, Tap::Live).await?;
-    Ok(result.and_then(|output| {
-        serde_json::from_str(output.get()).map_err(|e| RunError::BadOutput(e.to_string()))
-    }))
+    Ok(result.and_then(|output| plugboard_runtime::parse_output(&output)))
 }
 
 /// [`run_action`] with its requests handled by `tap` (a dry run shows the first request
@@ -790,7 +788,7 @@ pub async fn invoke(
     };
     let mut recording = None;
     if let (true, Ok(output), Some(exchanges)) = (body.record, &result, &exchanges) {
-        let output: Value = serde_json::from_str(output.get()).map_err(Problem::internal)?;
+        let output = plugboard_runtime::parse_output(output).map_err(Problem::internal)?;
         recording = Some(
             state
                 .store
