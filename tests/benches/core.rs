@@ -81,7 +81,8 @@ fn main() -> anyhow::Result<()> {
             eprintln!("{mode}: the loop starts (5 s)");
             // A loop to run under `perf record` or `perf stat`: `refused` has no HTTP, `call`
             // does, `replay` answers from a recording, `native` makes the same GET with
-            // reqwest. Each prints its calls per second and CPU time per call.
+            // reqwest. Each prints its calls per second and CPU time per call. `replay-cold`
+            // and `native-gap` print medians instead (see there).
             let mut calls = 0u64;
             if mode == "native" {
                 let url = format!("{}/echo/a1/x", api.base_url());
@@ -92,6 +93,27 @@ fn main() -> anyhow::Result<()> {
                     calls += 1;
                 }
                 print_profile(&mode, calls, started)?;
+                std::process::exit(0);
+            }
+            if mode == "native-gap" {
+                // The same GET, with the calling thread busy (on the CPU, touching no memory)
+                // for a while between two GETs, as a component call is around its request:
+                // how the round trip's own time grows with the pause before it.
+                let url = format!("{}/echo/a1/x", api.base_url());
+                let client = reqwest::Client::new();
+                for gap_us in [0u64, 10, 20, 40, 80] {
+                    let gap = Duration::from_micros(gap_us);
+                    let mut times = Vec::new();
+                    let started = Instant::now();
+                    while started.elapsed() < Duration::from_secs(3) {
+                        let spin = Instant::now();
+                        while spin.elapsed() < gap {
+                            std::hint::spin_loop();
+                        }
+                        times.push(native_get(&client, &url).await?);
+                    }
+                    eprintln!("gap {gap_us} us: GET median {:?}", median(&times));
+                }
                 std::process::exit(0);
             }
             let input = if mode == "refused" {
@@ -134,9 +156,10 @@ fn main() -> anyhow::Result<()> {
                     }
                 }
                 eprintln!(
-                    "replay right after a native GET: median {:?}; replayed again at once: {:?}",
+                    "replay right after a native GET: median {:?}; replayed again at once: {:?} ({} of each)",
                     median(&cold),
-                    median(&hot)
+                    median(&hot),
+                    cold.len()
                 );
                 std::process::exit(0);
             }
