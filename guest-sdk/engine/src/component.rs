@@ -1,7 +1,9 @@
 //! The component glue: the `integration` world's `invoke` export over the engine, and the host's
 //! `http` and `logging` imports as the engine's [`Transport`].
 
-use crate::table::{SLOT_MAGIC, Table};
+use std::cell::RefCell;
+
+use crate::table::{Parsed, SLOT_MAGIC, Table};
 use crate::{Failure, HttpRequest, HttpResponse, Transport};
 
 /// Bindings of the `integration` world over the guest SDK's imports: the engine exports
@@ -61,17 +63,27 @@ fn table() -> Result<Table<'static>, Failure> {
     Table::new(bytes)
 }
 
+thread_local! {
+    /// The table with what calls parsed from it, kept for the next call of a warm instance.
+    static PARSED: RefCell<Option<Parsed<'static>>> = const { RefCell::new(None) };
+}
+
 struct Engine;
 
 impl bindings::Guest for Engine {
     fn invoke(action_id: String, input: String) -> Result<String, wit::Error> {
-        let table = table()?;
-        Ok(crate::invoke(
-            &table,
-            &action_id,
-            &input,
-            &mut HostTransport,
-        )?)
+        PARSED.with_borrow_mut(|parsed| {
+            let parsed = match parsed {
+                Some(parsed) => parsed,
+                None => parsed.insert(Parsed::new(table()?)),
+            };
+            Ok(crate::invoke(
+                parsed,
+                &action_id,
+                &input,
+                &mut HostTransport,
+            )?)
+        })
     }
 }
 

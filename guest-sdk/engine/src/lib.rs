@@ -69,7 +69,7 @@ pub trait Transport {
 /// Runs one action of `table` with a JSON input (an object; empty text means `{}`); returns
 /// the output as JSON text.
 pub fn invoke(
-    table: &table::Table<'_>,
+    table: &mut table::Parsed<'_>,
     action_id: &str,
     input: &str,
     transport: &mut dyn Transport,
@@ -81,10 +81,11 @@ pub fn invoke(
     if meta.hostname.contains('{') {
         // `{account}.blob.core.windows.net`: the installation's config fills the placeholders
         // (the host checks that requests go to the host it resolves the same way).
-        meta.hostname = plugboard_manifest::rules::resolve_host_template(&meta.hostname, |name| {
+        let hostname = plugboard_manifest::rules::resolve_host_template(&meta.hostname, |name| {
             transport.config(name)
         })
         .map_err(Failure::invalid_input)?;
+        std::rc::Rc::make_mut(&mut meta).hostname = hostname;
     }
     let input: Value = if input.trim().is_empty() {
         Value::Object(Default::default())

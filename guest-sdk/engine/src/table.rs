@@ -10,6 +10,8 @@
 //! (the [`Meta`] as JSON) and one entry per action keyed by id, whose value is its
 //! [`ActionRecord`] as JSON.
 
+use std::rc::Rc;
+
 use plugboard_manifest::packed::{self, Packed};
 use plugboard_manifest::{Failure, Scheme};
 use serde::{Deserialize, Serialize};
@@ -217,6 +219,57 @@ impl<'a> Table<'a> {
     }
 }
 
+/// Records [`Parsed`] keeps at most: a warm instance usually serves a few actions.
+pub const PARSED_RECORDS: usize = 16;
+
+/// A table with what calls read from it kept parsed: its meta, and the records of the last
+/// [`PARSED_RECORDS`] actions called. A warm instance keeps one between calls, so a repeated
+/// call parses nothing from the table again. The table is read-only data, the same for every
+/// installation, so nothing of one call's input or output is kept.
+#[derive(Debug)]
+pub struct Parsed<'a> {
+    table: Table<'a>,
+    meta: Option<Rc<Meta>>,
+    records: Vec<(Box<str>, Rc<ActionRecord>)>,
+}
+
+impl<'a> Parsed<'a> {
+    /// Nothing parsed yet.
+    pub fn new(table: Table<'a>) -> Parsed<'a> {
+        Parsed {
+            table,
+            meta: None,
+            records: Vec::new(),
+        }
+    }
+
+    /// [`Table::meta`], parsed on first use.
+    pub fn meta(&mut self) -> Result<Rc<Meta>, Failure> {
+        if let Some(meta) = &self.meta {
+            return Ok(meta.clone());
+        }
+        let meta = Rc::new(self.table.meta()?);
+        self.meta = Some(meta.clone());
+        Ok(meta)
+    }
+
+    /// [`Table::record`], parsed on first use (the oldest kept record makes room).
+    pub fn record(&mut self, id: &str) -> Result<Option<Rc<ActionRecord>>, Failure> {
+        if let Some((_, record)) = self.records.iter().find(|(kept, _)| **kept == *id) {
+            return Ok(Some(record.clone()));
+        }
+        let Some(record) = self.table.record(id)? else {
+            return Ok(None);
+        };
+        let record = Rc::new(record);
+        if self.records.len() == PARSED_RECORDS {
+            self.records.remove(0);
+        }
+        self.records.push((id.into(), record.clone()));
+        Ok(Some(record))
+    }
+}
+
 /// A malformed table (a component that was not finalized, or was tampered with).
 fn broken(error: plugboard_manifest::Error) -> Failure {
     Failure::internal(format!("action table: {error}"))
@@ -268,6 +321,29 @@ mod tests {
         }
         assert!(table.record("nope").unwrap().is_none());
         assert_eq!(table.id(0).unwrap(), "alpha");
+    }
+
+    #[test]
+    fn parsed_keeps_the_meta_and_the_last_records_it_read() {
+        let ids: Vec<String> = (0..PARSED_RECORDS + 2)
+            .map(|i| format!("a{i:02}"))
+            .collect();
+        let bytes = write_table(&meta(), ids.iter().map(|i| record(i))).unwrap();
+        let mut parsed = Parsed::new(Table::new(&bytes).unwrap());
+        let meta_once = parsed.meta().unwrap();
+        assert!(Rc::ptr_eq(&meta_once, &parsed.meta().unwrap()));
+        assert_eq!(*meta_once, meta());
+        let first = parsed.record("a00").unwrap().unwrap();
+        assert!(Rc::ptr_eq(&first, &parsed.record("a00").unwrap().unwrap()));
+        for id in &ids {
+            assert_eq!(parsed.record(id).unwrap().unwrap().path, format!("/{id}"));
+        }
+        assert_eq!(parsed.records.len(), PARSED_RECORDS);
+        // The oldest made room, and is read again from the table when asked for.
+        let again = parsed.record("a00").unwrap().unwrap();
+        assert!(!Rc::ptr_eq(&first, &again));
+        assert_eq!(*first, *again);
+        assert!(parsed.record("nope").unwrap().is_none());
     }
 
     #[test]
