@@ -46,7 +46,7 @@ pub fn run(
         }
         _ => None,
     };
-    let origin = prepared.url.origin();
+    let origin = prepared.parsed_url()?.origin();
     let mut next = match &config.style {
         PaginationStyle::Index { .. } => Next::Offset(0),
         PaginationStyle::Page { .. } => Next::Page(1),

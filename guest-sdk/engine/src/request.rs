@@ -27,8 +27,9 @@ const PATH_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 pub struct Prepared {
     /// Upper-case method.
     pub method: String,
-    /// URL with path and query parameters from the input.
-    pub url: Url,
+    /// URL with path and query parameters from the input, as text: the host parses it (and
+    /// refuses one that does not parse), so the engine parses it only to change its query.
+    pub url: String,
     /// Headers from the definition and the input.
     pub headers: Vec<(String, String)>,
     /// Body bytes, in the action's media type.
@@ -42,8 +43,11 @@ pub struct Prepared {
 impl Prepared {
     /// The request with `extra` query parameters set (replacing same-named ones).
     pub fn to_request(&self, extra: &[(&str, String)]) -> Result<HttpRequest, Failure> {
-        let mut url = self.url.clone();
-        if !extra.is_empty() {
+        if extra.is_empty() {
+            return Ok(self.request_for(&self.url));
+        }
+        let mut url = self.parsed_url()?;
+        {
             let kept: Vec<(String, String)> = url
                 .query_pairs()
                 .filter(|(k, _)| !extra.iter().any(|(name, _)| name == k))
@@ -64,6 +68,12 @@ impl Prepared {
             }
         }
         Ok(self.request_for(url.as_str()))
+    }
+
+    /// The URL, parsed.
+    pub fn parsed_url(&self) -> Result<Url, Failure> {
+        Url::parse(&self.url)
+            .map_err(|e| Failure::internal(format!("cannot build a URL from `{}`: {e}", self.url)))
     }
 
     /// The same request sent to another URL (a next link).
@@ -204,14 +214,7 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
         meta.hostname,
         meta.base_path
     );
-    let mut url = Url::parse(&format!("{base}{path}"))
-        .map_err(|e| Failure::internal(format!("cannot build a URL from `{base}{path}`: {e}")))?;
-    if !query.is_empty() {
-        let mut pairs = url.query_pairs_mut();
-        for (k, v) in &query {
-            pairs.append_pair(k, v);
-        }
-    }
+    let url = with_query(format!("{base}{path}"), &query)?;
     let body = match input.get(BODY_KEY) {
         Some(body) if record.body.is_some() && !body.is_null() => {
             let (content_type, bytes) = crate::body::encode(record.body_media.as_deref(), body)?;
@@ -229,6 +232,26 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
         display_path: record.path.clone(),
         query_inputs,
     })
+}
+
+/// `url` (a URL's text) with `query` pairs added, form-encoded as `Url::query_pairs_mut` adds
+/// them. Without a `?` or `#` in it, the pairs are appended to the text (the host parses the
+/// URL anyway); otherwise the URL is parsed so they land in its query, before any fragment.
+fn with_query(mut url: String, query: &[(String, String)]) -> Result<String, Failure> {
+    if query.is_empty() {
+        return Ok(url);
+    }
+    if url.contains(['?', '#']) {
+        let mut parsed = Url::parse(&url)
+            .map_err(|e| Failure::internal(format!("cannot build a URL from `{url}`: {e}")))?;
+        parsed.query_pairs_mut().extend_pairs(query);
+        return Ok(parsed.into());
+    }
+    url.push('?');
+    let start = url.len();
+    Ok(url::form_urlencoded::Serializer::for_suffix(url, start)
+        .extend_pairs(query)
+        .finish())
 }
 
 /// Checks a parameter value against its schema's types. Text that reads as the declared
@@ -447,6 +470,33 @@ mod tests {
     use crate::table::{PaginationConfig, PaginationStyle, ParamRecord};
     use plugboard_manifest::Scheme;
     use serde_json::json;
+
+    #[test]
+    fn a_query_added_to_the_text_parses_as_the_url_crate_adds_it() {
+        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        for (url, query) in [
+            ("http://api.test:8080/v1/items", pairs(&[("a", "1")])),
+            (
+                "https://API.test:443/v1/a b/é",
+                pairs(&[("q", "x y&z=1#f"), ("é", "ü/?"), ("", "")]),
+            ),
+            ("https://api.test/search?kind=all", pairs(&[("q", "1")])),
+            ("https://api.test/p#frag", pairs(&[("q", "1")])),
+            ("https://api.test/p", pairs(&[])),
+        ] {
+            let text = with_query(url.to_string(), &query).unwrap();
+            let mut expected = Url::parse(url).unwrap();
+            if !query.is_empty() {
+                expected.query_pairs_mut().extend_pairs(&query);
+            }
+            // What the host does with the text: parse it.
+            assert_eq!(Url::parse(&text).unwrap(), expected, "{url} {query:?}");
+        }
+    }
 
     pub(crate) fn meta() -> Meta {
         Meta {
