@@ -356,7 +356,8 @@ impl Runtime {
             .0
     }
 
-    /// [`Runtime::invoke_tapped_raw`] with the output parsed.
+    /// [`Runtime::invoke_tapped_raw`] with the output parsed (one parse, as strict as the raw
+    /// path's check, and no other pass over the text).
     pub async fn invoke_tapped(
         &self,
         bundle: &Bundle,
@@ -365,10 +366,14 @@ impl Runtime {
         options: &InvokeOptions,
         tap: crate::Tap,
     ) -> (Result<serde_json::Value>, Vec<crate::Exchange>) {
-        let (result, exchanges) = self
-            .invoke_tapped_raw(bundle, action_id, input, options, tap)
+        let (result, scrubber, exchanges) = self
+            .invoke_text(bundle, action_id, input, options, tap)
             .await;
-        (result.and_then(|output| parse_output(&output)), exchanges)
+        let result = result.and_then(|output| {
+            let value = serde_json::from_str(&output).map_err(|e| Error::BadOutput(e.to_string()));
+            value.map(|value| scrubber.value(value))
+        });
+        (result, exchanges)
     }
 
     /// [`Runtime::invoke`] with its outbound requests handled by `tap`: kept, shown without
@@ -387,6 +392,28 @@ impl Runtime {
         options: &InvokeOptions,
         tap: crate::Tap,
     ) -> (Result<Box<RawValue>>, Vec<crate::Exchange>) {
+        let (result, scrubber, exchanges) = self
+            .invoke_text(bundle, action_id, input, options, tap)
+            .await;
+        let result = result.and_then(|output| {
+            plugboard_manifest::json::check(output.as_bytes())
+                .map_err(|e| Error::BadOutput(e.to_string()))?;
+            let text = scrubber.json_text(output)?;
+            RawValue::from_string(text).map_err(|e| Error::BadOutput(e.to_string()))
+        });
+        (result, exchanges)
+    }
+
+    /// The call behind both: the component's output text (its size checked, not its JSON),
+    /// or the error with credentials scrubbed; the scrubber for the output; the exchanges.
+    async fn invoke_text(
+        &self,
+        bundle: &Bundle,
+        action_id: &str,
+        input: &str,
+        options: &InvokeOptions,
+        tap: crate::Tap,
+    ) -> (Result<String>, Scrubber, Vec<crate::Exchange>) {
         let offline;
         let options = if tap.sends() {
             options
@@ -400,29 +427,24 @@ impl Runtime {
             offline = filled;
             &offline
         };
-        let _slot = match self.slots.acquire(options.tenant.as_ref()).await {
-            Ok(slot) => slot,
-            Err(error) => return (Err(error), Vec::new()),
-        };
         let mut tokens = Vec::new();
         let mut exchanges = Vec::new();
-        let result = self
-            .call(
-                bundle,
-                action_id,
-                input,
-                options,
-                (Arc::new(tap), &mut tokens, &mut exchanges),
-            )
-            .await;
-        let scrubber = Scrubber::new(&options.credentials, &tokens);
-        let result = match result {
-            Ok(output) => scrubber.json_text(output).and_then(|text| {
-                RawValue::from_string(text).map_err(|e| Error::BadOutput(e.to_string()))
-            }),
-            Err(error) => Err(scrubber.error(error)),
+        let result = match self.slots.acquire(options.tenant.as_ref()).await {
+            Ok(_slot) => {
+                self.call(
+                    bundle,
+                    action_id,
+                    input,
+                    options,
+                    (Arc::new(tap), &mut tokens, &mut exchanges),
+                )
+                .await
+            }
+            Err(error) => Err(error),
         };
-        (result, exchanges)
+        let scrubber = Scrubber::new(&options.credentials, &tokens);
+        let result = result.map_err(|error| scrubber.error(error));
+        (result, scrubber, exchanges)
     }
 
     /// The requests a call would send first (credentials redacted), without sending them or
@@ -581,8 +603,6 @@ impl Runtime {
                 limits.response_bytes
             )));
         }
-        plugboard_manifest::json::check(output.as_bytes())
-            .map_err(|e| Error::BadOutput(e.to_string()))?;
         Ok(output)
     }
 

@@ -318,10 +318,27 @@ async fn an_output_that_is_not_strict_json_is_refused_and_a_secret_in_it_is_scru
             .await
             .0
     };
+    // The same output parsed into a value (`invoke`), which takes one parse and no check.
+    let parsed = async |output: &str| {
+        runtime
+            .invoke(&bundle, "echo", output, &options(2_000))
+            .await
+    };
     for output in [r#""\ud800""#, r#"{"a": "\q"}"#, "not json", "{} {}", "[1,"] {
         let err = echoed(output).await.expect_err(output);
         assert!(matches!(err, Error::BadOutput(_)), "{output}: {err:?}");
+        let err = parsed(output).await.expect_err(output);
+        assert!(
+            matches!(err, Error::BadOutput(_)),
+            "parsed {output}: {err:?}"
+        );
     }
+    assert_eq!(
+        parsed(r#"{"echo": "the-installations-\u006bey", "n": [1]}"#)
+            .await
+            .unwrap(),
+        json!({"echo": "[redacted]", "n": [1]})
+    );
     for (output, shown) in [
         // As it came, spacing included, when no credential is in it.
         (
