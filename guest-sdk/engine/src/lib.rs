@@ -102,8 +102,8 @@ pub fn invoke(
         )?;
         serde_json::to_string(&pages).map_err(|e| Failure::internal(e.to_string()))
     } else {
-        let response = transport.send(prepared.to_request(&[])?)?;
-        request::check_status(&prepared.method, &prepared.display_path, &response)?;
+        let response = transport.send(prepared.into_request())?;
+        request::check_status(&record.method, &record.path, &response)?;
         request::body_to_json(&response)
     }
 }

@@ -76,6 +76,17 @@ impl Prepared {
             .map_err(|e| Failure::internal(format!("cannot build a URL from `{}`: {e}", self.url)))
     }
 
+    /// The request as it is (no query parameters added), without copying it: for an action
+    /// that is not paginated, which sends one request.
+    pub fn into_request(self) -> HttpRequest {
+        HttpRequest {
+            method: self.method,
+            url: self.url,
+            headers: self.headers,
+            body: self.body,
+        }
+    }
+
     /// The same request sent to another URL (a next link).
     pub fn request_for(&self, url: &str) -> HttpRequest {
         HttpRequest {
@@ -208,13 +219,15 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
         }
     }
     refuse_dot_segments(&record.path, &path)?;
-    let base = format!(
-        "{}://{}{}",
+    let url = [
         meta.scheme.as_str(),
-        meta.hostname,
-        meta.base_path
-    );
-    let url = with_query(format!("{base}{path}"), &query)?;
+        "://",
+        &meta.hostname,
+        &meta.base_path,
+        &path,
+    ]
+    .concat();
+    let url = with_query(url, &query)?;
     let body = match input.get(BODY_KEY) {
         Some(body) if record.body.is_some() && !body.is_null() => {
             let (content_type, bytes) = crate::body::encode(record.body_media.as_deref(), body)?;
