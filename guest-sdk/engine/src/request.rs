@@ -47,33 +47,24 @@ impl Prepared {
             return Ok(self.request_for(&self.url));
         }
         let mut url = self.parsed_url()?;
-        {
-            let kept: Vec<(String, String)> = url
-                .query_pairs()
-                .filter(|(k, _)| !extra.iter().any(|(name, _)| name == k))
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            {
-                let mut pairs = url.query_pairs_mut();
-                pairs.clear();
-                for (k, v) in &kept {
-                    pairs.append_pair(k, v);
-                }
-                for (k, v) in extra {
-                    pairs.append_pair(k, v);
-                }
-            }
-            if url.query() == Some("") {
-                url.set_query(None);
-            }
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| !extra.iter().any(|(name, _)| name == k))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        url.query_pairs_mut()
+            .clear()
+            .extend_pairs(&kept)
+            .extend_pairs(extra.iter().map(|(k, v)| (*k, v)));
+        if url.query() == Some("") {
+            url.set_query(None);
         }
         Ok(self.request_for(url.as_str()))
     }
 
     /// The URL, parsed.
     pub fn parsed_url(&self) -> Result<Url, Failure> {
-        Url::parse(&self.url)
-            .map_err(|e| Failure::internal(format!("cannot build a URL from `{}`: {e}", self.url)))
+        parse_url(&self.url)
     }
 
     /// The request as it is (no query parameters added), without copying it: for an action
@@ -255,8 +246,7 @@ fn with_query(mut url: String, query: &[(String, String)]) -> Result<String, Fai
         return Ok(url);
     }
     if url.contains(['?', '#']) {
-        let mut parsed = Url::parse(&url)
-            .map_err(|e| Failure::internal(format!("cannot build a URL from `{url}`: {e}")))?;
+        let mut parsed = parse_url(&url)?;
         parsed.query_pairs_mut().extend_pairs(query);
         return Ok(parsed.into());
     }
@@ -265,6 +255,12 @@ fn with_query(mut url: String, query: &[(String, String)]) -> Result<String, Fai
     Ok(url::form_urlencoded::Serializer::for_suffix(url, start)
         .extend_pairs(query)
         .finish())
+}
+
+/// `text` parsed as a URL; a URL the engine built that does not parse is its own fault.
+fn parse_url(text: &str) -> Result<Url, Failure> {
+    Url::parse(text)
+        .map_err(|e| Failure::internal(format!("cannot build a URL from `{text}`: {e}")))
 }
 
 /// Checks a parameter value against its schema's types. Text that reads as the declared
@@ -452,29 +448,31 @@ pub fn body_to_json(response: &HttpResponse) -> Result<String, Failure> {
     if response.body.iter().all(u8::is_ascii_whitespace) {
         return Ok("null".to_string());
     }
-    let error = match plugboard_manifest::json::check(&response.body) {
-        // Valid JSON is UTF-8 throughout (strings are checked, the rest is ASCII).
-        Ok(()) => match std::str::from_utf8(&response.body) {
-            Ok(text) => return Ok(text.to_string()),
-            Err(error) => return Err(Failure::internal(format!("upstream JSON: {error}"))),
+    let content_type = || response.header("content-type").unwrap_or("");
+    let essence = || content_type().split(';').next().unwrap_or("").trim();
+    let claims_json = || {
+        let essence = essence();
+        essence.eq_ignore_ascii_case("application/json") || essence.ends_with("+json")
+    };
+    let error = match std::str::from_utf8(&response.body) {
+        Ok(text) => match plugboard_manifest::json::check(text.as_bytes()) {
+            Ok(()) => return Ok(text.to_string()),
+            Err(error) if claims_json() => error.to_string(),
+            Err(_) => return Ok(Value::String(text.to_string()).to_string()),
         },
-        Err(error) => error,
+        Err(error) if claims_json() => error.to_string(),
+        Err(_) => {
+            return Ok(serde_json::json!({
+                "content_type": response.header("content-type"),
+                "base64": base64::engine::general_purpose::STANDARD.encode(&response.body),
+            })
+            .to_string());
+        }
     };
-    let content_type = response.header("content-type").unwrap_or("");
-    let essence = content_type.split(';').next().unwrap_or("").trim();
-    if essence.eq_ignore_ascii_case("application/json") || essence.ends_with("+json") {
-        return Err(Failure::internal(format!(
-            "the upstream answered `{essence}` that is not valid JSON: {error}"
-        )));
-    }
-    let value = match std::str::from_utf8(&response.body) {
-        Ok(text) => Value::String(text.to_string()),
-        Err(_) => serde_json::json!({
-            "content_type": response.header("content-type"),
-            "base64": base64::engine::general_purpose::STANDARD.encode(&response.body),
-        }),
-    };
-    Ok(value.to_string())
+    Err(Failure::internal(format!(
+        "the upstream answered `{}` that is not valid JSON: {error}",
+        essence()
+    )))
 }
 
 #[cfg(test)]
