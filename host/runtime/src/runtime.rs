@@ -369,10 +369,7 @@ impl Runtime {
         let (result, scrubber, exchanges) = self
             .invoke_text(bundle, action_id, input, options, tap)
             .await;
-        let result = result.and_then(|output| {
-            let value = serde_json::from_str(&output).map_err(|e| Error::BadOutput(e.to_string()));
-            value.map(|value| scrubber.value(value))
-        });
+        let result = result.and_then(|output| Ok(scrubber.value(parse_text(&output)?)));
         (result, exchanges)
     }
 
@@ -729,7 +726,12 @@ impl Runtime {
 
 /// A call's output (the checked text [`Runtime::invoke_tapped_raw`] returns) as a value.
 pub fn parse_output(output: &RawValue) -> Result<serde_json::Value> {
-    serde_json::from_str(output.get()).map_err(|e| Error::BadOutput(e.to_string()))
+    parse_text(output.get())
+}
+
+/// A component's output text as a value; a parse refuses all that the strict check refuses.
+pub(crate) fn parse_text(output: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(output).map_err(|e| Error::BadOutput(e.to_string()))
 }
 
 /// Runs `call` in `store` under `limits` (its deadline, its wall-time limit), and turns traps

@@ -104,9 +104,7 @@ impl Scrubber {
         {
             return Ok(text);
         }
-        let value: Value =
-            serde_json::from_str(&text).map_err(|e| Error::BadOutput(e.to_string()))?;
-        Ok(self.value(value).to_string())
+        Ok(self.value(crate::runtime::parse_text(&text)?).to_string())
     }
 
     /// An error with every text it carries scrubbed.
