@@ -77,6 +77,9 @@ fn main() -> anyhow::Result<()> {
         let small = runtime.load(&small.component).await?;
         let input = json!({"id": "x"}).to_string();
         let bad_input = json!({"nope": 1}).to_string();
+        // The native side: the same GET with reqwest.
+        let url = format!("{}/echo/a1/x", api.base_url());
+        let client = reqwest::Client::new();
         if let Ok(mode) = std::env::var("BENCH_PROFILE") {
             eprintln!("{mode}: the loop starts (5 s)");
             // A loop to run under `perf record` or `perf stat`: `refused` has no HTTP, `call`
@@ -85,8 +88,6 @@ fn main() -> anyhow::Result<()> {
             // and `native-gap` print medians instead (see there).
             let mut calls = 0u64;
             if mode == "native" {
-                let url = format!("{}/echo/a1/x", api.base_url());
-                let client = reqwest::Client::new();
                 let started = (Instant::now(), cpu_ticks()?);
                 while started.0.elapsed() < Duration::from_secs(5) {
                     native_get(&client, &url).await?;
@@ -99,8 +100,6 @@ fn main() -> anyhow::Result<()> {
                 // The same GET, with the calling thread busy (on the CPU, touching no memory)
                 // for a while between two GETs, as a component call is around its request:
                 // how the round trip's own time grows with the pause before it.
-                let url = format!("{}/echo/a1/x", api.base_url());
-                let client = reqwest::Client::new();
                 for gap_us in [0u64, 10, 20, 40, 80] {
                     let gap = Duration::from_micros(gap_us);
                     let mut times = Vec::new();
@@ -136,21 +135,24 @@ fn main() -> anyhow::Result<()> {
             } else {
                 Vec::new()
             };
+            // The call answered from that recording.
+            let replayed = async || {
+                let tap = Tap::Replay(Replay::new(exchanges.clone()));
+                let (result, _) = runtime
+                    .invoke_tapped(small, "action_00001", input, &options, tap)
+                    .await;
+                result.map(drop)
+            };
             if mode == "replay-cold" {
                 // A replayed call right after a native GET: how much slower the same work runs
                 // once a network round trip has run through the caches.
-                let url = format!("{}/echo/a1/x", api.base_url());
-                let client = reqwest::Client::new();
                 let (mut hot, mut cold) = (Vec::new(), Vec::new());
                 let started = Instant::now();
                 while started.elapsed() < Duration::from_secs(5) {
                     native_get(&client, &url).await?;
                     for times in [&mut cold, &mut hot] {
-                        let tap = Tap::Replay(Replay::new(exchanges.clone()));
                         let t = Instant::now();
-                        let (result, _) = runtime
-                            .invoke_tapped(small, "action_00001", input, &options, tap)
-                            .await;
+                        let result = replayed().await;
                         times.push(t.elapsed());
                         result?;
                     }
@@ -169,11 +171,7 @@ fn main() -> anyhow::Result<()> {
                 let started = (Instant::now(), cpu_ticks()?);
                 while started.0.elapsed() < Duration::from_secs(5) {
                     // (Building the replay takes well under a microsecond.)
-                    let tap = Tap::Replay(Replay::new(exchanges.clone()));
-                    let (result, _) = runtime
-                        .invoke_tapped(small, "action_00001", input, &options, tap)
-                        .await;
-                    result?;
+                    replayed().await?;
                     calls += 1;
                 }
                 print_profile(&mode, calls, started)?;
@@ -212,8 +210,6 @@ fn main() -> anyhow::Result<()> {
             instantiate_only.push(started.elapsed());
         }
 
-        let url = format!("{}/echo/a1/x", api.base_url());
-        let client = reqwest::Client::new();
         for _ in 0..50 {
             runtime
                 .invoke(&small, "action_00001", &input, &options)
