@@ -122,16 +122,20 @@ impl RateBudgets {
     /// The budget of `key` (created full).
     pub(crate) fn budget(&self, key: &str, limit: Option<RateLimit>) -> Budget {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        let bucket = buckets
-            .entry(key.to_string())
-            .or_insert_with(|| {
-                Arc::new(Mutex::new(Bucket {
-                    tokens: limit.map_or(0.0, |l| f64::from(l.burst)),
-                    updated: Instant::now(),
-                    blocked_until: None,
-                }))
-            })
-            .clone();
+        // A lookup first: the key is copied only for a credential seen the first time.
+        let bucket = match buckets.get(key) {
+            Some(bucket) => bucket.clone(),
+            None => buckets
+                .entry(key.to_string())
+                .or_insert_with(|| {
+                    Arc::new(Mutex::new(Bucket {
+                        tokens: limit.map_or(0.0, |l| f64::from(l.burst)),
+                        updated: Instant::now(),
+                        blocked_until: None,
+                    }))
+                })
+                .clone(),
+        };
         Budget { bucket, limit }
     }
 }

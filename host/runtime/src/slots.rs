@@ -132,9 +132,14 @@ fn share_of(map: &Mutex<HashMap<String, Arc<Semaphore>>>, key: &str, share: u32)
     if map.len() > 4096 {
         map.retain(|_, s| s.available_permits() < share as usize);
     }
-    map.entry(key.to_string())
-        .or_insert_with(|| Arc::new(Semaphore::new(share as usize)))
-        .clone()
+    // A lookup first: the key is copied only for a tenant seen the first time.
+    match map.get(key) {
+        Some(semaphore) => semaphore.clone(),
+        None => map
+            .entry(key.to_string())
+            .or_insert_with(|| Arc::new(Semaphore::new(share as usize)))
+            .clone(),
+    }
 }
 
 async fn take(
