@@ -45,11 +45,16 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// First value of a header (case-insensitive name).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        header_in(&self.headers, name)
     }
+}
+
+/// First value of a header (case-insensitive name) in a header list.
+pub fn header_in<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 pub use plugboard_manifest::Failure;
@@ -104,6 +109,6 @@ pub fn invoke(
     } else {
         let response = transport.send(prepared.into_request())?;
         request::check_status(&record.method, &record.path, &response)?;
-        request::body_to_json(&response)
+        request::body_to_json(response)
     }
 }

@@ -1,5 +1,7 @@
 //! Turning an action record and a JSON input into HTTP requests, and responses into JSON.
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value};
@@ -89,6 +91,34 @@ impl Prepared {
     }
 }
 
+/// `template` with each `{name}` of `values` replaced by its (encoded) value, in one pass;
+/// placeholders without a value stay as they are. Encoded values hold no braces, so a value
+/// never makes a placeholder.
+fn fill_path(template: &str, values: &[(&str, String)]) -> String {
+    let mut path = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        path.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let filled = values.iter().find_map(|(name, value)| {
+            let tail = after.strip_prefix(name)?.strip_prefix('}')?;
+            Some((value, tail))
+        });
+        match filled {
+            Some((value, tail)) => {
+                path.push_str(value);
+                rest = tail;
+            }
+            None => {
+                path.push('{');
+                rest = after;
+            }
+        }
+    }
+    path.push_str(rest);
+    path
+}
+
 /// Refuses path parameter values that make a `.` or `..` segment: URL parsers remove such
 /// segments (and the one before `..`), so the request would reach another path, even above the
 /// base path. Values cannot hold `/` (it is encoded), so the template and the path have the same
@@ -150,7 +180,7 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
         )));
     }
 
-    let mut path = record.path.clone();
+    let mut path_values: Vec<(&str, String)> = Vec::new();
     let mut query = Vec::new();
     let mut query_inputs = Map::new();
     let accept = record.accept.as_deref().unwrap_or("application/json");
@@ -187,8 +217,8 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
                         param.name
                     )));
                 }
-                let encoded = utf8_percent_encode(&text, PATH_VALUE).to_string();
-                path = path.replace(&format!("{{{}}}", param.name), &encoded);
+                let encoded: Cow<str> = utf8_percent_encode(&text, PATH_VALUE).into();
+                path_values.push((&param.name, encoded.into_owned()));
             }
             ParamLocation::Query => {
                 query_inputs.insert(param.name.clone(), value.clone());
@@ -209,6 +239,7 @@ pub fn prepare(meta: &Meta, record: &ActionRecord, input: &Value) -> Result<Prep
             }
         }
     }
+    let path = fill_path(&record.path, &path_values);
     refuse_dot_segments(&record.path, &path)?;
     let url = [
         meta.scheme.as_str(),
@@ -407,13 +438,7 @@ pub fn check_status(method: &str, path: &str, response: &HttpResponse) -> Result
         _ => "",
     };
     // The host says how often it tried and why it stopped.
-    let header = |name: &str| {
-        response
-            .headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    };
+    let header = |name: &str| response.header(name);
     let mut retries = String::new();
     if let Some(attempts) = header("x-plugboard-attempts") {
         retries.push_str(&format!("; {attempts} attempts"));
@@ -444,34 +469,38 @@ fn floor_char_boundary(bytes: &[u8], max: usize) -> usize {
 /// into a tree and written again); an empty body as `null`; UTF-8 text as a string; other
 /// bytes as `{"content_type": ..., "base64": ...}`. A body that claims to be JSON
 /// (`application/json`, `...+json`) but is not is an error, not text.
-pub fn body_to_json(response: &HttpResponse) -> Result<String, Failure> {
-    if response.body.iter().all(u8::is_ascii_whitespace) {
+pub fn body_to_json(response: HttpResponse) -> Result<String, Failure> {
+    let HttpResponse { headers, body, .. } = response;
+    if body.iter().all(u8::is_ascii_whitespace) {
         return Ok("null".to_string());
     }
-    let content_type = || response.header("content-type").unwrap_or("");
-    let essence = || content_type().split(';').next().unwrap_or("").trim();
-    let claims_json = || {
-        let essence = essence();
-        essence.eq_ignore_ascii_case("application/json") || essence.ends_with("+json")
-    };
-    let error = match std::str::from_utf8(&response.body) {
+    let content_type = crate::header_in(&headers, "content-type");
+    let essence = content_type
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim();
+    let claims_json =
+        essence.eq_ignore_ascii_case("application/json") || essence.ends_with("+json");
+    // The body moves into the output: JSON that checks out is not copied.
+    let error = match String::from_utf8(body) {
         Ok(text) => match plugboard_manifest::json::check(text.as_bytes()) {
-            Ok(()) => return Ok(text.to_string()),
-            Err(error) if claims_json() => error.to_string(),
-            Err(_) => return Ok(Value::String(text.to_string()).to_string()),
+            Ok(()) => return Ok(text),
+            Err(error) if claims_json => error.to_string(),
+            Err(_) => return Ok(Value::String(text).to_string()),
         },
-        Err(error) if claims_json() => error.to_string(),
-        Err(_) => {
+        Err(error) if claims_json => error.utf8_error().to_string(),
+        Err(error) => {
             return Ok(serde_json::json!({
-                "content_type": response.header("content-type"),
-                "base64": base64::engine::general_purpose::STANDARD.encode(&response.body),
+                "content_type": content_type,
+                "base64": base64::engine::general_purpose::STANDARD.encode(error.as_bytes()),
             })
             .to_string());
         }
     };
     Err(Failure::internal(format!(
-        "the upstream answered `{}` that is not valid JSON: {error}",
-        essence()
+        "the upstream answered `{essence}` that is not valid JSON: {error}"
     )))
 }
 
@@ -481,6 +510,29 @@ mod tests {
     use crate::table::{PaginationConfig, PaginationStyle, ParamRecord};
     use plugboard_manifest::Scheme;
     use serde_json::json;
+
+    #[test]
+    fn one_pass_fills_the_path_as_replacing_each_placeholder_in_turn_does() {
+        let values = [("id", "1".to_string()), ("idx", "2%2F".to_string())];
+        for template in [
+            "/users/{id}",
+            "/a/{id}/b/{id}",
+            "/{idx}/{id}",
+            "/{id}{idx}",
+            "/{{id}}",
+            "/{other}/{id}",
+            "/{id",
+            "/id}/{",
+            "/plain",
+            "",
+        ] {
+            let mut replaced = template.to_string();
+            for (name, value) in &values {
+                replaced = replaced.replace(&format!("{{{name}}}"), value);
+            }
+            assert_eq!(fill_path(template, &values), replaced, "{template}");
+        }
+    }
 
     #[test]
     fn a_query_added_to_the_text_parses_as_the_url_crate_adds_it() {
@@ -725,13 +777,13 @@ mod tests {
 
     #[test]
     fn bodies_become_json() {
-        let json = |response: &HttpResponse| -> Value {
+        let json = |response: HttpResponse| -> Value {
             serde_json::from_str(&body_to_json(response).unwrap()).unwrap()
         };
-        assert_eq!(json(&ok_response(b"", "")), Value::Null);
-        assert_eq!(json(&ok_response(b" \n", "application/json")), Value::Null);
+        assert_eq!(json(ok_response(b"", "")), Value::Null);
+        assert_eq!(json(ok_response(b" \n", "application/json")), Value::Null);
         assert!(
-            body_to_json(&ok_response(
+            body_to_json(ok_response(
                 b"{\"a\": [1",
                 "application/json; charset=utf-8"
             ))
@@ -739,16 +791,16 @@ mod tests {
         );
         // JSON passes as it came, spacing and key order included.
         assert_eq!(
-            body_to_json(&ok_response(
+            body_to_json(ok_response(
                 b"{\"b\": 1, \"a\": [true, null, \"\\u00e9\"]}",
                 "application/json"
             ))
             .unwrap(),
             "{\"b\": 1, \"a\": [true, null, \"\\u00e9\"]}"
         );
-        assert_eq!(json(&ok_response(b"hi", "text/plain")), json!("hi"));
+        assert_eq!(json(ok_response(b"hi", "text/plain")), json!("hi"));
         assert_eq!(
-            json(&ok_response(&[0xff, 0x00], "application/octet-stream")),
+            json(ok_response(&[0xff, 0x00], "application/octet-stream")),
             json!({"content_type": "application/octet-stream", "base64": "/wA="})
         );
     }
@@ -769,11 +821,11 @@ mod tests {
         ] {
             assert!(serde_json::from_slice::<Value>(body).is_err());
             assert!(
-                body_to_json(&ok_response(body, "application/json")).is_err(),
+                body_to_json(ok_response(body, "application/json")).is_err(),
                 "{body:?}"
             );
             // As text, not as JSON, when the upstream does not claim JSON.
-            if let Ok(text) = body_to_json(&ok_response(body, "text/plain")) {
+            if let Ok(text) = body_to_json(ok_response(body, "text/plain")) {
                 assert!(text.starts_with('"') || text.starts_with('{'), "{text}");
                 serde_json::from_str::<Value>(&text).unwrap();
             }
