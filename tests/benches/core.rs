@@ -80,12 +80,29 @@ fn main() -> anyhow::Result<()> {
         // The native side: the same GET with reqwest.
         let url = format!("{}/echo/a1/x", api.base_url());
         let client = reqwest::Client::new();
+        // Calls through `runtime`, each followed by the native GET, while `more` says so (it
+        // is given the calls made): the times of both.
+        let pass = async |runtime: &Runtime,
+                          bundle: &plugboard_runtime::Bundle,
+                          more: &dyn Fn(usize) -> bool| {
+            let (mut calls, mut natives) = (Vec::new(), Vec::new());
+            while more(calls.len()) {
+                let started = Instant::now();
+                runtime
+                    .invoke(bundle, "action_00001", &input, &options)
+                    .await?;
+                calls.push(started.elapsed());
+                natives.push(native_get(&client, &url).await?);
+            }
+            anyhow::Ok((calls, natives))
+        };
         if let Ok(mode) = std::env::var("BENCH_PROFILE") {
             eprintln!("{mode}: the loop starts (5 s)");
             // A loop to run under `perf record` or `perf stat`: `refused` has no HTTP, `call`
             // does, `replay` answers from a recording, `native` makes the same GET with
             // reqwest. Each prints its calls per second and CPU time per call. `replay-cold`
-            // and `native-gap` print medians instead (see there).
+            // and `native-gap` print medians instead, and `ratio` the table's warm ratio
+            // (see there).
             let mut calls = 0u64;
             if mode == "native" {
                 let started = (Instant::now(), cpu_ticks()?);
@@ -94,6 +111,22 @@ fn main() -> anyhow::Result<()> {
                     calls += 1;
                 }
                 print_profile(&mode, calls, started)?;
+                std::process::exit(0);
+            }
+            if mode == "ratio" {
+                // The table's warm pass for 5 s instead of 1,000 calls: a steadier ratio (it
+                // moves by about 0.02x between runs; the table's by about 0.05x).
+                let started = Instant::now();
+                let (calls, natives) = pass(&warm_runtime, &warm_small, &|_| {
+                    started.elapsed() < Duration::from_secs(5)
+                })
+                .await?;
+                let (call, native) = (median(&calls), median(&natives));
+                println!(
+                    "ratio: warm call {call:?}, native {native:?}: {:.3}x ({} of each)",
+                    call.as_secs_f64() / native.as_secs_f64(),
+                    calls.len()
+                );
                 std::process::exit(0);
             }
             if mode == "native-gap" {
@@ -221,20 +254,9 @@ fn main() -> anyhow::Result<()> {
         }
         // Each kind of call alternates with the native request in a pass of its own: a fresh
         // instantiation right before a warm call would leave it caches the fresh one spoiled.
-        let pass = async |runtime: &Runtime, bundle: &plugboard_runtime::Bundle| {
-            let (mut calls, mut natives) = (Vec::new(), Vec::new());
-            for _ in 0..iterations {
-                let started = Instant::now();
-                runtime
-                    .invoke(bundle, "action_00001", &input, &options)
-                    .await?;
-                calls.push(started.elapsed());
-                natives.push(native_get(&client, &url).await?);
-            }
-            anyhow::Ok((calls, natives))
-        };
-        let (fresh, mut native) = pass(&runtime, &small).await?;
-        let (warm, native_warm_pass) = pass(&warm_runtime, &warm_small).await?;
+        let enough = |done: usize| done < iterations;
+        let (fresh, mut native) = pass(&runtime, &small, &enough).await?;
+        let (warm, native_warm_pass) = pass(&warm_runtime, &warm_small, &enough).await?;
         native.extend(native_warm_pass);
 
         let held_count = if quick { 100 } else { 1_000 };
