@@ -29,7 +29,12 @@ fn main() {
     {
         println!("cargo:rerun-if-changed={file}");
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // The package's folder as cargo gives it when the script runs, not when it was compiled: a
+    // script compiled in another checkout of the same sources (a clone since deleted) is reused
+    // through a shared target directory, and would look for that checkout's files.
+    let manifest_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest_dir).join("../..");
     let lock = parse(&root.join("Cargo.lock"));
     let wasmtime = lock
         .get("package")
