@@ -13,8 +13,8 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         headers: vec![("content-type".into(), "application/json".into())],
         body: data.to_vec(),
     };
-    let _ = request::body_to_json(&response);
     let _ = request::check_status("GET", "/x", &response);
+    let _ = request::body_to_json(response);
     if let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) {
         for path in ["data.items", "links.next", "0", "a.0.b"] {
             let _ = paginate::dotted(&value, path);
