@@ -438,12 +438,11 @@ pub fn check_status(method: &str, path: &str, response: &HttpResponse) -> Result
         _ => "",
     };
     // The host says how often it tried and why it stopped.
-    let header = |name: &str| response.header(name);
     let mut retries = String::new();
-    if let Some(attempts) = header("x-plugboard-attempts") {
+    if let Some(attempts) = response.header("x-plugboard-attempts") {
         retries.push_str(&format!("; {attempts} attempts"));
     }
-    if let Some(why) = header("x-plugboard-gave-up") {
+    if let Some(why) = response.header("x-plugboard-gave-up") {
         retries.push_str(&format!("; {why}"));
     }
     Err(Failure::UpstreamStatus {
