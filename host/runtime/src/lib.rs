@@ -150,6 +150,19 @@ pub enum Error {
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The value under `key`, made by `make` and inserted when there is none. The key is copied
+/// only then: the hot paths look up the same few keys (credentials, tenants) on every call.
+pub(crate) fn shared_entry<V: Clone>(
+    map: &mut std::collections::HashMap<String, V>,
+    key: &str,
+    make: impl FnOnce() -> V,
+) -> V {
+    match map.get(key) {
+        Some(value) => value.clone(),
+        None => map.entry(key.to_string()).or_insert_with(make).clone(),
+    }
+}
+
 /// Installs the process-wide TLS crypto provider (ring). Idempotent; [`Runtime::new`] calls it.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();

@@ -122,20 +122,13 @@ impl RateBudgets {
     /// The budget of `key` (created full).
     pub(crate) fn budget(&self, key: &str, limit: Option<RateLimit>) -> Budget {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        // A lookup first: the key is copied only for a credential seen the first time.
-        let bucket = match buckets.get(key) {
-            Some(bucket) => bucket.clone(),
-            None => buckets
-                .entry(key.to_string())
-                .or_insert_with(|| {
-                    Arc::new(Mutex::new(Bucket {
-                        tokens: limit.map_or(0.0, |l| f64::from(l.burst)),
-                        updated: Instant::now(),
-                        blocked_until: None,
-                    }))
-                })
-                .clone(),
-        };
+        let bucket = crate::shared_entry(&mut buckets, key, || {
+            Arc::new(Mutex::new(Bucket {
+                tokens: limit.map_or(0.0, |l| f64::from(l.burst)),
+                updated: Instant::now(),
+                blocked_until: None,
+            }))
+        });
         Budget { bucket, limit }
     }
 }

@@ -132,14 +132,7 @@ fn share_of(map: &Mutex<HashMap<String, Arc<Semaphore>>>, key: &str, share: u32)
     if map.len() > 4096 {
         map.retain(|_, s| s.available_permits() < share as usize);
     }
-    // A lookup first: the key is copied only for a tenant seen the first time.
-    match map.get(key) {
-        Some(semaphore) => semaphore.clone(),
-        None => map
-            .entry(key.to_string())
-            .or_insert_with(|| Arc::new(Semaphore::new(share as usize)))
-            .clone(),
-    }
+    crate::shared_entry(&mut map, key, || Arc::new(Semaphore::new(share as usize)))
 }
 
 async fn take(
