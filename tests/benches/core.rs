@@ -129,6 +129,45 @@ fn main() -> anyhow::Result<()> {
                 );
                 std::process::exit(0);
             }
+            if mode == "inline" {
+                // The native GET with reqwest, alternating with the same GET over one HTTP/1
+                // connection that the calling task drives itself (hyper's connection API, no
+                // connection task): how much of a round trip is the hand-over between the
+                // caller and reqwest's connection task on another thread.
+                let (mut pooled, mut inline) = (Vec::new(), Vec::new());
+                let stream = tokio::net::TcpStream::connect(api.addr()).await?;
+                stream.set_nodelay(true)?;
+                let (mut sender, mut connection) =
+                    hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                        .await?;
+                let started = Instant::now();
+                while started.elapsed() < Duration::from_secs(5) {
+                    pooled.push(native_get(&client, &url).await?);
+                    let t = Instant::now();
+                    let request = hyper::Request::get("/echo/a1/x")
+                        .header("host", api.addr().to_string())
+                        .header("accept", "application/json")
+                        .body(http_body_util::Empty::<bytes::Bytes>::new())?;
+                    let exchange = async {
+                        let response = sender.send_request(request).await?;
+                        let body = http_body_util::BodyExt::collect(response.into_body()).await?;
+                        anyhow::Ok(body.to_bytes())
+                    };
+                    let body = tokio::select! {
+                        body = exchange => body?,
+                        closed = &mut connection => anyhow::bail!("the connection closed: {closed:?}"),
+                    };
+                    let _: serde_json::Value = serde_json::from_slice(&body)?;
+                    inline.push(t.elapsed());
+                }
+                println!(
+                    "inline: reqwest GET {:?}, the same GET on a connection the caller drives {:?} ({} of each)",
+                    median(&pooled),
+                    median(&inline),
+                    inline.len()
+                );
+                std::process::exit(0);
+            }
             if mode == "native-gap" {
                 // The same GET, with the calling thread busy (on the CPU, touching no memory)
                 // for a while between two GETs, as a component call is around its request:
