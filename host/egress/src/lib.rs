@@ -18,6 +18,9 @@ use std::sync::Arc;
 
 pub use ipnet::IpNet;
 
+mod direct;
+pub use direct::{DirectError, DirectResponse};
+
 /// A kind of address that is not on the public internet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AddressClass {
@@ -282,6 +285,30 @@ impl EgressPolicy {
         })
     }
 
+    /// The addresses `host` resolved to that the policy allows; refused when it allows none
+    /// (a name with no address at all gives an empty list).
+    pub fn allowed(
+        &self,
+        host: &str,
+        found: impl IntoIterator<Item = SocketAddr>,
+    ) -> Result<Vec<SocketAddr>, Denied> {
+        let mut refused = None;
+        let allowed: Vec<SocketAddr> = found
+            .into_iter()
+            .filter(|address| match self.check(host, address.ip()) {
+                Ok(()) => true,
+                Err(denied) => {
+                    refused.get_or_insert(denied);
+                    false
+                }
+            })
+            .collect();
+        match refused {
+            Some(denied) if allowed.is_empty() => Err(denied),
+            _ => Ok(allowed),
+        }
+    }
+
     /// Checks a URL whose host is an IP literal (a name is checked when it is resolved).
     pub fn check_url(&self, url: &url::Url) -> Result<(), Denied> {
         let ip = match url.host() {
@@ -316,6 +343,8 @@ impl EgressPolicy {
 pub struct EgressClient {
     client: reqwest::Client,
     policy: Arc<EgressPolicy>,
+    /// Idle connections of [`EgressClient::send_direct`].
+    direct: Arc<direct::Pool>,
 }
 
 impl EgressClient {
@@ -333,6 +362,7 @@ impl EgressClient {
         Ok(EgressClient {
             client: configure(builder).build()?,
             policy: Arc::new(policy),
+            direct: Arc::default(),
         })
     }
 
@@ -344,6 +374,23 @@ impl EgressClient {
     ) -> Result<reqwest::RequestBuilder, Denied> {
         self.policy.check_url(&url)?;
         Ok(self.client.request(method, url))
+    }
+
+    /// Sends a plain-http request on a pooled HTTP/1.1 connection that the calling task drives
+    /// itself (see the `direct` module: no hand-over to a connection task), and reads the whole
+    /// response, refusing more than `limit` bytes. `headers` go as they are, plus `Host`:
+    /// reqwest's defaults (user agent, `accept`) are the caller's to add.
+    pub async fn send_direct(
+        &self,
+        method: reqwest::Method,
+        url: &url::Url,
+        headers: reqwest::header::HeaderMap,
+        body: Option<bytes::Bytes>,
+        limit: usize,
+    ) -> Result<DirectResponse, DirectError> {
+        self.policy.check_url(url)?;
+        let request = direct::request(method, url, headers, body)?;
+        direct::send(&self.direct, &self.policy, url, request, limit).await
     }
 
     /// The policy.
@@ -362,24 +409,10 @@ impl reqwest::dns::Resolve for CheckedResolver {
         let policy = self.policy.clone();
         let host = name.as_str().to_string();
         Box::pin(async move {
-            let found: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let mut refused = None;
-            let allowed: Vec<SocketAddr> = found
-                .into_iter()
-                .filter(|address| match policy.check(&host, address.ip()) {
-                    Ok(()) => true,
-                    Err(denied) => {
-                        refused.get_or_insert(denied);
-                        false
-                    }
-                })
-                .collect();
-            match (allowed.is_empty(), refused) {
-                (true, Some(denied)) => {
-                    Err(Box::new(denied) as Box<dyn std::error::Error + Send + Sync>)
-                }
-                _ => Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs),
+            let found = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            match policy.allowed(&host, found) {
+                Ok(allowed) => Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs),
+                Err(denied) => Err(Box::new(denied) as Box<dyn std::error::Error + Send + Sync>),
             }
         })
     }

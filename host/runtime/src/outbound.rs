@@ -16,6 +16,7 @@ use plugboard_manifest::{ApiKeyLocation, Auth, Failure, Header, OAuth2, Scheme};
 use plugboard_oauth::{Client as OAuthClient, TokenManager};
 
 use crate::resilience::{Budget, RetryPolicy, backoff, retry_after, retryable_status};
+use plugboard_egress::DirectError;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
@@ -209,6 +210,9 @@ fn oauth_failure(error: plugboard_oauth::Error, consent_needed: &mut Option<Stri
     }
     Failure::denied(format!("OAuth 2.0: {error}"))
 }
+
+/// The `user-agent` of outbound requests that set none.
+pub(crate) const USER_AGENT: &str = concat!("plugboard/", env!("CARGO_PKG_VERSION"));
 
 /// Headers a component may not set: the host owns framing and routing.
 const FORBIDDEN_HEADERS: &[&str] = &[
@@ -498,6 +502,9 @@ impl Outbound {
         // No timer of its own: the call's deadline (`run_in`) bounds the whole call, this
         // request included, and ends it with a precise `Timeout` error. A timer per request
         // cost 0.8 context switches per call (BENCHMARKS, issue 18).
+        if url.scheme() == "http" {
+            return self.send_direct(method, url, headers, body).await;
+        }
         let mut builder = self
             .client
             .request(method.clone(), url.clone())
@@ -514,16 +521,7 @@ impl Outbound {
         let status = response.status().as_u16();
         metrics::counter!("plugboard_upstream_requests_total", "status" => status_class(status))
             .increment(1);
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let headers = header_pairs(response.headers());
         if let Some(length) = response.content_length()
             && length > self.response_bytes as u64
         {
@@ -544,6 +542,51 @@ impl Outbound {
             status,
             headers,
             body,
+        })
+    }
+
+    /// [`Outbound::send_once`] for plain http: on a connection this task drives itself, with
+    /// reqwest's default headers (its connection task on another thread cost a loopback round
+    /// trip about 30 us on 2 vCPUs; BENCHMARKS, issue 18).
+    async fn send_direct(
+        &self,
+        method: &reqwest::Method,
+        url: &Url,
+        headers: &HeaderMap,
+        body: &Option<bytes::Bytes>,
+    ) -> Result<Response, Failure> {
+        let mut headers = headers.clone();
+        headers
+            .entry(reqwest::header::USER_AGENT)
+            .or_insert(HeaderValue::from_static(USER_AGENT));
+        headers
+            .entry(reqwest::header::ACCEPT)
+            .or_insert(HeaderValue::from_static("*/*"));
+        let sent = self
+            .client
+            .send_direct(
+                method.clone(),
+                url,
+                headers,
+                body.clone(),
+                self.response_bytes,
+            )
+            .await;
+        let response = sent.map_err(|error| {
+            metrics::counter!("plugboard_upstream_requests_total", "status" => "error")
+                .increment(1);
+            match error {
+                DirectError::Denied(denied) => Failure::denied(denied.to_string()),
+                DirectError::TooLarge { .. } => self.too_large(url),
+                other => transport_failure(url, &other.to_string(), &other),
+            }
+        })?;
+        metrics::counter!("plugboard_upstream_requests_total", "status" => status_class(response.status))
+            .increment(1);
+        Ok(Response {
+            status: response.status,
+            headers: header_pairs(&response.headers),
+            body: response.body,
         })
     }
 
@@ -668,21 +711,40 @@ fn authority(url: &Url) -> String {
     }
 }
 
+/// Response headers as the WIT `response` carries them (values lossily decoded).
+fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// A transport error without the URL's query (which may carry an API key) or credentials.
 fn transport_error(url: &Url, error: &reqwest::Error) -> Failure {
     if let Some(denied) = plugboard_egress::denied_in(error) {
         return Failure::denied(denied.to_string());
     }
     let what = if error.is_timeout() {
-        "timed out".to_string()
+        "timed out"
     } else if error.is_connect() {
-        "could not connect".to_string()
+        "could not connect"
     } else if error.is_body() || error.is_decode() {
-        "the response body broke off".to_string()
+        "the response body broke off"
     } else {
-        "the request failed".to_string()
+        "the request failed"
     };
-    let mut source = std::error::Error::source(error);
+    transport_failure(url, what, error)
+}
+
+/// `what` went wrong with the request to `url`, with the innermost cause of `error`; the URL
+/// without its query (which may carry an API key).
+fn transport_failure(url: &Url, what: &str, error: &dyn std::error::Error) -> Failure {
+    let mut source = error.source();
     let mut detail = String::new();
     while let Some(inner) = source {
         detail = inner.to_string();

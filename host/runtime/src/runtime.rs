@@ -212,7 +212,7 @@ impl Runtime {
         let client = EgressClient::new(config.egress, |builder| {
             builder
                 .redirect(reqwest::redirect::Policy::none())
-                .user_agent(concat!("plugboard/", env!("CARGO_PKG_VERSION")))
+                .user_agent(crate::outbound::USER_AGENT)
         })
         .map_err(|e| Error::Setup(format!("HTTP client: {e}")))?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
