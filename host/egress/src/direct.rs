@@ -95,7 +95,15 @@ impl Pooled {
 /// Idle connections by origin (host and port).
 #[derive(Default)]
 pub(crate) struct Pool {
-    idle: Mutex<HashMap<(String, u16), Vec<Pooled>>>,
+    idle: Mutex<Idle>,
+}
+
+#[derive(Default)]
+struct Idle {
+    by_origin: HashMap<(String, u16), Vec<Pooled>>,
+    /// When every origin's expired connections were last closed (not only the origin a
+    /// connection goes back to), so that origins no longer called hold no sockets for long.
+    swept: Option<Instant>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -105,7 +113,7 @@ impl std::fmt::Debug for Pool {
 }
 
 impl Pool {
-    fn idle(&self) -> std::sync::MutexGuard<'_, HashMap<(String, u16), Vec<Pooled>>> {
+    fn idle(&self) -> std::sync::MutexGuard<'_, Idle> {
         self.idle
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -116,7 +124,7 @@ impl Pool {
         let mut stale = Vec::new();
         let found = {
             let mut idle = self.idle();
-            let list = idle.get_mut(origin)?;
+            let list = idle.by_origin.get_mut(origin)?;
             let mut found = None;
             while let Some(mut pooled) = list.pop() {
                 if pooled.idle_since.elapsed() < IDLE_TIMEOUT && pooled.usable() {
@@ -126,7 +134,7 @@ impl Pool {
                 stale.push(pooled);
             }
             if list.is_empty() {
-                idle.remove(origin);
+                idle.by_origin.remove(origin);
             }
             found
         };
@@ -140,16 +148,22 @@ impl Pool {
             return;
         }
         pooled.idle_since = Instant::now();
-        let dropped = {
+        let mut dropped = Vec::new();
+        {
             let mut idle = self.idle();
-            let list = idle.entry(origin).or_default();
-            let expired: Vec<Pooled> = list
-                .extract_if(.., |p| p.idle_since.elapsed() >= IDLE_TIMEOUT)
-                .collect();
+            if idle.swept.is_none_or(|at| at.elapsed() >= IDLE_TIMEOUT / 3) {
+                idle.swept = Some(Instant::now());
+                for list in idle.by_origin.values_mut() {
+                    dropped.extend(list.extract_if(.., |p| p.idle_since.elapsed() >= IDLE_TIMEOUT));
+                }
+                idle.by_origin.retain(|_, list| !list.is_empty());
+            }
+            let list = idle.by_origin.entry(origin).or_default();
             list.push(pooled);
             let excess = list.len().saturating_sub(MAX_IDLE_PER_ORIGIN);
-            (expired, list.drain(..excess).collect::<Vec<_>>())
-        };
+            dropped.extend(list.drain(..excess));
+        }
+        // Closing sockets outside the lock.
         drop(dropped);
     }
 }
