@@ -57,14 +57,14 @@ pub enum DirectError {
     #[error("{0}")]
     Invalid(String),
     /// No connection could be made.
-    #[error("could not connect: {0}")]
-    Connect(std::io::Error),
+    #[error("could not connect")]
+    Connect(#[source] std::io::Error),
     /// The request failed before the response head came.
-    #[error("the request failed: {0}")]
-    Request(hyper::Error),
+    #[error("the request failed")]
+    Request(#[source] hyper::Error),
     /// The response body broke off.
-    #[error("the response body broke off: {0}")]
-    Body(hyper::Error),
+    #[error("the response body broke off")]
+    Body(#[source] hyper::Error),
     /// The response is larger than the caller's limit (its length or what was read).
     #[error("the response is larger than the {limit} byte limit")]
     TooLarge {
@@ -180,7 +180,17 @@ pub(crate) async fn send(
 ) -> Result<DirectResponse, DirectError> {
     let origin = origin(url)?;
     let mut request = request;
-    if let Some(mut pooled) = pool.take(&origin) {
+    // An idle connection first; a new one when there is none, or when the idle one died
+    // before it wrote the request.
+    for new in [false, true] {
+        let mut pooled = if new {
+            connect(policy, url, origin.1).await?
+        } else {
+            match pool.take(&origin) {
+                Some(pooled) => pooled,
+                None => continue,
+            }
+        };
         match exchange(&mut pooled, request, limit).await {
             Outcome::Done(result, reusable) => {
                 if reusable {
@@ -188,24 +198,14 @@ pub(crate) async fn send(
                 }
                 return result;
             }
-            // The connection died before the request went out: a new one.
             Outcome::NotSent(unsent) => request = unsent,
         }
     }
-    let mut pooled = connect(policy, url, &origin).await?;
-    match exchange(&mut pooled, request, limit).await {
-        Outcome::Done(result, reusable) => {
-            if reusable {
-                pool.put(origin, pooled);
-            }
-            result
-        }
-        // A fresh connection that closed before taking its first request.
-        Outcome::NotSent(_) => Err(DirectError::Connect(std::io::Error::new(
-            std::io::ErrorKind::ConnectionAborted,
-            "the connection closed before the request was sent",
-        ))),
-    }
+    // A new connection that closed before taking its first request.
+    Err(DirectError::Connect(std::io::Error::new(
+        std::io::ErrorKind::ConnectionAborted,
+        "the connection closed before the request was sent",
+    )))
 }
 
 /// The origin of a plain-http URL: its host and port.
@@ -223,16 +223,12 @@ fn origin(url: &url::Url) -> Result<(String, u16), DirectError> {
 }
 
 /// A new connection to the first address of `url`'s host that the policy allows.
-async fn connect(
-    policy: &EgressPolicy,
-    url: &url::Url,
-    (_, port): &(String, u16),
-) -> Result<Pooled, DirectError> {
+async fn connect(policy: &EgressPolicy, url: &url::Url, port: u16) -> Result<Pooled, DirectError> {
     let addresses: Vec<SocketAddr> = match url.host() {
-        Some(url::Host::Ipv4(ip)) => vec![SocketAddr::new(ip.into(), *port)],
-        Some(url::Host::Ipv6(ip)) => vec![SocketAddr::new(ip.into(), *port)],
+        Some(url::Host::Ipv4(ip)) => vec![SocketAddr::new(ip.into(), port)],
+        Some(url::Host::Ipv6(ip)) => vec![SocketAddr::new(ip.into(), port)],
         Some(url::Host::Domain(name)) => {
-            let found = tokio::net::lookup_host((name, *port))
+            let found = tokio::net::lookup_host((name, port))
                 .await
                 .map_err(DirectError::Connect)?;
             policy.allowed(name, found)?

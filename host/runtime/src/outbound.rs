@@ -488,7 +488,8 @@ impl Outbound {
         }
     }
 
-    /// Sends one prepared request and reads the response within the limits.
+    /// Sends one prepared request and reads the response within the limits; counts it by
+    /// outcome (the status class, or `error` when no whole response came back).
     async fn send_once(
         &self,
         method: &reqwest::Method,
@@ -502,9 +503,63 @@ impl Outbound {
         // No timer of its own: the call's deadline (`run_in`) bounds the whole call, this
         // request included, and ends it with a precise `Timeout` error. A timer per request
         // cost 0.8 context switches per call (BENCHMARKS, issue 18).
-        if url.scheme() == "http" {
-            return self.send_direct(method, url, headers, body).await;
-        }
+        let result = if url.scheme() == "http" {
+            self.send_direct(method, url, headers, body).await
+        } else {
+            self.send_reqwest(method, url, headers, body).await
+        };
+        let outcome = result.as_ref().map_or("error", |r| status_class(r.status));
+        metrics::counter!("plugboard_upstream_requests_total", "status" => outcome).increment(1);
+        result
+    }
+
+    /// Plain http: on a connection this task drives itself, with reqwest's default headers
+    /// (reqwest's connection task on another thread cost a loopback round trip about 30 us on
+    /// 2 vCPUs; BENCHMARKS, issue 18).
+    async fn send_direct(
+        &self,
+        method: &reqwest::Method,
+        url: &Url,
+        headers: &HeaderMap,
+        body: &Option<bytes::Bytes>,
+    ) -> Result<Response, Failure> {
+        let mut headers = headers.clone();
+        headers
+            .entry(reqwest::header::USER_AGENT)
+            .or_insert(HeaderValue::from_static(USER_AGENT));
+        headers
+            .entry(reqwest::header::ACCEPT)
+            .or_insert(HeaderValue::from_static("*/*"));
+        let response = self
+            .client
+            .send_direct(
+                method.clone(),
+                url,
+                headers,
+                body.clone(),
+                self.response_bytes,
+            )
+            .await
+            .map_err(|error| match error {
+                DirectError::Denied(denied) => Failure::denied(denied.to_string()),
+                DirectError::TooLarge { .. } => self.too_large(url),
+                other => transport_failure(url, &other.to_string(), &other),
+            })?;
+        Ok(Response {
+            status: response.status,
+            headers: header_pairs(&response.headers),
+            body: response.body,
+        })
+    }
+
+    /// https, through reqwest (its TLS and HTTP/2).
+    async fn send_reqwest(
+        &self,
+        method: &reqwest::Method,
+        url: &Url,
+        headers: &HeaderMap,
+        body: &Option<bytes::Bytes>,
+    ) -> Result<Response, Failure> {
         let mut builder = self
             .client
             .request(method.clone(), url.clone())
@@ -513,14 +568,8 @@ impl Outbound {
         if let Some(body) = body {
             builder = builder.body(body.clone());
         }
-        let mut response = builder.send().await.map_err(|e| {
-            metrics::counter!("plugboard_upstream_requests_total", "status" => "error")
-                .increment(1);
-            transport_error(url, &e)
-        })?;
+        let mut response = builder.send().await.map_err(|e| transport_error(url, &e))?;
         let status = response.status().as_u16();
-        metrics::counter!("plugboard_upstream_requests_total", "status" => status_class(status))
-            .increment(1);
         let headers = header_pairs(response.headers());
         if let Some(length) = response.content_length()
             && length > self.response_bytes as u64
@@ -542,51 +591,6 @@ impl Outbound {
             status,
             headers,
             body,
-        })
-    }
-
-    /// [`Outbound::send_once`] for plain http: on a connection this task drives itself, with
-    /// reqwest's default headers (its connection task on another thread cost a loopback round
-    /// trip about 30 us on 2 vCPUs; BENCHMARKS, issue 18).
-    async fn send_direct(
-        &self,
-        method: &reqwest::Method,
-        url: &Url,
-        headers: &HeaderMap,
-        body: &Option<bytes::Bytes>,
-    ) -> Result<Response, Failure> {
-        let mut headers = headers.clone();
-        headers
-            .entry(reqwest::header::USER_AGENT)
-            .or_insert(HeaderValue::from_static(USER_AGENT));
-        headers
-            .entry(reqwest::header::ACCEPT)
-            .or_insert(HeaderValue::from_static("*/*"));
-        let sent = self
-            .client
-            .send_direct(
-                method.clone(),
-                url,
-                headers,
-                body.clone(),
-                self.response_bytes,
-            )
-            .await;
-        let response = sent.map_err(|error| {
-            metrics::counter!("plugboard_upstream_requests_total", "status" => "error")
-                .increment(1);
-            match error {
-                DirectError::Denied(denied) => Failure::denied(denied.to_string()),
-                DirectError::TooLarge { .. } => self.too_large(url),
-                other => transport_failure(url, &other.to_string(), &other),
-            }
-        })?;
-        metrics::counter!("plugboard_upstream_requests_total", "status" => status_class(response.status))
-            .increment(1);
-        Ok(Response {
-            status: response.status,
-            headers: header_pairs(&response.headers),
-            body: response.body,
         })
     }
 
