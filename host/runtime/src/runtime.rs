@@ -369,7 +369,7 @@ impl Runtime {
         let (result, scrubber, exchanges) = self
             .invoke_text(bundle, action_id, input, options, tap)
             .await;
-        let result = result.and_then(|output| Ok(scrubber.value(parse_text(&output)?)));
+        let result = result.and_then(|output| scrubber.parsed(&output));
         (result, exchanges)
     }
 

@@ -99,12 +99,29 @@ impl Scrubber {
     /// text, so a credential in any string would show in the text. Anything else goes the
     /// exact way, through a parse.
     pub(crate) fn json_text(&self, text: String) -> Result<String, Error> {
-        if self.needles.is_empty()
-            || (!text.contains('\\') && !self.needles.iter().any(|n| text.contains(n.as_str())))
-        {
+        if self.text_is_clean(&text) {
             return Ok(text);
         }
         Ok(self.value(crate::runtime::parse_text(&text)?).to_string())
+    }
+
+    /// A component's output (checked JSON text) parsed, with every string (keys too) scrubbed
+    /// as [`Scrubber::value`] does; text that [`Scrubber::json_text`] would hand back unchanged
+    /// is only parsed, not walked.
+    pub(crate) fn parsed(&self, text: &str) -> Result<Value, Error> {
+        let value = crate::runtime::parse_text(text)?;
+        Ok(if self.text_is_clean(text) {
+            value
+        } else {
+            self.value(value)
+        })
+    }
+
+    /// Whether JSON `text` can hold no credential in any of its strings: no needles, or no
+    /// escapes (so each string is its own text) and no needle in the text.
+    fn text_is_clean(&self, text: &str) -> bool {
+        self.needles.is_empty()
+            || (!text.contains('\\') && !self.needles.iter().any(|n| text.contains(n.as_str())))
     }
 
     /// An error with every text it carries scrubbed.
@@ -237,7 +254,12 @@ mod tests {
                 scrubbed,
                 "{text}"
             );
+            assert_eq!(scrub.parsed(text).unwrap(), scrubbed, "{text}");
         }
+        assert_eq!(
+            scrub.parsed(&clean).unwrap(),
+            json!({"b": [1, 2], "a": "x"})
+        );
         // Escapes alone do not change an output without a credential.
         let escaped = r#"{"k": "line\nbreak"}"#;
         let out = scrub.json_text(escaped.to_string()).unwrap();
