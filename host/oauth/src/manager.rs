@@ -7,6 +7,7 @@
 //! provider may already have rotated the refresh token) nor lets a second refresh start.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -37,7 +38,12 @@ pub fn credential_key(config: &OAuth2, client: &Client) -> String {
         hash.update([0]);
     }
     let digest = hash.finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    let mut key = String::with_capacity(32);
+    for byte in &digest[..16] {
+        // Writing to a String cannot fail.
+        let _ = write!(key, "{byte:02x}");
+    }
+    key
 }
 
 /// A token in the in-memory cache.
@@ -550,7 +556,11 @@ mod tests {
             secret: None,
         };
         assert_ne!(credential_key(&config, &a), credential_key(&config, &b));
-        assert_eq!(credential_key(&config, &a).len(), 32);
+        // Stored tokens are found by this key: its spelling must never change.
+        assert_eq!(
+            credential_key(&config, &a),
+            "a1e0ea0af58dc623be61438a3572bb38"
+        );
     }
 
     #[test]

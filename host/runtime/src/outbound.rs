@@ -152,7 +152,6 @@ pub(crate) fn missing_credentials(auth: &Auth, credentials: &Credentials) -> Vec
 }
 
 /// The OAuth 2.0 credential of one call: tokens come from the shared manager.
-#[derive(Clone)]
 pub(crate) struct OAuthCall {
     pub(crate) manager: Arc<TokenManager>,
     pub(crate) config: Arc<OAuth2>,
@@ -182,7 +181,7 @@ pub(crate) struct Outbound {
     pub(crate) client: plugboard_egress::EgressClient,
     pub(crate) policy: Arc<HostPolicy>,
     pub(crate) credentials: Arc<Credentials>,
-    pub(crate) oauth: Option<OAuthCall>,
+    pub(crate) oauth: Option<Arc<OAuthCall>>,
     pub(crate) retry: RetryPolicy,
     pub(crate) budget: Budget,
     pub(crate) deadline: Instant,

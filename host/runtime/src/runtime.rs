@@ -134,6 +134,8 @@ pub struct Bundle {
     /// Unique to this load (keys warm instances).
     number: u64,
     policy: Arc<HostPolicy>,
+    /// The manifest's OAuth 2.0 settings, shared by the calls that use them unchanged.
+    oauth: Option<Arc<OAuth2>>,
     body_checks: crate::body_check::BodyChecks,
 }
 
@@ -324,6 +326,10 @@ impl Runtime {
         Ok(Arc::new(Bundle {
             code_hash,
             policy: Arc::new(HostPolicy::new(&header)),
+            oauth: match &header.auth {
+                Auth::OAuth2(config) => Some(Arc::new((**config).clone())),
+                Auth::None | Auth::ApiKey(_) | Auth::Basic => None,
+            },
             manifest: Arc::new(manifest),
             header,
             digest: std::sync::OnceLock::new(),
@@ -501,7 +507,14 @@ impl Runtime {
             .then(|| options.auth_overrides.effective(&header.auth));
         let auth = overridden.as_ref().unwrap_or(&header.auth);
         let oauth = match auth {
-            Auth::OAuth2(config) if !anonymous => Some(self.oauth_call(config, options).await?),
+            Auth::OAuth2(config) if !anonymous => {
+                // The bundle's own settings are shared; overridden ones are this call's.
+                let config = match (&overridden, &bundle.oauth) {
+                    (None, Some(shared)) => shared.clone(),
+                    _ => Arc::new((**config).clone()),
+                };
+                Some(Arc::new(self.oauth_call(config, options).await?))
+            }
             Auth::OAuth2(_) | Auth::None | Auth::ApiKey(_) | Auth::Basic => None,
         };
         let limits = &options.limits;
@@ -611,7 +624,7 @@ impl Runtime {
     /// The OAuth 2.0 credential of a call: the client from `client_id` / `client_secret`, the
     /// credential key, and a `refresh_token` credential seeded into the store if it has
     /// nothing yet for that key.
-    async fn oauth_call(&self, config: &OAuth2, options: &InvokeOptions) -> Result<OAuthCall> {
+    async fn oauth_call(&self, config: Arc<OAuth2>, options: &InvokeOptions) -> Result<OAuthCall> {
         let client = oauth_client(&options.credentials).ok_or(Error::MissingCredentials {
             auth: "OAuth 2.0",
             names: vec!["client_id"],
@@ -619,7 +632,7 @@ impl Runtime {
         let key = options
             .credential_key
             .clone()
-            .unwrap_or_else(|| credential_key(config, &client));
+            .unwrap_or_else(|| credential_key(&config, &client));
         if let Some(refresh_token) = options.credentials.get("refresh_token") {
             self.tokens
                 .seed_refresh_token(&key, refresh_token)
@@ -628,7 +641,7 @@ impl Runtime {
         }
         Ok(OAuthCall {
             manager: self.tokens.clone(),
-            config: Arc::new(config.clone()),
+            config,
             key,
             client,
         })
