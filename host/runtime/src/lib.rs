@@ -19,6 +19,7 @@ mod error_json;
 mod host;
 mod limits;
 mod loaded;
+mod oauth_call;
 mod outbound;
 mod overrides;
 mod resilience;
@@ -33,6 +34,7 @@ use std::time::Duration;
 pub use cache::{CompileCache, DEFAULT_COMPILE_CACHE_BYTES};
 pub use limits::Limits;
 pub use loaded::CacheUsage;
+pub use oauth_call::oauth_client;
 pub use outbound::Credentials;
 pub use overrides::{AuthOverrides, OverrideProblem};
 pub use plugboard_egress::{EgressPolicy, IpNet};
@@ -42,7 +44,7 @@ pub use plugboard_manifest::section::{ManifestSection, SharedBytes};
 pub use resilience::{RateLimit, RetryPolicy};
 pub use runtime::{
     Bundle, DEFAULT_MEMORY_CACHE_BYTES, HeldInstance, InvokeOptions, Runtime, RuntimeConfig,
-    oauth_client, parse_output,
+    parse_output,
 };
 pub use slots::{Shares, Tenant};
 pub use tap::{Body, Exchange, ReceivedResponse, Replay, SentRequest, Tap, redact_fields};

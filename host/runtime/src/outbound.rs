@@ -12,8 +12,7 @@ use std::time::Instant;
 
 use base64::Engine as _;
 use plugboard_manifest::rules::HostPort;
-use plugboard_manifest::{ApiKeyLocation, Auth, Failure, Header, OAuth2, Scheme};
-use plugboard_oauth::{Client as OAuthClient, TokenManager};
+use plugboard_manifest::{ApiKeyLocation, Auth, Failure, Header, Scheme};
 
 use crate::resilience::{Budget, RetryPolicy, backoff, retry_after, retryable_status};
 use plugboard_egress::DirectError;
@@ -151,37 +150,12 @@ pub(crate) fn missing_credentials(auth: &Auth, credentials: &Credentials) -> Vec
         .collect()
 }
 
-/// The OAuth 2.0 credential of one call: tokens come from the shared manager.
-pub(crate) struct OAuthCall {
-    pub(crate) manager: Arc<TokenManager>,
-    pub(crate) config: Arc<OAuth2>,
-    pub(crate) key: String,
-    pub(crate) client: OAuthClient,
-}
-
-impl OAuthCall {
-    /// A usable access token and its `Authorization` value. A credential that needs a user's
-    /// consent is noted in `consent_needed`, so the caller can say so precisely.
-    async fn authorization(
-        &self,
-        consent_needed: &mut Option<String>,
-    ) -> Result<(Arc<str>, HeaderValue), Failure> {
-        let token = self
-            .manager
-            .access_token(&self.key, &self.config, &self.client)
-            .await
-            .map_err(|e| oauth_failure(e, consent_needed))?;
-        let value = sensitive(&format!("{} {token}", self.config.token_scheme))?;
-        Ok((token, value))
-    }
-}
-
 /// Outbound state of one call.
 pub(crate) struct Outbound {
     pub(crate) client: plugboard_egress::EgressClient,
     pub(crate) policy: Arc<HostPolicy>,
     pub(crate) credentials: Arc<Credentials>,
-    pub(crate) oauth: Option<Arc<OAuthCall>>,
+    pub(crate) oauth: Option<Arc<crate::oauth_call::OAuthCall>>,
     pub(crate) retry: RetryPolicy,
     pub(crate) budget: Budget,
     pub(crate) deadline: Instant,
@@ -200,14 +174,6 @@ pub(crate) struct Outbound {
     pub(crate) tap: std::sync::Arc<crate::tap::Tap>,
     /// The exchanges kept for the caller (redacted), when the tap keeps them.
     pub(crate) exchanges: Vec<crate::tap::Exchange>,
-}
-
-/// A token manager error as the component sees it (`denied`), noting a needed consent.
-fn oauth_failure(error: plugboard_oauth::Error, consent_needed: &mut Option<String>) -> Failure {
-    if let plugboard_oauth::Error::NeedsAuthorization(message) = &error {
-        *consent_needed = Some(message.clone());
-    }
-    Failure::denied(format!("OAuth 2.0: {error}"))
 }
 
 /// The `user-agent` of outbound requests that set none.
@@ -305,18 +271,14 @@ impl Outbound {
                 idempotent,
             )
         {
-            // Refresh once (one token request however many calls saw the rejection) and
-            // retry once; a second rejection goes to the component as it is.
+            // Refresh once and retry once; a second rejection goes to the component as it is.
             tracing::debug!(
                 status = response.status,
                 "the API rejected the access token"
             );
-            oauth
-                .manager
-                .token_rejected(&oauth.key, &token)
-                .await
-                .map_err(|e| oauth_failure(e, &mut self.consent_needed))?;
-            let (fresh, header) = oauth.authorization(&mut self.consent_needed).await?;
+            let (fresh, header) = oauth
+                .after_rejection(&token, &mut self.consent_needed)
+                .await?;
             headers.insert(reqwest::header::AUTHORIZATION, header);
             self.tokens.push(fresh);
             if self.sent >= self.max_requests {
@@ -699,7 +661,7 @@ fn annotate(mut response: Response, retries: u32, gave_up: Option<String>) -> Re
 }
 
 /// A header value marked sensitive (kept out of debug output by the HTTP stack).
-fn sensitive(value: &str) -> Result<HeaderValue, Failure> {
+pub(crate) fn sensitive(value: &str) -> Result<HeaderValue, Failure> {
     let mut value = HeaderValue::from_str(value)
         .map_err(|_| Failure::denied("a credential contains characters not allowed in a header"))?;
     value.set_sensitive(true);

@@ -15,7 +15,8 @@ use crate::cache::CompileCache;
 use crate::host::State;
 use crate::limits::CallLimiter;
 use crate::loaded::{CacheUsage, Loaded};
-use crate::outbound::{HostPolicy, OAuthCall, Outbound, missing_credentials};
+use crate::oauth_call::OAuthCall;
+use crate::outbound::{HostPolicy, Outbound, missing_credentials};
 use crate::resilience::{RateBudgets, RateLimit, RetryPolicy};
 use crate::scrub::Scrubber;
 use crate::slots::{Shares, Slots, Tenant};
@@ -23,7 +24,7 @@ use crate::{Credentials, Error, Failure, Limits, Result, cache};
 use plugboard_egress::{EgressClient, EgressPolicy};
 use plugboard_manifest::section::{ManifestSection, SharedBytes};
 use plugboard_manifest::{Auth, Header, OAuth2};
-use plugboard_oauth::{DEFAULT_COOLDOWN, MemoryStore, TokenManager, TokenStore, credential_key};
+use plugboard_oauth::{DEFAULT_COOLDOWN, MemoryStore, TokenManager, TokenStore};
 
 /// How often the epoch advances; the wall-time limit is enforced in these steps.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -513,7 +514,9 @@ impl Runtime {
                     (None, Some(shared)) => shared.clone(),
                     _ => Arc::new((**config).clone()),
                 };
-                Some(Arc::new(self.oauth_call(config, options).await?))
+                Some(Arc::new(
+                    OAuthCall::new(&self.tokens, config, options).await?,
+                ))
             }
             Auth::OAuth2(_) | Auth::None | Auth::ApiKey(_) | Auth::Basic => None,
         };
@@ -619,32 +622,6 @@ impl Runtime {
     /// The token manager (for logins, status and tests).
     pub fn tokens(&self) -> &Arc<TokenManager> {
         &self.tokens
-    }
-
-    /// The OAuth 2.0 credential of a call: the client from `client_id` / `client_secret`, the
-    /// credential key, and a `refresh_token` credential seeded into the store if it has
-    /// nothing yet for that key.
-    async fn oauth_call(&self, config: Arc<OAuth2>, options: &InvokeOptions) -> Result<OAuthCall> {
-        let client = oauth_client(&options.credentials).ok_or(Error::MissingCredentials {
-            auth: "OAuth 2.0",
-            names: vec!["client_id"],
-        })?;
-        let key = options
-            .credential_key
-            .clone()
-            .unwrap_or_else(|| credential_key(&config, &client));
-        if let Some(refresh_token) = options.credentials.get("refresh_token") {
-            self.tokens
-                .seed_refresh_token(&key, refresh_token)
-                .await
-                .map_err(|e| Error::Tokens(e.to_string()))?;
-        }
-        Ok(OAuthCall {
-            manager: self.tokens.clone(),
-            config,
-            key,
-            client,
-        })
     }
 
     /// Runs an action in a warm instance kept under `key`, or in a new one, under `limits`;
@@ -848,12 +825,4 @@ fn classify_trap(error: &wasmtime::Error, state: &State, limits: &Limits) -> Err
         message: format!("{error:#}"),
         stderr: state.stderr_text(),
     }
-}
-
-/// The OAuth client from the `client_id` and (optional) `client_secret` credentials.
-pub fn oauth_client(credentials: &Credentials) -> Option<plugboard_oauth::Client> {
-    Some(plugboard_oauth::Client {
-        id: credentials.get("client_id")?.to_string(),
-        secret: credentials.get("client_secret").map(str::to_string),
-    })
 }
