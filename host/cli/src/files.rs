@@ -67,13 +67,20 @@ impl Drop for Progress {
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder renamed into place, so
-/// a failed write never leaves a partial file; `-` writes to stdout.
+/// a failed write never leaves a partial file; `-` writes to stdout. See
+/// [`write_atomically_with`] for links, devices and permissions.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomically_with(path, |out| out.write_all(bytes))
 }
 
 /// Like [`write_atomically`], with the content written by `write` (through a buffer), so that a
 /// large output need not be held in memory first.
+///
+/// - A symbolic link stays a link: the file it points to gets the new content.
+/// - A device, FIFO or socket (`/dev/null`, `/dev/stdout`, a shell's `>(...)`) is written in
+///   place: renaming a file over it would replace it.
+/// - An existing file keeps its permissions; a new one gets what creating it would give
+///   (0666 less the umask).
 pub fn write_atomically_with(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
@@ -84,15 +91,49 @@ pub fn write_atomically_with(
             .and_then(|()| stdout.flush())
             .context("cannot write to stdout");
     }
-    if path.is_dir() {
-        bail!("{} is a directory; give a file name", path.display());
-    }
-    let dir = match path.parent() {
+    let context = || format!("cannot write {}", path.display());
+    let existing = match std::fs::metadata(path) {
+        Ok(metadata) => Some(metadata),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(context),
+    };
+    let (target, permissions) = match existing {
+        Some(metadata) if metadata.is_dir() => {
+            bail!("{} is a directory; give a file name", path.display())
+        }
+        Some(metadata) if !metadata.is_file() => {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(context)?;
+            let mut buffered = std::io::BufWriter::with_capacity(1 << 16, file);
+            return write(&mut buffered)
+                .and_then(|()| buffered.flush())
+                .with_context(context);
+        }
+        Some(metadata) => (
+            std::fs::canonicalize(path).with_context(context)?,
+            Some(metadata.permissions()),
+        ),
+        None => (dangling_link_target(path).with_context(context)?, None),
+    };
+    let dir = match target.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let context = || format!("cannot write {}", path.display());
-    let file = tempfile::NamedTempFile::new_in(dir).with_context(context)?;
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        // The mode a plain create asks for; the kernel takes the umask off.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let file = builder.tempfile_in(dir).with_context(context)?;
+    if let Some(permissions) = permissions {
+        file.as_file()
+            .set_permissions(permissions)
+            .with_context(context)?;
+    }
     let mut buffered = std::io::BufWriter::with_capacity(1 << 16, file);
     write(&mut buffered)
         .and_then(|()| buffered.flush())
@@ -101,10 +142,31 @@ pub fn write_atomically_with(
         .into_inner()
         .map_err(|e| e.into_error())
         .with_context(context)?;
-    file.persist(path)
+    file.persist(&target)
         .map_err(|e| e.error)
         .with_context(context)?;
     Ok(())
+}
+
+/// Where a new file at `path` goes: `path` itself, or the missing file a (chain of) symbolic
+/// link(s) at `path` points to.
+fn dangling_link_target(path: &Path) -> std::io::Result<std::path::PathBuf> {
+    let mut current = path.to_path_buf();
+    // As many links as the kernel follows (Linux's MAXSYMLINKS).
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(metadata) if metadata.file_type().is_symlink() => {
+                let link = std::fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(dir) => dir.join(link),
+                    None => link,
+                };
+            }
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => return Ok(current),
+        }
+    }
+    Err(std::io::Error::other("too many levels of symbolic links"))
 }
 
 /// Writes a new file readable by its owner only (a key); an existing file is an error, never

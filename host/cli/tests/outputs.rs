@@ -1,0 +1,135 @@
+//! Where `--output` files go (every command writes them the same way, `files::write_atomically`):
+//! through symbolic links, into devices and FIFOs in place, with the permissions a user expects.
+#![cfg(unix)]
+
+use std::os::unix::fs::{FileTypeExt as _, PermissionsExt as _};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use serde_json::Value;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../openapi/tests/fixtures/convert")
+        .join(name)
+}
+
+/// `plugboard convert <petstore> -o <out>`.
+fn convert_to(out: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_plugboard"))
+        .arg("convert")
+        .arg(fixture("petstore.swagger.json"))
+        .arg("-o")
+        .arg(out)
+        .output()
+        .expect("run plugboard")
+}
+
+fn converted() -> Value {
+    let text = std::fs::read_to_string(fixture("petstore.openapi.json")).expect("expected output");
+    serde_json::from_str(&text).expect("expected JSON")
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+#[test]
+fn a_link_stays_a_link_and_an_existing_file_keeps_its_permissions() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real.json");
+    std::fs::write(&real, "old").unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let link = dir.path().join("out.json");
+    std::os::unix::fs::symlink("real.json", &link).unwrap();
+
+    let output = convert_to(&link);
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link was replaced by a file"
+    );
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&real).unwrap()).unwrap();
+    assert_eq!(written, converted());
+    assert_eq!(mode(&real), 0o640);
+    // Nothing else is left behind: the temporary file was renamed onto the link's target.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+}
+
+#[test]
+fn a_dangling_link_gets_its_file_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("out.json");
+    std::os::unix::fs::symlink("made.json", &link).unwrap();
+    let output = convert_to(&link);
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let made = dir.path().join("made.json");
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(made).unwrap()).unwrap();
+    assert_eq!(written, converted());
+}
+
+#[test]
+fn a_new_file_gets_the_permissions_creating_it_gives() {
+    // The umask the child inherits (Linux reports it; elsewhere the usual 022 is assumed).
+    let umask = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("Umask:"))
+                .and_then(|value| u32::from_str_radix(value.trim(), 8).ok())
+        })
+        .unwrap_or(0o022);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("new.json");
+    let output = convert_to(&out);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(mode(&out), 0o666 & !umask);
+}
+
+#[test]
+fn a_fifo_is_written_in_place_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("out.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    // The reader opens the FIFO (blocking until a writer does) and reads to the end.
+    let (sent, received) = std::sync::mpsc::channel();
+    let reader_path = fifo.clone();
+    std::thread::spawn(move || {
+        let text = std::fs::read_to_string(reader_path);
+        let _ = sent.send(text);
+    });
+
+    let output = convert_to(&fifo);
+    assert!(output.status.success(), "{output:?}");
+    // Checked before waiting for the reader: had a file been renamed over the FIFO, the
+    // reader would wait forever.
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo(),
+        "the FIFO was replaced by a file"
+    );
+    let text = received
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the reader got the output")
+        .expect("read the FIFO");
+    let written: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(written, converted());
+}
