@@ -77,21 +77,33 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 /// large output need not be held in memory first.
 ///
 /// - A symbolic link stays a link: the file it points to gets the new content.
-/// - A device, FIFO or socket (`/dev/null`, `/dev/stdout`, a shell's `>(...)`) is written in
-///   place: renaming a file over it would replace it.
-/// - An existing file keeps its permissions; a new one gets what creating it would give
-///   (0666 less the umask).
+/// - A device or FIFO (`/dev/null`, a shell's `>(...)`) is written in place: renaming a file
+///   over it would replace it.
+/// - `/dev/stdout`, `/dev/stderr` and `/dev/fd/N` are the process's own descriptors, written
+///   where the shell left them (after what came before, appended with `>>`), whatever they are.
+/// - An existing file keeps its permission bits (not setuid, setgid or sticky, as a copy would
+///   not); a new one gets what creating it would give (0666 less the umask).
 pub fn write_atomically_with(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
-    if path == Path::new("-") {
+    let context = || format!("cannot write {}", path.display());
+    #[cfg(unix)]
+    let own_fd = own_descriptor(path);
+    #[cfg(not(unix))]
+    let own_fd = None;
+    if path == Path::new("-") || own_fd == Some(1) {
+        // Through Rust's own handle, so that what the command printed before comes first.
         let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
         return write(&mut stdout)
             .and_then(|()| stdout.flush())
             .context("cannot write to stdout");
     }
-    let context = || format!("cannot write {}", path.display());
+    #[cfg(unix)]
+    if let Some(fd) = own_fd {
+        let file = descriptor::duplicate(fd).with_context(context)?;
+        return write_in_place(file, write).with_context(context);
+    }
     let existing = match std::fs::metadata(path) {
         Ok(metadata) => Some(metadata),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -106,10 +118,7 @@ pub fn write_atomically_with(
                 .write(true)
                 .open(path)
                 .with_context(context)?;
-            let mut buffered = std::io::BufWriter::with_capacity(1 << 16, file);
-            return write(&mut buffered)
-                .and_then(|()| buffered.flush())
-                .with_context(context);
+            return write_in_place(file, write).with_context(context);
         }
         Some(metadata) => (
             std::fs::canonicalize(path).with_context(context)?,
@@ -121,19 +130,7 @@ pub fn write_atomically_with(
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let mut builder = tempfile::Builder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        // The mode a plain create asks for; the kernel takes the umask off.
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let file = builder.tempfile_in(dir).with_context(context)?;
-    if let Some(permissions) = permissions {
-        file.as_file()
-            .set_permissions(permissions)
-            .with_context(context)?;
-    }
+    let file = new_temporary(dir, permissions).with_context(context)?;
     let mut buffered = std::io::BufWriter::with_capacity(1 << 16, file);
     write(&mut buffered)
         .and_then(|()| buffered.flush())
@@ -146,6 +143,101 @@ pub fn write_atomically_with(
         .map_err(|e| e.error)
         .with_context(context)?;
     Ok(())
+}
+
+/// Writes through `file` as it is (a device, a FIFO, an inherited descriptor).
+fn write_in_place(
+    file: std::fs::File,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, file);
+    write(&mut buffered)?;
+    buffered.flush()
+}
+
+/// The temporary file in `dir` that replaces a file with `existing` permissions, or makes a new
+/// one. It is never more open than the file it replaces, not even before its mode is set.
+#[cfg(unix)]
+fn new_temporary(
+    dir: &Path,
+    existing: Option<std::fs::Permissions>,
+) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::os::unix::fs::PermissionsExt as _;
+    // Permission bits only: a setuid or setgid bit does not carry over to new content.
+    let existing = existing.map(|p| std::fs::Permissions::from_mode(p.mode() & 0o777));
+    // Created with the mode a plain create asks for (0666) or the existing file's; the kernel
+    // takes the umask off, which only narrows it.
+    let create = existing
+        .clone()
+        .unwrap_or_else(|| std::fs::Permissions::from_mode(0o666));
+    let file = tempfile::Builder::new()
+        .permissions(create)
+        .tempfile_in(dir)?;
+    if let Some(existing) = existing {
+        // The exact bits, including those the umask took off.
+        file.as_file().set_permissions(existing)?;
+    }
+    Ok(file)
+}
+
+/// The temporary file in `dir` that replaces a file with `existing` permissions, or makes a new
+/// one.
+#[cfg(not(unix))]
+fn new_temporary(
+    dir: &Path,
+    existing: Option<std::fs::Permissions>,
+) -> std::io::Result<tempfile::NamedTempFile> {
+    let file = tempfile::NamedTempFile::new_in(dir)?;
+    if let Some(existing) = existing {
+        file.as_file().set_permissions(existing)?;
+    }
+    Ok(file)
+}
+
+/// The descriptor of this process that `path` names: `/dev/stdout`, `/dev/stderr`,
+/// `/dev/fd/N`, `/proc/self/fd/N`, or a link to one of them.
+#[cfg(unix)]
+fn own_descriptor(path: &Path) -> Option<std::os::fd::RawFd> {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        let text = current.to_str()?;
+        let fd = match text {
+            "/dev/stdin" => Some("0"),
+            "/dev/stdout" => Some("1"),
+            "/dev/stderr" => Some("2"),
+            _ => text
+                .strip_prefix("/dev/fd/")
+                .or_else(|| text.strip_prefix("/proc/self/fd/")),
+        };
+        if let Some(fd) = fd.and_then(|fd| fd.parse().ok()) {
+            return Some(fd);
+        }
+        let link = std::fs::read_link(&current).ok()?;
+        current = match current.parent() {
+            Some(dir) => dir.join(link),
+            None => link,
+        };
+    }
+    None
+}
+
+#[cfg(unix)]
+mod descriptor {
+    //! The one place the CLI turns a descriptor number into a file.
+
+    use std::os::fd::{BorrowedFd, RawFd};
+
+    /// A new descriptor for the same open file as this process's `fd` (its offset and append
+    /// mode shared, as a shell's redirection set them).
+    pub fn duplicate(fd: RawFd) -> std::io::Result<std::fs::File> {
+        // Only a descriptor this process has open may be borrowed.
+        std::fs::metadata(format!("/proc/self/fd/{fd}"))
+            .or_else(|_| std::fs::metadata(format!("/dev/fd/{fd}")))?;
+        // SAFETY: `fd` is open (checked just above; the CLI closes no descriptor it did not
+        // open), and the borrow ends with this statement: `try_clone_to_owned` duplicates it.
+        let owned = unsafe { BorrowedFd::borrow_raw(fd) }.try_clone_to_owned()?;
+        Ok(std::fs::File::from(owned))
+    }
 }
 
 /// Where a new file at `path` goes: `path` itself, or the missing file a (chain of) symbolic

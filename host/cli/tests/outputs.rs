@@ -133,3 +133,59 @@ fn a_fifo_is_written_in_place_not_replaced() {
     let written: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(written, converted());
 }
+
+#[test]
+fn an_existing_file_keeps_its_permission_bits_but_not_setuid() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.json");
+    std::fs::write(&out, "old").unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o4750)).unwrap();
+    let output = convert_to(&out);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(mode(&out), 0o750);
+}
+
+/// Runs `script` with `sh -c`, `$0` the CLI, `$1` the petstore spec and `$2` `out`.
+fn shell(script: &str, out: &Path) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_plugboard"))
+        .arg(fixture("petstore.swagger.json"))
+        .arg(out)
+        .output()
+        .expect("run sh")
+}
+
+#[test]
+fn dev_stdout_is_written_where_the_shell_points_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.txt");
+    let output = shell(
+        r#"{ echo header; "$0" convert "$1" -o /dev/stdout; echo footer; } > "$2""#,
+        &out,
+    );
+    assert!(output.status.success(), "{output:?}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let body = text
+        .strip_prefix("header\n")
+        .and_then(|rest| rest.strip_suffix("footer\n"))
+        .unwrap_or_else(|| panic!("the header or footer is lost: {text}"));
+    let written: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(written, converted());
+}
+
+#[test]
+fn a_descriptor_opened_for_appending_is_appended_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("log.txt");
+    std::fs::write(&out, "earlier\n").unwrap();
+    let output = shell(r#""$0" convert "$1" -o /dev/fd/3 3>>"$2""#, &out);
+    assert!(output.status.success(), "{output:?}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let body = text
+        .strip_prefix("earlier\n")
+        .unwrap_or_else(|| panic!("what was there is lost: {text}"));
+    let written: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(written, converted());
+}
