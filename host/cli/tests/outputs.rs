@@ -26,9 +26,19 @@ fn convert_to(out: &Path) -> Output {
         .expect("run plugboard")
 }
 
-fn converted() -> Value {
-    let text = std::fs::read_to_string(fixture("petstore.openapi.json")).expect("expected output");
-    serde_json::from_str(&text).expect("expected JSON")
+/// Asserts that `text` is the petstore's conversion.
+fn assert_converted(text: &str) {
+    let expected = std::fs::read_to_string(fixture("petstore.openapi.json")).expect("expected");
+    let expected: Value = serde_json::from_str(&expected).expect("expected JSON");
+    let written: Value = serde_json::from_str(text).expect("the output is JSON");
+    assert_eq!(written, expected);
+}
+
+fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path)
+        .expect("metadata")
+        .file_type()
+        .is_symlink()
 }
 
 fn mode(path: &Path) -> u32 {
@@ -50,15 +60,8 @@ fn a_link_stays_a_link_and_an_existing_file_keeps_its_permissions() {
 
     let output = convert_to(&link);
     assert!(output.status.success(), "{output:?}");
-    assert!(
-        std::fs::symlink_metadata(&link)
-            .unwrap()
-            .file_type()
-            .is_symlink(),
-        "the link was replaced by a file"
-    );
-    let written: Value = serde_json::from_str(&std::fs::read_to_string(&real).unwrap()).unwrap();
-    assert_eq!(written, converted());
+    assert!(is_symlink(&link), "the link was replaced by a file");
+    assert_converted(&std::fs::read_to_string(&real).unwrap());
     assert_eq!(mode(&real), 0o640);
     // Nothing else is left behind: the temporary file was renamed onto the link's target.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
@@ -71,15 +74,8 @@ fn a_dangling_link_gets_its_file_created() {
     std::os::unix::fs::symlink("made.json", &link).unwrap();
     let output = convert_to(&link);
     assert!(output.status.success(), "{output:?}");
-    assert!(
-        std::fs::symlink_metadata(&link)
-            .unwrap()
-            .file_type()
-            .is_symlink()
-    );
-    let made = dir.path().join("made.json");
-    let written: Value = serde_json::from_str(&std::fs::read_to_string(made).unwrap()).unwrap();
-    assert_eq!(written, converted());
+    assert!(is_symlink(&link));
+    assert_converted(&std::fs::read_to_string(dir.path().join("made.json")).unwrap());
 }
 
 #[test]
@@ -130,8 +126,7 @@ fn a_fifo_is_written_in_place_not_replaced() {
         .recv_timeout(Duration::from_secs(30))
         .expect("the reader got the output")
         .expect("read the FIFO");
-    let written: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(written, converted());
+    assert_converted(&text);
 }
 
 #[test]
@@ -171,8 +166,7 @@ fn dev_stdout_is_written_where_the_shell_points_it() {
         .strip_prefix("header\n")
         .and_then(|rest| rest.strip_suffix("footer\n"))
         .unwrap_or_else(|| panic!("the header or footer is lost: {text}"));
-    let written: Value = serde_json::from_str(body).unwrap();
-    assert_eq!(written, converted());
+    assert_converted(body);
 }
 
 #[test]
@@ -186,6 +180,5 @@ fn a_descriptor_opened_for_appending_is_appended_to() {
     let body = text
         .strip_prefix("earlier\n")
         .unwrap_or_else(|| panic!("what was there is lost: {text}"));
-    let written: Value = serde_json::from_str(body).unwrap();
-    assert_eq!(written, converted());
+    assert_converted(body);
 }
