@@ -86,9 +86,10 @@ pub enum Auth {
     /// HTTP Basic (credentials `username` and `password`).
     Basic,
     /// OAuth 2.0 (credentials `client_id` and, for confidential clients, `client_secret`): the
-    /// host obtains, caches and refreshes access tokens.
+    /// host obtains, caches and refreshes access tokens. Shared: every call of a bundle uses
+    /// the same settings.
     #[serde(rename = "oauth2")]
-    OAuth2(Box<OAuth2>),
+    OAuth2(std::sync::Arc<OAuth2>),
 }
 
 // Deserialize goes through `AuthRepr`: serde ignores `deny_unknown_fields` on the unit variants
@@ -109,7 +110,7 @@ impl<'de> Deserialize<'de> for Auth {
             AuthRepr::None {} => Auth::None,
             AuthRepr::ApiKey(key) => Auth::ApiKey(key),
             AuthRepr::Basic {} => Auth::Basic,
-            AuthRepr::OAuth2(settings) => Auth::OAuth2(settings),
+            AuthRepr::OAuth2(settings) => Auth::OAuth2(settings.into()),
         })
     }
 }

@@ -373,7 +373,7 @@ mod tests {
         oauth.authorization_params = vec![("code_challenge_method".into(), "plain".into())];
         oauth.request_format = RequestFormat::Json;
         let mut m = manifest();
-        m.header.auth = Auth::OAuth2(Box::new(oauth));
+        m.header.auth = Auth::OAuth2(oauth.into());
         assert_eq!(
             paths(&m),
             [
@@ -394,7 +394,7 @@ mod tests {
             let mut oauth = OAuth2::new(Grant::AuthorizationCode, "https://a/t");
             oauth.authorization_url = Some("https://a/a".into());
             oauth.request_format = RequestFormat::Json;
-            let text = serde_json::to_string(&Auth::OAuth2(Box::new(oauth)))
+            let text = serde_json::to_string(&Auth::OAuth2(oauth.into()))
                 .unwrap()
                 .replace(from, to);
             assert!(serde_json::from_str::<Auth>(&text).is_err(), "{text}");

@@ -113,7 +113,7 @@ fn resolve_auth(auth: &Auth) -> manifest::Auth {
             preamble: api_key_preamble.clone(),
             location: *location,
         }),
-        Auth::OAuth2(settings) => manifest::Auth::OAuth2(Box::new(resolve_oauth2(settings))),
+        Auth::OAuth2(settings) => manifest::Auth::OAuth2(resolve_oauth2(settings).into()),
     }
 }
 

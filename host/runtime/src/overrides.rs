@@ -140,7 +140,8 @@ impl AuthOverrides {
             }
             Auth::OAuth2(settings) => {
                 if let Some(scope) = &self.scope {
-                    settings.scope.clone_from(scope);
+                    // A copy of the bundle's shared settings, for this configuration only.
+                    std::sync::Arc::make_mut(settings).scope.clone_from(scope);
                 }
             }
             Auth::None | Auth::Basic => {}
@@ -210,6 +211,28 @@ mod tests {
         let problems = overrides.check(&Auth::Basic).unwrap_err();
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, ["auth.header_name", "auth.preamble"]);
+    }
+
+    #[test]
+    fn a_scope_override_changes_a_copy_never_the_bundle_s_shared_settings() {
+        let mut settings =
+            plugboard_manifest::OAuth2::new(plugboard_manifest::Grant::ClientCredentials, "x");
+        settings.scope = "read".into();
+        let bundle = Auth::OAuth2(std::sync::Arc::new(settings));
+        let overrides = AuthOverrides {
+            scope: Some("read write".into()),
+            ..AuthOverrides::default()
+        };
+        let Auth::OAuth2(effective) = overrides.effective(&bundle) else {
+            panic!("oauth2")
+        };
+        let Auth::OAuth2(shared) = &bundle else {
+            panic!("oauth2")
+        };
+        assert_eq!(
+            (effective.scope.as_str(), shared.scope.as_str()),
+            ("read write", "read")
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::slots::{Shares, Slots, Tenant};
 use crate::{Credentials, Error, Failure, Limits, Result, cache};
 use plugboard_egress::{EgressClient, EgressPolicy};
 use plugboard_manifest::section::{ManifestSection, SharedBytes};
-use plugboard_manifest::{Auth, Header, OAuth2};
+use plugboard_manifest::{Auth, Header};
 use plugboard_oauth::{DEFAULT_COOLDOWN, MemoryStore, TokenManager, TokenStore};
 
 /// How often the epoch advances; the wall-time limit is enforced in these steps.
@@ -135,8 +135,6 @@ pub struct Bundle {
     /// Unique to this load (keys warm instances).
     number: u64,
     policy: Arc<HostPolicy>,
-    /// The manifest's OAuth 2.0 settings, shared by the calls that use them unchanged.
-    oauth: Option<Arc<OAuth2>>,
     body_checks: crate::body_check::BodyChecks,
 }
 
@@ -327,10 +325,6 @@ impl Runtime {
         Ok(Arc::new(Bundle {
             code_hash,
             policy: Arc::new(HostPolicy::new(&header)),
-            oauth: match &header.auth {
-                Auth::OAuth2(config) => Some(Arc::new((**config).clone())),
-                Auth::None | Auth::ApiKey(_) | Auth::Basic => None,
-            },
             manifest: Arc::new(manifest),
             header,
             digest: std::sync::OnceLock::new(),
@@ -508,16 +502,9 @@ impl Runtime {
             .then(|| options.auth_overrides.effective(&header.auth));
         let auth = overridden.as_ref().unwrap_or(&header.auth);
         let oauth = match auth {
-            Auth::OAuth2(config) if !anonymous => {
-                // The bundle's own settings are shared; overridden ones are this call's.
-                let config = match (&overridden, &bundle.oauth) {
-                    (None, Some(shared)) => shared.clone(),
-                    _ => Arc::new((**config).clone()),
-                };
-                Some(Arc::new(
-                    OAuthCall::new(&self.tokens, config, options).await?,
-                ))
-            }
+            Auth::OAuth2(config) if !anonymous => Some(Arc::new(
+                OAuthCall::new(&self.tokens, config.clone(), options).await?,
+            )),
             Auth::OAuth2(_) | Auth::None | Auth::ApiKey(_) | Auth::Basic => None,
         };
         let limits = &options.limits;

@@ -55,7 +55,7 @@ async fn oauth_settings(
         version_bundle(state, &installation.integration_id, installation.version).await?;
     let overrides = super::installations::stored_overrides(configuration)?;
     Ok(match overrides.effective(&bundle.header().auth) {
-        Auth::OAuth2(settings) => Some(*settings),
+        Auth::OAuth2(settings) => Some(std::sync::Arc::unwrap_or_clone(settings)),
         _ => None,
     })
 }
