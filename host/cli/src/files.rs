@@ -199,7 +199,7 @@ fn new_temporary(
 #[cfg(unix)]
 fn own_descriptor(path: &Path) -> Option<std::os::fd::RawFd> {
     let mut current = path.to_path_buf();
-    for _ in 0..40 {
+    for _ in 0..MAX_LINKS {
         let text = current.to_str()?;
         let fd = match text {
             "/dev/stdin" => Some("0"),
@@ -212,11 +212,7 @@ fn own_descriptor(path: &Path) -> Option<std::os::fd::RawFd> {
         if let Some(fd) = fd.and_then(|fd| fd.parse().ok()) {
             return Some(fd);
         }
-        let link = std::fs::read_link(&current).ok()?;
-        current = match current.parent() {
-            Some(dir) => dir.join(link),
-            None => link,
-        };
+        current = link_target(&current).ok()??;
     }
     None
 }
@@ -244,21 +240,37 @@ mod descriptor {
 /// link(s) at `path` points to.
 fn dangling_link_target(path: &Path) -> std::io::Result<std::path::PathBuf> {
     let mut current = path.to_path_buf();
-    // As many links as the kernel follows (Linux's MAXSYMLINKS).
-    for _ in 0..40 {
-        match std::fs::symlink_metadata(&current) {
-            Ok(metadata) if metadata.file_type().is_symlink() => {
-                let link = std::fs::read_link(&current)?;
-                current = match current.parent() {
-                    Some(dir) => dir.join(link),
-                    None => link,
-                };
-            }
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-            _ => return Ok(current),
+    for _ in 0..MAX_LINKS {
+        match link_target(&current)? {
+            Some(next) => current = next,
+            None => return Ok(current),
         }
     }
     Err(std::io::Error::other("too many levels of symbolic links"))
+}
+
+/// Links followed at most, as the kernel does (Linux's MAXSYMLINKS).
+const MAX_LINKS: usize = 40;
+
+/// Where the symbolic link at `path` points (a relative target from the link's folder); `None`
+/// when `path` is not a link or does not exist.
+fn link_target(path: &Path) -> std::io::Result<Option<std::path::PathBuf>> {
+    match std::fs::read_link(path) {
+        Ok(link) => Ok(Some(match path.parent() {
+            Some(dir) => dir.join(link),
+            None => link,
+        })),
+        // Not a link (EINVAL), or nothing there.
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::InvalidInput | std::io::ErrorKind::NotFound
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Writes a new file readable by its owner only (a key); an existing file is an error, never

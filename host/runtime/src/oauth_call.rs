@@ -12,10 +12,11 @@ use crate::{Credentials, Error, InvokeOptions, Result};
 
 /// The OAuth 2.0 credential of one call: tokens come from the shared manager.
 pub(crate) struct OAuthCall {
-    pub(crate) manager: Arc<TokenManager>,
+    manager: Arc<TokenManager>,
+    /// The integration's OAuth 2.0 settings (as overridden for this configuration).
     pub(crate) config: Arc<OAuth2>,
-    pub(crate) key: String,
-    pub(crate) client: Client,
+    key: String,
+    client: Client,
 }
 
 impl OAuthCall {
