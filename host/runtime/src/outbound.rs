@@ -191,6 +191,14 @@ const FORBIDDEN_HEADERS: &[&str] = &[
     "proxy-authorization",
 ];
 
+/// One request as the host sends it: checked, its headers filtered, credentials applied.
+struct Prepared {
+    method: reqwest::Method,
+    url: Url,
+    headers: HeaderMap,
+    body: Option<bytes::Bytes>,
+}
+
 impl Outbound {
     /// Sends one request for the component.
     pub(crate) async fn send(&mut self, request: Request) -> Result<Response, Failure> {
@@ -258,11 +266,14 @@ impl Outbound {
             self.tokens.push(value.clone());
             token = Some(value);
         }
-        let body = request.body.map(bytes::Bytes::from);
-        let response = self
-            .exchange_retrying(&method, &url, &headers, &body)
-            .await?;
-        let idempotent = method.is_idempotent();
+        let mut prepared = Prepared {
+            method,
+            url,
+            headers,
+            body: request.body.map(bytes::Bytes::from),
+        };
+        let response = self.exchange_retrying(&prepared).await?;
+        let idempotent = prepared.method.is_idempotent();
         if let (Some(oauth), Some(token)) = (oauth, token)
             && plugboard_oauth::rejects_token(
                 &oauth.config,
@@ -279,7 +290,9 @@ impl Outbound {
             let (fresh, header) = oauth
                 .after_rejection(&token, &mut self.consent_needed)
                 .await?;
-            headers.insert(reqwest::header::AUTHORIZATION, header);
+            prepared
+                .headers
+                .insert(reqwest::header::AUTHORIZATION, header);
             self.tokens.push(fresh);
             if self.sent >= self.max_requests {
                 return Err(Failure::limit_exceeded(format!(
@@ -288,7 +301,7 @@ impl Outbound {
                 )));
             }
             self.sent += 1;
-            return self.exchange_retrying(&method, &url, &headers, &body).await;
+            return self.exchange_retrying(&prepared).await;
         }
         Ok(response)
     }
@@ -319,18 +332,12 @@ impl Outbound {
     /// (up to its cap) or an exponential backoff with jitter, while retries, requests and
     /// time are left. The response says how it went (`x-plugboard-attempts`,
     /// `x-plugboard-gave-up`), so the error the component reports can explain it.
-    async fn exchange_retrying(
-        &mut self,
-        method: &reqwest::Method,
-        url: &Url,
-        headers: &HeaderMap,
-        body: &Option<bytes::Bytes>,
-    ) -> Result<Response, Failure> {
-        let idempotent = method.is_idempotent();
+    async fn exchange_retrying(&mut self, request: &Prepared) -> Result<Response, Failure> {
+        let idempotent = request.method.is_idempotent();
         let mut retries = 0u32;
         loop {
             self.wait_for_budget().await?;
-            let result = self.exchange(method, url, headers, body).await;
+            let result = self.exchange(request).await;
             if let Ok(response) = &result {
                 self.budget.learn(&response.headers);
             }
@@ -348,7 +355,7 @@ impl Outbound {
             };
             let delay = asked.unwrap_or_else(|| backoff(&self.retry, retries));
             let give_up = if !idempotent {
-                Some(format!("not retried: {method} is not idempotent"))
+                Some(format!("not retried: {} is not idempotent", request.method))
             } else if retries >= self.retry.max_retries {
                 Some(format!("gave up after {} attempts", retries + 1))
             } else if asked.is_some_and(|a| a > self.retry.max_retry_after) {
@@ -389,16 +396,10 @@ impl Outbound {
 
     /// [`Outbound::send_once`] through the tap: kept, not sent (a dry run), or answered from
     /// a recording.
-    async fn exchange(
-        &mut self,
-        method: &reqwest::Method,
-        url: &Url,
-        headers: &HeaderMap,
-        body: &Option<bytes::Bytes>,
-    ) -> Result<Response, Failure> {
+    async fn exchange(&mut self, request: &Prepared) -> Result<Response, Failure> {
         use crate::tap::{Exchange, Tap};
         if !self.tap.keeps() {
-            return self.send_once(method, url, headers, body).await;
+            return self.send_once(request).await;
         }
         let scrubber = crate::scrub::Scrubber::new(&self.credentials, &self.tokens);
         let credential_header = match &self.policy.auth {
@@ -407,11 +408,11 @@ impl Outbound {
             }
             _ => None,
         };
-        let request = crate::tap::sent_request(
-            method.as_str(),
-            url.as_str(),
-            headers,
-            body.as_deref(),
+        let sent = crate::tap::sent_request(
+            request.method.as_str(),
+            request.url.as_str(),
+            &request.headers,
+            request.body.as_deref(),
             credential_header.as_deref(),
             &scrubber,
         );
@@ -419,31 +420,34 @@ impl Outbound {
         match &*tap {
             Tap::DryRun => {
                 self.exchanges.push(Exchange {
-                    request,
+                    request: sent,
                     response: None,
                 });
                 Err(Failure::denied("dry run: this request was not sent"))
             }
             Tap::Replay(replay) => {
-                let recorded = replay.answer(&request).map_err(Failure::denied)?;
+                let recorded = replay.answer(&sent).map_err(Failure::denied)?;
                 let response = Response {
                     status: recorded.status,
                     headers: recorded.headers.clone(),
                     body: recorded.body.bytes(),
                 };
                 self.exchanges.push(Exchange {
-                    request,
+                    request: sent,
                     response: Some(recorded),
                 });
                 Ok(response)
             }
             Tap::Live | Tap::Record => {
-                let result = self.send_once(method, url, headers, body).await;
+                let result = self.send_once(request).await;
                 let response = result
                     .as_ref()
                     .ok()
                     .map(|r| crate::tap::received(r.status, &r.headers, &r.body, &scrubber));
-                self.exchanges.push(Exchange { request, response });
+                self.exchanges.push(Exchange {
+                    request: sent,
+                    response,
+                });
                 result
             }
         }
@@ -451,23 +455,17 @@ impl Outbound {
 
     /// Sends one prepared request and reads the response within the limits; counts it by
     /// outcome (the status class, or `error` when no whole response came back).
-    async fn send_once(
-        &self,
-        method: &reqwest::Method,
-        url: &Url,
-        headers: &HeaderMap,
-        body: &Option<bytes::Bytes>,
-    ) -> Result<Response, Failure> {
+    async fn send_once(&self, request: &Prepared) -> Result<Response, Failure> {
         if Instant::now() >= self.deadline {
             return Err(Failure::limit_exceeded("the call's time limit was reached"));
         }
         // No timer of its own: the call's deadline (`run_in`) bounds the whole call, this
         // request included, and ends it with a precise `Timeout` error. A timer per request
         // cost 0.8 context switches per call (BENCHMARKS, issue 18).
-        let result = if url.scheme() == "http" {
-            self.send_direct(method, url, headers, body).await
+        let result = if request.url.scheme() == "http" {
+            self.send_direct(request).await
         } else {
-            self.send_reqwest(method, url, headers, body).await
+            self.send_reqwest(request).await
         };
         let outcome = result.as_ref().map_or("error", |r| status_class(r.status));
         metrics::counter!("plugboard_upstream_requests_total", "status" => outcome).increment(1);
@@ -477,14 +475,9 @@ impl Outbound {
     /// Plain http: on a connection this task drives itself, with reqwest's default headers
     /// (reqwest's connection task on another thread cost a loopback round trip about 30 us on
     /// 2 vCPUs; BENCHMARKS, issue 18).
-    async fn send_direct(
-        &self,
-        method: &reqwest::Method,
-        url: &Url,
-        headers: &HeaderMap,
-        body: &Option<bytes::Bytes>,
-    ) -> Result<Response, Failure> {
-        let mut headers = headers.clone();
+    async fn send_direct(&self, request: &Prepared) -> Result<Response, Failure> {
+        let url = &request.url;
+        let mut headers = request.headers.clone();
         headers
             .entry(reqwest::header::USER_AGENT)
             .or_insert(HeaderValue::from_static(USER_AGENT));
@@ -494,10 +487,10 @@ impl Outbound {
         let response = self
             .client
             .send_direct(
-                method.clone(),
+                request.method.clone(),
                 url,
                 headers,
-                body.clone(),
+                request.body.clone(),
                 self.response_bytes,
             )
             .await
@@ -514,19 +507,14 @@ impl Outbound {
     }
 
     /// https, through reqwest (its TLS and HTTP/2).
-    async fn send_reqwest(
-        &self,
-        method: &reqwest::Method,
-        url: &Url,
-        headers: &HeaderMap,
-        body: &Option<bytes::Bytes>,
-    ) -> Result<Response, Failure> {
+    async fn send_reqwest(&self, request: &Prepared) -> Result<Response, Failure> {
+        let url = &request.url;
         let mut builder = self
             .client
-            .request(method.clone(), url.clone())
+            .request(request.method.clone(), url.clone())
             .map_err(|denied| Failure::denied(denied.to_string()))?
-            .headers(headers.clone());
-        if let Some(body) = body {
+            .headers(request.headers.clone());
+        if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
         let mut response = builder.send().await.map_err(|e| transport_error(url, &e))?;
